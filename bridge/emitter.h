@@ -1,0 +1,61 @@
+#ifndef POLLHOOK_EMITTER_H
+#define POLLHOOK_EMITTER_H
+
+/*
+ * The emitter interface. An emitter delivers an event to one subscriber
+ * (webhook, log, ...). It is one const struct emitter_ops in one file under
+ * emitters/, named once in bridge/registry.c. The core decides what to
+ * deliver, when, and how often to retry; the emitter makes one attempt and
+ * says how it went.
+ */
+
+#include <ev.h>
+
+#include "conf.h"
+#include "event.h"
+
+struct subscriber_config;
+
+enum delivery_result {
+	DELIVERY_OK,		/* accepted (2xx) */
+	DELIVERY_RETRY,		/* transient: retry later (connect error, timeout, 408, 429, 5xx) */
+	DELIVERY_FAIL,		/* permanent: dead letter at once (other 4xx, 3xx) */
+	DELIVERY_GONE,		/* the receiver is gone (410): disable the subscriber */
+};
+
+struct delivery_outcome {
+	enum delivery_result result;
+	int status;		/* HTTP status, 0 when there was none */
+	double retry_after;	/* seconds asked by the receiver, 0 when none */
+	char error[256];	/* a short reason when not OK */
+};
+
+/* Called exactly once by the emitter when an attempt completes. */
+typedef void (*deliver_done_fn)(void *arg, const struct delivery_outcome *out);
+
+struct emitter_ops {
+	const char *name;
+	const struct conf_key *keys;	/* subscriber keys beyond the core's */
+	/* Parses the subscriber group; like poller_ops.configure. */
+	int (*configure)(const struct conf_node *group, const struct subscriber_config *sub,
+	    void **conf);
+	void (*free_conf)(void *conf);
+	/* Optional: creates state shared by every subscriber of this kind. */
+	void *(*init)(struct ev_loop *loop);
+	/* Optional: frees what init created, after every subscriber stopped. */
+	void (*fini)(void *shared);
+	/* Creates the runtime state of one subscriber; returns 0 or -1. */
+	int (*start)(struct ev_loop *loop, void *shared, const struct subscriber_config *sub,
+	    void **state);
+	/*
+	 * Makes one delivery attempt of ev (borrowed until done is called) and
+	 * calls done(arg, outcome) when complete; it may call done before
+	 * returning. attempt counts from 1.
+	 */
+	void (*deliver)(void *state, const struct event *ev, unsigned attempt,
+	    deliver_done_fn done, void *arg);
+	/* Cancels attempts in flight (without calling done) and frees the state. */
+	void (*stop)(void *state);
+};
+
+#endif

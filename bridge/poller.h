@@ -1,0 +1,56 @@
+#ifndef POLLHOOK_POLLER_H
+#define POLLHOOK_POLLER_H
+
+/*
+ * The poller interface. A poller knows how to poll one kind of source (snmp,
+ * http, ...). It is one const struct poller_ops in one file under pollers/,
+ * named once in bridge/registry.c. Pollers include this header, conf.h,
+ * sample.h and the small utility headers, never the config internals.
+ *
+ * Life cycle: configure() runs when the file is loaded (also for
+ * --check-config) and parses the source's "<poller> = { ... }" group and its
+ * metrics into a plain config; init() runs once per poller kind when the
+ * daemon starts; start() once per source; poll() every interval; stop() and
+ * fini() at shutdown or reload.
+ */
+
+#include <ev.h>
+
+#include "conf.h"
+#include "sample.h"
+
+struct source_config;
+
+/* Called exactly once by the poller when a poll completes (well or not). */
+typedef void (*poll_done_fn)(void *arg);
+
+struct poller_ops {
+	const char *name;
+	const struct conf_key *keys;		/* the "<name> = { ... }" group */
+	const struct conf_key *metric_keys;	/* per-metric keys beyond name, reduce, scale */
+	/*
+	 * Parses group (may be NULL when the source has no such group) and the
+	 * metrics list; reports errors with conf_error and returns -1, or stores
+	 * an owned plain config in *conf and returns 0.
+	 */
+	int (*configure)(const struct conf_node *group, const struct conf_node *metrics,
+	    const struct source_config *src, void **conf);
+	void (*free_conf)(void *conf);
+	/* Optional: creates state shared by every source of this kind. */
+	void *(*init)(struct ev_loop *loop);
+	/* Optional: frees what init created, after every source stopped. */
+	void (*fini)(void *shared);
+	/* Creates the runtime state of one source; returns 0 or -1. */
+	int (*start)(struct ev_loop *loop, void *shared, const struct source_config *src,
+	    void **state);
+	/*
+	 * Starts one asynchronous poll that fills sample (already initialised)
+	 * and calls done(arg) when complete, within the source's timeout. It
+	 * must not call done before returning.
+	 */
+	void (*poll)(void *state, struct sample *sample, poll_done_fn done, void *arg);
+	/* Cancels any poll in flight (without calling done) and frees the state. */
+	void (*stop)(void *state);
+};
+
+#endif

@@ -1,0 +1,56 @@
+#ifndef POLLHOOK_RULE_H
+#define POLLHOOK_RULE_H
+
+/*
+ * The rule engine: pure state machines over one metric of one source and one
+ * instance. No sockets, no storage, no loop: (rule, state, point, time) in,
+ * events out.
+ *
+ * Threshold rules (above / below) fire when the condition has held for
+ * `for` seconds and resolve when the clear condition (at or below `clear`
+ * for above, at or above `clear` for below) has held as long; between the
+ * two (the hysteresis band) the state does not change. on_change fires when
+ * the value differs from the previous one (the first value is a baseline).
+ * on_new fires once per item key not seen before (the first poll seeds the
+ * seen set); the seen set is bounded by max_seen, oldest dropped first.
+ */
+
+#include <stdbool.h>
+
+#include "config.h"
+#include "event.h"
+#include "sample.h"
+
+struct json_object;
+struct rule_state;
+
+/* What rule_eval needs to know besides the rule and its state. */
+struct rule_input {
+	const char *source;		/* source name */
+	const struct labels *labels;	/* source labels */
+	const struct point *point;	/* the value for this instance; never NULL */
+	double now;			/* Unix seconds, fractional */
+};
+
+/* Returns a new state for rule r, as for an instance never seen. */
+struct rule_state *rule_state_new(const struct rule_config *r);
+/* Frees a state. */
+void rule_state_free(struct rule_state *st);
+/*
+ * Feeds one point to the rule; appends the events of any transition to out
+ * (unfinished: without id and body; see event_finish). A point without a
+ * usable value (VALUE_NONE, a non-number for a threshold) changes nothing.
+ */
+void rule_eval(const struct rule_config *r, struct rule_state *st,
+    const struct rule_input *in, struct event_list *out);
+/* Returns whether a threshold rule's state is firing (resolving counts as firing). */
+bool rule_state_firing(const struct rule_state *st);
+/* Returns a new JSON object holding the state, for the state store. */
+struct json_object *rule_state_to_json(const struct rule_state *st);
+/*
+ * Returns a state for rule r rebuilt from rule_state_to_json's output, or NULL
+ * when j is not a valid state for this kind of rule.
+ */
+struct rule_state *rule_state_from_json(const struct rule_config *r, struct json_object *j);
+
+#endif
