@@ -28,6 +28,9 @@ struct poller_ops {
 	const char *name;
 	const struct conf_key *keys;		/* the "<name> = { ... }" group */
 	const struct conf_key *metric_keys;	/* per-metric keys beyond name, reduce, scale */
+	const char *const *builtin_metrics;	/* NULL-terminated metrics every source of
+						   this kind produces besides up and
+						   poll_seconds (e.g. http_status), or NULL */
 	/*
 	 * Parses group (may be NULL when the source has no such group) and the
 	 * metrics list; reports errors with conf_error and returns -1, or stores
