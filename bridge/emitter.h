@@ -54,7 +54,10 @@ struct emitter_ops {
 	 */
 	void (*deliver)(void *state, const struct event *ev, unsigned attempt,
 	    deliver_done_fn done, void *arg);
-	/* Cancels attempts in flight (without calling done) and frees the state. */
+	/*
+	 * Aborts the attempts in flight, calling their done with DELIVERY_RETRY
+	 * and the error "cancelled" before returning, then frees the state.
+	 */
 	void (*stop)(void *state);
 };
 

@@ -27,6 +27,7 @@ struct event {
 	int64_t ts_ms;		/* Unix milliseconds */
 	struct json_object *payload;	/* owned until event_finish renders it */
 	char *body;		/* the rendered envelope, set by event_finish */
+	unsigned refs;		/* event_new gives one; event_free drops one */
 };
 
 /* A growable list of events; owns them. */
@@ -46,7 +47,9 @@ struct event *event_new(const char *name, const char *rule, const char *source,
 void event_finish(struct event *ev);
 /* Writes a new ULID-based id "evt_..." for ts_ms into buf (EVENT_ID_LEN + 1 bytes). */
 void event_make_id(char *buf, int64_t ts_ms);
-/* Frees an event. */
+/* Takes one more reference on ev and returns it. */
+struct event *event_ref(struct event *ev);
+/* Drops one reference; the last one frees the event. NULL is ignored. */
 void event_free(struct event *ev);
 /* Appends ev to l; l takes ownership. */
 void event_list_push(struct event_list *l, struct event *ev);

@@ -33,7 +33,7 @@ xreallocarray(void *p, size_t nmemb, size_t size)
 
 	if (size != 0 && nmemb > ((size_t)-1) / size)
 		fatalx("allocation of %zu x %zu bytes overflows", nmemb, size);
-	q = realloc(p, nmemb * size ? nmemb * size : 1);
+	q = realloc(p, nmemb * size != 0 ? nmemb * size : 1);
 	if (q == NULL)
 		fatalx("out of memory allocating %zu x %zu bytes", nmemb, size);
 	return q;

@@ -1,5 +1,5 @@
-#ifndef POLLHOOK_SCHED_H
-#define POLLHOOK_SCHED_H
+#ifndef POLLHOOK_SCHEDULER_H
+#define POLLHOOK_SCHEDULER_H
 
 /*
  * The scheduler: one libev timer per source. A source's polls are splayed

@@ -1,0 +1,111 @@
+#ifndef POLLHOOK_CONFIG_H
+#define POLLHOOK_CONFIG_H
+
+/*
+ * The parsed configuration: plain, immutable data built from pollhook.conf
+ * after every group was validated. Runtime objects (timers, handles, rule
+ * state) live elsewhere and point into it. A reload builds a new struct
+ * config and swaps it in only if it validated.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "sample.h"
+
+struct poller_ops;
+struct emitter_ops;
+
+enum reduce_op { REDUCE_NONE, REDUCE_MAX, REDUCE_MIN, REDUCE_AVG, REDUCE_SUM, REDUCE_COUNT };
+
+struct metric_config {
+	char *name;
+	enum reduce_op reduce;	/* fold all instances into one value */
+	double scale;		/* multiplies numeric values; 1 by default */
+	const char *file;	/* where it was defined, for messages */
+	int line;
+};
+
+struct source_config {
+	char *name;
+	const struct poller_ops *poller;
+	double interval;	/* seconds */
+	double timeout;		/* seconds, <= interval */
+	struct labels labels;
+	struct metric_config *metrics;
+	size_t nmetrics;
+	void *poller_conf;	/* owned; freed with poller->free_conf */
+	const char *file;
+	int line;
+};
+
+enum rule_kind { RULE_ABOVE, RULE_BELOW, RULE_CHANGE, RULE_NEW };
+
+struct rule_config {
+	char *name;
+	enum rule_kind kind;
+	char **sources;		/* source-name globs; NULL-terminated; NULL means all */
+	char *metric;
+	double threshold;	/* above or below */
+	double clear;		/* equals threshold when not given */
+	double for_s;		/* seconds the condition must hold; 0 = at once */
+	char *severity;		/* free text, NULL when not given */
+	size_t max_seen;	/* on_new: bound of the seen-key set */
+	const char *file;
+	int line;
+};
+
+struct subscriber_config {
+	char *name;
+	const struct emitter_ops *emitter;
+	char **events;		/* event-name globs; NULL-terminated; NULL means all */
+	char **sources;		/* source-name globs; NULL means all */
+	struct labels match;	/* label = glob pairs the source's labels must match */
+	void *emitter_conf;	/* owned; freed with emitter->free_conf */
+	const char *file;
+	int line;
+};
+
+struct api_config {
+	char *listen;		/* "host:port"; NULL when the API is off */
+	char *token;		/* bearer token, NULL when none */
+};
+
+struct bridge_config {
+	char *state_dir;
+	int log_level;		/* enum log_level */
+	bool syslog;
+	struct api_config api;
+	unsigned shard_index, shard_count;	/* count 0 or 1: no sharding */
+};
+
+struct config {
+	char *path;
+	struct bridge_config bridge;
+	struct source_config *sources;
+	size_t nsources;
+	struct rule_config *rules;
+	size_t nrules;
+	struct subscriber_config *subscribers;
+	size_t nsubscribers;
+	char **files;		/* every file read, owned; points' file pointers refer here */
+	size_t nfiles;
+};
+
+/*
+ * Loads and validates path. On any error, prints every "FILE:LINE: message" it
+ * found to stderr and returns NULL; otherwise returns a new config (caller frees).
+ */
+struct config *config_load(const char *path);
+/* Frees a config and everything it owns, including plugin configs. */
+void config_free(struct config *cfg);
+/* Returns the source named name, or NULL. */
+const struct source_config *config_find_source(const struct config *cfg, const char *name);
+/* Returns whether source s defines (or has built in) the metric name. */
+bool config_source_has_metric(const struct source_config *s, const char *name);
+/* Returns whether the rule r applies to source s (its name matches r's globs). */
+bool config_rule_applies(const struct rule_config *r, const struct source_config *s);
+/* Prints every key the validator knows, one "group.key" per line, for docs and tests. */
+void config_dump_keys(void);
+
+#endif

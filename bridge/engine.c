@@ -1,0 +1,535 @@
+#include "engine.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "poller.h"
+#include "rule.h"
+#include "scheduler.h"
+#include "util.h"
+#include "xmalloc.h"
+
+#define STATE_SEP '\x1f'	/* separates rule, source and instance in state keys */
+
+struct engine;
+
+struct source_rt {
+	struct sched_entry sched;	/* embedded: container_of from the timer */
+	struct engine *eng;
+	const struct source_config *conf;
+	void *state;			/* the poller's runtime state */
+	bool active;			/* polled by this shard */
+	bool polling;
+	double t0;			/* Unix time the poll started */
+	struct sample sample;		/* the poll in flight */
+	struct source_status st;
+	const struct rule_config **rules;	/* rules bound to this source */
+	size_t nrules;
+	struct hmap metric_errors;	/* metric name -> last error (owned string) */
+};
+
+struct shared_rt {
+	const struct poller_ops *ops;
+	void *shared;
+};
+
+/* What one config runs as: rebuilt whole on reload, swapped if it starts. */
+struct runset {
+	const struct config *cfg;
+	struct source_rt *srcs;
+	size_t nsrcs;
+	struct shared_rt *shared;
+	size_t nshared;
+};
+
+struct engine {
+	struct ev_loop *loop;
+	struct engine_sink sink;
+	struct runset run;
+	struct hmap states;		/* "rule\x1fsource\x1finstance" -> struct rule_state */
+	const struct config *state_cfg;	/* the config the states were built for */
+};
+
+static void source_fire(struct sched_entry *se);
+
+static bool
+metric_is(const struct point *p, const char *name)
+{
+	return p->metric == name || strcmp(p->metric, name) == 0;
+}
+
+void
+engine_reduce(const struct source_config *src, struct sample *s)
+{
+	for (size_t m = 0; m < src->nmetrics; m++) {
+		const struct metric_config *mc = &src->metrics[m];
+		double acc = 0;
+		size_t nnum = 0, nval = 0, out = 0;
+		char *err = NULL;
+
+		for (size_t i = 0; i < s->npoints; i++) {
+			struct point *p = &s->points[i];
+
+			if (!metric_is(p, mc->name))
+				continue;
+			if (p->value.type == VALUE_NUMBER && mc->scale != 1.0)
+				p->value.num *= mc->scale;
+			if (mc->reduce == REDUCE_NONE)
+				continue;
+			if (p->error != NULL && err == NULL)
+				err = xstrdup(p->error);
+			if (p->value.type == VALUE_NONE)
+				continue;
+			nval++;
+			if (p->value.type != VALUE_NUMBER)
+				continue;
+			if (nnum == 0)
+				acc = p->value.num;
+			else if (mc->reduce == REDUCE_MAX)
+				acc = fmax(acc, p->value.num);
+			else if (mc->reduce == REDUCE_MIN)
+				acc = fmin(acc, p->value.num);
+			else
+				acc += p->value.num;
+			nnum++;
+		}
+		if (mc->reduce == REDUCE_NONE)
+			continue;
+		/* Drop the rows of this metric, keeping the others in order. */
+		for (size_t i = 0; i < s->npoints; i++) {
+			struct point *p = &s->points[i];
+
+			if (metric_is(p, mc->name)) {
+				free(p->instance);
+				free(p->label);
+				free(p->error);
+				value_clear(&p->value);
+				continue;
+			}
+			s->points[out++] = *p;
+		}
+		s->npoints = out;
+		if (mc->reduce == REDUCE_COUNT)
+			sample_add_number(s, mc->name, NULL, (double)nval);
+		else if (nnum > 0)
+			sample_add_number(s, mc->name, NULL,
+			    mc->reduce == REDUCE_AVG ? acc / (double)nnum : acc);
+		else if (err != NULL)
+			sample_add_error(s, mc->name, "%s", err);
+		else
+			sample_add_error(s, mc->name, "no numeric value to reduce");
+		free(err);
+	}
+}
+
+static char *
+state_key(const char *rule, const char *source, const char *instance)
+{
+	return xasprintf("%s%c%s%c%s", rule, STATE_SEP, source, STATE_SEP,
+	    instance != NULL ? instance : "");
+}
+
+/* Logs a source's failure when it starts or changes, and its recovery, once. */
+static void
+note_status(struct source_rt *s, const struct sample *smp)
+{
+	struct source_status *st = &s->st;
+	const char *kind = s->conf->poller->name, *name = s->conf->name;
+
+	if (!smp->ok) {
+		if (!st->polled || st->up || st->last_error == NULL ||
+		    strcmp(st->last_error, smp->error) != 0)
+			log_warnx("%s/%s: poll failed: %s", kind, name, smp->error);
+		free(st->last_error);
+		st->last_error = xstrdup(smp->error);
+		st->errors++;
+	} else {
+		if (st->polled && !st->up)
+			log_info("%s/%s: polling again after: %s", kind, name,
+			    st->last_error != NULL ? st->last_error : "failure");
+		free(st->last_error);
+		st->last_error = NULL;
+	}
+	st->polled = true;
+	st->up = smp->ok;
+
+	for (size_t i = 0; smp->ok && i < smp->npoints; i++) {
+		const struct point *p = &smp->points[i];
+		char *old;
+
+		if (p->error == NULL)
+			continue;
+		old = hmap_get(&s->metric_errors, p->metric);
+		if (old != NULL && strcmp(old, p->error) == 0)
+			continue;
+		log_warnx("%s/%s: metric %s: %s", kind, name, p->metric, p->error);
+		free(hmap_put(&s->metric_errors, p->metric, xstrdup(p->error)));
+	}
+	/* Metrics that failed before and have a value now recovered. */
+	for (size_t pos = 0; smp->ok && s->metric_errors.n > 0;) {
+		const char *metric;
+		void *val;
+		bool still = false, seen = false;
+
+		if (!hmap_next(&s->metric_errors, &pos, &metric, &val))
+			break;
+		for (size_t i = 0; i < smp->npoints; i++) {
+			if (!metric_is(&smp->points[i], metric))
+				continue;
+			seen = true;
+			if (smp->points[i].error != NULL)
+				still = true;
+		}
+		if (seen && !still) {
+			log_info("%s/%s: metric %s has values again", kind, name, metric);
+			free(hmap_del(&s->metric_errors, metric));
+		}
+	}
+}
+
+static void
+run_rules(struct engine *e, struct source_rt *s, double now)
+{
+	struct event_list out = { 0 };
+
+	for (size_t r = 0; r < s->nrules; r++) {
+		const struct rule_config *rc = s->rules[r];
+
+		for (size_t i = 0; i < s->sample.npoints; i++) {
+			const struct point *p = &s->sample.points[i];
+			struct rule_input in = { s->conf->name, &s->conf->labels, p, now };
+			struct rule_state *st;
+			char *key;
+
+			if (!metric_is(p, rc->metric) || p->value.type == VALUE_NONE)
+				continue;
+			key = state_key(rc->name, s->conf->name, p->instance);
+			st = hmap_get(&e->states, key);
+			if (st == NULL) {
+				st = rule_state_new(rc);
+				hmap_put(&e->states, key, st);
+			}
+			free(key);
+			rule_eval(rc, st, &in, &out);
+		}
+	}
+	for (size_t i = 0; i < out.n; i++) {
+		struct event *ev = out.v[i];
+
+		event_finish(ev);
+		log_info("event %s %s source=%s%s%s", ev->id, ev->name, ev->source,
+		    ev->instance != NULL ? " instance=" : "",
+		    ev->instance != NULL ? ev->instance : "");
+		if (e->sink.event != NULL)
+			e->sink.event(e->sink.arg, ev);
+		else
+			event_free(ev);
+		out.v[i] = NULL;
+	}
+	free(out.v);
+}
+
+static void
+source_poll_done(void *arg)
+{
+	struct source_rt *s = arg;
+	struct engine *e = s->eng;
+	double now = ev_time();
+
+	s->polling = false;
+	s->sample.end = now;
+	s->st.polls++;
+	s->st.last_poll = now;
+	s->st.last_duration = now - s->t0;
+	note_status(s, &s->sample);
+	engine_reduce(s->conf, &s->sample);
+	sample_add_number(&s->sample, "up", NULL, s->sample.ok ? 1.0 : 0.0);
+	sample_add_number(&s->sample, "poll_seconds", NULL, s->st.last_duration);
+	run_rules(e, s, now);
+	if (e->sink.sample != NULL)
+		e->sink.sample(e->sink.arg, s->conf, &s->sample);
+	sample_clear(&s->sample);
+	sched_done(&s->sched);
+}
+
+static void
+source_poll(struct source_rt *s)
+{
+	s->t0 = ev_time();
+	s->polling = true;
+	sample_init(&s->sample, s->t0);
+	s->conf->poller->poll(s->state, &s->sample, source_poll_done, s);
+}
+
+static void
+source_fire(struct sched_entry *se)
+{
+	struct source_rt *s = container_of(se, struct source_rt, sched);
+
+	s->st.overruns = se->overruns;
+	source_poll(s);
+}
+
+/* Finds the shared state of a poller kind already initialised in rs. */
+static bool
+shared_for(const struct runset *rs, const struct poller_ops *ops, void **shared)
+{
+	for (size_t i = 0; i < rs->nshared; i++) {
+		if (rs->shared[i].ops == ops) {
+			*shared = rs->shared[i].shared;
+			return true;
+		}
+	}
+	return false;
+}
+
+static void
+runset_stop(struct ev_loop *loop, struct runset *rs)
+{
+	for (size_t i = 0; i < rs->nsrcs; i++) {
+		struct source_rt *s = &rs->srcs[i];
+		size_t pos = 0;
+		const char *k;
+		void *v;
+
+		if (s->state != NULL) {
+			sched_stop(loop, &s->sched);
+			s->conf->poller->stop(s->state);
+		}
+		if (s->polling)
+			sample_clear(&s->sample);
+		while (hmap_next(&s->metric_errors, &pos, &k, &v))
+			free(v);
+		hmap_free(&s->metric_errors);
+		free(s->st.last_error);
+		free(s->rules);
+	}
+	for (size_t i = 0; i < rs->nshared; i++)
+		if (rs->shared[i].ops->fini != NULL)
+			rs->shared[i].ops->fini(rs->shared[i].shared);
+	free(rs->srcs);
+	free(rs->shared);
+	memset(rs, 0, sizeof(*rs));
+}
+
+static bool
+in_shard(const struct bridge_config *b, const char *name)
+{
+	if (b->shard_count <= 1)
+		return true;
+	return hmap_hash(name) % b->shard_count == b->shard_index;
+}
+
+/* Builds and starts the runtime of cfg without scheduling it. */
+static int
+runset_build(struct engine *e, const struct config *cfg, struct runset *rs)
+{
+	memset(rs, 0, sizeof(*rs));
+	rs->cfg = cfg;
+	rs->srcs = xcalloc(cfg->nsources, sizeof(*rs->srcs));
+	rs->nsrcs = cfg->nsources;
+	rs->shared = xcalloc(cfg->nsources, sizeof(*rs->shared));
+
+	for (size_t i = 0; i < cfg->nsources; i++) {
+		const struct source_config *sc = &cfg->sources[i];
+		struct source_rt *s = &rs->srcs[i];
+		const struct poller_ops *ops = sc->poller;
+		void *shared;
+
+		s->eng = e;
+		s->conf = sc;
+		hmap_init(&s->metric_errors);
+		s->active = in_shard(&cfg->bridge, sc->name);
+		if (!s->active)
+			continue;
+		if (!shared_for(rs, ops, &shared)) {
+			shared = ops->init != NULL ? ops->init(e->loop) : NULL;
+			if (ops->init != NULL && shared == NULL) {
+				log_warnx("%s: cannot initialise the poller", ops->name);
+				goto fail;
+			}
+			rs->shared[rs->nshared].ops = ops;
+			rs->shared[rs->nshared].shared = shared;
+			rs->nshared++;
+		}
+		if (ops->start(e->loop, shared, sc, &s->state) != 0) {
+			log_warnx("%s/%s: cannot start", ops->name, sc->name);
+			s->state = NULL;
+			goto fail;
+		}
+		sched_init(&s->sched, sc->interval, source_fire);
+		for (size_t r = 0; r < cfg->nrules; r++) {
+			const struct rule_config *rc = &cfg->rules[r];
+
+			if (!config_rule_applies(rc, sc) || !config_source_has_metric(sc, rc->metric))
+				continue;
+			s->rules = xreallocarray(s->rules, s->nrules + 1, sizeof(*s->rules));
+			s->rules[s->nrules++] = rc;
+		}
+	}
+	return 0;
+fail:
+	runset_stop(e->loop, rs);
+	return -1;
+}
+
+static void
+runset_schedule(struct engine *e, struct runset *rs)
+{
+	for (size_t i = 0; i < rs->nsrcs; i++)
+		if (rs->srcs[i].active)
+			sched_start(e->loop, &rs->srcs[i].sched, rs->srcs[i].conf->name);
+}
+
+struct engine *
+engine_new(struct ev_loop *loop, const struct config *cfg, const struct engine_sink *sink)
+{
+	struct engine *e = xcalloc(1, sizeof(*e));
+
+	e->loop = loop;
+	if (sink != NULL)
+		e->sink = *sink;
+	hmap_init(&e->states);
+	e->state_cfg = cfg;
+	if (runset_build(e, cfg, &e->run) != 0) {
+		hmap_free(&e->states);
+		free(e);
+		return NULL;
+	}
+	return e;
+}
+
+void
+engine_start(struct engine *e)
+{
+	runset_schedule(e, &e->run);
+}
+
+void
+engine_stop_timers(struct engine *e)
+{
+	for (size_t i = 0; i < e->run.nsrcs; i++)
+		if (e->run.srcs[i].active)
+			sched_stop(e->loop, &e->run.srcs[i].sched);
+}
+
+void
+engine_poll_all(struct engine *e)
+{
+	for (size_t i = 0; i < e->run.nsrcs; i++) {
+		struct source_rt *s = &e->run.srcs[i];
+
+		if (s->active && !s->polling) {
+			s->sched.running = true;
+			source_poll(s);
+		}
+	}
+}
+
+size_t
+engine_in_flight(const struct engine *e)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < e->run.nsrcs; i++)
+		n += e->run.srcs[i].polling;
+	return n;
+}
+
+static bool
+strv_equal(char *const *a, char *const *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	for (; *a != NULL && *b != NULL; a++, b++)
+		if (strcmp(*a, *b) != 0)
+			return false;
+	return *a == NULL && *b == NULL;
+}
+
+static bool
+rule_same(const struct rule_config *a, const struct rule_config *b)
+{
+	return strcmp(a->name, b->name) == 0 && a->kind == b->kind &&
+	    strcmp(a->metric, b->metric) == 0 && a->threshold == b->threshold &&
+	    a->clear == b->clear && a->for_s == b->for_s && a->max_seen == b->max_seen &&
+	    strv_equal(a->sources, b->sources);
+}
+
+static const struct rule_config *
+find_rule(const struct config *cfg, const char *name, size_t len)
+{
+	for (size_t i = 0; i < cfg->nrules; i++)
+		if (strlen(cfg->rules[i].name) == len && memcmp(cfg->rules[i].name, name, len) == 0)
+			return &cfg->rules[i];
+	return NULL;
+}
+
+/* Drops the states of rules that changed or vanished, and of vanished sources. */
+static void
+prune_states(struct engine *e, const struct config *old, const struct config *cfg)
+{
+	size_t pos = 0;
+	const char *key;
+	void *val;
+
+	while (hmap_next(&e->states, &pos, &key, &val)) {
+		const char *sep1 = strchr(key, STATE_SEP), *sep2;
+		const struct rule_config *o, *n;
+		char *source;
+		bool keep;
+
+		sep2 = sep1 != NULL ? strchr(sep1 + 1, STATE_SEP) : NULL;
+		if (sep2 == NULL)
+			continue;
+		o = find_rule(old, key, (size_t)(sep1 - key));
+		n = find_rule(cfg, key, (size_t)(sep1 - key));
+		source = xstrndup(sep1 + 1, (size_t)(sep2 - sep1 - 1));
+		keep = o != NULL && n != NULL && rule_same(o, n) &&
+		    config_find_source(cfg, source) != NULL;
+		free(source);
+		if (keep)
+			continue;
+		/* Deletion leaves a tombstone: iteration may go on. */
+		rule_state_free(hmap_del(&e->states, key));
+	}
+}
+
+int
+engine_reload(struct engine *e, const struct config *cfg)
+{
+	struct runset next;
+
+	if (runset_build(e, cfg, &next) != 0)
+		return -1;
+	runset_stop(e->loop, &e->run);
+	prune_states(e, e->state_cfg, cfg);
+	e->state_cfg = cfg;
+	e->run = next;
+	runset_schedule(e, &e->run);
+	return 0;
+}
+
+const struct source_status *
+engine_source_status(const struct engine *e, size_t i)
+{
+	return i < e->run.nsrcs ? &e->run.srcs[i].st : NULL;
+}
+
+void
+engine_free(struct engine *e)
+{
+	size_t pos = 0;
+	const char *k;
+	void *v;
+
+	if (e == NULL)
+		return;
+	runset_stop(e->loop, &e->run);
+	while (hmap_next(&e->states, &pos, &k, &v))
+		rule_state_free(v);
+	hmap_free(&e->states);
+	free(e);
+}

@@ -1,0 +1,70 @@
+#ifndef POLLHOOK_ENGINE_H
+#define POLLHOOK_ENGINE_H
+
+/*
+ * The engine runs the polling half of the daemon on one libev loop: it
+ * schedules every source, starts its poller, turns each completed sample
+ * (plus the built-in up and poll_seconds metrics, reduced and scaled) into
+ * rule evaluations, and hands the resulting events to a sink.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <ev.h>
+
+#include "config.h"
+#include "event.h"
+#include "hmap.h"
+#include "sample.h"
+
+struct engine;
+
+/* Where the engine's output goes: the dispatcher in the daemon, a collector for --once. */
+struct engine_sink {
+	/* A source finished a poll; the sample is borrowed for the call. Optional. */
+	void (*sample)(void *arg, const struct source_config *src, const struct sample *s);
+	/* An event happened (finished: with id and body); the callee takes ownership. */
+	void (*event)(void *arg, struct event *ev);
+	void *arg;
+};
+
+/* Per-source runtime status, for logs, --once and the management API. */
+struct source_status {
+	bool polled;		/* at least one poll completed */
+	bool up;
+	double last_poll;	/* Unix seconds of the last completed poll */
+	double last_duration;
+	char *last_error;	/* NULL when the last poll succeeded */
+	uint64_t polls, errors, overruns;
+};
+
+/*
+ * Creates an engine for cfg (borrowed; must outlive the engine) on loop.
+ * Starts the pollers' shared state and every source's runtime; returns NULL
+ * (after logging why) when a poller cannot start.
+ */
+struct engine *engine_new(struct ev_loop *loop, const struct config *cfg,
+    const struct engine_sink *sink);
+/* Schedules every source on its splayed timer. */
+void engine_start(struct engine *e);
+/* Stops scheduling new polls; polls in flight go on to completion. */
+void engine_stop_timers(struct engine *e);
+/* Starts one poll of every source now, ignoring the schedule (for --once). */
+void engine_poll_all(struct engine *e);
+/* Returns the number of polls in flight. */
+size_t engine_in_flight(const struct engine *e);
+/*
+ * Replaces the config with cfg (borrowed): restarts sources and keeps the
+ * rule state of every rule whose definition did not change. Returns 0, or -1
+ * when a poller of the new config cannot start (the old config then stays).
+ */
+int engine_reload(struct engine *e, const struct config *cfg);
+/* Returns the status of source i of the current config. */
+const struct source_status *engine_source_status(const struct engine *e, size_t i);
+/* Stops every timer and poll and frees the engine. */
+void engine_free(struct engine *e);
+/* Applies the metric's reduce and scale to the points of one sample (exposed for tests). */
+void engine_reduce(const struct source_config *src, struct sample *s);
+
+#endif

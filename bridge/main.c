@@ -1,0 +1,281 @@
+/*
+ * pollhook: polls SNMP agents and REST APIs, notices state changes and
+ * delivers each as a signed webhook. This file is the command line and the
+ * daemon's life cycle: signals, reload, shutdown.
+ */
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <ev.h>
+
+#include "config.h"
+#include "dispatch.h"
+#include "engine.h"
+#include "log.h"
+#include "once.h"
+#include "util.h"
+
+#ifndef SYSCONFDIR
+#define SYSCONFDIR "/etc"
+#endif
+#define DEFAULT_CONFIG SYSCONFDIR "/pollhook/pollhook.conf"
+#define SHUTDOWN_GRACE 10.0	/* seconds to let polls and deliveries finish */
+
+struct daemon {
+	struct ev_loop *loop;
+	const char *path;
+	bool verbose;
+	struct config *cfg;
+	struct engine *eng;
+	struct dispatch *disp;
+	ev_signal sigterm, sigint, sighup;
+	ev_check drain;
+	ev_timer grace;
+	bool stopping;
+};
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: pollhook [-c FILE] [--check-config | --once [--json]] [-v]\n"
+	    "\n"
+	    "  -c, --config FILE   configuration file (default " DEFAULT_CONFIG ")\n"
+	    "      --check-config  validate the configuration and exit\n"
+	    "      --once          poll every source once, print samples and events, exit\n"
+	    "      --json          with --once: print JSON (default when not a terminal)\n"
+	    "      --table         with --once: print a table (default on a terminal)\n"
+	    "      --list-keys     print every configuration key pollhook knows, and exit\n"
+	    "  -v, --verbose       log at debug level\n"
+	    "  -V, --version       print the version and exit\n"
+	    "  -h, --help          print this help and exit\n"
+	    "\n"
+	    "Signals: SIGHUP reloads the configuration, SIGTERM and SIGINT stop.\n"
+	    "Exit status: 0 success, 1 error (configuration, start-up), 2 --once saw a poll fail.\n");
+}
+
+static void
+apply_log_level(const struct daemon *d)
+{
+	log_init(d->verbose ? LOG_LEVEL_DEBUG : (enum log_level)d->cfg->bridge.log_level,
+	    d->cfg->bridge.syslog);
+}
+
+static void
+on_event(void *arg, struct event *ev)
+{
+	struct daemon *d = arg;
+
+	dispatch_event(d->disp, ev);
+}
+
+static void
+drain_check(struct ev_loop *loop, ev_check *w, int revents)
+{
+	struct daemon *d = container_of(w, struct daemon, drain);
+
+	(void)revents;
+	if (engine_in_flight(d->eng) == 0 && dispatch_in_flight(d->disp) == 0)
+		ev_break(loop, EVBREAK_ALL);
+}
+
+static void
+grace_expired(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct daemon *d = container_of(w, struct daemon, grace);
+
+	(void)revents;
+	log_warnx("stopping with %zu polls and %zu deliveries unfinished",
+	    engine_in_flight(d->eng), dispatch_in_flight(d->disp));
+	ev_break(loop, EVBREAK_ALL);
+}
+
+static void
+on_stop(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	struct daemon *d = w->data;
+
+	(void)revents;
+	if (d->stopping) {
+		log_info("second signal: stopping now");
+		ev_break(loop, EVBREAK_ALL);
+		return;
+	}
+	d->stopping = true;
+	log_info("received signal %d, finishing work in flight", w->signum);
+	engine_stop_timers(d->eng);
+	ev_signal_stop(loop, &d->sighup);
+	ev_check_init(&d->drain, drain_check);
+	ev_check_start(loop, &d->drain);
+	ev_timer_init(&d->grace, grace_expired, SHUTDOWN_GRACE, 0.);
+	ev_timer_start(loop, &d->grace);
+	/* An idle loop would not run the check: wake it once. */
+	ev_feed_event(loop, &d->drain, EV_CHECK);
+}
+
+static void
+on_reload(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	struct daemon *d = w->data;
+	struct config *next;
+
+	(void)loop;
+	(void)revents;
+	log_info("reloading %s", d->path);
+	next = config_load(d->path);
+	if (next == NULL) {
+		log_warnx("reload failed: keeping the running configuration");
+		return;
+	}
+	if (dispatch_reload(d->disp, next) != 0) {
+		log_warnx("reload failed: subscribers of the new configuration cannot start");
+		config_free(next);
+		return;
+	}
+	if (engine_reload(d->eng, next) != 0) {
+		log_warnx("reload failed: sources of the new configuration cannot start");
+		/* The subscribers already run from next: put the old ones back. */
+		if (dispatch_reload(d->disp, d->cfg) != 0)
+			fatalx("cannot restore the subscribers after a failed reload");
+		config_free(next);
+		return;
+	}
+	config_free(d->cfg);
+	d->cfg = next;
+	apply_log_level(d);
+	log_info("reloaded: %zu sources, %zu rules, %zu subscribers", d->cfg->nsources,
+	    d->cfg->nrules, d->cfg->nsubscribers);
+}
+
+static int
+run_daemon(struct daemon *d)
+{
+	struct engine_sink sink = { NULL, on_event, d };
+	int rc = 1;
+
+	d->loop = ev_default_loop(EVFLAG_AUTO);
+	if (d->loop == NULL)
+		fatalx("cannot create the event loop");
+	signal(SIGPIPE, SIG_IGN);
+	d->disp = dispatch_new(d->loop, d->cfg);
+	if (d->disp == NULL)
+		goto out;
+	d->eng = engine_new(d->loop, d->cfg, &sink);
+	if (d->eng == NULL)
+		goto out;
+	ev_signal_init(&d->sigterm, on_stop, SIGTERM);
+	ev_signal_init(&d->sigint, on_stop, SIGINT);
+	ev_signal_init(&d->sighup, on_reload, SIGHUP);
+	d->sigterm.data = d->sigint.data = d->sighup.data = d;
+	ev_signal_start(d->loop, &d->sigterm);
+	ev_signal_start(d->loop, &d->sigint);
+	ev_signal_start(d->loop, &d->sighup);
+	engine_start(d->eng);
+	log_info("pollhook " PACKAGE_VERSION " started: %zu sources, %zu rules, %zu subscribers",
+	    d->cfg->nsources, d->cfg->nrules, d->cfg->nsubscribers);
+	ev_run(d->loop, 0);
+	log_info("stopped");
+	rc = 0;
+out:
+	engine_free(d->eng);
+	dispatch_free(d->disp);
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	enum { OPT_CHECK = 256, OPT_ONCE, OPT_JSON, OPT_TABLE, OPT_KEYS };
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "check-config", no_argument, NULL, OPT_CHECK },
+		{ "once", no_argument, NULL, OPT_ONCE },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "table", no_argument, NULL, OPT_TABLE },
+		{ "list-keys", no_argument, NULL, OPT_KEYS },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct daemon d = { .path = DEFAULT_CONFIG };
+	bool check = false, once = false;
+	int json = -1, ch, rc;
+
+	while ((ch = getopt_long(argc, argv, "c:vVh", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			d.path = optarg;
+			break;
+		case OPT_CHECK:
+			check = true;
+			break;
+		case OPT_ONCE:
+			once = true;
+			break;
+		case OPT_JSON:
+			json = 1;
+			break;
+		case OPT_TABLE:
+			json = 0;
+			break;
+		case OPT_KEYS:
+			config_dump_keys();
+			return 0;
+		case 'v':
+			d.verbose = true;
+			break;
+		case 'V':
+			printf("pollhook %s\n", PACKAGE_VERSION);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "pollhook: unexpected argument \"%s\"\n", argv[optind]);
+		usage(stderr);
+		return 1;
+	}
+	if (check && once) {
+		fprintf(stderr, "pollhook: --check-config and --once exclude each other\n");
+		return 1;
+	}
+	if (json != -1 && !once) {
+		fprintf(stderr, "pollhook: --json and --table go with --once\n");
+		return 1;
+	}
+	log_init(d.verbose ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO, false);
+
+	d.cfg = config_load(d.path);
+	if (d.cfg == NULL)
+		return 1;
+	if (check) {
+		printf("%s: configuration ok (%zu sources, %zu rules, %zu subscribers)\n",
+		    d.path, d.cfg->nsources, d.cfg->nrules, d.cfg->nsubscribers);
+		config_free(d.cfg);
+		return 0;
+	}
+	apply_log_level(&d);
+	if (once) {
+		/* --once prints results, not progress: keep the log to warnings. */
+		if (!d.verbose)
+			log_set_level(LOG_LEVEL_WARNING);
+		rc = once_run(d.cfg, stdout, json == -1 ? !isatty(STDOUT_FILENO) : json == 1);
+		config_free(d.cfg);
+		return rc;
+	}
+	rc = run_daemon(&d);
+	config_free(d.cfg);
+	return rc;
+}

@@ -1,0 +1,190 @@
+#include "once.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <ev.h>
+#include <json-c/json.h>
+
+#include "engine.h"
+#include "log.h"
+#include "poller.h"
+#include "util.h"
+#include "xmalloc.h"
+
+struct once {
+	struct engine *eng;
+	struct json_object *samples;
+	struct json_object *events;
+	bool failed;
+	ev_check check;
+	ev_timer guard;
+};
+
+static void
+once_sample(void *arg, const struct source_config *src, const struct sample *s)
+{
+	struct once *o = arg;
+	struct json_object *js = json_object_new_object(), *pts = json_object_new_array();
+
+	json_object_object_add(js, "source", json_object_new_string(src->name));
+	json_object_object_add(js, "poller", json_object_new_string(src->poller->name));
+	json_object_object_add(js, "ok", json_object_new_boolean(s->ok));
+	json_object_object_add(js, "error", s->error != NULL ?
+	    json_object_new_string(s->error) : NULL);
+	json_object_object_add(js, "duration", json_object_new_double(s->end - s->start));
+	for (size_t i = 0; i < s->npoints; i++) {
+		const struct point *p = &s->points[i];
+		struct json_object *jp = json_object_new_object();
+
+		json_object_object_add(jp, "metric", json_object_new_string(p->metric));
+		json_object_object_add(jp, "instance", p->instance != NULL ?
+		    json_object_new_string(p->instance) : NULL);
+		json_object_object_add(jp, "label", p->label != NULL ?
+		    json_object_new_string(p->label) : NULL);
+		json_object_object_add(jp, "value", value_to_json(&p->value));
+		json_object_object_add(jp, "error", p->error != NULL ?
+		    json_object_new_string(p->error) : NULL);
+		json_object_array_add(pts, jp);
+	}
+	json_object_object_add(js, "points", pts);
+	json_object_array_add(o->samples, js);
+	if (!s->ok)
+		o->failed = true;
+}
+
+static void
+once_event(void *arg, struct event *ev)
+{
+	struct once *o = arg;
+	struct json_object *j = json_tokener_parse(ev->body);
+
+	if (j != NULL)
+		json_object_array_add(o->events, j);
+	event_free(ev);
+}
+
+static void
+once_check(struct ev_loop *loop, ev_check *w, int revents)
+{
+	struct once *o = container_of(w, struct once, check);
+
+	(void)revents;
+	if (engine_in_flight(o->eng) == 0)
+		ev_break(loop, EVBREAK_ALL);
+}
+
+static void
+once_guard(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)w;
+	(void)revents;
+	log_warnx("--once: polls still running after every timeout expired; giving up");
+	ev_break(loop, EVBREAK_ALL);
+}
+
+static int
+cmp_source(const void *a, const void *b)
+{
+	struct json_object *const *ja = a, *const *jb = b;
+
+	return strcmp(json_object_get_string(json_object_object_get(*ja, "source")),
+	    json_object_get_string(json_object_object_get(*jb, "source")));
+}
+
+static void
+print_table(FILE *out, struct json_object *samples, struct json_object *events)
+{
+	fprintf(out, "%-24s %-16s %-16s %s\n", "SOURCE", "METRIC", "INSTANCE", "VALUE");
+	for (size_t i = 0; i < json_object_array_length(samples); i++) {
+		struct json_object *s = json_object_array_get_idx(samples, i);
+		struct json_object *pts = json_object_object_get(s, "points");
+		const char *src = json_object_get_string(json_object_object_get(s, "source"));
+
+		if (!json_object_get_boolean(json_object_object_get(s, "ok")))
+			fprintf(out, "%-24s %-16s %-16s %s\n", src, "-", "-",
+			    json_object_get_string(json_object_object_get(s, "error")));
+		for (size_t k = 0; k < json_object_array_length(pts); k++) {
+			struct json_object *p = json_object_array_get_idx(pts, k);
+			struct json_object *inst = json_object_object_get(p, "instance");
+			struct json_object *lab = json_object_object_get(p, "label");
+			struct json_object *err = json_object_object_get(p, "error");
+			char instbuf[128];
+
+			snprintf(instbuf, sizeof(instbuf), "%s%s%s%s",
+			    inst != NULL ? json_object_get_string(inst) : "",
+			    lab != NULL ? " (" : "", lab != NULL ? json_object_get_string(lab) : "",
+			    lab != NULL ? ")" : "");
+			fprintf(out, "%-24s %-16s %-16s %s%s\n", src,
+			    json_object_get_string(json_object_object_get(p, "metric")),
+			    instbuf[0] != '\0' ? instbuf : "-",
+			    err != NULL ? "error: " : "",
+			    err != NULL ? json_object_get_string(err) :
+			    json_object_to_json_string_ext(json_object_object_get(p, "value"),
+			    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+		}
+	}
+	if (json_object_array_length(events) == 0) {
+		fprintf(out, "\nno events\n");
+		return;
+	}
+	fprintf(out, "\nEVENTS\n");
+	for (size_t i = 0; i < json_object_array_length(events); i++) {
+		struct json_object *ev = json_object_array_get_idx(events, i);
+
+		fprintf(out, "%s\n", json_object_to_json_string_ext(ev,
+		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	}
+}
+
+int
+once_run(const struct config *cfg, FILE *out, bool json)
+{
+	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+	struct once o = { 0 };
+	struct engine_sink sink = { once_sample, once_event, &o };
+	struct json_object *root;
+	double guard = 0;
+	int rc = 1;
+
+	if (loop == NULL)
+		fatalx("cannot create the event loop");
+	o.samples = json_object_new_array();
+	o.events = json_object_new_array();
+	o.eng = engine_new(loop, cfg, &sink);
+	if (o.eng == NULL)
+		goto out;
+	for (size_t i = 0; i < cfg->nsources; i++)
+		if (cfg->sources[i].timeout > guard)
+			guard = cfg->sources[i].timeout;
+	ev_check_init(&o.check, once_check);
+	ev_check_start(loop, &o.check);
+	ev_timer_init(&o.guard, once_guard, guard + 5.0, 0.);
+	ev_timer_start(loop, &o.guard);
+	engine_poll_all(o.eng);
+	if (engine_in_flight(o.eng) > 0)
+		ev_run(loop, 0);
+	ev_check_stop(loop, &o.check);
+	ev_timer_stop(loop, &o.guard);
+	if (engine_in_flight(o.eng) > 0)
+		o.failed = true;
+	engine_free(o.eng);
+
+	json_object_array_sort(o.samples, cmp_source);
+	if (json) {
+		root = json_object_new_object();
+		json_object_object_add(root, "samples", json_object_get(o.samples));
+		json_object_object_add(root, "events", json_object_get(o.events));
+		fprintf(out, "%s\n", json_object_to_json_string_ext(root,
+		    JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+		    JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(root);
+	} else
+		print_table(out, o.samples, o.events);
+	rc = o.failed ? 2 : 0;
+out:
+	json_object_put(o.samples);
+	json_object_put(o.events);
+	ev_loop_destroy(loop);
+	return rc;
+}

@@ -1,0 +1,93 @@
+#include "registry.h"
+
+#include <string.h>
+
+#include "emitter.h"
+#include "poller.h"
+#include "util.h"
+
+/*
+ * Every plugin pollhook has, compiled in or not. A kind that was left out of
+ * the build keeps its name here with a NULL ops, so configs naming it get
+ * "snmp poller not compiled in" instead of "unknown poller".
+ */
+
+#ifdef HAVE_POLLER_SNMP
+extern const struct poller_ops snmp_poller_ops;
+#define SNMP_OPS (&snmp_poller_ops)
+#else
+#define SNMP_OPS NULL
+#endif
+#ifdef HAVE_POLLER_HTTP
+extern const struct poller_ops http_poller_ops;
+#define HTTP_OPS (&http_poller_ops)
+#else
+#define HTTP_OPS NULL
+#endif
+#ifdef HAVE_EMITTER_WEBHOOK
+extern const struct emitter_ops webhook_emitter_ops;
+#define WEBHOOK_OPS (&webhook_emitter_ops)
+#else
+#define WEBHOOK_OPS NULL
+#endif
+extern const struct emitter_ops log_emitter_ops;
+
+static const struct {
+	const char *name;
+	const struct poller_ops *ops;
+} pollers[] = {
+	{ "snmp", SNMP_OPS },
+	{ "http", HTTP_OPS },
+};
+
+static const struct {
+	const char *name;
+	const struct emitter_ops *ops;
+} emitters[] = {
+	{ "webhook", WEBHOOK_OPS },
+	{ "log", &log_emitter_ops },
+};
+
+const struct poller_ops *
+registry_poller(const char *name, bool *known)
+{
+	for (size_t i = 0; i < NELEM(pollers); i++) {
+		if (strcmp(pollers[i].name, name) == 0) {
+			*known = true;
+			return pollers[i].ops;
+		}
+	}
+	*known = false;
+	return NULL;
+}
+
+const struct emitter_ops *
+registry_emitter(const char *name, bool *known)
+{
+	for (size_t i = 0; i < NELEM(emitters); i++) {
+		if (strcmp(emitters[i].name, name) == 0) {
+			*known = true;
+			return emitters[i].ops;
+		}
+	}
+	*known = false;
+	return NULL;
+}
+
+const struct poller_ops *
+registry_poller_at(size_t i)
+{
+	for (size_t j = 0; j < NELEM(pollers); j++)
+		if (pollers[j].ops != NULL && i-- == 0)
+			return pollers[j].ops;
+	return NULL;
+}
+
+const struct emitter_ops *
+registry_emitter_at(size_t i)
+{
+	for (size_t j = 0; j < NELEM(emitters); j++)
+		if (emitters[j].ops != NULL && i-- == 0)
+			return emitters[j].ops;
+	return NULL;
+}

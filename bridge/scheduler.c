@@ -1,0 +1,76 @@
+#include "scheduler.h"
+
+#include <math.h>
+
+#include "hmap.h"
+#include "util.h"
+
+double
+sched_splay(const char *name, double interval)
+{
+	/* The top 53 bits of the hash make a uniform fraction in [0, 1). */
+	double frac = (double)(hmap_hash(name) >> 11) / 9007199254740992.0;
+
+	return frac * interval;
+}
+
+double
+sched_first_delay(double now, double interval, double splay)
+{
+	double d = fmod(splay - fmod(now, interval), interval);
+
+	if (d < 0)
+		d += interval;
+	/* libev treats 0 as "now": fine, but keep strictly inside the interval. */
+	if (d >= interval)
+		d = 0;
+	return d;
+}
+
+static void
+sched_tick(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct sched_entry *e = container_of(w, struct sched_entry, timer);
+
+	(void)loop;
+	(void)revents;
+	if (e->running) {
+		e->overruns++;
+		return;
+	}
+	e->running = true;
+	e->ticks++;
+	e->fire(e);
+}
+
+void
+sched_init(struct sched_entry *e, double interval, sched_fire_fn fire)
+{
+	ev_timer_init(&e->timer, sched_tick, 0., interval);
+	e->interval = interval;
+	e->running = false;
+	e->ticks = e->overruns = 0;
+	e->fire = fire;
+}
+
+void
+sched_start(struct ev_loop *loop, struct sched_entry *e, const char *key)
+{
+	double delay = sched_first_delay(ev_now(loop), e->interval,
+	    sched_splay(key, e->interval));
+
+	ev_timer_set(&e->timer, delay, e->interval);
+	ev_timer_start(loop, &e->timer);
+}
+
+void
+sched_done(struct sched_entry *e)
+{
+	e->running = false;
+}
+
+void
+sched_stop(struct ev_loop *loop, struct sched_entry *e)
+{
+	ev_timer_stop(loop, &e->timer);
+}
