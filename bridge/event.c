@@ -1,5 +1,6 @@
 #include "event.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -63,14 +64,15 @@ event_make_id(char *buf, int64_t ts_ms)
 void
 event_format_time(char *buf, size_t len, double unix_s)
 {
-	time_t secs = (time_t)unix_s;
-	long ms = (long)((unix_s - (double)secs) * 1000.0);
+	long long total = llround(unix_s * 1000.0);
+	time_t secs;
+	long ms;
 	struct tm tm;
 
-	if (ms < 0)
-		ms = 0;
-	if (ms > 999)
-		ms = 999;
+	if (total < 0)
+		total = 0;
+	secs = (time_t)(total / 1000);
+	ms = (long)(total % 1000);
 	gmtime_r(&secs, &tm);
 	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900,
 	    tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);

@@ -8,8 +8,20 @@
 double
 sched_splay(const char *name, double interval)
 {
-	/* The top 53 bits of the hash make a uniform fraction in [0, 1). */
-	double frac = (double)(hmap_hash(name) >> 11) / 9007199254740992.0;
+	unsigned long long h = hmap_hash(name);
+	double frac;
+
+	/*
+	 * FNV-1a leaves its high bits poorly mixed for names that differ in
+	 * their last characters (edge-00001, edge-00002, ...): run it through
+	 * the splitmix64 finaliser before taking the top 53 bits as a fraction.
+	 */
+	h ^= h >> 30;
+	h *= 0xbf58476d1ce4e5b9ULL;
+	h ^= h >> 27;
+	h *= 0x94d049bb133111ebULL;
+	h ^= h >> 31;
+	frac = (double)(h >> 11) / 9007199254740992.0;
 
 	return frac * interval;
 }
