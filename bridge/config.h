@@ -62,6 +62,13 @@ struct subscriber_config {
 	char **sources;		/* source-name globs; NULL means all */
 	struct labels match;	/* label = glob pairs the source's labels must match */
 	void *emitter_conf;	/* owned; freed with emitter->free_conf */
+	unsigned max_in_flight;	/* attempts at once; default 8 */
+	unsigned max_attempts;	/* retry.max_attempts; default 15 */
+	double max_age;		/* retry.max_age, seconds; default 86400 */
+	double retry_first;	/* retry.first_delay, seconds; default 5 */
+	double retry_cap;	/* retry.max_delay, seconds; default 3600 */
+	char fingerprint[17];	/* hex hash of the subscriber's whole group: a 410
+				   disables the subscriber until it changes */
 	const char *file;
 	int line;
 };
