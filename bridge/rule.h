@@ -12,7 +12,8 @@
  * two (the hysteresis band) the state does not change. on_change fires when
  * the value differs from the previous one (the first value is a baseline).
  * on_new fires once per item key not seen before (the first poll seeds the
- * seen set); the seen set is bounded by max_seen, oldest dropped first.
+ * seen set); the seen set is bounded by max_seen, the key absent from the
+ * polls for longest dropped first.
  */
 
 #include <stdbool.h>
@@ -23,6 +24,9 @@
 
 struct json_object;
 struct rule_state;
+
+/* The bound of an on_new seen set when the rule gives no max_seen. */
+#define RULE_MAX_SEEN_DEFAULT	10000
 
 /* What rule_eval needs to know besides the rule and its state. */
 struct rule_input {
