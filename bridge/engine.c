@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <json-c/json.h>
+
 #include "log.h"
 #include "poller.h"
 #include "rule.h"
@@ -50,6 +52,7 @@ struct engine {
 	struct runset run;
 	struct hmap states;		/* "rule\x1fsource\x1finstance" -> struct rule_state */
 	const struct config *state_cfg;	/* the config the states were built for */
+	struct outbox *store;		/* rule states are saved here; NULL for --once */
 };
 
 static void source_fire(struct sched_entry *se);
@@ -190,6 +193,72 @@ note_status(struct source_rt *s, const struct sample *smp)
 }
 
 static void
+save_state(struct engine *e, const char *key, const struct rule_state *st)
+{
+	struct json_object *j = rule_state_to_json(st);
+
+	outbox_state_save(e->store, key, json_object_to_json_string_ext(j,
+	    JSON_C_TO_STRING_PLAIN));
+	json_object_put(j);
+}
+
+struct load_ctx {
+	struct engine *e;
+	size_t loaded, dropped;
+	char **drop;		/* keys to delete from the store */
+};
+
+static void
+load_state(void *arg, const char *key, const char *json)
+{
+	struct load_ctx *lc = arg;
+	const char *sep = strchr(key, STATE_SEP);
+	const struct rule_config *rc = NULL;
+	struct json_object *j;
+	struct rule_state *st = NULL;
+
+	if (sep != NULL) {
+		for (size_t i = 0; i < lc->e->state_cfg->nrules; i++) {
+			const struct rule_config *r = &lc->e->state_cfg->rules[i];
+
+			if (strlen(r->name) == (size_t)(sep - key) &&
+			    memcmp(r->name, key, (size_t)(sep - key)) == 0)
+				rc = r;
+		}
+	}
+	j = json_tokener_parse(json);
+	if (rc != NULL && j != NULL)
+		st = rule_state_from_json(rc, j);
+	json_object_put(j);
+	if (st == NULL) {
+		/* A rule removed or changed in kind: its state means nothing now. */
+		lc->drop = xreallocarray(lc->drop, lc->dropped + 1, sizeof(*lc->drop));
+		lc->drop[lc->dropped++] = xstrdup(key);
+		return;
+	}
+	rule_state_free(hmap_put(&lc->e->states, key, st));
+	lc->loaded++;
+}
+
+void
+engine_set_store(struct engine *e, struct outbox *ob)
+{
+	struct load_ctx lc = { e, 0, 0, NULL };
+
+	e->store = ob;
+	if (outbox_state_load(ob, load_state, &lc) != 0)
+		log_warnx("rule state could not be loaded: rules start afresh");
+	else if (lc.loaded + lc.dropped > 0)
+		log_info("rule state: %zu instances restored, %zu dropped", lc.loaded, lc.dropped);
+	for (size_t i = 0; i < lc.dropped; i++) {
+		outbox_state_delete(ob, lc.drop[i]);
+		free(lc.drop[i]);
+	}
+	free(lc.drop);
+	outbox_commit(ob);
+}
+
+static void
 run_rules(struct engine *e, struct source_rt *s, double now)
 {
 	struct event_list out = { 0 };
@@ -205,14 +274,26 @@ run_rules(struct engine *e, struct source_rt *s, double now)
 
 			if (!metric_is(p, rc->metric) || p->value.type == VALUE_NONE)
 				continue;
+			size_t before = out.n;
+			bool created = false;
+
 			key = state_key(rc->name, s->conf->name, p->instance);
 			st = hmap_get(&e->states, key);
 			if (st == NULL) {
 				st = rule_state_new(rc);
 				hmap_put(&e->states, key, st);
+				created = true;
 			}
-			free(key);
 			rule_eval(rc, st, &in, &out);
+			/*
+			 * Saved when it matters after a restart: a transition, or
+			 * a first sight (on_new's seeded set). Pending phases and
+			 * previous values between transitions are not worth a
+			 * write per poll.
+			 */
+			if (e->store != NULL && (created || out.n > before))
+				save_state(e, key, st);
+			free(key);
 		}
 	}
 	for (size_t i = 0; i < out.n; i++) {
@@ -493,6 +574,8 @@ prune_states(struct engine *e, const struct config *old, const struct config *cf
 		if (keep)
 			continue;
 		/* Deletion leaves a tombstone: iteration may go on. */
+		if (e->store != NULL)
+			outbox_state_delete(e->store, key);
 		rule_state_free(hmap_del(&e->states, key));
 	}
 }

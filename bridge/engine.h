@@ -16,6 +16,7 @@
 #include "config.h"
 #include "event.h"
 #include "hmap.h"
+#include "outbox.h"
 #include "sample.h"
 
 struct engine;
@@ -46,6 +47,12 @@ struct source_status {
  */
 struct engine *engine_new(struct ev_loop *loop, const struct config *cfg,
     const struct engine_sink *sink);
+/*
+ * Makes ob (borrowed) the rule-state store: loads the states saved there for
+ * the rules of the current config, and from now on saves each state whose
+ * rule emitted an event or that was created.
+ */
+void engine_set_store(struct engine *e, struct outbox *ob);
 /* Schedules every source on its splayed timer. */
 void engine_start(struct engine *e);
 /* Stops scheduling new polls; polls in flight go on to completion. */

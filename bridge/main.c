@@ -15,16 +15,15 @@
 #include <ev.h>
 
 #include "config.h"
-#include "dispatch.h"
+#include "cli.h"
+#include "delivery.h"
 #include "engine.h"
 #include "log.h"
 #include "once.h"
+#include "outbox.h"
 #include "util.h"
 
-#ifndef SYSCONFDIR
-#define SYSCONFDIR "/etc"
-#endif
-#define DEFAULT_CONFIG SYSCONFDIR "/pollhook/pollhook.conf"
+#define DEFAULT_CONFIG POLLHOOK_DEFAULT_CONFIG
 #define SHUTDOWN_GRACE 10.0	/* seconds to let polls and deliveries finish */
 
 struct daemon {
@@ -33,7 +32,8 @@ struct daemon {
 	bool verbose;
 	struct config *cfg;
 	struct engine *eng;
-	struct dispatch *disp;
+	struct outbox *ob;
+	struct delivery *dlv;
 	ev_signal sigterm, sigint, sighup;
 	ev_check drain;
 	ev_timer grace;
@@ -45,6 +45,9 @@ usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: pollhook [-c FILE] [--check-config | --once [--json]] [-v]\n"
+	    "       pollhook deliveries list [--state pending|dead] [-c FILE]\n"
+	    "       pollhook deliveries retry ID|--all [-c FILE]\n"
+	    "       pollhook deliveries purge --older-than DURATION [-c FILE]\n"
 	    "\n"
 	    "  -c, --config FILE   configuration file (default " DEFAULT_CONFIG ")\n"
 	    "      --check-config  validate the configuration and exit\n"
@@ -72,7 +75,7 @@ on_event(void *arg, struct event *ev)
 {
 	struct daemon *d = arg;
 
-	dispatch_event(d->disp, ev);
+	delivery_submit(d->dlv, ev);
 }
 
 static void
@@ -81,7 +84,7 @@ drain_check(struct ev_loop *loop, ev_check *w, int revents)
 	struct daemon *d = container_of(w, struct daemon, drain);
 
 	(void)revents;
-	if (engine_in_flight(d->eng) == 0 && dispatch_in_flight(d->disp) == 0)
+	if (engine_in_flight(d->eng) == 0 && delivery_stats(d->dlv)->in_flight == 0)
 		ev_break(loop, EVBREAK_ALL);
 }
 
@@ -91,8 +94,9 @@ grace_expired(struct ev_loop *loop, ev_timer *w, int revents)
 	struct daemon *d = container_of(w, struct daemon, grace);
 
 	(void)revents;
-	log_warnx("stopping with %zu polls and %zu deliveries unfinished",
-	    engine_in_flight(d->eng), dispatch_in_flight(d->disp));
+	log_warnx("stopping with %zu polls and %zu delivery attempts unfinished; "
+	    "the deliveries stay in the outbox", engine_in_flight(d->eng),
+	    delivery_stats(d->dlv)->in_flight);
 	ev_break(loop, EVBREAK_ALL);
 }
 
@@ -110,6 +114,7 @@ on_stop(struct ev_loop *loop, ev_signal *w, int revents)
 	d->stopping = true;
 	log_info("received signal %d, finishing work in flight", w->signum);
 	engine_stop_timers(d->eng);
+	delivery_drain(d->dlv);
 	ev_signal_stop(loop, &d->sighup);
 	ev_check_init(&d->drain, drain_check);
 	ev_check_start(loop, &d->drain);
@@ -133,7 +138,9 @@ on_reload(struct ev_loop *loop, ev_signal *w, int revents)
 		log_warnx("reload failed: keeping the running configuration");
 		return;
 	}
-	if (dispatch_reload(d->disp, next) != 0) {
+	if (strcmp(next->bridge.state_dir, d->cfg->bridge.state_dir) != 0)
+		log_warnx("bridge.state_dir changed: takes effect at the next restart");
+	if (delivery_reload(d->dlv, next) != 0) {
 		log_warnx("reload failed: subscribers of the new configuration cannot start");
 		config_free(next);
 		return;
@@ -141,7 +148,7 @@ on_reload(struct ev_loop *loop, ev_signal *w, int revents)
 	if (engine_reload(d->eng, next) != 0) {
 		log_warnx("reload failed: sources of the new configuration cannot start");
 		/* The subscribers already run from next: put the old ones back. */
-		if (dispatch_reload(d->disp, d->cfg) != 0)
+		if (delivery_reload(d->dlv, d->cfg) != 0)
 			fatalx("cannot restore the subscribers after a failed reload");
 		config_free(next);
 		return;
@@ -157,18 +164,25 @@ static int
 run_daemon(struct daemon *d)
 {
 	struct engine_sink sink = { NULL, on_event, d };
+	char err[512];
 	int rc = 1;
 
 	d->loop = ev_default_loop(EVFLAG_AUTO);
 	if (d->loop == NULL)
 		fatalx("cannot create the event loop");
 	signal(SIGPIPE, SIG_IGN);
-	d->disp = dispatch_new(d->loop, d->cfg);
-	if (d->disp == NULL)
+	d->ob = outbox_open(d->cfg->bridge.state_dir, err, sizeof(err));
+	if (d->ob == NULL) {
+		log_warnx("outbox: %s", err);
+		goto out;
+	}
+	d->dlv = delivery_new(d->loop, d->cfg, d->ob);
+	if (d->dlv == NULL)
 		goto out;
 	d->eng = engine_new(d->loop, d->cfg, &sink);
 	if (d->eng == NULL)
 		goto out;
+	engine_set_store(d->eng, d->ob);
 	ev_signal_init(&d->sigterm, on_stop, SIGTERM);
 	ev_signal_init(&d->sigint, on_stop, SIGINT);
 	ev_signal_init(&d->sighup, on_reload, SIGHUP);
@@ -183,8 +197,10 @@ run_daemon(struct daemon *d)
 	log_info("stopped");
 	rc = 0;
 out:
+	/* Polls first: their last events still reach the outbox. */
 	engine_free(d->eng);
-	dispatch_free(d->disp);
+	delivery_free(d->dlv);
+	outbox_close(d->ob);
 	return rc;
 }
 
@@ -207,6 +223,9 @@ main(int argc, char **argv)
 	struct daemon d = { .path = DEFAULT_CONFIG };
 	bool check = false, once = false;
 	int json = -1, ch, rc;
+
+	if (argc > 1 && strcmp(argv[1], "deliveries") == 0)
+		return cli_deliveries(argc - 1, argv + 1);
 
 	while ((ch = getopt_long(argc, argv, "c:vVh", longopts, NULL)) != -1) {
 		switch (ch) {

@@ -1,0 +1,747 @@
+#include "delivery.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+#include <openssl/rand.h>
+
+#include "emitter.h"
+#include "hmap.h"
+#include "log.h"
+#include "router.h"
+#include "util.h"
+#include "xmalloc.h"
+
+#define RETRY_SCAN_INTERVAL 1.0	/* seconds between looks for CLI retry requests */
+
+struct sub_rt;
+
+/* One (event, subscriber) delivery in memory, mirrored by an outbox row. */
+struct dlv {
+	int64_t seq;		/* 0: not in the outbox (its commit failed) */
+	struct event *ev;	/* one reference */
+	struct keyq *kq;
+	unsigned attempts;
+	double created;
+	double next_at;
+	size_t heap_idx;	/* position in the retry heap, or SIZE_MAX */
+	struct dlv *next;	/* in its key queue */
+	struct sub_rt *sub;	/* NULL when the subscriber went away in flight */
+	bool in_flight;
+};
+
+/* The deliveries of one ordering key, oldest first; only the head may be attempted. */
+struct keyq {
+	char *okey;
+	struct dlv *head, *tail;
+	struct keyq *ready_next;
+	bool ready;
+};
+
+struct sub_rt {
+	struct delivery *d;
+	const struct subscriber_config *conf;
+	char *name;		/* owned: outlives reloads */
+	void *state;
+	bool disabled;
+	struct hmap keys;	/* okey -> struct keyq */
+	struct keyq *ready_head, *ready_tail;
+	struct dlv **heap;	/* heads waiting for next_at, min-heap */
+	size_t nheap, capheap;
+	ev_timer timer;
+	size_t in_flight;
+};
+
+struct emitter_shared {
+	const struct emitter_ops *ops;
+	void *shared;
+};
+
+struct delivery {
+	struct ev_loop *loop;
+	struct outbox *ob;
+	const struct config *cfg;
+	struct sub_rt **subs;
+	size_t nsubs;
+	struct emitter_shared *shared;
+	size_t nshared;
+	struct dlv **staged;	/* waiting for this iteration's commit */
+	size_t nstaged, capstaged;
+	ev_prepare commit;
+	ev_timer retry_scan;
+	bool draining;
+	struct delivery_stats stats;
+};
+
+static void sub_pump(struct sub_rt *s);
+
+double
+delivery_backoff(unsigned attempt, double first, double cap, double jitter01)
+{
+	double ceiling = first;
+
+	for (unsigned i = 1; i < attempt && ceiling < cap; i++)
+		ceiling *= 2;
+	if (ceiling > cap)
+		ceiling = cap;
+	return ceiling * jitter01;
+}
+
+static double
+jitter(void)
+{
+	uint32_t r;
+
+	if (RAND_bytes((unsigned char *)&r, sizeof(r)) != 1)
+		r = (uint32_t)random();
+	return (double)r / 4294967296.0;
+}
+
+/* Retry heap, ordered by next_at. */
+
+static void
+heap_swap(struct sub_rt *s, size_t a, size_t b)
+{
+	struct dlv *t = s->heap[a];
+
+	s->heap[a] = s->heap[b];
+	s->heap[b] = t;
+	s->heap[a]->heap_idx = a;
+	s->heap[b]->heap_idx = b;
+}
+
+static void
+heap_push(struct sub_rt *s, struct dlv *it)
+{
+	size_t i;
+
+	if (s->nheap == s->capheap) {
+		s->capheap = s->capheap ? s->capheap * 2 : 16;
+		s->heap = xreallocarray(s->heap, s->capheap, sizeof(*s->heap));
+	}
+	i = s->nheap++;
+	s->heap[i] = it;
+	it->heap_idx = i;
+	while (i > 0 && s->heap[(i - 1) / 2]->next_at > s->heap[i]->next_at) {
+		heap_swap(s, i, (i - 1) / 2);
+		i = (i - 1) / 2;
+	}
+}
+
+static struct dlv *
+heap_pop(struct sub_rt *s)
+{
+	struct dlv *top = s->heap[0];
+	size_t i = 0;
+
+	s->nheap--;
+	if (s->nheap > 0) {
+		s->heap[0] = s->heap[s->nheap];
+		s->heap[0]->heap_idx = 0;
+		for (;;) {
+			size_t l = 2 * i + 1, r = l + 1, m = i;
+
+			if (l < s->nheap && s->heap[l]->next_at < s->heap[m]->next_at)
+				m = l;
+			if (r < s->nheap && s->heap[r]->next_at < s->heap[m]->next_at)
+				m = r;
+			if (m == i)
+				break;
+			heap_swap(s, i, m);
+			i = m;
+		}
+	}
+	top->heap_idx = SIZE_MAX;
+	return top;
+}
+
+static void
+arm_timer(struct sub_rt *s)
+{
+	ev_timer_stop(s->d->loop, &s->timer);
+	if (s->nheap == 0)
+		return;
+	ev_timer_set(&s->timer, fmax(0.0, s->heap[0]->next_at - ev_now(s->d->loop)), 0.);
+	ev_timer_start(s->d->loop, &s->timer);
+}
+
+static void
+ready_push(struct sub_rt *s, struct keyq *kq)
+{
+	if (kq->ready)
+		return;
+	kq->ready = true;
+	kq->ready_next = NULL;
+	if (s->ready_tail != NULL)
+		s->ready_tail->ready_next = kq;
+	else
+		s->ready_head = kq;
+	s->ready_tail = kq;
+}
+
+static struct keyq *
+ready_pop(struct sub_rt *s)
+{
+	struct keyq *kq = s->ready_head;
+
+	if (kq == NULL)
+		return NULL;
+	s->ready_head = kq->ready_next;
+	if (s->ready_head == NULL)
+		s->ready_tail = NULL;
+	kq->ready = false;
+	return kq;
+}
+
+/* Makes the head of kq attemptable now or when its retry time comes. */
+static void
+schedule_head(struct sub_rt *s, struct keyq *kq)
+{
+	struct dlv *it = kq->head;
+
+	if (it->next_at <= ev_now(s->d->loop))
+		ready_push(s, kq);
+	else {
+		heap_push(s, it);
+		if (s->heap[0] == it)
+			arm_timer(s);
+	}
+}
+
+static void
+enqueue(struct sub_rt *s, struct dlv *it)
+{
+	const char *okey = NULL;
+	struct keyq *kq;
+	char *key;
+
+	key = xasprintf("%s\x1f%s\x1f%s", it->ev->source, it->ev->rule,
+	    it->ev->instance != NULL ? it->ev->instance : "");
+	okey = key;
+	kq = hmap_get(&s->keys, okey);
+	if (kq == NULL) {
+		kq = xcalloc(1, sizeof(*kq));
+		kq->okey = key;
+		hmap_put(&s->keys, okey, kq);
+	} else
+		free(key);
+	it->sub = s;
+	it->kq = kq;
+	it->heap_idx = SIZE_MAX;
+	it->next = NULL;
+	s->d->stats.queued++;
+	if (kq->tail != NULL) {
+		kq->tail->next = it;
+		kq->tail = it;
+		return;
+	}
+	kq->head = kq->tail = it;
+	schedule_head(s, kq);
+}
+
+static void
+item_free(struct dlv *it)
+{
+	event_free(it->ev);
+	free(it);
+}
+
+/* Removes the head of its key queue after a final outcome and moves on. */
+static void
+finish_head(struct sub_rt *s, struct dlv *it)
+{
+	struct keyq *kq = it->kq;
+
+	kq->head = it->next;
+	if (kq->head == NULL) {
+		kq->tail = NULL;
+		hmap_del(&s->keys, kq->okey);
+		free(kq->okey);
+		free(kq);
+	} else
+		schedule_head(s, kq);
+	s->d->stats.queued--;
+	item_free(it);
+}
+
+static void
+mark_dead(struct sub_rt *s, struct dlv *it, int status, const char *why)
+{
+	struct delivery *d = s->d;
+
+	log_warnx("%s/%s: event %s (%s) dead after %u attempt%s: %s",
+	    s->conf->emitter->name, s->name, it->ev->id, it->ev->name, it->attempts,
+	    it->attempts == 1 ? "" : "s", why);
+	if (it->seq != 0)
+		outbox_mark_dead(d->ob, it->seq, it->attempts, status, why);
+	d->stats.dead++;
+	finish_head(s, it);
+}
+
+static void
+attempt_done(void *arg, const struct delivery_outcome *out)
+{
+	struct dlv *it = arg;
+	struct sub_rt *s = it->sub;
+	struct delivery *d;
+	double now, delay;
+
+	it->in_flight = false;
+	if (s == NULL) {
+		/* Its subscriber was removed by a reload while this ran. */
+		item_free(it);
+		return;
+	}
+	d = s->d;
+	s->in_flight--;
+	d->stats.in_flight--;
+	if (d->draining && out->result == DELIVERY_RETRY && strcmp(out->error, "cancelled") == 0) {
+		/* Shutting down: the row stays pending as it was. */
+		ready_push(s, it->kq);
+		return;
+	}
+	switch (out->result) {
+	case DELIVERY_OK:
+		if (it->seq != 0)
+			outbox_mark_done(d->ob, it->seq);
+		d->stats.ok++;
+		finish_head(s, it);
+		break;
+	case DELIVERY_FAIL:
+		mark_dead(s, it, out->status, out->error);
+		break;
+	case DELIVERY_GONE:
+		log_warnx("%s/%s: the receiver answered %d (gone): subscriber disabled until "
+		    "its configuration changes", s->conf->emitter->name, s->name, out->status);
+		s->disabled = true;
+		outbox_sub_disable(d->ob, s->name, s->conf->fingerprint);
+		d->stats.gone++;
+		mark_dead(s, it, out->status, out->error);
+		break;
+	case DELIVERY_RETRY:
+		now = ev_now(d->loop);
+		delay = delivery_backoff(it->attempts, s->conf->retry_first, s->conf->retry_cap,
+		    jitter());
+		if (out->retry_after > delay)
+			delay = out->retry_after;
+		if (it->attempts >= s->conf->max_attempts) {
+			mark_dead(s, it, out->status, out->error);
+			break;
+		}
+		if (now + delay - it->created > s->conf->max_age) {
+			mark_dead(s, it, out->status, "max_age reached");
+			break;
+		}
+		log_debug("%s/%s: event %s attempt %u failed (%s), retry in %.1fs",
+		    s->conf->emitter->name, s->name, it->ev->id, it->attempts, out->error, delay);
+		it->next_at = now + delay;
+		if (it->seq != 0)
+			outbox_mark_retry(d->ob, it->seq, it->attempts, it->next_at, out->status,
+			    out->error);
+		d->stats.retried++;
+		schedule_head(s, it->kq);
+		break;
+	}
+	sub_pump(s);
+}
+
+static void
+sub_pump(struct sub_rt *s)
+{
+	struct delivery *d = s->d;
+
+	while (!d->draining && !s->disabled && s->in_flight < s->conf->max_in_flight) {
+		struct keyq *kq = ready_pop(s);
+		struct dlv *it;
+
+		if (kq == NULL)
+			break;
+		it = kq->head;
+		it->attempts++;
+		it->in_flight = true;
+		s->in_flight++;
+		d->stats.in_flight++;
+		s->conf->emitter->deliver(s->state, it->ev, it->attempts, attempt_done, it);
+	}
+}
+
+static void
+sub_timer(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct sub_rt *s = container_of(w, struct sub_rt, timer);
+	double now = ev_now(loop);
+
+	(void)revents;
+	while (s->nheap > 0 && s->heap[0]->next_at <= now)
+		ready_push(s, heap_pop(s)->kq);
+	arm_timer(s);
+	sub_pump(s);
+}
+
+static struct sub_rt *
+find_sub(struct delivery *d, const char *name)
+{
+	for (size_t i = 0; i < d->nsubs; i++)
+		if (strcmp(d->subs[i]->name, name) == 0)
+			return d->subs[i];
+	return NULL;
+}
+
+static void
+stage(struct delivery *d, struct dlv *it)
+{
+	if (d->nstaged == d->capstaged) {
+		d->capstaged = d->capstaged ? d->capstaged * 2 : 64;
+		d->staged = xreallocarray(d->staged, d->capstaged, sizeof(*d->staged));
+	}
+	d->staged[d->nstaged++] = it;
+}
+
+void
+delivery_submit(struct delivery *d, struct event *ev)
+{
+	const char **names = xcalloc(d->nsubs, sizeof(*names));
+	struct sub_rt **targets = xcalloc(d->nsubs, sizeof(*targets));
+	int64_t *seqs = xcalloc(d->nsubs, sizeof(*seqs));
+	double now = ev_now(d->loop);
+	size_t n = 0;
+
+	for (size_t i = 0; i < d->nsubs; i++) {
+		if (!router_match(d->subs[i]->conf, ev))
+			continue;
+		names[n] = d->subs[i]->name;
+		targets[n++] = d->subs[i];
+	}
+	d->stats.events++;
+	if (n > 0 && outbox_add(d->ob, ev, names, n, now, seqs) != 0)
+		log_warnx("event %s (%s): not stored in the outbox; delivering from memory only",
+		    ev->id, ev->name);
+	for (size_t i = 0; i < n; i++) {
+		struct dlv *it = xcalloc(1, sizeof(*it));
+
+		it->seq = seqs[i];
+		it->ev = event_ref(ev);
+		it->created = it->next_at = now;
+		it->sub = targets[i];
+		stage(d, it);
+	}
+	free(names);
+	free(targets);
+	free(seqs);
+	event_free(ev);
+}
+
+/* Commits the batch, then queues the deliveries it made durable. */
+static void
+flush_staged(struct delivery *d)
+{
+	bool failed = false;
+
+	if (outbox_dirty(d->ob) && outbox_commit(d->ob) != 0)
+		failed = true;
+	for (size_t i = 0; i < d->nstaged; i++) {
+		struct dlv *it = d->staged[i];
+
+		if (failed)
+			it->seq = 0;	/* the rows were rolled back */
+		enqueue(it->sub, it);
+	}
+	for (size_t i = 0; i < d->nstaged; i++)
+		if (i == 0 || d->staged[i]->sub != d->staged[i - 1]->sub)
+			sub_pump(d->staged[i]->sub);
+	d->nstaged = 0;
+	/* Attempt outcomes queued more writes: they go with the next batch. */
+}
+
+/* Once per loop iteration, before it blocks: one commit, then the attempts. */
+static void
+commit_batch(struct ev_loop *loop, ev_prepare *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	flush_staged(container_of(w, struct delivery, commit));
+}
+
+static struct dlv *
+item_from_row(const struct outbox_row *r)
+{
+	struct dlv *it = xcalloc(1, sizeof(*it));
+	struct event *ev = event_new(r->event_name, r->rule, r->source, r->instance, NULL,
+	    r->ts_ms);
+
+	snprintf(ev->id, sizeof(ev->id), "%s", r->event_id);
+	ev->body = xstrdup(r->body);
+	json_object_put(ev->payload);
+	ev->payload = NULL;
+	it->seq = r->seq;
+	it->ev = ev;
+	it->attempts = r->attempts;
+	it->created = r->created;
+	it->next_at = r->next_at;
+	return it;
+}
+
+static void
+load_row(void *arg, const struct outbox_row *r)
+{
+	struct delivery *d = arg;
+	struct sub_rt *s = find_sub(d, r->subscriber);
+
+	if (s == NULL) {
+		d->stats.orphaned++;
+		return;
+	}
+	enqueue(s, item_from_row(r));
+}
+
+static void
+retry_scan(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct delivery *d = container_of(w, struct delivery, retry_scan);
+	int n;
+
+	(void)revents;
+	n = outbox_take_retries(d->ob, ev_now(loop), load_row, d);
+	if (n > 0) {
+		log_info("outbox: %d dead letter%s queued again", n, n == 1 ? "" : "s");
+		for (size_t i = 0; i < d->nsubs; i++)
+			sub_pump(d->subs[i]);
+	}
+}
+
+static void
+sub_stop(struct delivery *d, struct sub_rt *s)
+{
+	struct keyq *kq;
+	size_t pos = 0;
+	const char *k;
+	void *v;
+
+	ev_timer_stop(d->loop, &s->timer);
+	/* Drop what is queued; in-flight items are detached and freed on done. */
+	while (hmap_next(&s->keys, &pos, &k, &v)) {
+		struct dlv *it, *next;
+
+		kq = v;
+		for (it = kq->head; it != NULL; it = next) {
+			next = it->next;
+			if (it->in_flight)
+				it->sub = NULL;
+			else
+				item_free(it);
+			d->stats.queued--;
+		}
+		free(kq->okey);
+		free(kq);
+	}
+	hmap_free(&s->keys);
+	if (s->state != NULL)
+		s->conf->emitter->stop(s->state);
+	free(s->heap);
+	free(s->name);
+	free(s);
+}
+
+static struct sub_rt *
+sub_new(struct delivery *d, const struct subscriber_config *sc)
+{
+	struct sub_rt *s = xcalloc(1, sizeof(*s));
+	const struct emitter_ops *ops = sc->emitter;
+	void *shared = NULL;
+	size_t j;
+
+	s->d = d;
+	s->conf = sc;
+	s->name = xstrdup(sc->name);
+	hmap_init(&s->keys);
+	ev_timer_init(&s->timer, sub_timer, 0., 0.);
+	s->disabled = outbox_sub_disabled(d->ob, sc->name, sc->fingerprint);
+	if (s->disabled)
+		log_warnx("%s/%s: disabled after a 410 answer; change its configuration to "
+		    "enable it again", ops->name, sc->name);
+	for (j = 0; j < d->nshared; j++)
+		if (d->shared[j].ops == ops)
+			break;
+	if (j == d->nshared) {
+		if (ops->init != NULL && (shared = ops->init(d->loop)) == NULL) {
+			log_warnx("%s: cannot initialise the emitter", ops->name);
+			goto fail;
+		}
+		d->shared = xreallocarray(d->shared, d->nshared + 1, sizeof(*d->shared));
+		d->shared[j].ops = ops;
+		d->shared[j].shared = shared;
+		d->nshared++;
+	}
+	if (ops->start(d->loop, d->shared[j].shared, sc, &s->state) != 0) {
+		log_warnx("%s/%s: cannot start the subscriber", ops->name, sc->name);
+		s->state = NULL;
+		goto fail;
+	}
+	return s;
+fail:
+	sub_stop(d, s);
+	return NULL;
+}
+
+static void
+fini_shared(struct delivery *d)
+{
+	for (size_t i = 0; i < d->nshared; i++)
+		if (d->shared[i].ops->fini != NULL)
+			d->shared[i].ops->fini(d->shared[i].shared);
+	free(d->shared);
+	d->shared = NULL;
+	d->nshared = 0;
+}
+
+struct delivery *
+delivery_new(struct ev_loop *loop, const struct config *cfg, struct outbox *ob)
+{
+	struct delivery *d = xcalloc(1, sizeof(*d));
+
+	d->loop = loop;
+	d->ob = ob;
+	d->cfg = cfg;
+	d->subs = xcalloc(cfg->nsubscribers, sizeof(*d->subs));
+	for (size_t i = 0; i < cfg->nsubscribers; i++) {
+		d->subs[i] = sub_new(d, &cfg->subscribers[i]);
+		if (d->subs[i] == NULL)
+			goto fail;
+		d->nsubs++;
+	}
+	if (outbox_scan(ob, OUTBOX_PENDING, NULL, load_row, d) != 0)
+		goto fail;
+	if (d->stats.queued > 0)
+		log_info("outbox: %zu pending deliveries resumed", d->stats.queued);
+	if (d->stats.orphaned > 0)
+		log_warnx("outbox: %llu pending deliveries belong to subscribers no longer "
+		    "configured; kept in the outbox", (unsigned long long)d->stats.orphaned);
+	ev_prepare_init(&d->commit, commit_batch);
+	ev_prepare_start(loop, &d->commit);
+	ev_timer_init(&d->retry_scan, retry_scan, RETRY_SCAN_INTERVAL, RETRY_SCAN_INTERVAL);
+	ev_timer_start(loop, &d->retry_scan);
+	for (size_t i = 0; i < d->nsubs; i++)
+		sub_pump(d->subs[i]);
+	return d;
+fail:
+	delivery_free(d);
+	return NULL;
+}
+
+int
+delivery_reload(struct delivery *d, const struct config *cfg)
+{
+	struct sub_rt **next = xcalloc(cfg->nsubscribers, sizeof(*next));
+	struct emitter_shared *old_shared = d->shared;
+	size_t old_nshared = d->nshared;
+	flush_staged(d);
+	/* New emitter runtimes first: a failure leaves everything as it was. */
+	d->shared = NULL;
+	d->nshared = 0;
+	for (size_t i = 0; i < cfg->nsubscribers; i++) {
+		next[i] = sub_new(d, &cfg->subscribers[i]);
+		if (next[i] == NULL) {
+			for (size_t j = 0; j < i; j++)
+				sub_stop(d, next[j]);
+			fini_shared(d);
+			d->shared = old_shared;
+			d->nshared = old_nshared;
+			free(next);
+			return -1;
+		}
+	}
+	/* Move each kept subscriber's queue into its new runtime. */
+	for (size_t i = 0; i < d->nsubs; i++) {
+		struct sub_rt *old = d->subs[i], *s = NULL;
+		struct keyq *kq;
+		size_t pos = 0;
+		const char *k;
+		void *v;
+
+		for (size_t j = 0; j < cfg->nsubscribers; j++)
+			if (strcmp(next[j]->name, old->name) == 0)
+				s = next[j];
+		if (s == NULL)
+			continue;
+		while (hmap_next(&old->keys, &pos, &k, &v)) {
+			struct dlv *it, *nx;
+
+			kq = v;
+			for (it = kq->head; it != NULL; it = nx) {
+				nx = it->next;
+				d->stats.queued--;
+				if (it->in_flight) {
+					/* Its outcome goes to the old runtime: retry it here. */
+					struct dlv *copy = xcalloc(1, sizeof(*copy));
+
+					*copy = *it;
+					copy->ev = event_ref(it->ev);
+					copy->in_flight = false;
+					it->sub = NULL;
+					old->in_flight--;
+					d->stats.in_flight--;
+					enqueue(s, copy);
+				} else
+					enqueue(s, it);
+			}
+			free(kq->okey);
+			free(kq);
+		}
+		hmap_free(&old->keys);
+		hmap_init(&old->keys);
+		old->nheap = 0;
+	}
+	for (size_t i = 0; i < d->nsubs; i++)
+		sub_stop(d, d->subs[i]);
+	free(d->subs);
+	{
+		struct emitter_shared *new_shared = d->shared;
+		size_t new_nshared = d->nshared;
+
+		d->shared = old_shared;
+		d->nshared = old_nshared;
+		fini_shared(d);
+		d->shared = new_shared;
+		d->nshared = new_nshared;
+	}
+	d->subs = next;
+	d->nsubs = cfg->nsubscribers;
+	d->cfg = cfg;
+	for (size_t i = 0; i < d->nsubs; i++)
+		sub_pump(d->subs[i]);
+	return 0;
+}
+
+void
+delivery_drain(struct delivery *d)
+{
+	d->draining = true;
+}
+
+const struct delivery_stats *
+delivery_stats(const struct delivery *d)
+{
+	return &d->stats;
+}
+
+void
+delivery_free(struct delivery *d)
+{
+	if (d == NULL)
+		return;
+	d->draining = true;
+	ev_prepare_stop(d->loop, &d->commit);
+	ev_timer_stop(d->loop, &d->retry_scan);
+	/* Staged items were committed or not; either way the outbox has them or not. */
+	for (size_t i = 0; i < d->nstaged; i++)
+		item_free(d->staged[i]);
+	free(d->staged);
+	for (size_t i = 0; i < d->nsubs; i++)
+		sub_stop(d, d->subs[i]);
+	free(d->subs);
+	fini_shared(d);
+	outbox_commit(d->ob);
+	free(d);
+}

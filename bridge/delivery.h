@@ -1,0 +1,61 @@
+#ifndef POLLHOOK_DELIVERY_H
+#define POLLHOOK_DELIVERY_H
+
+/*
+ * The delivery manager: the push half of the daemon. It routes each event to
+ * the subscribers that want it, records the event and its deliveries in the
+ * outbox (committed once per loop iteration, before any attempt), and runs
+ * the attempts through each subscriber's emitter:
+ *
+ * - for one subscriber, deliveries with the same ordering key (source, rule,
+ *   instance) go strictly one after the other, in creation order, retries
+ *   included; different keys go in parallel, at most max_in_flight at once;
+ * - a transient failure is retried with exponential backoff and full jitter
+ *   (or after Retry-After), until max_attempts or max_age make it a dead
+ *   letter; a permanent failure is a dead letter at once; 410 disables the
+ *   subscriber until its configuration changes;
+ * - on start, pending deliveries are loaded back from the outbox.
+ */
+
+#include <stdint.h>
+
+#include <ev.h>
+
+#include "config.h"
+#include "event.h"
+#include "outbox.h"
+
+struct delivery;
+
+/* Counters for logs, benchmarks and the metrics endpoint. */
+struct delivery_stats {
+	uint64_t events;	/* events routed */
+	uint64_t ok, retried, dead, gone;
+	uint64_t orphaned;	/* pending rows of subscribers no longer configured */
+	size_t queued;		/* deliveries waiting in memory */
+	size_t in_flight;
+};
+
+/*
+ * Starts every subscriber of cfg (borrowed) on loop with ob (borrowed) as
+ * the outbox, and loads their pending deliveries. NULL after logging why.
+ */
+struct delivery *delivery_new(struct ev_loop *loop, const struct config *cfg,
+    struct outbox *ob);
+/* Routes ev to its subscribers and queues it durably; takes ownership of ev. */
+void delivery_submit(struct delivery *d, struct event *ev);
+/*
+ * Replaces the subscribers with those of cfg (borrowed); queues of
+ * subscribers kept by name carry over. Returns 0, or -1 (old set kept).
+ */
+int delivery_reload(struct delivery *d, const struct config *cfg);
+/* Stops starting attempts: the daemon is shutting down. */
+void delivery_drain(struct delivery *d);
+/* Returns the counters. */
+const struct delivery_stats *delivery_stats(const struct delivery *d);
+/* Computes the delay before retry number attempt (1-based), with full jitter in [0, cap]. */
+double delivery_backoff(unsigned attempt, double first, double cap, double jitter01);
+/* Cancels attempts in flight (they stay pending in the outbox), commits and frees d. */
+void delivery_free(struct delivery *d);
+
+#endif
