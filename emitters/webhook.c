@@ -1,0 +1,467 @@
+/*
+ * The webhook emitter: one signed HTTP POST of the event body per attempt,
+ * on the shared libcurl-on-libev driver, with keep-alive and HTTP/2 where
+ * the receiver offers it. The delivery manager decides about retries; this
+ * file only classifies the answer.
+ */
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <curl/curl.h>
+
+#include "config.h"
+#include "curlev.h"
+#include "emitter.h"
+#include "log.h"
+#include "sign.h"
+#include "xmalloc.h"
+
+#ifndef PACKAGE_VERSION
+#define PACKAGE_VERSION "0"
+#endif
+
+#define WEBHOOK_DEFAULT_TIMEOUT	15.0
+#define WEBHOOK_MAX_RESPONSE	(64 * 1024)	/* a receiver's body is read and dropped */
+
+struct webhook_conf {
+	char *url;
+	int scheme;
+	char **secrets;
+	size_t nsecrets;
+	char **headers;		/* "Name: value" */
+	size_t nheaders;
+	double timeout;
+	char *ca_file, *cert, *key, *proxy;
+	bool insecure;
+};
+
+struct webhook_attempt;
+
+struct webhook_state {
+	struct curlev *cv;
+	const struct subscriber_config *sub;
+	const struct webhook_conf *wc;
+	struct webhook_attempt *running;	/* doubly linked */
+	CURL **idle;				/* easy handles kept for reuse */
+	size_t nidle, capidle;
+};
+
+struct webhook_attempt {
+	struct webhook_state *ws;
+	CURL *easy;
+	struct curl_slist *hdrs;
+	deliver_done_fn done;
+	void *arg;
+	double retry_after;
+	size_t received;
+	char errbuf[CURL_ERROR_SIZE];
+	struct webhook_attempt *prev, *next;
+};
+
+static const char *const schemes[] = { "standard", "zoom", "github", "none", NULL };
+
+static const struct conf_key webhook_keys[] = {
+	{ "url", CONF_STRING, CONF_REQUIRED, 0, 0, NULL, NULL,
+	    "receiver URL (http:// or https://)" },
+	{ "secret", CONF_SECRETS, 0, 0, 0, NULL, NULL,
+	    "signing secret, or a list of them during a rotation (or secret_file)" },
+	{ "signature", CONF_STRING, 0, 0, 0, schemes, NULL,
+	    "signature scheme: standard (default), zoom, github or none" },
+	{ "headers", CONF_STRINGS, 0, 0, 0, NULL, NULL,
+	    "extra request headers, \"Name: value\"" },
+	{ "timeout", CONF_FLOAT, CONF_HAS_MIN | CONF_MIN_OPEN | CONF_HAS_MAX, 0, 300, NULL, NULL,
+	    "seconds one attempt may take (default 15)" },
+	{ "ca_file", CONF_STRING, 0, 0, 0, NULL, NULL, "CA bundle to verify the receiver with" },
+	{ "cert", CONF_STRING, 0, 0, 0, NULL, NULL, "client certificate (PEM) for mutual TLS" },
+	{ "key", CONF_STRING, 0, 0, 0, NULL, NULL, "client certificate's private key (PEM)" },
+	{ "insecure", CONF_BOOL, 0, 0, 0, NULL, NULL,
+	    "skip TLS certificate verification (default false; for tests only)" },
+	{ "proxy", CONF_STRING, 0, 0, 0, NULL, NULL, "HTTP proxy URL" },
+	CONF_KEY_END
+};
+
+static void
+webhook_free_conf(void *conf)
+{
+	struct webhook_conf *wc = conf;
+
+	if (wc == NULL)
+		return;
+	free(wc->url);
+	conf_free_secrets(wc->secrets);
+	for (size_t i = 0; i < wc->nheaders; i++)
+		free(wc->headers[i]);
+	free(wc->headers);
+	free(wc->ca_file);
+	free(wc->cert);
+	free(wc->key);
+	free(wc->proxy);
+	free(wc);
+}
+
+static bool
+url_ok(const char *url)
+{
+	CURLU *u = curl_url();
+	char *scheme = NULL, *host = NULL;
+	bool ok = false;
+
+	if (u == NULL)
+		return false;
+	if (curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK)
+		ok = strcmp(scheme, "http") == 0 || strcmp(scheme, "https") == 0;
+	curl_free(scheme);
+	curl_free(host);
+	curl_url_cleanup(u);
+	return ok;
+}
+
+static bool
+header_ok(const char *h)
+{
+	const char *colon = strchr(h, ':');
+
+	if (colon == NULL || colon == h)
+		return false;
+	for (const char *p = h; p < colon; p++)
+		if (!isgraph((unsigned char)*p))
+			return false;
+	return strpbrk(h, "\r\n") == NULL;
+}
+
+static int
+webhook_configure(const struct conf_node *group, const struct subscriber_config *sub, void **conf)
+{
+	struct webhook_conf *wc = xcalloc(1, sizeof(*wc));
+	const char **headers;
+	size_t n;
+	int rc = 0;
+
+	(void)sub;
+	wc->url = xstrdup(conf_string(group, "url", NULL));
+	if (!url_ok(wc->url)) {
+		conf_error(conf_get(group, "url"), "url \"%s\" is not an http:// or https:// URL",
+		    wc->url);
+		rc = -1;
+	}
+	wc->scheme = sign_scheme_parse(conf_string(group, "signature", "standard"));
+	wc->secrets = conf_secrets(group, "secret", &wc->nsecrets);
+	if (wc->scheme != SIGN_NONE && wc->nsecrets == 0 && !conf_has(group, "secret") &&
+	    !conf_has(group, "secret_file")) {
+		conf_error(group, "signature \"%s\" needs a secret (or signature = \"none\")",
+		    sign_scheme_name(wc->scheme));
+		rc = -1;
+	}
+	if (wc->nsecrets > SIGN_MAX_SECRETS) {
+		conf_error(group, "at most %d secrets at once", SIGN_MAX_SECRETS);
+		rc = -1;
+	}
+	for (size_t i = 0; i < wc->nsecrets; i++) {
+		char err[256];
+		const struct conf_node *at = conf_get(group, "secret");
+
+		if (sign_check_secret(wc->scheme, wc->secrets[i], err, sizeof(err)) != 0) {
+			conf_error(at != NULL ? at : conf_get(group, "secret_file"), "%s", err);
+			rc = -1;
+		}
+	}
+	headers = conf_strings(group, "headers", &n);
+	for (size_t i = 0; i < n; i++) {
+		if (!header_ok(headers[i])) {
+			conf_error(conf_get(group, "headers"),
+			    "header \"%s\" is not \"Name: value\"", headers[i]);
+			rc = -1;
+		}
+		wc->headers = xreallocarray(wc->headers, wc->nheaders + 1, sizeof(*wc->headers));
+		wc->headers[wc->nheaders++] = xstrdup(headers[i]);
+	}
+	free(headers);
+	wc->timeout = conf_float(group, "timeout", WEBHOOK_DEFAULT_TIMEOUT);
+	wc->ca_file = xstrdup(conf_string(group, "ca_file", NULL));
+	wc->cert = xstrdup(conf_string(group, "cert", NULL));
+	wc->key = xstrdup(conf_string(group, "key", NULL));
+	wc->proxy = xstrdup(conf_string(group, "proxy", NULL));
+	wc->insecure = conf_bool(group, "insecure", false);
+	if ((wc->cert == NULL) != (wc->key == NULL)) {
+		conf_error(group, "cert and key go together");
+		rc = -1;
+	}
+	*conf = wc;
+	return rc;
+}
+
+static void *
+webhook_init(struct ev_loop *loop)
+{
+	struct curlev *cv = curlev_new(loop);
+
+	if (cv != NULL)
+		curl_multi_setopt(curlev_multi(cv), CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
+	return cv;
+}
+
+static void
+webhook_fini(void *shared)
+{
+	curlev_free(shared);
+}
+
+static int
+webhook_start(struct ev_loop *loop, void *shared, const struct subscriber_config *sub,
+    void **state)
+{
+	struct webhook_state *ws = xcalloc(1, sizeof(*ws));
+
+	(void)loop;
+	ws->cv = shared;
+	ws->sub = sub;
+	ws->wc = sub->emitter_conf;
+	*state = ws;
+	return 0;
+}
+
+static size_t
+on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+	struct webhook_attempt *a = userdata;
+
+	(void)ptr;
+	a->received += size * nmemb;
+	/* A receiver streaming a huge answer is cut off: only the status matters. */
+	return a->received > WEBHOOK_MAX_RESPONSE ? 0 : size * nmemb;
+}
+
+/* Parses Retry-After: delay-seconds or an HTTP date; 0 when absent or unparsable. */
+static double
+parse_retry_after(const char *v)
+{
+	char *end;
+	long secs;
+	time_t when;
+
+	while (*v == ' ' || *v == '\t')
+		v++;
+	secs = strtol(v, &end, 10);
+	if (end != v && (*end == '\0' || isspace((unsigned char)*end)))
+		return secs > 0 ? (double)secs : 0;
+	when = curl_getdate(v, NULL);
+	if (when == -1)
+		return 0;
+	return when > time(NULL) ? (double)(when - time(NULL)) : 0;
+}
+
+static size_t
+on_header(char *buf, size_t size, size_t nitems, void *userdata)
+{
+	struct webhook_attempt *a = userdata;
+	size_t len = size * nitems;
+	static const char name[] = "retry-after:";
+
+	if (len > sizeof(name) - 1 && len < 256 && strncasecmp(buf, name, sizeof(name) - 1) == 0) {
+		char v[256];
+
+		memcpy(v, buf + sizeof(name) - 1, len - (sizeof(name) - 1));
+		v[len - (sizeof(name) - 1)] = '\0';
+		v[strcspn(v, "\r\n")] = '\0';
+		a->retry_after = parse_retry_after(v);
+	}
+	return len;
+}
+
+static void
+attempt_unlink(struct webhook_attempt *a)
+{
+	struct webhook_state *ws = a->ws;
+
+	if (a->prev != NULL)
+		a->prev->next = a->next;
+	else
+		ws->running = a->next;
+	if (a->next != NULL)
+		a->next->prev = a->prev;
+	curl_slist_free_all(a->hdrs);
+	if (ws->nidle == ws->capidle) {
+		ws->capidle = ws->capidle ? ws->capidle * 2 : 8;
+		ws->idle = xreallocarray(ws->idle, ws->capidle, sizeof(*ws->idle));
+	}
+	ws->idle[ws->nidle++] = a->easy;
+}
+
+static void
+classify(struct webhook_attempt *a, CURLcode res, struct delivery_outcome *out)
+{
+	long status = 0;
+
+	if (res != CURLE_OK) {
+		out->result = DELIVERY_RETRY;
+		snprintf(out->error, sizeof(out->error), "%s",
+		    a->errbuf[0] != '\0' ? a->errbuf : curl_easy_strerror(res));
+		return;
+	}
+	curl_easy_getinfo(a->easy, CURLINFO_RESPONSE_CODE, &status);
+	out->status = (int)status;
+	if (status >= 200 && status < 300) {
+		out->result = DELIVERY_OK;
+		return;
+	}
+	snprintf(out->error, sizeof(out->error), "HTTP %ld", status);
+	if (status == 408 || status == 429 || status >= 500) {
+		out->result = DELIVERY_RETRY;
+		out->retry_after = a->retry_after;
+	} else if (status == 410)
+		out->result = DELIVERY_GONE;
+	else
+		out->result = DELIVERY_FAIL;
+}
+
+static void
+attempt_done(CURL *easy, CURLcode res, void *arg)
+{
+	struct webhook_attempt *a = arg;
+	struct delivery_outcome out = { .result = DELIVERY_RETRY };
+
+	(void)easy;
+	classify(a, res, &out);
+	attempt_unlink(a);
+	a->done(a->arg, &out);
+	free(a);
+}
+
+static CURL *
+get_easy(struct webhook_state *ws)
+{
+	CURL *e;
+
+	if (ws->nidle > 0) {
+		e = ws->idle[--ws->nidle];
+		curl_easy_reset(e);
+		return e;
+	}
+	return curl_easy_init();
+}
+
+static void
+webhook_deliver(void *state, const struct event *ev, unsigned attempt, deliver_done_fn done,
+    void *arg)
+{
+	struct webhook_state *ws = state;
+	const struct webhook_conf *wc = ws->wc;
+	struct webhook_attempt *a = xcalloc(1, sizeof(*a));
+	struct delivery_outcome fail = { .result = DELIVERY_RETRY };
+	struct sign_header sh[SIGN_MAX_HEADERS];
+	size_t nsh = 0, bodylen = strlen(ev->body);
+	char line[SIGN_NAME_MAX + SIGN_VALUE_MAX + 4];
+	CURL *e;
+
+	(void)attempt;
+	a->ws = ws;
+	a->done = done;
+	a->arg = arg;
+	a->easy = e = get_easy(ws);
+	if (e == NULL) {
+		snprintf(fail.error, sizeof(fail.error), "cannot create a curl handle");
+		free(a);
+		done(arg, &fail);
+		return;
+	}
+	/* The timestamp is fresh per attempt; id and body never change. */
+	if (sign_headers(wc->scheme, wc->secrets, wc->nsecrets, ev->id, (long long)time(NULL),
+	    ev->body, bodylen, sh, &nsh) != 0) {
+		snprintf(fail.error, sizeof(fail.error), "signing failed");
+		curl_easy_cleanup(e);
+		free(a);
+		done(arg, &fail);
+		return;
+	}
+	a->hdrs = curl_slist_append(a->hdrs, "Content-Type: application/json");
+	a->hdrs = curl_slist_append(a->hdrs, "User-Agent: pollhook/" PACKAGE_VERSION);
+	a->hdrs = curl_slist_append(a->hdrs, "Expect:");	/* no 100-continue round trip */
+	for (size_t i = 0; i < nsh; i++) {
+		snprintf(line, sizeof(line), "%s: %s", sh[i].name, sh[i].value);
+		a->hdrs = curl_slist_append(a->hdrs, line);
+	}
+	for (size_t i = 0; i < wc->nheaders; i++)
+		a->hdrs = curl_slist_append(a->hdrs, wc->headers[i]);
+
+	curl_easy_setopt(e, CURLOPT_URL, wc->url);
+	curl_easy_setopt(e, CURLOPT_POST, 1L);
+	curl_easy_setopt(e, CURLOPT_POSTFIELDS, ev->body);
+	curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)bodylen);
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, a->hdrs);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)(wc->timeout * 1000));
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
+	curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
+	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, a);
+	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(e, CURLOPT_HEADERDATA, a);
+	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, a->errbuf);
+	if (wc->ca_file != NULL)
+		curl_easy_setopt(e, CURLOPT_CAINFO, wc->ca_file);
+	if (wc->cert != NULL) {
+		curl_easy_setopt(e, CURLOPT_SSLCERT, wc->cert);
+		curl_easy_setopt(e, CURLOPT_SSLKEY, wc->key);
+	}
+	if (wc->insecure) {
+		curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
+		curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
+	}
+	if (wc->proxy != NULL)
+		curl_easy_setopt(e, CURLOPT_PROXY, wc->proxy);
+
+	a->next = ws->running;
+	if (ws->running != NULL)
+		ws->running->prev = a;
+	ws->running = a;
+	if (curlev_add(ws->cv, e, attempt_done, a) != 0) {
+		attempt_unlink(a);
+		snprintf(fail.error, sizeof(fail.error), "curl refused the transfer");
+		free(a);
+		done(arg, &fail);
+	}
+}
+
+static void
+webhook_stop(void *state)
+{
+	struct webhook_state *ws = state;
+	struct delivery_outcome out = { .result = DELIVERY_RETRY, .error = "cancelled" };
+
+	if (ws == NULL)
+		return;
+	while (ws->running != NULL) {
+		struct webhook_attempt *a = ws->running;
+
+		curlev_cancel(ws->cv, a->easy);
+		attempt_unlink(a);
+		a->done(a->arg, &out);
+		free(a);
+	}
+	for (size_t i = 0; i < ws->nidle; i++)
+		curl_easy_cleanup(ws->idle[i]);
+	free(ws->idle);
+	free(ws);
+}
+
+const struct emitter_ops webhook_emitter_ops = {
+	.name = "webhook",
+	.keys = webhook_keys,
+	.configure = webhook_configure,
+	.free_conf = webhook_free_conf,
+	.init = webhook_init,
+	.fini = webhook_fini,
+	.start = webhook_start,
+	.deliver = webhook_deliver,
+	.stop = webhook_stop,
+};
