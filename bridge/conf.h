@@ -31,7 +31,8 @@ enum conf_type {
 };
 
 #define CONF_REQUIRED	0x01	/* the key must be present */
-#define CONF_HAS_MIN	0x02	/* min applies (numbers; string length for strings) */
+#define CONF_HAS_MIN	0x02	/* min applies (numbers; string length for strings;
+				   number of elements for lists and maps) */
 #define CONF_HAS_MAX	0x04	/* max applies */
 #define CONF_MIN_OPEN	0x08	/* the value must be strictly greater than min */
 #define CONF_NAME	0x10	/* a string restricted to [A-Za-z0-9._-], not empty */
@@ -90,5 +91,55 @@ void conf_error(const struct conf_node *n, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* Frees a vector returned by conf_secrets. */
 void conf_free_secrets(char **v);
+
+/*
+ * For the loader (config.c) only; plugins never see a whole tree.
+ *
+ * A tree is one file with its @includes. libconfig 1.5 resolves every
+ * @include relative to one include directory, which is set to the main file's
+ * directory, so includes (also nested ones) are relative to the main file and
+ * cannot be absolute. Settings from an included file report that file's path
+ * as main-file-directory/included-name.
+ *
+ * "${NAME}" in any string is replaced with the environment variable NAME when
+ * the file is read (an undefined variable is an error, an empty one is fine);
+ * "$$" stands for a literal "$"; a "$" followed by anything else stays as is.
+ */
+struct conf_tree;
+
+/*
+ * Reads path and expands ${ENV}; returns a new tree (caller closes), or NULL
+ * after reporting why the file cannot be read or parsed. Errors found while
+ * expanding are reported and counted, and the tree is still returned.
+ */
+struct conf_tree *conf_load(const char *path);
+/* Frees t and every node of it. */
+void conf_close(struct conf_tree *t);
+/* Returns the root group of t (borrowed). */
+const struct conf_node *conf_root(const struct conf_tree *t);
+/* Returns the number of errors reported for nodes of t so far. */
+unsigned conf_errors(const struct conf_tree *t);
+/* Returns every file name of t, the main file first (borrowed); *count receives the number. */
+const char *const *conf_files(const struct conf_tree *t, size_t *count);
+/*
+ * Checks the group n against the NULL-terminated list of key tables: unknown
+ * keys (unless lenient, for a plugin that is not there to say), types,
+ * required keys, ranges, choices, names, secrets; recurses into CONF_GROUP and
+ * CONF_GROUPS keys that have a sub table. what names the group in messages
+ * ("source"; NULL for the top level). Returns 0, or -1 when it reported an
+ * error (or when n is no group: whoever holds n reported that already).
+ */
+int conf_check(const struct conf_node *n, const char *what,
+    const struct conf_key *const *tables, bool lenient);
+/* Returns the Levenshtein distance of a and b, capped at 100. */
+unsigned conf_distance(const char *a, const char *b);
+/* Returns whether s is a valid name: one or more of [A-Za-z0-9._-]. */
+bool conf_valid_name(const char *s);
+/*
+ * Writes into out (len bytes: 17 for all of it) 16 hex digits of a hash of everything
+ * in n: names, types and values after ${ENV}, but not the contents of *_file
+ * files. Equal groups give equal fingerprints, across runs and machines.
+ */
+void conf_fingerprint(const struct conf_node *n, char *out, size_t len);
 
 #endif

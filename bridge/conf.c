@@ -1,0 +1,1090 @@
+/*
+ * The configuration tree: reading a libconfig file, ${ENV} expansion, the
+ * table-driven checker and the read-only accessors plugins use.
+ *
+ * A struct conf_node is a libconfig config_setting_t seen through an opaque
+ * type, so the accessors cost nothing. Each setting points back to its
+ * config_t, which is embedded in a struct conf_tree: that is how conf_error
+ * finds the error counter of the tree a node belongs to.
+ */
+
+#include "conf.h"
+
+#include <errno.h>
+#include <libconfig.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+#include "xmalloc.h"
+
+/* Secrets are short; a larger file is a mistake (a key ring, a log). */
+#define SECRET_FILE_MAX	65536
+
+struct conf_tree {
+	config_t lc;
+	char *path;		/* the main file, as given */
+	char *dir;		/* its directory, NULL when path has none */
+	char **files;		/* path, then the display names of included files */
+	size_t nfiles;
+	unsigned errors;
+};
+
+/* Counts errors reported for nodes that belong to no tree (unit tests). */
+static unsigned stray_errors;
+
+static const config_setting_t *
+setting(const struct conf_node *n)
+{
+	return (const config_setting_t *)n;
+}
+
+static const struct conf_node *
+node(const config_setting_t *s)
+{
+	return (const struct conf_node *)s;
+}
+
+static struct conf_tree *
+tree_of(const struct conf_node *n)
+{
+	if (n == NULL || setting(n)->config == NULL)
+		return NULL;
+	return container_of(setting(n)->config, struct conf_tree, lc);
+}
+
+/* Accessors. */
+
+const struct conf_node *
+conf_get(const struct conf_node *n, const char *key)
+{
+	if (n == NULL || !config_setting_is_group(setting(n)))
+		return NULL;
+	return node(config_setting_get_member(setting(n), key));
+}
+
+size_t
+conf_count(const struct conf_node *n)
+{
+	if (n == NULL || !config_setting_is_aggregate(setting(n)))
+		return 0;
+	return (size_t)config_setting_length(setting(n));
+}
+
+const struct conf_node *
+conf_elem(const struct conf_node *n, size_t i)
+{
+	if (n == NULL || !config_setting_is_aggregate(setting(n)) || i > UINT32_MAX)
+		return NULL;
+	return node(config_setting_get_elem(setting(n), (unsigned)i));
+}
+
+const char *
+conf_name(const struct conf_node *n)
+{
+	return n == NULL ? NULL : config_setting_name(setting(n));
+}
+
+const char *
+conf_value_string(const struct conf_node *n)
+{
+	if (n == NULL || config_setting_type(setting(n)) != CONFIG_TYPE_STRING)
+		return NULL;
+	return config_setting_get_string(setting(n));
+}
+
+const char *
+conf_string(const struct conf_node *n, const char *key, const char *def)
+{
+	const char *s = conf_value_string(conf_get(n, key));
+
+	return s == NULL ? def : s;
+}
+
+static bool
+is_int(const config_setting_t *s)
+{
+	return s->type == CONFIG_TYPE_INT || s->type == CONFIG_TYPE_INT64;
+}
+
+long long
+conf_int(const struct conf_node *n, const char *key, long long def)
+{
+	const struct conf_node *v = conf_get(n, key);
+
+	if (v == NULL || !is_int(setting(v)))
+		return def;
+	return config_setting_get_int64(setting(v));
+}
+
+static double
+number(const config_setting_t *s)
+{
+	return s->type == CONFIG_TYPE_FLOAT ? config_setting_get_float(s) :
+	    (double)config_setting_get_int64(s);
+}
+
+double
+conf_float(const struct conf_node *n, const char *key, double def)
+{
+	const struct conf_node *v = conf_get(n, key);
+
+	if (v == NULL || !config_setting_is_number(setting(v)))
+		return def;
+	return number(setting(v));
+}
+
+bool
+conf_bool(const struct conf_node *n, const char *key, bool def)
+{
+	const struct conf_node *v = conf_get(n, key);
+
+	if (v == NULL || config_setting_type(setting(v)) != CONFIG_TYPE_BOOL)
+		return def;
+	return config_setting_get_bool(setting(v));
+}
+
+bool
+conf_has(const struct conf_node *n, const char *key)
+{
+	return conf_get(n, key) != NULL;
+}
+
+const char **
+conf_strings(const struct conf_node *n, const char *key, size_t *count)
+{
+	const struct conf_node *v = conf_get(n, key);
+	const char **vec;
+	size_t len, k = 0;
+
+	*count = 0;
+	if (v == NULL)
+		return NULL;
+	if (conf_value_string(v) != NULL) {
+		vec = xcalloc(2, sizeof(*vec));
+		vec[0] = conf_value_string(v);
+		*count = 1;
+		return vec;
+	}
+	len = conf_count(v);
+	vec = xcalloc(len + 1, sizeof(*vec));
+	for (size_t i = 0; i < len; i++)
+		if (conf_value_string(conf_elem(v, i)) != NULL)
+			vec[k++] = conf_value_string(conf_elem(v, i));
+	*count = k;
+	return vec;
+}
+
+const char *
+conf_file(const struct conf_node *n)
+{
+	const struct conf_tree *t = tree_of(n);
+
+	if (n != NULL && setting(n)->file != NULL)
+		return setting(n)->file;
+	/* The root group has no file of its own. */
+	return t != NULL ? t->path : NULL;
+}
+
+int
+conf_line(const struct conf_node *n)
+{
+	return n == NULL ? 0 : (int)config_setting_source_line(setting(n));
+}
+
+static void
+report(const char *file, int line, const char *fmt, va_list ap)
+{
+	char msg[1024];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (file == NULL)
+		fprintf(stderr, "pollhook: %s\n", msg);
+	else if (line <= 0)
+		fprintf(stderr, "%s: %s\n", file, msg);
+	else
+		fprintf(stderr, "%s:%d: %s\n", file, line, msg);
+}
+
+void
+conf_error(const struct conf_node *n, const char *fmt, ...)
+{
+	struct conf_tree *t = tree_of(n);
+	va_list ap;
+
+	va_start(ap, fmt);
+	report(conf_file(n), conf_line(n), fmt, ap);
+	va_end(ap);
+	if (t != NULL)
+		t->errors++;
+	else
+		stray_errors++;
+}
+
+/* Secrets. */
+
+static char *
+file_key(const char *key)
+{
+	return xasprintf("%s_file", key);
+}
+
+/* Relative secret files are relative to the directory of the file naming them. */
+static char *
+resolve_path(const struct conf_node *n, const char *path)
+{
+	const char *file = conf_file(n), *slash;
+
+	if (path[0] == '/' || file == NULL || (slash = strrchr(file, '/')) == NULL)
+		return xstrdup(path);
+	return xasprintf("%.*s/%s", (int)(slash - file), file, path);
+}
+
+/* Reads one secret file; returns a new string or NULL after reporting at n. */
+static char *
+read_secret(const struct conf_node *n, const char *fkey, const char *path)
+{
+	char *full = resolve_path(n, path), *buf = NULL;
+	FILE *f;
+	size_t len;
+
+	if ((f = fopen(full, "r")) == NULL) {
+		conf_error(n, "cannot read \"%s\" %s: %s", fkey, full, strerror(errno));
+		goto out;
+	}
+	buf = xmalloc(SECRET_FILE_MAX + 1);
+	len = fread(buf, 1, SECRET_FILE_MAX + 1, f);
+	if (ferror(f)) {
+		conf_error(n, "cannot read \"%s\" %s: %s", fkey, full, strerror(errno));
+		goto fail;
+	}
+	if (len > SECRET_FILE_MAX) {
+		conf_error(n, "\"%s\" %s is larger than %d bytes", fkey, full, SECRET_FILE_MAX);
+		goto fail;
+	}
+	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
+		len--;
+	buf[len] = '\0';
+	if (len == 0 || memchr(buf, '\0', len) != NULL) {
+		conf_error(n, "\"%s\" %s %s", fkey, full,
+		    len == 0 ? "is empty" : "holds a NUL byte");
+		goto fail;
+	}
+	goto out;
+fail:
+	free(buf);
+	buf = NULL;
+out:
+	if (f != NULL)
+		fclose(f);
+	free(full);
+	return buf;
+}
+
+char **
+conf_secrets(const struct conf_node *n, const char *key, size_t *count)
+{
+	char *fkey = file_key(key), **vec = NULL;
+	const struct conf_node *v = conf_get(n, key), *fv = conf_get(n, fkey);
+	const char **names;
+	size_t len, k = 0;
+	bool from_file = v == NULL;
+
+	*count = 0;
+	if (v == NULL && fv == NULL)
+		goto out;
+	names = conf_strings(n, from_file ? fkey : key, &len);
+	vec = xcalloc(len + 1, sizeof(*vec));
+	for (size_t i = 0; i < len; i++) {
+		if (!from_file) {
+			vec[k++] = xstrdup(names[i]);
+			continue;
+		}
+		if ((vec[k] = read_secret(fv, fkey, names[i])) == NULL) {
+			free(names);
+			conf_free_secrets(vec);
+			vec = NULL;
+			goto out;
+		}
+		k++;
+	}
+	free(names);
+	*count = k;
+out:
+	free(fkey);
+	return vec;
+}
+
+void
+conf_free_secrets(char **v)
+{
+	if (v == NULL)
+		return;
+	for (size_t i = 0; v[i] != NULL; i++)
+		free(v[i]);
+	free(v);
+}
+
+bool
+conf_valid_name(const char *s)
+{
+	if (s == NULL || *s == '\0')
+		return false;
+	return strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789._-") == strlen(s);
+}
+
+unsigned
+conf_distance(const char *a, const char *b)
+{
+	unsigned d[65][65];
+	size_t la = strlen(a), lb = strlen(b);
+
+	if (la > 64 || lb > 64)
+		return 100;
+	/* Optimal string alignment: a swap of two letters, the commonest typo, costs one. */
+	for (size_t i = 0; i <= la; i++)
+		d[i][0] = (unsigned)i;
+	for (size_t j = 0; j <= lb; j++)
+		d[0][j] = (unsigned)j;
+	for (size_t i = 1; i <= la; i++) {
+		for (size_t j = 1; j <= lb; j++) {
+			unsigned best = d[i - 1][j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
+
+			if (d[i - 1][j] + 1 < best)
+				best = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < best)
+				best = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+			    d[i - 2][j - 2] + 1 < best)
+				best = d[i - 2][j - 2] + 1;
+			d[i][j] = best;
+		}
+	}
+	return d[la][lb];
+}
+
+#define FNV_OFFSET	0xcbf29ce484222325ULL
+#define FNV_PRIME	0x100000001b3ULL
+
+static uint64_t
+fnv(uint64_t h, const void *p, size_t len)
+{
+	const unsigned char *c = p;
+
+	for (size_t i = 0; i < len; i++) {
+		h ^= c[i];
+		h *= FNV_PRIME;
+	}
+	return h;
+}
+
+/* Hashes a setting; types and lengths go in too, so no two trees collide by layout. */
+static uint64_t
+hash_setting(uint64_t h, const config_setting_t *s)
+{
+	char num[64];
+	int len;
+
+	h = fnv(h, s->name != NULL ? s->name : "", s->name != NULL ? strlen(s->name) + 1 : 1);
+	len = snprintf(num, sizeof(num), "%d:", s->type);
+	h = fnv(h, num, (size_t)len);
+	switch (s->type) {
+	case CONFIG_TYPE_INT:
+	case CONFIG_TYPE_INT64:
+		len = snprintf(num, sizeof(num), "%lld", config_setting_get_int64(s));
+		return fnv(h, num, (size_t)len + 1);
+	case CONFIG_TYPE_FLOAT:
+		len = snprintf(num, sizeof(num), "%.17g", config_setting_get_float(s));
+		return fnv(h, num, (size_t)len + 1);
+	case CONFIG_TYPE_BOOL:
+		return fnv(h, config_setting_get_bool(s) ? "t" : "f", 1);
+	case CONFIG_TYPE_STRING:
+		len = snprintf(num, sizeof(num), "%zu:", strlen(config_setting_get_string(s)));
+		h = fnv(h, num, (size_t)len);
+		return fnv(h, config_setting_get_string(s), strlen(config_setting_get_string(s)));
+	default:
+		len = snprintf(num, sizeof(num), "%d{", config_setting_length(s));
+		h = fnv(h, num, (size_t)len);
+		for (int i = 0; i < config_setting_length(s); i++)
+			h = hash_setting(h, config_setting_get_elem(s, (unsigned)i));
+		return fnv(h, "}", 1);
+	}
+}
+
+void
+conf_fingerprint(const struct conf_node *n, char *out, size_t len)
+{
+	uint64_t h = FNV_OFFSET;
+
+	if (n != NULL)
+		h = hash_setting(h, setting(n));
+	snprintf(out, len, "%016llx", (unsigned long long)h);
+}
+
+/* Loading and ${ENV}. */
+
+static const char *
+display_name(struct conf_tree *t, const char *file)
+{
+	char *name;
+
+	if (strcmp(file, t->path) == 0)
+		return t->files[0];
+	/* libconfig names an included file as written; show where it really is. */
+	if (t->dir != NULL && file[0] != '/')
+		name = xasprintf("%s/%s", t->dir, file);
+	else
+		name = xstrdup(file);
+	for (size_t i = 0; i < t->nfiles; i++) {
+		if (strcmp(t->files[i], name) == 0) {
+			free(name);
+			return t->files[i];
+		}
+	}
+	t->files = xreallocarray(t->files, t->nfiles + 1, sizeof(*t->files));
+	t->files[t->nfiles++] = name;
+	return name;
+}
+
+/*
+ * Expands ${NAME} and $$ in s; returns a new string, or NULL after reporting
+ * at n (whose name, or its parent's for list elements, says which setting).
+ */
+static char *
+expand(const config_setting_t *s, const char *in)
+{
+	const config_setting_t *named = s;
+	char *out = NULL, *name = NULL;
+	size_t len = 0, cap = strlen(in) + 1;
+	const char *p = in, *val, *end;
+
+	while (named->name == NULL && named->parent != NULL)
+		named = named->parent;
+	out = xmalloc(cap);
+	while (*p != '\0') {
+		size_t add;
+
+		val = p;
+		add = 1;
+		if (p[0] == '$' && p[1] == '$') {
+			p += 2;
+		} else if (p[0] == '$' && p[1] == '{') {
+			if ((end = strchr(p + 2, '}')) == NULL) {
+				conf_error(node(s), "unterminated \"${\" in \"%s\"",
+				    named->name != NULL ? named->name : "");
+				goto fail;
+			}
+			free(name);
+			name = xstrndup(p + 2, (size_t)(end - p - 2));
+			if (name[0] == '\0' || strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			    "abcdefghijklmnopqrstuvwxyz0123456789_") != strlen(name) ||
+			    (name[0] >= '0' && name[0] <= '9')) {
+				conf_error(node(s), "invalid environment variable name "
+				    "\"${%s}\" in \"%s\"", name,
+				    named->name != NULL ? named->name : "");
+				goto fail;
+			}
+			if ((val = getenv(name)) == NULL) {
+				conf_error(node(s), "undefined environment variable "
+				    "\"%s\" in \"%s\"", name,
+				    named->name != NULL ? named->name : "");
+				goto fail;
+			}
+			add = strlen(val);
+			p = end + 1;
+		} else {
+			p++;
+		}
+		if (len + add + 1 > cap) {
+			cap = (len + add + 1) * 2;
+			out = xreallocarray(out, cap, 1);
+		}
+		memcpy(out + len, val, add);
+		len += add;
+	}
+	out[len] = '\0';
+	goto out;
+fail:
+	free(out);
+	out = NULL;
+out:
+	free(name);
+	return out;
+}
+
+static void
+prepare(struct conf_tree *t, config_setting_t *s)
+{
+	if (s->file != NULL)
+		s->file = display_name(t, s->file);
+	if (s->type == CONFIG_TYPE_STRING) {
+		const char *v = config_setting_get_string(s);
+		char *x;
+
+		if (strchr(v, '$') != NULL && (x = expand(s, v)) != NULL) {
+			config_setting_set_string(s, x);
+			free(x);
+		}
+	}
+	if (config_setting_is_aggregate(s))
+		for (int i = 0; i < config_setting_length(s); i++)
+			prepare(t, config_setting_get_elem(s, (unsigned)i));
+}
+
+/*
+ * libconfig 1.5 says "cannot open include file" without the name: find it on
+ * the line the error points at, as the include directory turns it into a path.
+ */
+static char *
+include_failed(const struct conf_tree *t, const char *file, int line)
+{
+	char buf[1024], *name = NULL, *start, *end;
+	FILE *f;
+
+	if ((f = fopen(file, "r")) == NULL)
+		return NULL;
+	while (line-- > 0 && fgets(buf, sizeof(buf), f) != NULL) {
+		if (line > 0)
+			continue;
+		if ((start = strstr(buf, "@include")) == NULL ||
+		    (start = strchr(start, '"')) == NULL ||
+		    (end = strchr(start + 1, '"')) == NULL)
+			break;
+		*end = '\0';
+		if (t->dir != NULL)
+			name = xasprintf("%s/%s", t->dir, start + 1);
+		else
+			name = xstrdup(start + 1);
+	}
+	fclose(f);
+	return name;
+}
+
+struct conf_tree *
+conf_load(const char *path)
+{
+	struct conf_tree *t = xcalloc(1, sizeof(*t));
+	const char *slash = strrchr(path, '/');
+	FILE *f;
+
+	config_init(&t->lc);
+	t->path = xstrdup(path);
+	t->files = xcalloc(1, sizeof(*t->files));
+	t->files[t->nfiles++] = xstrdup(path);
+	/* libconfig only says "file I/O error"; ask the system for the reason. */
+	if ((f = fopen(path, "r")) == NULL) {
+		fprintf(stderr, "%s: cannot open: %s\n", path, strerror(errno));
+		goto fail;
+	}
+	fclose(f);
+	if (slash != NULL) {
+		t->dir = slash == path ? xstrdup("/") : xstrndup(path, (size_t)(slash - path));
+		config_set_include_dir(&t->lc, t->dir);
+	}
+	if (config_read_file(&t->lc, path) != CONFIG_TRUE) {
+		const char *file = config_error_file(&t->lc);
+
+		if (config_error_type(&t->lc) == CONFIG_ERR_FILE_IO || file == NULL)
+			fprintf(stderr, "%s: %s\n", path, config_error_text(&t->lc));
+		else {
+			char *inc = NULL;
+
+			file = display_name(t, file);
+			if (strcmp(config_error_text(&t->lc), "cannot open include file") == 0)
+				inc = include_failed(t, file, config_error_line(&t->lc));
+			fprintf(stderr, "%s:%d: %s%s%s%s\n", file, config_error_line(&t->lc),
+			    config_error_text(&t->lc), inc != NULL ? " \"" : "",
+			    inc != NULL ? inc : "", inc != NULL ? "\"" : "");
+			free(inc);
+		}
+		goto fail;
+	}
+	prepare(t, config_root_setting(&t->lc));
+	return t;
+fail:
+	conf_close(t);
+	return NULL;
+}
+
+void
+conf_close(struct conf_tree *t)
+{
+	if (t == NULL)
+		return;
+	config_destroy(&t->lc);
+	for (size_t i = 0; i < t->nfiles; i++)
+		free(t->files[i]);
+	free(t->files);
+	free(t->dir);
+	free(t->path);
+	free(t);
+}
+
+const struct conf_node *
+conf_root(const struct conf_tree *t)
+{
+	return node(config_root_setting(&t->lc));
+}
+
+unsigned
+conf_errors(const struct conf_tree *t)
+{
+	return t->errors;
+}
+
+const char *const *
+conf_files(const struct conf_tree *t, size_t *count)
+{
+	*count = t->nfiles;
+	return (const char *const *)t->files;
+}
+
+/* The checker. */
+
+static const char *
+type_name(const config_setting_t *s)
+{
+	switch (s->type) {
+	case CONFIG_TYPE_GROUP:
+		return "a group";
+	case CONFIG_TYPE_INT:
+	case CONFIG_TYPE_INT64:
+		return "an integer";
+	case CONFIG_TYPE_FLOAT:
+		return "a float";
+	case CONFIG_TYPE_STRING:
+		return "a string";
+	case CONFIG_TYPE_BOOL:
+		return "a boolean";
+	case CONFIG_TYPE_ARRAY:
+		return "an array";
+	case CONFIG_TYPE_LIST:
+		return "a list";
+	default:
+		return "nothing";
+	}
+}
+
+static const char *
+want_name(enum conf_type type)
+{
+	switch (type) {
+	case CONF_STRING:
+	case CONF_SECRET:
+		return "a string";
+	case CONF_INT:
+		return "an integer";
+	case CONF_FLOAT:
+		return "a number";
+	case CONF_BOOL:
+		return "a boolean (true or false)";
+	case CONF_GROUP:
+		return "a group";
+	case CONF_STRINGS:
+	case CONF_SECRETS:
+		return "a string or a list of strings";
+	case CONF_GROUPS:
+		return "a list of groups";
+	case CONF_MAP:
+		return "a group of strings";
+	}
+	return "?";
+}
+
+/* What a check needs to say where it is. */
+struct place {
+	const char *what;	/* "source", "bridge.api"; NULL for the top level */
+	char in[96];		/* " in source", or "" */
+};
+
+static bool
+in_range(const struct conf_key *k, double v)
+{
+	if ((k->flags & CONF_HAS_MIN) &&
+	    ((k->flags & CONF_MIN_OPEN) ? !(v > k->min) : !(v >= k->min)))
+		return false;
+	if ((k->flags & CONF_HAS_MAX) && !(v <= k->max))
+		return false;
+	return true;
+}
+
+static void
+range_text(const struct conf_key *k, char *buf, size_t len)
+{
+	bool open = (k->flags & CONF_MIN_OPEN) != 0;
+
+	if ((k->flags & CONF_HAS_MIN) && (k->flags & CONF_HAS_MAX))
+		snprintf(buf, len, "in %c%g, %g]", open ? '(' : '[', k->min, k->max);
+	else if (k->flags & CONF_HAS_MIN)
+		snprintf(buf, len, "%s %g", open ? ">" : ">=", k->min);
+	else
+		snprintf(buf, len, "<= %g", k->max);
+}
+
+/* Checks a count (elements, characters) against min and max. */
+static int
+check_count(const struct conf_key *k, const config_setting_t *s, const char *name,
+    const struct place *pl, size_t count, const char *unit)
+{
+	if ((k->flags & CONF_HAS_MIN) && (double)count < k->min) {
+		conf_error(node(s), "\"%s\"%s must have at least %g %s%s", name, pl->in,
+		    k->min, unit, k->min == 1 ? "" : "s");
+		return -1;
+	}
+	if ((k->flags & CONF_HAS_MAX) && (double)count > k->max) {
+		conf_error(node(s), "\"%s\"%s must have at most %g %s%s", name, pl->in,
+		    k->max, unit, k->max == 1 ? "" : "s");
+		return -1;
+	}
+	return 0;
+}
+
+/* Checks one string value (a scalar or a list element) against k. */
+static int
+check_text(const struct conf_key *k, const config_setting_t *s, const char *name,
+    const struct place *pl, bool length)
+{
+	const char *v = config_setting_get_string(s);
+	char list[512];
+	size_t len = 0;
+
+	if (length && check_count(k, s, name, pl, strlen(v), "character") == -1)
+		return -1;
+	if ((k->flags & CONF_NAME) && !conf_valid_name(v)) {
+		conf_error(node(s), "\"%s\"%s must be a name of A-Z a-z 0-9 . _ - only, "
+		    "not \"%s\"", name, pl->in, v);
+		return -1;
+	}
+	if (k->choices == NULL)
+		return 0;
+	list[0] = '\0';
+	for (size_t i = 0; k->choices[i] != NULL; i++) {
+		if (strcmp(k->choices[i], v) == 0)
+			return 0;
+		len += (size_t)snprintf(list + len, len < sizeof(list) ? sizeof(list) - len : 0,
+		    "%s%s", i > 0 ? ", " : "", k->choices[i]);
+		if (len >= sizeof(list))
+			len = sizeof(list) - 1;
+	}
+	conf_error(node(s), "\"%s\"%s must be one of %s, not \"%s\"", name, pl->in, list, v);
+	return -1;
+}
+
+/* Checks a string or a list of strings; each string as with check_text. */
+static int
+check_texts(const struct conf_key *k, const config_setting_t *s, const char *name,
+    const struct place *pl)
+{
+	int rc = 0, len;
+
+	if (s->type == CONFIG_TYPE_STRING)
+		return check_text(k, s, name, pl, false);
+	if (s->type != CONFIG_TYPE_ARRAY && s->type != CONFIG_TYPE_LIST) {
+		conf_error(node(s), "\"%s\"%s must be %s, not %s", name, pl->in,
+		    want_name(CONF_STRINGS), type_name(s));
+		return -1;
+	}
+	len = config_setting_length(s);
+	if (check_count(k, s, name, pl, (size_t)len, "element") == -1)
+		rc = -1;
+	for (int i = 0; i < len; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+
+		if (e->type != CONFIG_TYPE_STRING) {
+			conf_error(node(e), "element %d of \"%s\"%s must be a string, not %s",
+			    i + 1, name, pl->in, type_name(e));
+			rc = -1;
+		} else if (check_text(k, e, name, pl, false) == -1)
+			rc = -1;
+	}
+	return rc;
+}
+
+/* Returns the singular of a list key for messages: "sources" -> "source". */
+static void
+singular(const char *name, char *buf, size_t len)
+{
+	size_t n = strlen(name);
+
+	if (n > 1 && name[n - 1] == 's')
+		n--;
+	snprintf(buf, len, "%.*s", (int)n, name);
+}
+
+static int
+check_groups(const struct conf_key *k, const config_setting_t *s, const struct place *pl)
+{
+	const struct conf_key *sub[2] = { k->sub, NULL };
+	char what[64];
+	int rc = 0, len;
+
+	/* An empty [] parses as an array: it is an empty list all the same. */
+	if (s->type != CONFIG_TYPE_LIST &&
+	    !(s->type == CONFIG_TYPE_ARRAY && config_setting_length(s) == 0)) {
+		conf_error(node(s), "\"%s\"%s must be %s, not %s", k->name, pl->in,
+		    want_name(k->type), type_name(s));
+		return -1;
+	}
+	len = config_setting_length(s);
+	if (check_count(k, s, k->name, pl, (size_t)len, "element") == -1)
+		rc = -1;
+	singular(k->name, what, sizeof(what));
+	for (int i = 0; i < len; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+
+		if (e->type != CONFIG_TYPE_GROUP) {
+			conf_error(node(e), "element %d of \"%s\"%s must be a group, not %s",
+			    i + 1, k->name, pl->in, type_name(e));
+			rc = -1;
+		} else if (k->sub != NULL && conf_check(node(e), what, sub, false) == -1)
+			rc = -1;
+	}
+	return rc;
+}
+
+static int
+check_map(const struct conf_key *k, const config_setting_t *s, const struct place *pl)
+{
+	int rc = 0, len = config_setting_length(s);
+
+	if (check_count(k, s, k->name, pl, (size_t)len, "element") == -1)
+		rc = -1;
+	for (int i = 0; i < len; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+
+		if (e->type != CONFIG_TYPE_STRING) {
+			conf_error(node(e), "\"%s\" in %s%s%s must be a string, not %s",
+			    e->name, pl->what != NULL ? pl->what : "",
+			    pl->what != NULL ? "." : "", k->name, type_name(e));
+			rc = -1;
+		}
+	}
+	return rc;
+}
+
+/* Checks the value s of key k (named name in the file: "token_file" for secrets). */
+static int
+check_value(const struct conf_key *k, const config_setting_t *s, const char *name,
+    const struct place *pl, bool file)
+{
+	const struct conf_key *sub[2] = { k->sub, NULL };
+	char what[128], range[96];
+	bool ok;
+
+	switch (k->type) {
+	case CONF_STRING:
+		ok = s->type == CONFIG_TYPE_STRING;
+		break;
+	case CONF_INT:
+		ok = is_int(s);
+		break;
+	case CONF_FLOAT:
+		ok = config_setting_is_number(s);
+		break;
+	case CONF_BOOL:
+		ok = s->type == CONFIG_TYPE_BOOL;
+		break;
+	case CONF_GROUP:
+	case CONF_MAP:
+		ok = s->type == CONFIG_TYPE_GROUP;
+		break;
+	case CONF_SECRET:
+		ok = s->type == CONFIG_TYPE_STRING;
+		break;
+	case CONF_STRINGS:
+	case CONF_SECRETS:
+		return check_texts(k, s, name, pl);
+	case CONF_GROUPS:
+		return check_groups(k, s, pl);
+	default:
+		ok = false;
+	}
+	if (!ok) {
+		conf_error(node(s), "\"%s\"%s must be %s, not %s", name, pl->in,
+		    want_name(k->type), type_name(s));
+		return -1;
+	}
+	switch (k->type) {
+	case CONF_STRING:
+		return check_text(k, s, name, pl, true);
+	case CONF_SECRET:
+		return file ? 0 : check_text(k, s, name, pl, true);
+	case CONF_INT:
+	case CONF_FLOAT:
+		if (in_range(k, number(s)))
+			return 0;
+		range_text(k, range, sizeof(range));
+		if (is_int(s))
+			conf_error(node(s), "\"%s\"%s must be %s, not %lld", name, pl->in,
+			    range, config_setting_get_int64(s));
+		else
+			conf_error(node(s), "\"%s\"%s must be %s, not %g", name, pl->in,
+			    range, config_setting_get_float(s));
+		return -1;
+	case CONF_MAP:
+		return check_map(k, s, pl);
+	case CONF_GROUP:
+		if (k->sub == NULL)
+			return 0;
+		if (pl->what != NULL)
+			snprintf(what, sizeof(what), "%s.%s", pl->what, k->name);
+		else
+			snprintf(what, sizeof(what), "%s", k->name);
+		return conf_check(node(s), what, sub, false);
+	default:
+		return 0;
+	}
+}
+
+static bool
+is_secret(const struct conf_key *k)
+{
+	return k->type == CONF_SECRET || k->type == CONF_SECRETS;
+}
+
+/* Returns the key of tables that member name stands for; *file when it is KEY_file. */
+static const struct conf_key *
+find_key(const struct conf_key *const *tables, const char *name, bool *file)
+{
+	size_t len = strlen(name);
+
+	*file = false;
+	for (size_t t = 0; tables[t] != NULL; t++) {
+		for (const struct conf_key *k = tables[t]; k->name != NULL; k++) {
+			size_t kl = strlen(k->name);
+
+			if (strcmp(k->name, name) == 0)
+				return k;
+			if (is_secret(k) && len == kl + 5 &&
+			    strncmp(name, k->name, kl) == 0 && strcmp(name + kl, "_file") == 0) {
+				*file = true;
+				return k;
+			}
+		}
+	}
+	return NULL;
+}
+
+static void
+unknown_key(const config_setting_t *m, const struct conf_key *const *tables,
+    const struct place *pl)
+{
+	const char *best = NULL, *suffix = "";
+	unsigned bestd = 100;
+
+	for (size_t t = 0; tables[t] != NULL; t++) {
+		for (const struct conf_key *k = tables[t]; k->name != NULL; k++) {
+			unsigned d = conf_distance(m->name, k->name);
+			char fkey[128];
+
+			if (d < bestd) {
+				bestd = d;
+				best = k->name;
+				suffix = "";
+			}
+			if (!is_secret(k))
+				continue;
+			snprintf(fkey, sizeof(fkey), "%s_file", k->name);
+			if ((d = conf_distance(m->name, fkey)) < bestd) {
+				bestd = d;
+				best = k->name;
+				suffix = "_file";
+			}
+		}
+	}
+	/* Two edits make a different word of a short key: only suggest for long ones. */
+	if (best != NULL && (bestd == 1 || (bestd == 2 && strlen(best) >= 5)))
+		conf_error(node(m), "unknown key \"%s\"%s (did you mean \"%s%s\"?)", m->name,
+		    pl->what != NULL ? pl->in : " at top level", best, suffix);
+	else
+		conf_error(node(m), "unknown key \"%s\"%s", m->name,
+		    pl->what != NULL ? pl->in : " at top level");
+}
+
+/* Checks the secret k: KEY or KEY_file, not both, and that the files can be read. */
+static int
+check_secret(const struct conf_key *k, const config_setting_t *g, const struct place *pl)
+{
+	const struct conf_node *v = conf_get(node(g), k->name), *fv;
+	char *fkey = file_key(k->name), **secrets;
+	size_t count;
+	int rc = -1;
+
+	fv = conf_get(node(g), fkey);
+	if (v == NULL && fv == NULL) {
+		rc = 0;
+		if (k->flags & CONF_REQUIRED) {
+			conf_error(node(g), "missing required key \"%s\" (or \"%s\")%s",
+			    k->name, fkey, pl->in);
+			rc = -1;
+		}
+		goto out;
+	}
+	if (v != NULL && fv != NULL) {
+		conf_error(fv, "give \"%s\" or \"%s\"%s, not both", k->name, fkey, pl->in);
+		goto out;
+	}
+	if (v != NULL && check_value(k, setting(v), k->name, pl, false) == -1)
+		goto out;
+	if (fv != NULL && check_value(k, setting(fv), fkey, pl, true) == -1)
+		goto out;
+	if (fv != NULL) {
+		if ((secrets = conf_secrets(node(g), k->name, &count)) == NULL)
+			goto out;
+		conf_free_secrets(secrets);
+	}
+	rc = 0;
+out:
+	free(fkey);
+	return rc;
+}
+
+int
+conf_check(const struct conf_node *n, const char *what,
+    const struct conf_key *const *tables, bool lenient)
+{
+	const config_setting_t *g = setting(n);
+	struct place pl = { .what = what };
+	int rc = 0, len;
+
+	if (n == NULL)
+		return 0;
+	if (g->type != CONFIG_TYPE_GROUP)
+		return -1;
+	if (what != NULL)
+		snprintf(pl.in, sizeof(pl.in), " in %s", what);
+	len = config_setting_length(g);
+	for (int i = 0; i < len; i++) {
+		const config_setting_t *m = config_setting_get_elem(g, (unsigned)i);
+		bool file;
+
+		if (find_key(tables, m->name, &file) == NULL && !lenient) {
+			unknown_key(m, tables, &pl);
+			rc = -1;
+		}
+	}
+	for (size_t t = 0; tables[t] != NULL; t++) {
+		for (const struct conf_key *k = tables[t]; k->name != NULL; k++) {
+			const struct conf_node *v;
+
+			if (is_secret(k)) {
+				if (check_secret(k, g, &pl) == -1)
+					rc = -1;
+				continue;
+			}
+			if ((v = conf_get(n, k->name)) != NULL) {
+				if (check_value(k, setting(v), k->name, &pl, false) == -1)
+					rc = -1;
+			} else if (k->flags & CONF_REQUIRED) {
+				conf_error(n, "missing required key \"%s\"%s", k->name,
+				    what != NULL ? pl.in : "");
+				rc = -1;
+			}
+		}
+	}
+	return rc;
+}
