@@ -1,0 +1,808 @@
+/*
+ * Loading pollhook.conf into the plain structs of config.h. Every group is
+ * checked against its table in conf.c first; this file adds what a table
+ * cannot say (names unique, a rule's metric exists, timeout <= interval)
+ * and hands each source and subscriber to its plugin. Errors never stop the
+ * walk: the operator gets all of them in one run, then config_load fails.
+ */
+
+#include "config.h"
+
+#include <fnmatch.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+#include "emitter.h"
+#include "log.h"
+#include "poller.h"
+#include "registry.h"
+#include "rule.h"
+#include "xmalloc.h"
+
+#define STATE_DIR_DEFAULT	LOCALSTATEDIR "/lib/pollhook"
+#define INTERVAL_DEFAULT	60.0
+#define TIMEOUT_DEFAULT_MAX	10.0
+#define MAX_IN_FLIGHT_DEFAULT	8
+#define MAX_ATTEMPTS_DEFAULT	15
+#define MAX_AGE_DEFAULT		86400.0
+#define FIRST_DELAY_DEFAULT	5.0
+#define MAX_DELAY_DEFAULT	3600.0
+
+static const char *const log_levels[] = { "debug", "info", "warning", "error", NULL };
+static const char *const reduce_names[] = { "max", "min", "avg", "sum", "count", NULL };
+static const enum reduce_op reduce_ops[] = {
+	REDUCE_MAX, REDUCE_MIN, REDUCE_AVG, REDUCE_SUM, REDUCE_COUNT
+};
+/* Every source has these, whatever its poller. */
+static const char *const core_metrics[] = { "up", "poll_seconds", NULL };
+
+#define NUM_GT0_MAX	(CONF_HAS_MIN | CONF_MIN_OPEN | CONF_HAS_MAX)
+#define RANGE		(CONF_HAS_MIN | CONF_HAS_MAX)
+
+static const struct conf_key api_keys[] = {
+	{ "listen", CONF_STRING, CONF_REQUIRED, 0, 0, NULL, NULL,
+	    "address the management API listens on, \"host:port\"" },
+	{ "token", CONF_SECRET, CONF_HAS_MIN, 1, 0, NULL, NULL,
+	    "bearer token every API request but /healthz must carry" },
+	CONF_KEY_END
+};
+
+static const struct conf_key shard_keys[] = {
+	{ "index", CONF_INT, CONF_REQUIRED | CONF_HAS_MIN, 0, 0, NULL, NULL,
+	    "this instance's shard, 0 <= index < count" },
+	{ "count", CONF_INT, CONF_REQUIRED | RANGE, 1, 65536, NULL, NULL,
+	    "number of instances the sources are spread over" },
+	CONF_KEY_END
+};
+
+static const struct conf_key bridge_keys[] = {
+	{ "state_dir", CONF_STRING, CONF_HAS_MIN, 1, 0, NULL, NULL,
+	    "directory of the outbox and the rule state" },
+	{ "log_level", CONF_STRING, 0, 0, 0, log_levels, NULL,
+	    "least severe level logged: debug, info, warning or error" },
+	{ "syslog", CONF_BOOL, 0, 0, 0, NULL, NULL, "also log to syslog (daemon facility)" },
+	{ "api", CONF_GROUP, 0, 0, 0, NULL, api_keys, "the management API; off when absent" },
+	{ "shard", CONF_GROUP, 0, 0, 0, NULL, shard_keys,
+	    "poll only the sources whose name hashes to this instance" },
+	CONF_KEY_END
+};
+
+/* "metrics" has no sub table: its keys depend on the poller, see load_metric. */
+static const struct conf_key source_keys[] = {
+	{ "name", CONF_STRING, CONF_REQUIRED | CONF_NAME, 0, 0, NULL, NULL,
+	    "unique name of the source" },
+	{ "poller", CONF_STRING, CONF_REQUIRED, 0, 0, NULL, NULL,
+	    "the poller that polls it: snmp, http, ..." },
+	{ "interval", CONF_FLOAT, NUM_GT0_MAX, 0, 86400, NULL, NULL,
+	    "seconds between polls, fractions allowed" },
+	{ "timeout", CONF_FLOAT, NUM_GT0_MAX, 0, 86400, NULL, NULL,
+	    "seconds a poll may take, at most interval; default the lesser of interval and 10" },
+	{ "labels", CONF_MAP, 0, 0, 0, NULL, NULL, "name = \"value\" pairs added to its events" },
+	{ "metrics", CONF_GROUPS, CONF_REQUIRED | CONF_HAS_MIN, 1, 0, NULL, NULL,
+	    "the values a poll extracts" },
+	CONF_KEY_END
+};
+
+static const struct conf_key metric_keys[] = {
+	{ "name", CONF_STRING, CONF_REQUIRED | CONF_NAME, 0, 0, NULL, NULL,
+	    "name of the metric, unique within the source" },
+	{ "reduce", CONF_STRING, 0, 0, 0, reduce_names, NULL,
+	    "fold every instance into one value: max, min, avg, sum or count" },
+	{ "scale", CONF_FLOAT, 0, 0, 0, NULL, NULL, "factor numeric values are multiplied by" },
+	CONF_KEY_END
+};
+
+static const struct conf_key rule_keys[] = {
+	{ "name", CONF_STRING, CONF_REQUIRED | CONF_NAME, 0, 0, NULL, NULL,
+	    "unique name, also the name of the events it emits" },
+	{ "sources", CONF_STRINGS, CONF_HAS_MIN, 1, 0, NULL, NULL,
+	    "globs of the source names it applies to; default all" },
+	{ "metric", CONF_STRING, CONF_REQUIRED | CONF_NAME, 0, 0, NULL, NULL,
+	    "the metric it watches" },
+	{ "above", CONF_FLOAT, 0, 0, 0, NULL, NULL, "fire when the value goes above this" },
+	{ "below", CONF_FLOAT, 0, 0, 0, NULL, NULL, "fire when the value goes below this" },
+	{ "clear", CONF_FLOAT, 0, 0, 0, NULL, NULL,
+	    "resolve when the value is back at or beyond this (hysteresis)" },
+	{ "for", CONF_FLOAT, CONF_HAS_MIN, 0, 0, NULL, NULL,
+	    "seconds a condition must hold before the state changes" },
+	{ "severity", CONF_STRING, CONF_HAS_MIN, 1, 0, NULL, NULL,
+	    "free text copied into the events" },
+	{ "on_change", CONF_BOOL, 0, 0, 0, NULL, NULL, "fire whenever the value changes" },
+	{ "on_new", CONF_BOOL, 0, 0, 0, NULL, NULL, "fire once per item key not seen before" },
+	{ "max_seen", CONF_INT, RANGE, 1, 10000000, NULL, NULL,
+	    "on_new: how many item keys are remembered" },
+	CONF_KEY_END
+};
+
+static const struct conf_key retry_keys[] = {
+	{ "max_attempts", CONF_INT, RANGE, 1, 1000, NULL, NULL,
+	    "attempts before a delivery goes to the dead letters" },
+	{ "max_age", CONF_FLOAT, CONF_HAS_MIN | CONF_MIN_OPEN, 0, 0, NULL, NULL,
+	    "seconds after which a delivery goes to the dead letters" },
+	{ "first_delay", CONF_FLOAT, CONF_HAS_MIN | CONF_MIN_OPEN, 0, 0, NULL, NULL,
+	    "seconds the backoff starts from (before jitter)" },
+	{ "max_delay", CONF_FLOAT, CONF_HAS_MIN | CONF_MIN_OPEN, 0, 0, NULL, NULL,
+	    "seconds the backoff doubles up to (before jitter)" },
+	CONF_KEY_END
+};
+
+static const struct conf_key subscriber_keys[] = {
+	{ "name", CONF_STRING, CONF_REQUIRED | CONF_NAME, 0, 0, NULL, NULL,
+	    "unique name of the subscriber" },
+	{ "emitter", CONF_STRING, 0, 0, 0, NULL, NULL, "how events are delivered; default webhook" },
+	{ "events", CONF_STRINGS, CONF_HAS_MIN, 1, 0, NULL, NULL,
+	    "globs of the event names it wants; default all" },
+	{ "sources", CONF_STRINGS, CONF_HAS_MIN, 1, 0, NULL, NULL,
+	    "globs of the source names it wants; default all" },
+	{ "labels", CONF_MAP, 0, 0, 0, NULL, NULL,
+	    "label = \"glob\" pairs the source's labels must match" },
+	{ "max_in_flight", CONF_INT, RANGE, 1, 1024, NULL, NULL,
+	    "deliveries attempted at the same time" },
+	{ "retry", CONF_GROUP, 0, 0, 0, NULL, retry_keys, "when to give up on a delivery" },
+	CONF_KEY_END
+};
+
+/* The list groups have no sub table: each element is loaded (and checked) below. */
+static const struct conf_key top_keys[] = {
+	{ "bridge", CONF_GROUP, 0, 0, 0, NULL, bridge_keys, "settings of the daemon itself" },
+	{ "sources", CONF_GROUPS, CONF_REQUIRED | CONF_HAS_MIN, 1, 0, NULL, NULL,
+	    "the things to poll" },
+	{ "rules", CONF_GROUPS, 0, 0, 0, NULL, NULL, "what turns values into events" },
+	{ "subscribers", CONF_GROUPS, 0, 0, 0, NULL, NULL, "who gets the events" },
+	CONF_KEY_END
+};
+
+struct loader {
+	struct conf_tree *tree;
+	struct config *cfg;
+	bool *source_ok;	/* per source: loaded without error */
+};
+
+/* Returns cfg's copy of the file name of n, so configs outlive the tree. */
+static const char *
+cfg_file(const struct config *cfg, const struct conf_node *n)
+{
+	const char *file = conf_file(n);
+
+	for (size_t i = 0; file != NULL && i < cfg->nfiles; i++)
+		if (strcmp(cfg->files[i], file) == 0)
+			return cfg->files[i];
+	return cfg->path;
+}
+
+/* Returns a new NULL-terminated copy of the strings at key, or NULL when absent. */
+static char **
+copy_strings(const struct conf_node *n, const char *key)
+{
+	const char **v;
+	char **out;
+	size_t count;
+
+	if ((v = conf_strings(n, key, &count)) == NULL)
+		return NULL;
+	out = xcalloc(count + 1, sizeof(*out));
+	for (size_t i = 0; i < count; i++)
+		out[i] = xstrdup(v[i]);
+	free(v);
+	return out;
+}
+
+static void
+free_strings(char **v)
+{
+	if (v == NULL)
+		return;
+	for (size_t i = 0; v[i] != NULL; i++)
+		free(v[i]);
+	free(v);
+}
+
+static void
+load_map(const struct conf_node *n, struct labels *l)
+{
+	for (size_t i = 0; i < conf_count(n); i++) {
+		const struct conf_node *e = conf_elem(n, i);
+
+		if (conf_value_string(e) != NULL)
+			labels_set(l, conf_name(e), conf_value_string(e));
+	}
+}
+
+/* Writes the names of the compiled-in pollers (or emitters) as "a, b". */
+static void
+plugin_names(bool pollers, char *buf, size_t len)
+{
+	size_t off = 0;
+
+	snprintf(buf, len, "none");
+	for (size_t i = 0;; i++) {
+		const char *name;
+
+		if (pollers)
+			name = registry_poller_at(i) ? registry_poller_at(i)->name : NULL;
+		else
+			name = registry_emitter_at(i) ? registry_emitter_at(i)->name : NULL;
+		if (name == NULL || off >= len)
+			break;
+		off += (size_t)snprintf(buf + off, len - off, "%s%s", i > 0 ? ", " : "", name);
+	}
+}
+
+/* bridge */
+
+static bool
+valid_listen(const char *s)
+{
+	const char *colon = strrchr(s, ':');
+	char *end;
+	unsigned long port;
+
+	if (colon == NULL || colon == s || colon[1] == '\0')
+		return false;
+	port = strtoul(colon + 1, &end, 10);
+	return *end == '\0' && colon[1] >= '0' && colon[1] <= '9' && port >= 1 && port <= 65535;
+}
+
+static void
+load_bridge(struct loader *ld, const struct conf_node *b)
+{
+	struct bridge_config *bc = &ld->cfg->bridge;
+	const struct conf_node *api = conf_get(b, "api"), *shard = conf_get(b, "shard");
+	int level = log_level_parse(conf_string(b, "log_level", "info"));
+
+	bc->state_dir = xstrdup(conf_string(b, "state_dir", STATE_DIR_DEFAULT));
+	bc->log_level = level == -1 ? LOG_LEVEL_INFO : level;
+	bc->syslog = conf_bool(b, "syslog", false);
+	if (api != NULL && conf_string(api, "listen", NULL) != NULL) {
+		const char *listen = conf_string(api, "listen", NULL);
+
+		if (!valid_listen(listen))
+			conf_error(conf_get(api, "listen"), "\"listen\" in bridge.api must be "
+			    "\"host:port\", not \"%s\"", listen);
+		bc->api.listen = xstrdup(listen);
+	}
+	/* An unreadable token file was reported by the check; don't say it twice. */
+	if (api != NULL && conf_errors(ld->tree) == 0) {
+		size_t count;
+		char **token = conf_secrets(api, "token", &count);
+
+		if (token != NULL) {
+			bc->api.token = token[0];
+			token[0] = NULL;
+			conf_free_secrets(token);
+		}
+	}
+	if (shard != NULL) {
+		long long index = conf_int(shard, "index", 0), count = conf_int(shard, "count", 1);
+
+		if (index >= count && conf_has(shard, "count"))
+			conf_error(conf_get(shard, "index"), "\"index\" (%lld) in bridge.shard "
+			    "must be less than \"count\" (%lld)", index, count);
+		if (index >= 0 && count >= 1 && count <= 65536) {
+			bc->shard_index = (unsigned)index;
+			bc->shard_count = (unsigned)count;
+		}
+	}
+}
+
+/* sources */
+
+/*
+ * Returns the extra table of a source group: its poller's group, and any
+ * group named after another poller (reported here, so not as unknown keys).
+ */
+static struct conf_key *
+source_extra(const struct conf_node *n, const struct poller_ops *ops, const char *pname)
+{
+	struct conf_key *extra = xcalloc(conf_count(n) + 2, sizeof(*extra));
+	size_t k = 0;
+
+	if (ops != NULL && ops->keys != NULL) {
+		extra[k].name = ops->name;
+		extra[k].type = CONF_GROUP;
+		extra[k++].sub = ops->keys;
+	}
+	for (size_t i = 0; pname != NULL && i < conf_count(n); i++) {
+		const struct conf_node *m = conf_elem(n, i);
+		const char *name = conf_name(m);
+		bool known, core = false;
+
+		for (const struct conf_key *sk = source_keys; sk->name != NULL; sk++)
+			core = core || strcmp(sk->name, name) == 0;
+		if (core || strcmp(name, pname) == 0)
+			continue;
+		(void)registry_poller(name, &known);
+		if (!known)
+			continue;
+		conf_error(m, "\"%s\" group in a source whose poller is \"%s\"", name, pname);
+		extra[k].name = name;
+		extra[k++].type = CONF_GROUP;
+	}
+	return extra;
+}
+
+static bool
+builtin_metric(const struct poller_ops *ops, const char *name)
+{
+	for (size_t i = 0; core_metrics[i] != NULL; i++)
+		if (strcmp(core_metrics[i], name) == 0)
+			return true;
+	for (size_t i = 0; ops != NULL && ops->builtin_metrics != NULL &&
+	    ops->builtin_metrics[i] != NULL; i++)
+		if (strcmp(ops->builtin_metrics[i], name) == 0)
+			return true;
+	return false;
+}
+
+static void
+load_metric(struct loader *ld, const struct conf_node *e, struct source_config *src,
+    bool lenient)
+{
+	const struct conf_key *tables[] = {
+		metric_keys, src->poller != NULL ? src->poller->metric_keys : NULL, NULL
+	};
+	struct metric_config *mc = &src->metrics[src->nmetrics];
+	const char *name, *reduce;
+
+	conf_check(e, "metric", tables, lenient);
+	if ((name = conf_string(e, "name", NULL)) == NULL || !conf_valid_name(name))
+		return;
+	if (builtin_metric(src->poller, name)) {
+		conf_error(conf_get(e, "name"), "metric \"%s\" is built in: choose another name",
+		    name);
+		return;
+	}
+	for (size_t i = 0; i < src->nmetrics; i++) {
+		if (strcmp(src->metrics[i].name, name) == 0) {
+			conf_error(conf_get(e, "name"), "duplicate metric name \"%s\" in source "
+			    "(first at %s:%d)", name, src->metrics[i].file, src->metrics[i].line);
+			return;
+		}
+	}
+	mc->name = xstrdup(name);
+	mc->scale = conf_float(e, "scale", 1.0);
+	mc->reduce = REDUCE_NONE;
+	if ((reduce = conf_string(e, "reduce", NULL)) != NULL)
+		for (size_t i = 0; reduce_names[i] != NULL; i++)
+			if (strcmp(reduce_names[i], reduce) == 0)
+				mc->reduce = reduce_ops[i];
+	mc->file = cfg_file(ld->cfg, e);
+	mc->line = conf_line(e);
+	src->nmetrics++;
+}
+
+static void
+load_source(struct loader *ld, const struct conf_node *n, struct source_config *src, bool *ok)
+{
+	unsigned before = conf_errors(ld->tree);
+	const struct conf_node *pn = conf_get(n, "poller"), *tn, *metrics;
+	const char *pname = conf_value_string(pn), *name;
+	const struct conf_key *tables[3] = { source_keys, NULL, NULL };
+	struct conf_key *extra;
+	bool known = false;
+	char names[256];
+
+	src->file = cfg_file(ld->cfg, n);
+	src->line = conf_line(n);
+	if (pname != NULL) {
+		src->poller = registry_poller(pname, &known);
+		if (src->poller == NULL && known) {
+			conf_error(pn, "%s poller not compiled in", pname);
+		} else if (src->poller == NULL) {
+			plugin_names(true, names, sizeof(names));
+			conf_error(pn, "unknown poller \"%s\" (known: %s)", pname, names);
+		}
+	}
+	tables[1] = extra = source_extra(n, src->poller, pname);
+	/* Without its poller, the poller's keys cannot be told from typos. */
+	conf_check(n, "source", tables, src->poller == NULL);
+	free(extra);
+
+	if ((name = conf_string(n, "name", NULL)) != NULL && conf_valid_name(name)) {
+		for (size_t i = 0; i < ld->cfg->nsources; i++) {
+			const struct source_config *o = &ld->cfg->sources[i];
+
+			if (o->name != NULL && strcmp(o->name, name) == 0) {
+				conf_error(conf_get(n, "name"), "duplicate source name \"%s\" "
+				    "(first at %s:%d)", name, o->file, o->line);
+				break;
+			}
+		}
+		src->name = xstrdup(name);
+	}
+	src->interval = conf_float(n, "interval", INTERVAL_DEFAULT);
+	tn = conf_get(n, "timeout");
+	src->timeout = src->interval < TIMEOUT_DEFAULT_MAX ? src->interval : TIMEOUT_DEFAULT_MAX;
+	src->timeout = conf_float(n, "timeout", src->timeout);
+	if (tn != NULL && src->timeout > src->interval)
+		conf_error(tn, "\"timeout\" (%g) in source must not exceed \"interval\" (%g)",
+		    src->timeout, src->interval);
+	load_map(conf_get(n, "labels"), &src->labels);
+
+	metrics = conf_get(n, "metrics");
+	src->metrics = xcalloc(conf_count(metrics) + 1, sizeof(*src->metrics));
+	for (size_t i = 0; i < conf_count(metrics); i++)
+		load_metric(ld, conf_elem(metrics, i), src, src->poller == NULL);
+
+	/* Plugins get validated groups only: no plugin has to guard against types. */
+	if (conf_errors(ld->tree) == before && src->poller != NULL) {
+		if (src->poller->configure(conf_get(n, src->poller->name), metrics, src,
+		    &src->poller_conf) == -1 && conf_errors(ld->tree) == before)
+			conf_error(n, "%s poller rejected source \"%s\"", src->poller->name,
+			    src->name);
+	}
+	*ok = conf_errors(ld->tree) == before;
+}
+
+/* rules */
+
+static void
+load_rule(struct loader *ld, const struct conf_node *n, struct rule_config *r)
+{
+	static const struct conf_key *const tables[] = { rule_keys, NULL };
+	const char *name = conf_string(n, "name", NULL), *shown;
+	const struct conf_node *cn = conf_get(n, "clear");
+	bool above = conf_has(n, "above"), below = conf_has(n, "below");
+	bool change = conf_bool(n, "on_change", false), fresh = conf_bool(n, "on_new", false);
+	int kinds = above + below + change + fresh;
+
+	conf_check(n, "rule", tables, false);
+	r->file = cfg_file(ld->cfg, n);
+	r->line = conf_line(n);
+	shown = name != NULL ? name : "";
+	if (name != NULL && conf_valid_name(name)) {
+		for (size_t i = 0; i < ld->cfg->nrules; i++) {
+			const struct rule_config *o = &ld->cfg->rules[i];
+
+			if (o->name != NULL && strcmp(o->name, name) == 0) {
+				conf_error(conf_get(n, "name"), "duplicate rule name \"%s\" "
+				    "(first at %s:%d)", name, o->file, o->line);
+				break;
+			}
+		}
+		r->name = xstrdup(name);
+	}
+	r->sources = copy_strings(n, "sources");
+	r->metric = xstrdup(conf_string(n, "metric", NULL));
+	r->severity = xstrdup(conf_string(n, "severity", NULL));
+	r->for_s = conf_float(n, "for", 0);
+	r->max_seen = (size_t)conf_int(n, "max_seen", RULE_MAX_SEEN_DEFAULT);
+
+	if (kinds == 0)
+		conf_error(n, "rule \"%s\" needs one of above, below, on_change = true "
+		    "or on_new = true", shown);
+	else if (kinds > 1)
+		conf_error(n, "rule \"%s\" has more than one of above, below, on_change "
+		    "and on_new: give exactly one", shown);
+	r->kind = above ? RULE_ABOVE : below ? RULE_BELOW : change ? RULE_CHANGE : RULE_NEW;
+	if (above || below) {
+		r->threshold = conf_float(n, above ? "above" : "below", 0);
+		r->clear = conf_float(n, "clear", r->threshold);
+		if (kinds == 1 && above && r->clear > r->threshold)
+			conf_error(cn, "\"clear\" (%g) of rule \"%s\" must not be above "
+			    "\"above\" (%g)", r->clear, shown, r->threshold);
+		if (kinds == 1 && below && r->clear < r->threshold)
+			conf_error(cn, "\"clear\" (%g) of rule \"%s\" must not be below "
+			    "\"below\" (%g)", r->clear, shown, r->threshold);
+	}
+	if (conf_has(n, "max_seen") && kinds == 1 && !fresh)
+		conf_error(conf_get(n, "max_seen"), "\"max_seen\" only goes with on_new "
+		    "(rule \"%s\")", shown);
+	if (above || below)
+		return;
+	/* These tune threshold or on_new rules; elsewhere they would be ignored silently. */
+	if (cn != NULL)
+		conf_error(cn, "\"clear\" only goes with above or below (rule \"%s\")", shown);
+	if (conf_has(n, "for"))
+		conf_error(conf_get(n, "for"), "\"for\" only goes with above or below "
+		    "(rule \"%s\")", shown);
+}
+
+/* Checks that the rule applies to some source and that one of them has its metric. */
+static void
+check_rule_metric(struct loader *ld, const struct conf_node *n, const struct rule_config *r)
+{
+	const struct config *cfg = ld->cfg;
+	const char *best = NULL;
+	unsigned bestd = 100;
+	size_t matched = 0;
+
+	for (size_t i = 0; i < cfg->nsources; i++) {
+		const struct source_config *s = &cfg->sources[i];
+
+		/* A source that failed to load may hold anything: don't guess. */
+		if (!ld->source_ok[i] || s->name == NULL)
+			return;
+		if (!config_rule_applies(r, s))
+			continue;
+		matched++;
+		if (config_source_has_metric(s, r->metric))
+			return;
+		for (size_t m = 0; m < s->nmetrics; m++) {
+			unsigned d = conf_distance(r->metric, s->metrics[m].name);
+
+			if (d < bestd) {
+				bestd = d;
+				best = s->metrics[m].name;
+			}
+		}
+	}
+	if (matched == 0)
+		conf_error(conf_get(n, "sources"), "rule \"%s\" applies to no source: "
+		    "no source name matches its \"sources\"", r->name);
+	else if (best != NULL && bestd <= 2)
+		conf_error(conf_get(n, "metric"), "rule \"%s\": no source it applies to has "
+		    "metric \"%s\" (did you mean \"%s\"?)", r->name, r->metric, best);
+	else
+		conf_error(conf_get(n, "metric"), "rule \"%s\": no source it applies to has "
+		    "metric \"%s\"", r->name, r->metric);
+}
+
+/* subscribers */
+
+static void
+load_subscriber(struct loader *ld, const struct conf_node *n, struct subscriber_config *sub)
+{
+	unsigned before = conf_errors(ld->tree);
+	const struct conf_node *en = conf_get(n, "emitter"), *retry = conf_get(n, "retry");
+	const char *ename = en != NULL ? conf_value_string(en) : "webhook", *name;
+	const struct conf_key *tables[3] = { subscriber_keys, NULL, NULL };
+	bool known = false;
+	char names[256];
+
+	sub->file = cfg_file(ld->cfg, n);
+	sub->line = conf_line(n);
+	if (ename != NULL) {
+		sub->emitter = registry_emitter(ename, &known);
+		if (sub->emitter == NULL && known) {
+			conf_error(en != NULL ? en : n, "%s emitter not compiled in", ename);
+		} else if (sub->emitter == NULL) {
+			plugin_names(false, names, sizeof(names));
+			conf_error(en, "unknown emitter \"%s\" (known: %s)", ename, names);
+		}
+	}
+	if (sub->emitter != NULL)
+		tables[1] = sub->emitter->keys;
+	conf_check(n, "subscriber", tables, sub->emitter == NULL);
+
+	if ((name = conf_string(n, "name", NULL)) != NULL && conf_valid_name(name)) {
+		for (size_t i = 0; i < ld->cfg->nsubscribers; i++) {
+			const struct subscriber_config *o = &ld->cfg->subscribers[i];
+
+			if (o->name != NULL && strcmp(o->name, name) == 0) {
+				conf_error(conf_get(n, "name"), "duplicate subscriber name \"%s\" "
+				    "(first at %s:%d)", name, o->file, o->line);
+				break;
+			}
+		}
+		sub->name = xstrdup(name);
+	}
+	sub->events = copy_strings(n, "events");
+	sub->sources = copy_strings(n, "sources");
+	load_map(conf_get(n, "labels"), &sub->match);
+	sub->max_in_flight = (unsigned)conf_int(n, "max_in_flight", MAX_IN_FLIGHT_DEFAULT);
+	sub->max_attempts = (unsigned)conf_int(retry, "max_attempts", MAX_ATTEMPTS_DEFAULT);
+	sub->max_age = conf_float(retry, "max_age", MAX_AGE_DEFAULT);
+	sub->retry_first = conf_float(retry, "first_delay", FIRST_DELAY_DEFAULT);
+	sub->retry_cap = conf_float(retry, "max_delay", MAX_DELAY_DEFAULT);
+	if (sub->retry_first > sub->retry_cap)
+		conf_error(conf_has(retry, "first_delay") ? conf_get(retry, "first_delay") :
+		    conf_get(retry, "max_delay"), "\"first_delay\" (%g) in subscriber.retry "
+		    "must not exceed \"max_delay\" (%g)", sub->retry_first, sub->retry_cap);
+	conf_fingerprint(n, sub->fingerprint, sizeof(sub->fingerprint));
+
+	if (conf_errors(ld->tree) == before && sub->emitter != NULL) {
+		if (sub->emitter->configure(n, sub, &sub->emitter_conf) == -1 &&
+		    conf_errors(ld->tree) == before)
+			conf_error(n, "%s emitter rejected subscriber \"%s\"", sub->emitter->name,
+			    sub->name);
+	}
+}
+
+static void
+load_all(struct loader *ld, const struct conf_node *root)
+{
+	static const struct conf_key *const tables[] = { top_keys, NULL };
+	struct config *cfg = ld->cfg;
+	const struct conf_node *list;
+	size_t count;
+
+	conf_check(root, NULL, tables, false);
+	load_bridge(ld, conf_get(root, "bridge"));
+
+	list = conf_get(root, "sources");
+	count = conf_count(list);
+	cfg->sources = xcalloc(count + 1, sizeof(*cfg->sources));
+	ld->source_ok = xcalloc(count + 1, sizeof(*ld->source_ok));
+	for (size_t i = 0; i < count; i++) {
+		load_source(ld, conf_elem(list, i), &cfg->sources[i], &ld->source_ok[i]);
+		cfg->nsources++;
+	}
+
+	list = conf_get(root, "rules");
+	count = conf_count(list);
+	cfg->rules = xcalloc(count + 1, sizeof(*cfg->rules));
+	for (size_t i = 0; i < count; i++)
+		load_rule(ld, conf_elem(list, i), &cfg->rules[cfg->nrules++]);
+	for (size_t i = 0; i < cfg->nrules; i++)
+		if (cfg->rules[i].metric != NULL)
+			check_rule_metric(ld, conf_elem(list, i), &cfg->rules[i]);
+
+	list = conf_get(root, "subscribers");
+	count = conf_count(list);
+	cfg->subscribers = xcalloc(count + 1, sizeof(*cfg->subscribers));
+	for (size_t i = 0; i < count; i++)
+		load_subscriber(ld, conf_elem(list, i), &cfg->subscribers[cfg->nsubscribers++]);
+}
+
+struct config *
+config_load(const char *path)
+{
+	struct loader ld = { 0 };
+	const char *const *files;
+	struct config *cfg = NULL;
+
+	if ((ld.tree = conf_load(path)) == NULL)
+		goto out;
+	cfg = xcalloc(1, sizeof(*cfg));
+	cfg->path = xstrdup(path);
+	files = conf_files(ld.tree, &cfg->nfiles);
+	cfg->files = xcalloc(cfg->nfiles + 1, sizeof(*cfg->files));
+	for (size_t i = 0; i < cfg->nfiles; i++)
+		cfg->files[i] = xstrdup(files[i]);
+	ld.cfg = cfg;
+	load_all(&ld, conf_root(ld.tree));
+	if (conf_errors(ld.tree) > 0) {
+		config_free(cfg);
+		cfg = NULL;
+	}
+out:
+	free(ld.source_ok);
+	conf_close(ld.tree);
+	return cfg;
+}
+
+void
+config_free(struct config *cfg)
+{
+	if (cfg == NULL)
+		return;
+	free(cfg->bridge.state_dir);
+	free(cfg->bridge.api.listen);
+	free(cfg->bridge.api.token);
+	for (size_t i = 0; i < cfg->nsources; i++) {
+		struct source_config *s = &cfg->sources[i];
+
+		if (s->poller != NULL && s->poller_conf != NULL)
+			s->poller->free_conf(s->poller_conf);
+		for (size_t m = 0; m < s->nmetrics; m++)
+			free(s->metrics[m].name);
+		free(s->metrics);
+		labels_clear(&s->labels);
+		free(s->name);
+	}
+	free(cfg->sources);
+	for (size_t i = 0; i < cfg->nrules; i++) {
+		struct rule_config *r = &cfg->rules[i];
+
+		free(r->name);
+		free_strings(r->sources);
+		free(r->metric);
+		free(r->severity);
+	}
+	free(cfg->rules);
+	for (size_t i = 0; i < cfg->nsubscribers; i++) {
+		struct subscriber_config *s = &cfg->subscribers[i];
+
+		if (s->emitter != NULL && s->emitter_conf != NULL)
+			s->emitter->free_conf(s->emitter_conf);
+		free(s->name);
+		free_strings(s->events);
+		free_strings(s->sources);
+		labels_clear(&s->match);
+	}
+	free(cfg->subscribers);
+	free_strings(cfg->files);
+	free(cfg->path);
+	free(cfg);
+}
+
+const struct source_config *
+config_find_source(const struct config *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->nsources; i++)
+		if (cfg->sources[i].name != NULL && strcmp(cfg->sources[i].name, name) == 0)
+			return &cfg->sources[i];
+	return NULL;
+}
+
+bool
+config_source_has_metric(const struct source_config *s, const char *name)
+{
+	if (builtin_metric(s->poller, name))
+		return true;
+	for (size_t i = 0; i < s->nmetrics; i++)
+		if (strcmp(s->metrics[i].name, name) == 0)
+			return true;
+	return false;
+}
+
+bool
+config_rule_applies(const struct rule_config *r, const struct source_config *s)
+{
+	if (r->sources == NULL)
+		return true;
+	for (size_t i = 0; r->sources[i] != NULL; i++)
+		if (fnmatch(r->sources[i], s->name, 0) == 0)
+			return true;
+	return false;
+}
+
+/* --list-keys */
+
+struct keylist {
+	char **keys;
+	size_t n;
+};
+
+static void
+dump_key(struct keylist *kl, const char *prefix, const char *name, const char *suffix)
+{
+	char *key = xasprintf("%s%s%s%s", prefix, *prefix != '\0' ? "." : "", name, suffix);
+
+	for (size_t i = 0; i < kl->n; i++) {
+		if (strcmp(kl->keys[i], key) == 0) {
+			free(key);
+			return;
+		}
+	}
+	printf("%s\n", key);
+	kl->keys = xreallocarray(kl->keys, kl->n + 1, sizeof(*kl->keys));
+	kl->keys[kl->n++] = key;
+}
+
+static void
+dump_table(struct keylist *kl, const char *prefix, const struct conf_key *t)
+{
+	for (const struct conf_key *k = t; k != NULL && k->name != NULL; k++) {
+		dump_key(kl, prefix, k->name, "");
+		if (k->type == CONF_SECRET || k->type == CONF_SECRETS)
+			dump_key(kl, prefix, k->name, "_file");
+		if ((k->type == CONF_GROUP || k->type == CONF_GROUPS) && k->sub != NULL) {
+			char *sub = xasprintf("%s%s%s", prefix, *prefix != '\0' ? "." : "",
+			    k->name);
+
+			dump_table(kl, sub, k->sub);
+			free(sub);
+		}
+	}
+}
+
+void
+config_dump_keys(void)
+{
+	struct keylist kl = { 0 };
+	const struct poller_ops *p;
+	const struct emitter_ops *e;
+
+	dump_table(&kl, "", top_keys);
+	dump_table(&kl, "sources", source_keys);
+	dump_table(&kl, "sources.metrics", metric_keys);
+	for (size_t i = 0; (p = registry_poller_at(i)) != NULL; i++) {
+		char *prefix = xasprintf("sources.%s", p->name);
+
+		dump_key(&kl, "sources", p->name, "");
+		dump_table(&kl, prefix, p->keys);
+		dump_table(&kl, "sources.metrics", p->metric_keys);
+		free(prefix);
+	}
+	dump_table(&kl, "rules", rule_keys);
+	dump_table(&kl, "subscribers", subscriber_keys);
+	for (size_t i = 0; (e = registry_emitter_at(i)) != NULL; i++)
+		dump_table(&kl, "subscribers", e->keys);
+	for (size_t i = 0; i < kl.n; i++)
+		free(kl.keys[i]);
+	free(kl.keys);
+}
