@@ -128,7 +128,12 @@ def parse_mode(text):
 class Receiver:
     def __init__(self, args):
         self.args = args
-        self.keys = [scheme_key(args.scheme, s) for s in args.secret]
+        self.keys = []
+        for i, secret in enumerate(args.secret, 1):
+            try:
+                self.keys.append(scheme_key(args.scheme, secret))
+            except ValueError as e:     # binascii.Error is one too
+                raise ValueError("--secret %d: %s" % (i, e)) from None
         self.lock = threading.Lock()
         self.script = []
         self.script_pos = 0
