@@ -22,6 +22,7 @@
 #include "once.h"
 #include "outbox.h"
 #include "util.h"
+#include "verify.h"
 
 #define DEFAULT_CONFIG POLLHOOK_DEFAULT_CONFIG
 #define SHUTDOWN_GRACE 10.0	/* seconds to let polls and deliveries finish */
@@ -48,6 +49,7 @@ usage(FILE *f)
 	    "       pollhook deliveries list [--state pending|dead] [-c FILE]\n"
 	    "       pollhook deliveries retry ID|--all [-c FILE]\n"
 	    "       pollhook deliveries purge --older-than DURATION [-c FILE]\n"
+	    "       pollhook verify --scheme S --secret S --header 'Name: value'... [--body-file F]\n"
 	    "\n"
 	    "  -c, --config FILE   configuration file (default " DEFAULT_CONFIG ")\n"
 	    "      --check-config  validate the configuration and exit\n"
@@ -226,6 +228,8 @@ main(int argc, char **argv)
 
 	if (argc > 1 && strcmp(argv[1], "deliveries") == 0)
 		return cli_deliveries(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "verify") == 0)
+		return verify_main(argc - 1, argv + 1);
 
 	while ((ch = getopt_long(argc, argv, "c:vVh", longopts, NULL)) != -1) {
 		switch (ch) {

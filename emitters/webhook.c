@@ -384,7 +384,11 @@ webhook_deliver(void *state, const struct event *ev, unsigned attempt, deliver_d
 	a->hdrs = curl_slist_append(a->hdrs, "User-Agent: pollhook/" PACKAGE_VERSION);
 	a->hdrs = curl_slist_append(a->hdrs, "Expect:");	/* no 100-continue round trip */
 	for (size_t i = 0; i < nsh; i++) {
-		snprintf(line, sizeof(line), "%s: %s", sh[i].name, sh[i].value);
+		int n = snprintf(line, sizeof(line), "%s: %s", sh[i].name, sh[i].value);
+
+		/* Cannot happen with sign.h's bounds, but a cut signature is worse than none. */
+		if (n < 0 || (size_t)n >= sizeof(line))
+			continue;
 		a->hdrs = curl_slist_append(a->hdrs, line);
 	}
 	for (size_t i = 0; i < wc->nheaders; i++)
