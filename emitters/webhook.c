@@ -380,17 +380,23 @@ webhook_deliver(void *state, const struct event *ev, unsigned attempt, deliver_d
 		done(arg, &fail);
 		return;
 	}
-	a->hdrs = curl_slist_append(a->hdrs, "Content-Type: application/json");
-	a->hdrs = curl_slist_append(a->hdrs, "User-Agent: pollhook/" PACKAGE_VERSION);
-	a->hdrs = curl_slist_append(a->hdrs, "Expect:");	/* no 100-continue round trip */
 	for (size_t i = 0; i < nsh; i++) {
 		int n = snprintf(line, sizeof(line), "%s: %s", sh[i].name, sh[i].value);
 
-		/* Cannot happen with sign.h's bounds, but a cut signature is worse than none. */
-		if (n < 0 || (size_t)n >= sizeof(line))
-			continue;
+		/* Not with sign.h's bounds; but a cut signature must not be sent. */
+		if (n < 0 || (size_t)n >= sizeof(line)) {
+			snprintf(fail.error, sizeof(fail.error), "signature header too long");
+			curl_slist_free_all(a->hdrs);
+			curl_easy_cleanup(e);
+			free(a);
+			done(arg, &fail);
+			return;
+		}
 		a->hdrs = curl_slist_append(a->hdrs, line);
 	}
+	a->hdrs = curl_slist_append(a->hdrs, "Content-Type: application/json");
+	a->hdrs = curl_slist_append(a->hdrs, "User-Agent: pollhook/" PACKAGE_VERSION);
+	a->hdrs = curl_slist_append(a->hdrs, "Expect:");	/* no 100-continue round trip */
 	for (size_t i = 0; i < wc->nheaders; i++)
 		a->hdrs = curl_slist_append(a->hdrs, wc->headers[i]);
 

@@ -92,7 +92,7 @@ hex_string(const unsigned char *s, size_t n)
 
 	out[0] = '\0';
 	for (size_t i = 0; i < n; i++)
-		snprintf(out + i * 3, 4, i == 0 ? "%02x" : ":%02x", s[i]);
+		snprintf(out + (i == 0 ? 0 : i * 3 - 1), 4, i == 0 ? "%02x" : ":%02x", s[i]);
 	return out;
 }
 
