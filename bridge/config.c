@@ -292,6 +292,8 @@ load_bridge(struct loader *ld, const struct conf_node *b)
 /*
  * Returns the extra table of a source group: its poller's group, and any
  * group named after another poller (reported here, so not as unknown keys).
+ * Without the poller's keys, its group is taken unchecked: the source fails
+ * anyway, and a typo elsewhere in the source still shows.
  */
 static struct conf_key *
 source_extra(const struct conf_node *n, const struct poller_ops *ops, const char *pname)
@@ -304,19 +306,23 @@ source_extra(const struct conf_node *n, const struct poller_ops *ops, const char
 		extra[k].type = CONF_GROUP;
 		extra[k++].sub = ops->keys;
 	}
-	for (size_t i = 0; pname != NULL && i < conf_count(n); i++) {
+	for (size_t i = 0; i < conf_count(n); i++) {
 		const struct conf_node *m = conf_elem(n, i);
 		const char *name = conf_name(m);
 		bool known, core = false;
 
 		for (const struct conf_key *sk = source_keys; sk->name != NULL; sk++)
 			core = core || strcmp(sk->name, name) == 0;
-		if (core || strcmp(name, pname) == 0)
+		if (core || (ops != NULL && strcmp(name, ops->name) == 0))
 			continue;
-		(void)registry_poller(name, &known);
-		if (!known)
-			continue;
-		conf_error(m, "\"%s\" group in a source whose poller is \"%s\"", name, pname);
+		if (pname == NULL || strcmp(name, pname) != 0) {
+			(void)registry_poller(name, &known);
+			if (!known)
+				continue;
+			if (pname != NULL)
+				conf_error(m, "\"%s\" group in a source whose poller is \"%s\"",
+				    name, pname);
+		}
 		extra[k].name = name;
 		extra[k++].type = CONF_GROUP;
 	}
@@ -396,8 +402,7 @@ load_source(struct loader *ld, const struct conf_node *n, struct source_config *
 		}
 	}
 	tables[1] = extra = source_extra(n, src->poller, pname);
-	/* Without its poller, the poller's keys cannot be told from typos. */
-	conf_check(n, "source", tables, src->poller == NULL);
+	conf_check(n, "source", tables, false);
 	free(extra);
 
 	if ((name = conf_string(n, "name", NULL)) != NULL && conf_valid_name(name)) {
@@ -423,6 +428,7 @@ load_source(struct loader *ld, const struct conf_node *n, struct source_config *
 
 	metrics = conf_get(n, "metrics");
 	src->metrics = xcalloc(conf_count(metrics) + 1, sizeof(*src->metrics));
+	/* Without its poller, the poller's metric keys cannot be told from typos. */
 	for (size_t i = 0; i < conf_count(metrics); i++)
 		load_metric(ld, conf_elem(metrics, i), src, src->poller == NULL);
 

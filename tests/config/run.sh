@@ -3,7 +3,8 @@
 # `pollhook --check-config` with the FILE:LINE message of its first line,
 #   # expect: FILE:LINE: message          (the exact stderr line)
 #   # expect-glob: FILE:LINE: ... *       (a bash pattern, for build-dependent text)
-# and conf/pollhook.conf and good/*.conf must pass. Optional header lines:
+# and conf/pollhook.conf and good/*.conf must pass. Optional header lines
+# (in good/*.conf too):
 #   # requires-key: KEY    skip unless `pollhook --list-keys` prints KEY
 #   # skip-if-key: KEY     skip if it does (e.g. "not compiled in" cases)
 # FILE is relative to tests/config: the suite runs from there.
@@ -90,6 +91,12 @@ else
 fi
 
 for f in "$top_srcdir/conf/pollhook.conf" good/*.conf; do
+	need=$(header "$f" requires-key)
+	if [ -n "$need" ] && ! has_key "$need"; then
+		echo "SKIP: $f (needs $need)"
+		skip=$((skip + 1))
+		continue
+	fi
 	if err=$("$pollhook" --check-config -c "$f" 2>&1 >/dev/null); then
 		echo "PASS: $f"
 		pass=$((pass + 1))
