@@ -304,6 +304,10 @@ source_extra(const struct conf_node *n, const struct poller_ops *ops, const char
 	if (ops != NULL && ops->keys != NULL) {
 		extra[k].name = ops->name;
 		extra[k].type = CONF_GROUP;
+		/* A poller that requires a key requires its group, or no one says so. */
+		for (const struct conf_key *pk = ops->keys; pk->name != NULL; pk++)
+			if (pk->flags & CONF_REQUIRED)
+				extra[k].flags = CONF_REQUIRED;
 		extra[k++].sub = ops->keys;
 	}
 	for (size_t i = 0; i < conf_count(n); i++) {
