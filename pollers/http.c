@@ -43,6 +43,7 @@ struct http_metric {
 	struct jsonx_ptr *label;	/* relative to the last wildcard's element */
 	struct jsonx_ptr *key;		/* items: the key inside each item */
 	bool items;
+	bool count;			/* reduce = "count": any match counts, even a container */
 };
 
 struct status_range {
@@ -479,6 +480,7 @@ configure_metric(struct http_metric *hm, const struct conf_node *m)
 		    jsonx_text(hm->key));
 		rc = -1;
 	}
+	hm->count = strcmp(conf_string(m, "reduce", ""), "count") == 0;
 	if (hm->items && conf_has(m, "reduce")) {
 		conf_error(at(m, "reduce"), "reduce needs numbers; an items metric has none");
 		rc = -1;
@@ -879,6 +881,11 @@ extract_match(void *arg, const char *instance, struct json_object *elem,
 	}
 	if (m->label != NULL && jsonx_get(m->label, elem, &lo, e2, sizeof(e2)) == 0)
 		p->label = jsonx_scalar_text(lo);
+	if (m->count && (json_object_is_type(o, json_type_object) ||
+	    json_object_is_type(o, json_type_array))) {
+		p->value.type = VALUE_NULL;
+		return;
+	}
 	if (m->items)
 		rc = jsonx_items(o, m->key, &p->value, e2, sizeof(e2));
 	else

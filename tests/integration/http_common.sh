@@ -1,0 +1,174 @@
+# Sourced by the http_*.sh integration tests: a scratch directory, the
+# loopback test API (tests/lib/httpserver.py), pollhook runs, and checks on
+# their output. Everything started here is stopped on exit.
+
+set -u
+
+: "${top_srcdir:?top_srcdir must be set (make check exports it)}"
+: "${top_builddir:?top_builddir must be set (make check exports it)}"
+
+POLLHOOK=$top_builddir/bridge/pollhook
+HTTPSERVER=$top_srcdir/tests/lib/httpserver.py
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/pollhook-http.XXXXXX")
+PIDS=""
+WWW=$TMP/www
+mkdir -p "$WWW" "$TMP/state"
+
+cleanup() {
+	for p in $PIDS; do
+		kill "$p" 2>/dev/null
+	done
+	for p in $PIDS; do
+		wait "$p" 2>/dev/null
+	done
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+fail() {
+	echo "FAIL: $*" >&2
+	if [ -s "$TMP/daemon.err" ]; then
+		echo "--- pollhook stderr (last lines):" >&2
+		tail -n 20 "$TMP/daemon.err" >&2
+	fi
+	exit 1
+}
+
+pass() {
+	echo "ok: $*"
+}
+
+for tool in python3; do
+	command -v "$tool" >/dev/null 2>&1 || fail "$tool is required"
+done
+[ -x "$POLLHOOK" ] || fail "$POLLHOOK not built"
+
+# Writes stdin to $WWW/NAME atomically, so the server never serves half a file.
+put() {
+	cat >"$WWW/$1.tmp" && mv "$WWW/$1.tmp" "$WWW/$1"
+}
+
+# Waits until FILE exists and is not empty, at most SECONDS (tenths polled).
+wait_file() {
+	i=0
+	while [ ! -s "$1" ]; do
+		i=$((i + 1))
+		[ "$i" -le $(($2 * 10)) ] || return 1
+		sleep 0.1
+	done
+}
+
+# start_api NAME [httpserver options]: starts a test API; its port is in
+# ${NAME}_PORT and its request log in $TMP/NAME.log.
+start_api() {
+	name=$1
+	shift
+	python3 "$HTTPSERVER" --dir "$WWW" --port-file "$TMP/$name.port" \
+	    --log "$TMP/$name.log" "$@" 2>>"$TMP/$name.err" &
+	PIDS="$PIDS $!"
+	wait_file "$TMP/$name.port" 10 || fail "test API $name did not start: $(cat "$TMP/$name.err")"
+	: >>"$TMP/$name.log"
+	eval "${name}_PORT=\$(cat \"\$TMP/\$name.port\")"
+}
+
+# once CONF: runs pollhook --once; output in $TMP/once.json, status in ONCE_RC.
+once() {
+	ONCE_RC=0
+	"$POLLHOOK" --once --json -c "$1" >"$TMP/once.json" 2>"$TMP/once.err" || ONCE_RC=$?
+	if [ "$ONCE_RC" -eq 1 ]; then
+		cat "$TMP/once.err" >&2
+		fail "pollhook --once -c $1 exited 1 (configuration or start-up error)"
+	fi
+}
+
+# get SOURCE WHAT [INSTANCE]: prints from the last --once output the sample's
+# "ok" or "error" (WHAT = ok | error), or the metric WHAT's value as compact
+# JSON (its error text when it failed; MISSING when absent). A "label:"
+# prefix on WHAT prints the point's label instead.
+get() {
+	python3 - "$TMP/once.json" "$@" <<'EOF'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+src, what = sys.argv[2], sys.argv[3]
+inst = sys.argv[4] if len(sys.argv) > 4 else None
+for s in doc["samples"]:
+    if s["source"] != src:
+        continue
+    if what in ("ok", "error"):
+        print(json.dumps(s[what]) if what == "ok" else s[what])
+        sys.exit(0)
+    label = what.startswith("label:")
+    metric = what[6:] if label else what
+    for p in s["points"]:
+        if p["metric"] == metric and p["instance"] == inst:
+            if label:
+                print(p["label"])
+            elif p["error"] is not None:
+                print(p["error"])
+            else:
+                print(json.dumps(p["value"], sort_keys=True, separators=(",", ":")))
+            sys.exit(0)
+print("MISSING")
+EOF
+}
+
+# expect SOURCE WHAT INSTANCE|- WANT: fails unless get prints WANT.
+expect() {
+	if [ "$3" = "-" ]; then
+		got=$(get "$1" "$2")
+	else
+		got=$(get "$1" "$2" "$3")
+	fi
+	[ "$got" = "$4" ] || fail "source $1 $2${3#-}: got '$got', want '$4'"
+}
+
+# start_daemon CONF: runs pollhook in the background, stderr in $TMP/daemon.err.
+start_daemon() {
+	"$POLLHOOK" -c "$1" 2>"$TMP/daemon.err" &
+	DAEMON_PID=$!
+	PIDS="$PIDS $DAEMON_PID"
+}
+
+stop_daemon() {
+	kill "$DAEMON_PID" 2>/dev/null
+	wait "$DAEMON_PID" 2>/dev/null
+	DAEMON_PID=""
+}
+
+# count_lines FILE PYTHON-CONDITION: JSON lines of FILE for which the condition
+# on the parsed line r holds.
+count_lines() {
+	python3 - "$1" "$2" <<'EOF'
+import json, sys
+n = 0
+try:
+    with open(sys.argv[1]) as f:
+        for line in f:
+            line = line.strip()
+            if not line:
+                continue
+            try:
+                r = json.loads(line)
+            except ValueError:
+                continue
+            if eval(sys.argv[2]):
+                n += 1
+except FileNotFoundError:
+    pass
+print(n)
+EOF
+}
+
+# wait_count FILE CONDITION N SECONDS: waits until count_lines reaches N.
+wait_count() {
+	i=0
+	while [ "$(count_lines "$1" "$2")" -lt "$3" ]; do
+		i=$((i + 1))
+		[ "$i" -le $(($4 * 5)) ] || return 1
+		if [ -n "${DAEMON_PID:-}" ] && ! kill -0 "$DAEMON_PID" 2>/dev/null; then
+			fail "pollhook died while waiting for $3 lines of $1 matching $2"
+		fi
+		sleep 0.2
+	done
+}
