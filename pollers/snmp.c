@@ -75,7 +75,8 @@ struct source {
 	bool polling;
 	bool complete;
 	bool probing;
-	int reqid;
+	int reqid;			/* the request awaited */
+	int done_reqid;			/* the last one answered (net-snmp may say so twice) */
 	struct sample *sample;
 	poll_done_fn done;
 	void *done_arg;
@@ -243,14 +244,30 @@ response_cb(int op, netsnmp_session *ss, int reqid, netsnmp_pdu *pdu, void *magi
 	struct source *s = magic;
 
 	(void)ss;
+	/*
+	 * A report about a message the agent could not authenticate or decrypt
+	 * carries no usable request ID: net-snmp matched it by message ID.
+	 */
+	if (pdu != NULL && pdu->command == SNMP_MSG_REPORT && s->reqid != 0 &&
+	    reqid != s->done_reqid)
+		reqid = s->reqid;
 	if (!s->polling || s->complete || reqid != s->reqid)
 		return 1;	/* a late answer to a poll that ended */
+	if (op == NETSNMP_CALLBACK_OP_RESEND)
+		return 1;	/* a retransmission: still waiting */
+	s->done_reqid = s->reqid;
 	s->reqid = 0;
 	if (op == NETSNMP_CALLBACK_OP_TIMED_OUT) {
 		finish(s, s->probing ? "timeout (engine ID discovery)" : "timeout");
 		return 1;
 	}
-	if (op != NETSNMP_CALLBACK_OP_RECEIVED_MESSAGE || pdu == NULL) {
+	if (op == NETSNMP_CALLBACK_OP_SEND_FAILED) {
+		finish(s, "send failed");
+		return 1;
+	}
+	/* Reports (SNMPv3 discovery, wrong credentials) come as security errors. */
+	if ((op != NETSNMP_CALLBACK_OP_RECEIVED_MESSAGE &&
+	    op != NETSNMP_CALLBACK_OP_SEC_ERROR) || pdu == NULL) {
 		finish(s, "malformed response");
 		return 1;
 	}

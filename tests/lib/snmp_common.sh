@@ -1,6 +1,6 @@
 # Sourced by the snmp_*.sh integration tests: a scratch directory, a real
 # snmpd on a free loopback UDP port with its own config (community "public",
-# v3 authPriv user "ph-user" SHA-256/AES, the test values of snmp_pass.sh),
+# v3 authPriv user "ph-user" SHA-256/AES and "ph-user-2" SHA/DES, "ph-user-3" SHA-512/DES, the test values of snmp_pass.sh),
 # pollhook runs and checks on their output. Everything started here is
 # stopped on exit; every wait is bounded.
 
@@ -28,7 +28,7 @@ cleanup() {
 	for p in $SNMPD_PID $PIDS; do
 		wait "$p" 2>/dev/null
 	done
-	rm -rf "$TMP"
+	[ -n "${KEEP:-}" ] || rm -rf "$TMP"
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
@@ -85,6 +85,10 @@ agentAddress udp:127.0.0.1:$SNMPD_PORT
 rocommunity public 127.0.0.1
 createUser $V3_USER SHA-256 "$V3_AUTH_PASS" AES "$V3_PRIV_PASS"
 rouser $V3_USER priv
+createUser $V3_USER-2 SHA "$V3_AUTH_PASS" DES "$V3_PRIV_PASS"
+rouser $V3_USER-2 auth
+createUser $V3_USER-3 SHA-512 "$V3_AUTH_PASS" DES "$V3_PRIV_PASS"
+rouser $V3_USER-3 priv
 pass .1.3.6.1.4.1.99999 /bin/sh $PASS_SCRIPT $STATE
 CONF
 	SNMP_PERSISTENT_DIR=$TMP/snmpd-persist MIBS= \
