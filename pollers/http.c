@@ -858,7 +858,9 @@ fail_transfer(struct http_source *hs, CURL *e, CURLcode rc)
 	default:
 		break;
 	}
-	if (is_tls_error(rc))
+	/* TLS 1.3 reports a refused client certificate on the first read. */
+	if (is_tls_error(rc) || (c->https && (rc == CURLE_RECV_ERROR ||
+	    rc == CURLE_SEND_ERROR) && strstr(detail, "SSL") != NULL))
 		sample_fail(s, "TLS: %s", detail);
 	else
 		sample_fail(s, "%s", detail);

@@ -28,7 +28,10 @@ trap 'exit 1' INT TERM
 
 fail() {
 	echo "FAIL: $*" >&2
-	if [ -s "$TMP/daemon.err" ]; then
+	if grep -q 'Sanitizer' "$TMP/daemon.err" 2>/dev/null; then
+		echo "--- pollhook stderr (sanitizer report):" >&2
+		sed -n '/Sanitizer/,+25p' "$TMP/daemon.err" >&2
+	elif [ -s "$TMP/daemon.err" ]; then
 		echo "--- pollhook stderr (last lines):" >&2
 		tail -n 20 "$TMP/daemon.err" >&2
 	fi

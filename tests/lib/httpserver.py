@@ -22,7 +22,7 @@ gets 304 Not Modified without a body. Special paths:
 Every request is appended to --log as one JSON line:
   {"method", "path", "headers" (lower-case names), "body", "status"}
 --tls-cert and --tls-key serve HTTPS instead (the test makes its CA with the
-openssl CLI).
+openssl CLI); --client-ca then also requires a client certificate it signed.
 """
 
 import argparse
@@ -184,6 +184,7 @@ def main():
     ap.add_argument("--token", default="tok-123")
     ap.add_argument("--tls-cert")
     ap.add_argument("--tls-key")
+    ap.add_argument("--client-ca")
     cfg = ap.parse_args()
 
     srv = Server(("127.0.0.1", 0), Handler)
@@ -192,6 +193,9 @@ def main():
     if cfg.tls_cert:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(cfg.tls_cert, cfg.tls_key)
+        if cfg.client_ca:
+            ctx.load_verify_locations(cfg.client_ca)
+            ctx.verify_mode = ssl.CERT_REQUIRED
         srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
     signal.signal(signal.SIGTERM, lambda *a: sys.exit(0))
     tmp = cfg.port_file + ".tmp"

@@ -1,0 +1,111 @@
+#!/bin/sh
+# http poller: HTTPS with a CA made here (verification on by default,
+# ca_file, insecure, client certificates), basic and bearer authentication
+# (inline and *_file secrets).
+
+. "$top_srcdir/tests/integration/http_common.sh"
+
+command -v openssl >/dev/null 2>&1 || fail "openssl is required"
+
+PKI=$TMP/pki
+mkdir -p "$PKI"
+ssl() {
+	openssl "$@" >>"$PKI/openssl.log" 2>&1 || fail "openssl $1 failed: $(tail -n 5 "$PKI/openssl.log")"
+}
+ssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=pollhook test CA" \
+    -keyout "$PKI/ca.key" -out "$PKI/ca.pem"
+ssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" \
+    -keyout "$PKI/server.key" -out "$PKI/server.csr"
+printf 'subjectAltName = IP:127.0.0.1\nbasicConstraints = CA:FALSE\n' >"$PKI/server.ext"
+ssl x509 -req -in "$PKI/server.csr" -CA "$PKI/ca.pem" -CAkey "$PKI/ca.key" \
+    -CAcreateserial -days 2 -extfile "$PKI/server.ext" -out "$PKI/server.pem"
+ssl req -newkey rsa:2048 -nodes -subj "/CN=pollhook client" \
+    -keyout "$PKI/client.key" -out "$PKI/client.csr"
+ssl x509 -req -in "$PKI/client.csr" -CA "$PKI/ca.pem" -CAkey "$PKI/ca.key" \
+    -CAcreateserial -days 2 -out "$PKI/client.pem"
+
+start_api tls --tls-cert "$PKI/server.pem" --tls-key "$PKI/server.key"
+start_api mtls --tls-cert "$PKI/server.pem" --tls-key "$PKI/server.key" --client-ca "$PKI/ca.pem"
+start_api plain --user alice --password 's3cret' --token 'tok-123'
+
+echo '{"v": 7}' | put v.json
+printf 's3cret\n' >"$TMP/password"
+printf 'tok-123\n' >"$TMP/token"
+
+TLS="https://127.0.0.1:$tls_PORT/v.json"
+MTLS="https://127.0.0.1:$mtls_PORT/v.json"
+PLAIN="http://127.0.0.1:$plain_PORT"
+
+cat >"$TMP/tls.conf" <<EOF
+sources = (
+  { name = "tls_ca"; poller = "http"; timeout = 3.0;
+    http = { url = "$TLS"; ca_file = "$PKI/ca.pem"; };
+    metrics = ( { name = "v"; json = "/v"; } ); },
+  { name = "tls_untrusted"; poller = "http"; timeout = 3.0;
+    http = { url = "$TLS"; };
+    metrics = ( { name = "v"; json = "/v"; } ); },
+  { name = "tls_insecure"; poller = "http"; timeout = 3.0;
+    http = { url = "$TLS"; insecure = true; };
+    metrics = ( { name = "v"; json = "/v"; } ); },
+  { name = "mtls_cert"; poller = "http"; timeout = 3.0;
+    http = { url = "$MTLS"; ca_file = "$PKI/ca.pem";
+             cert_file = "$PKI/client.pem"; key_file = "$PKI/client.key"; };
+    metrics = ( { name = "v"; json = "/v"; } ); },
+  { name = "mtls_nocert"; poller = "http"; timeout = 3.0;
+    http = { url = "$MTLS"; ca_file = "$PKI/ca.pem"; };
+    metrics = ( { name = "v"; json = "/v"; } ); },
+  { name = "basic"; poller = "http"; timeout = 3.0;
+    http = { url = "$PLAIN/basic/v.json"; user = "alice"; password = "s3cret"; };
+    metrics = ( { name = "v"; json = "/v"; } ); },
+  { name = "basic_file"; poller = "http"; timeout = 3.0;
+    http = { url = "$PLAIN/basic/v.json"; user = "alice"; password_file = "$TMP/password"; };
+    metrics = ( { name = "v"; json = "/v"; } ); },
+  { name = "basic_wrong"; poller = "http"; timeout = 3.0;
+    http = { url = "$PLAIN/basic/v.json"; user = "alice"; password = "nope"; };
+    metrics = ( { name = "v"; json = "/v"; } ); },
+  { name = "bearer"; poller = "http"; timeout = 3.0;
+    http = { url = "$PLAIN/bearer/v.json"; token = "tok-123"; };
+    metrics = ( { name = "v"; json = "/v"; } ); },
+  { name = "bearer_file"; poller = "http"; timeout = 3.0;
+    http = { url = "$PLAIN/bearer/v.json"; token_file = "$TMP/token"; };
+    metrics = ( { name = "v"; json = "/v"; } ); },
+  { name = "bearer_none"; poller = "http"; timeout = 3.0;
+    http = { url = "$PLAIN/bearer/v.json"; };
+    metrics = ( { name = "v"; json = "/v"; } ); }
+);
+EOF
+
+once "$TMP/tls.conf"
+[ "$ONCE_RC" -eq 2 ] || fail "--once exited $ONCE_RC, want 2 (some sources must fail)"
+
+expect tls_ca v - 7
+expect tls_ca up - 1
+expect tls_untrusted ok - false
+expect tls_untrusted up - 0
+case $(get tls_untrusted error) in
+"TLS: SSL certificate problem: "*) ;;
+*) fail "tls_untrusted: got error '$(get tls_untrusted error)', want a TLS certificate problem" ;;
+esac
+expect tls_insecure v - 7
+pass "HTTPS: verified against ca_file, refused without it, insecure skips it"
+
+expect mtls_cert v - 7
+expect mtls_nocert ok - false
+case $(get mtls_nocert error) in
+"TLS: "*) ;;
+*) fail "mtls_nocert: got error '$(get mtls_nocert error)', want a TLS failure" ;;
+esac
+pass "client certificates"
+
+expect basic v - 7
+expect basic_file v - 7
+expect basic_wrong error - "HTTP 401"
+expect basic_wrong http_status - 401
+expect bearer v - 7
+expect bearer_file v - 7
+expect bearer_none error - "HTTP 401"
+n=$(count_lines "$TMP/plain.log" 'r["headers"].get("authorization") == "Bearer tok-123"')
+[ "$n" -eq 2 ] || fail "the server saw $n requests with the bearer token, want 2"
+pass "basic and bearer authentication, secrets inline and from files"
+
+exit 0
