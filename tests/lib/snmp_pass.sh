@@ -4,7 +4,10 @@
 #   .1.0          INTEGER    cpu load            (STATEDIR/cpu)
 #   .2.1.1.N      INTEGER    interface status    (STATEDIR/ifN.status)
 #   .2.1.2.N      STRING     interface name      (STATEDIR/ifN.name)
-#   .3.0          Counter32  a counter that wraps (STATEDIR/counter)
+#   .3.0          Counter32  a counter that wraps (STATEDIR/counter; when
+#                            STATEDIR/counter.rate exists it counts that many
+#                            per second from STATEDIR/counter at the time in
+#                            STATEDIR/counter.t0, in milliseconds, modulo 2^32)
 # Interfaces N = 1, 2, 3. Usage: snmp_pass.sh STATEDIR -g|-n|-s OID
 dir=$1
 mode=$2
@@ -37,12 +40,22 @@ oid_gt() {
 	done
 }
 
+counter() {
+	if [ -f "$dir/counter.rate" ]; then
+		now=$(($(date +%s%N) / 1000000))
+		echo $((($(cat "$dir/counter") + $(cat "$dir/counter.rate") * \
+		    (now - $(cat "$dir/counter.t0")) / 1000) % 4294967296))
+	else
+		cat "$dir/counter"
+	fi
+}
+
 value() {
 	case $1 in
 	$base.1.0) echo "$1"; echo integer; cat "$dir/cpu" ;;
 	$base.2.1.1.*) echo "$1"; echo integer; cat "$dir/if${1##*.}.status" ;;
 	$base.2.1.2.*) echo "$1"; echo string; cat "$dir/if${1##*.}.name" ;;
-	$base.3.0) echo "$1"; echo counter; cat "$dir/counter" ;;
+	$base.3.0) echo "$1"; echo counter; counter ;;
 	esac
 }
 
