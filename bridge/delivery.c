@@ -307,6 +307,7 @@ attempt_done(void *arg, const struct delivery_outcome *out)
 		if (it->seq != 0)
 			outbox_mark_done(d->ob, it->seq);
 		d->stats.ok++;
+		hist_add(&d->stats.latency, ev_time() - (double)it->ev->ts_ms / 1000.0);
 		finish_head(s, it);
 		break;
 	case DELIVERY_FAIL:
@@ -732,6 +733,14 @@ delivery_free(struct delivery *d)
 	if (d == NULL)
 		return;
 	d->draining = true;
+	if (d->stats.events > 0)
+		log_info("deliveries: %llu events, %llu delivered, %llu retried, %llu dead; "
+		    "event to 2xx p50 %.1f ms, p99 %.1f ms; %llu outbox commits",
+		    (unsigned long long)d->stats.events, (unsigned long long)d->stats.ok,
+		    (unsigned long long)d->stats.retried, (unsigned long long)d->stats.dead,
+		    hist_quantile(&d->stats.latency, 0.5) * 1e3,
+		    hist_quantile(&d->stats.latency, 0.99) * 1e3,
+		    (unsigned long long)outbox_commits(d->ob));
 	ev_prepare_stop(d->loop, &d->commit);
 	ev_timer_stop(d->loop, &d->retry_scan);
 	/* Staged items were committed or not; either way the outbox has them or not. */

@@ -23,6 +23,7 @@
 
 #include "config.h"
 #include "event.h"
+#include "histogram.h"
 #include "outbox.h"
 
 struct delivery;
@@ -34,6 +35,7 @@ struct delivery_stats {
 	uint64_t orphaned;	/* pending rows of subscribers no longer configured */
 	size_t queued;		/* deliveries waiting in memory */
 	size_t in_flight;
+	struct histogram latency;	/* event creation to the receiver's 2xx */
 };
 
 /*
