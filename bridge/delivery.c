@@ -15,6 +15,9 @@
 #include "xmalloc.h"
 
 #define RETRY_SCAN_INTERVAL 1.0	/* seconds between looks for CLI retry requests */
+#define MARK_DELAY 0.05		/* outcomes alone wait this long for a commit */
+#define SWEEP_INTERVAL 60.0	/* seconds between sweeps of delivered events */
+#define EVENT_RETENTION 3600.0	/* delivered events are kept this long (history) */
 
 struct sub_rt;
 
@@ -70,7 +73,9 @@ struct delivery {
 	struct dlv **staged;	/* waiting for this iteration's commit */
 	size_t nstaged, capstaged;
 	ev_prepare commit;
+	ev_timer mark_flush;
 	ev_timer retry_scan;
+	ev_timer sweep;
 	bool draining;
 	struct delivery_stats stats;
 };
@@ -456,13 +461,49 @@ flush_staged(struct delivery *d)
 	/* Attempt outcomes queued more writes: they go with the next batch. */
 }
 
-/* Once per loop iteration, before it blocks: one commit, then the attempts. */
+/*
+ * Once per loop iteration, before it blocks: new events are committed at
+ * once, since no attempt may start before they are durable. Outcomes alone
+ * (a delivery done, a retry time) can wait MARK_DELAY for company: losing
+ * one in a crash only means a duplicate with the same id, and batching them
+ * saves an fsync per completed delivery.
+ */
 static void
 commit_batch(struct ev_loop *loop, ev_prepare *w, int revents)
 {
+	struct delivery *d = container_of(w, struct delivery, commit);
+
+	(void)revents;
+	if (d->nstaged > 0) {
+		ev_timer_stop(loop, &d->mark_flush);
+		flush_staged(d);
+	} else if (outbox_dirty(d->ob) && !ev_is_active(&d->mark_flush)) {
+		ev_timer_set(&d->mark_flush, MARK_DELAY, 0.);
+		ev_timer_start(loop, &d->mark_flush);
+	}
+}
+
+static void
+mark_flush(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct delivery *d = container_of(w, struct delivery, mark_flush);
+
 	(void)loop;
 	(void)revents;
-	flush_staged(container_of(w, struct delivery, commit));
+	flush_staged(d);
+}
+
+static void
+sweep(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct delivery *d = container_of(w, struct delivery, sweep);
+	int n;
+
+	(void)revents;
+	n = outbox_sweep(d->ob, (int64_t)((ev_now(loop) - EVENT_RETENTION) * 1000));
+	if (n > 0)
+		log_debug("outbox: %d delivered events older than %.0f s removed", n,
+		    EVENT_RETENTION);
 }
 
 static struct dlv *
@@ -621,6 +662,9 @@ delivery_new(struct ev_loop *loop, const struct config *cfg, struct outbox *ob)
 		    "configured; kept in the outbox", (unsigned long long)d->stats.orphaned);
 	ev_prepare_init(&d->commit, commit_batch);
 	ev_prepare_start(loop, &d->commit);
+	ev_timer_init(&d->mark_flush, mark_flush, MARK_DELAY, 0.);
+	ev_timer_init(&d->sweep, sweep, SWEEP_INTERVAL, SWEEP_INTERVAL);
+	ev_timer_start(loop, &d->sweep);
 	ev_timer_init(&d->retry_scan, retry_scan, RETRY_SCAN_INTERVAL, RETRY_SCAN_INTERVAL);
 	ev_timer_start(loop, &d->retry_scan);
 	for (size_t i = 0; i < d->nsubs; i++)
@@ -742,6 +786,8 @@ delivery_free(struct delivery *d)
 		    hist_quantile(&d->stats.latency, 0.99) * 1e3,
 		    (unsigned long long)outbox_commits(d->ob));
 	ev_prepare_stop(d->loop, &d->commit);
+	ev_timer_stop(d->loop, &d->mark_flush);
+	ev_timer_stop(d->loop, &d->sweep);
 	ev_timer_stop(d->loop, &d->retry_scan);
 	/* Staged items were committed or not; either way the outbox has them or not. */
 	for (size_t i = 0; i < d->nstaged; i++)

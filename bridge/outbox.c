@@ -19,7 +19,8 @@ static const char schema[] =
     "CREATE TABLE IF NOT EXISTS events ("
     " id TEXT PRIMARY KEY, name TEXT NOT NULL, source TEXT NOT NULL,"
     " rule TEXT NOT NULL, instance TEXT, ts_ms INTEGER NOT NULL,"
-    " body TEXT NOT NULL, refs INTEGER NOT NULL);"
+    " body TEXT NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS events_ts ON events(ts_ms);"
     "CREATE TABLE IF NOT EXISTS deliveries ("
     " seq INTEGER PRIMARY KEY AUTOINCREMENT,"
     " event_id TEXT NOT NULL REFERENCES events(id),"
@@ -28,23 +29,21 @@ static const char schema[] =
     " created REAL NOT NULL, next_at REAL NOT NULL, updated REAL NOT NULL,"
     " last_status INTEGER NOT NULL DEFAULT 0, last_error TEXT);"
     "CREATE INDEX IF NOT EXISTS deliveries_state ON deliveries(state, subscriber, seq);"
+    "CREATE INDEX IF NOT EXISTS deliveries_event ON deliveries(event_id);"
     "CREATE TABLE IF NOT EXISTS rule_state (key TEXT PRIMARY KEY, json TEXT NOT NULL);"
     "CREATE TABLE IF NOT EXISTS subscriber_state (name TEXT PRIMARY KEY, disabled_fp TEXT);";
 
 enum stmt_id {
-	ST_ADD_EVENT, ST_ADD_DELIVERY, ST_DONE_GET, ST_DONE_DEL, ST_EVENT_UNREF,
-	ST_EVENT_GC, ST_RETRY, ST_DEAD, ST_STATE_SAVE, ST_STATE_DEL, ST_COUNT
+	ST_ADD_EVENT, ST_ADD_DELIVERY, ST_DONE_DEL, ST_RETRY, ST_DEAD, ST_STATE_SAVE,
+	ST_STATE_DEL, ST_COUNT
 };
 
 static const char *const stmt_sql[ST_COUNT] = {
 	[ST_ADD_EVENT] = "INSERT OR IGNORE INTO events(id, name, source, rule, instance, ts_ms,"
-	    " body, refs) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, 0)",
+	    " body) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
 	[ST_ADD_DELIVERY] = "INSERT INTO deliveries(event_id, subscriber, okey, state,"
 	    " created, next_at, updated) VALUES(?1, ?2, ?3, 0, ?4, ?4, ?4)",
-	[ST_DONE_GET] = "SELECT event_id FROM deliveries WHERE seq = ?1",
 	[ST_DONE_DEL] = "DELETE FROM deliveries WHERE seq = ?1",
-	[ST_EVENT_UNREF] = "UPDATE events SET refs = refs + ?2 WHERE id = ?1",
-	[ST_EVENT_GC] = "DELETE FROM events WHERE id = ?1 AND refs <= 0",
 	[ST_RETRY] = "UPDATE deliveries SET attempts = ?2, next_at = ?3, last_status = ?4,"
 	    " last_error = ?5, updated = ?6 WHERE seq = ?1",
 	[ST_DEAD] = "UPDATE deliveries SET state = 1, attempts = ?2, last_status = ?3,"
@@ -222,10 +221,7 @@ outbox_add(struct outbox *ob, const struct event *ev, const char *const *subs, s
 			goto out;
 		seqs[i] = sqlite3_last_insert_rowid(ob->db);
 	}
-	s = ob->st[ST_EVENT_UNREF];
-	bind_text(s, 1, ev->id);
-	sqlite3_bind_int64(s, 2, (sqlite3_int64)nsubs);
-	rc = step_done(ob, ST_EVENT_UNREF, "counting an event's deliveries");
+	rc = 0;
 out:
 	free(okey);
 	return rc;
@@ -234,30 +230,31 @@ out:
 int
 outbox_mark_done(struct outbox *ob, int64_t seq)
 {
-	sqlite3_stmt *s = ob->st[ST_DONE_GET];
-	char *event_id = NULL;
-	int rc = -1;
+	/* The event stays for outbox_sweep: it is also the recent-events history. */
+	if (begin(ob) != 0)
+		return -1;
+	sqlite3_bind_int64(ob->st[ST_DONE_DEL], 1, seq);
+	return step_done(ob, ST_DONE_DEL, "removing a delivery");
+}
+
+int
+outbox_sweep(struct outbox *ob, int64_t before_ms)
+{
+	sqlite3_stmt *s;
+	int rc;
 
 	if (begin(ob) != 0)
 		return -1;
-	sqlite3_bind_int64(s, 1, seq);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		event_id = xstrdup((const char *)sqlite3_column_text(s, 0));
-	sqlite3_reset(s);
-	if (event_id == NULL)
-		return 0;	/* already gone: a replay after a crash */
-	sqlite3_bind_int64(ob->st[ST_DONE_DEL], 1, seq);
-	if (step_done(ob, ST_DONE_DEL, "removing a delivery") != 0)
-		goto out;
-	bind_text(ob->st[ST_EVENT_UNREF], 1, event_id);
-	sqlite3_bind_int64(ob->st[ST_EVENT_UNREF], 2, -1);
-	if (step_done(ob, ST_EVENT_UNREF, "releasing an event") != 0)
-		goto out;
-	bind_text(ob->st[ST_EVENT_GC], 1, event_id);
-	rc = step_done(ob, ST_EVENT_GC, "removing a delivered event");
-out:
-	free(event_id);
-	return rc;
+	if (sqlite3_prepare_v2(ob->db, "DELETE FROM events WHERE ts_ms < ?1 AND NOT EXISTS"
+	    " (SELECT 1 FROM deliveries d WHERE d.event_id = events.id)", -1, &s, NULL) !=
+	    SQLITE_OK)
+		return fail(ob, "preparing the event sweep");
+	sqlite3_bind_int64(s, 1, before_ms);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return fail(ob, "sweeping old events");
+	return sqlite3_changes(ob->db);
 }
 
 int
@@ -444,16 +441,6 @@ outbox_purge(struct outbox *ob, double before)
 
 	if (outbox_commit(ob) != 0 || begin(ob) != 0)
 		return -1;
-	if (sqlite3_prepare_v2(ob->db, "UPDATE events SET refs = refs - (SELECT count(*) FROM"
-	    " deliveries d WHERE d.event_id = events.id AND d.state = 1 AND d.updated < ?1)"
-	    " WHERE id IN (SELECT event_id FROM deliveries WHERE state = 1 AND updated < ?1)",
-	    -1, &s, NULL) != SQLITE_OK)
-		return fail(ob, "preparing a purge");
-	sqlite3_bind_double(s, 1, before);
-	rc = sqlite3_step(s);
-	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE)
-		return fail(ob, "purging dead letters");
 	if (sqlite3_prepare_v2(ob->db, "DELETE FROM deliveries WHERE state = 1 AND updated < ?1",
 	    -1, &s, NULL) != SQLITE_OK)
 		return fail(ob, "preparing a purge");
@@ -463,8 +450,6 @@ outbox_purge(struct outbox *ob, double before)
 	if (rc != SQLITE_DONE)
 		return fail(ob, "purging dead letters");
 	n = sqlite3_changes(ob->db);
-	if (exec(ob, "DELETE FROM events WHERE refs <= 0") != 0)
-		return fail(ob, "removing purged events");
 	return outbox_commit(ob) != 0 ? -1 : n;
 }
 

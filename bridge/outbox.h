@@ -56,8 +56,10 @@ void outbox_close(struct outbox *ob);
  */
 int outbox_add(struct outbox *ob, const struct event *ev, const char *const *subs,
     size_t nsubs, double now, int64_t *seqs);
-/* Removes a delivered delivery (and its event once nothing else needs it). */
+/* Removes a delivered delivery; its event stays until outbox_sweep. */
 int outbox_mark_done(struct outbox *ob, int64_t seq);
+/* Deletes events older than before_ms (Unix ms) that no delivery needs; returns the count or -1. */
+int outbox_sweep(struct outbox *ob, int64_t before_ms);
 /* Records a failed attempt and when to try again. */
 int outbox_mark_retry(struct outbox *ob, int64_t seq, unsigned attempts, double next_at,
     int status, const char *error);

@@ -191,6 +191,11 @@ test_retry_requests_and_purge(void **state)
 	/* Purge removes dead letters older than the cut, and only those. */
 	assert_int_equal(outbox_purge(ob, 1.0), 0);
 	assert_int_equal(outbox_purge(ob, 9e12), 1);
+	/* Events stay as history until swept; one still needed is never swept. */
+	assert_int_equal(outbox_sweep(ob, 0), 0);
+	assert_int_equal(outbox_sweep(ob, 9000000000000LL), 1);	/* e2's only */
+	assert_int_equal(outbox_commit(ob), 0);
+	assert_int_equal(outbox_depth(ob), 1);
 	assert_int_equal(outbox_scan(ob, OUTBOX_DEAD, NULL, collect, &dead), 0);
 	assert_int_equal(dead.n, 0);
 	assert_int_equal(outbox_depth(ob), 1);
