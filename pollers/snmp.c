@@ -48,7 +48,7 @@ struct ku {
 
 struct shared {
 	struct ev_loop *loop;
-	netsnmp_large_fd_set fds;	/* for snmp_sess_read2 and select_info2 */
+	netsnmp_large_fd_set fds;	/* for snmp_sess_read2: fds may pass FD_SETSIZE */
 	int fds_size;
 	struct ku *kus;
 };
@@ -58,11 +58,12 @@ struct source {
 	const struct snmp_conf *conf;
 	const char *name;
 	double timeout;
+	double attempt;			/* timeout / (retries + 1) */
 	void *sess;			/* net-snmp single session, or NULL */
 	int fd;
 	ev_io io;
 	ev_timer retry;			/* net-snmp's retransmissions and timeouts */
-	ev_timer deadline;		/* the poll's deadline; 0 when complete */
+	ev_timer deadline;		/* the poll's deadline */
 	char *addr;			/* numeric address once known */
 	struct snmp_lookup *lookup;
 	double resolve_after;		/* no new lookup before this time */
@@ -85,7 +86,10 @@ struct source {
 
 static void proceed(struct source *s);
 
-/* Ends the poll (err NULL: success); done is called from the loop right after. */
+/*
+ * Ends the poll (err NULL: success). The caller hands the sample over with
+ * deliver() once net-snmp's call stack is left, never from inside it.
+ */
 static void
 finish(struct source *s, const char *err)
 {
@@ -100,29 +104,34 @@ finish(struct source *s, const char *err)
 		snmp_walk_fill(&s->walk, s->sample, &s->rates, ev_now(s->sh->loop));
 	snmp_walk_free(&s->walk);
 	ev_timer_stop(s->sh->loop, &s->deadline);
-	ev_timer_set(&s->deadline, 0., 0.);
-	ev_timer_start(s->sh->loop, &s->deadline);
 }
 
+/* Calls done for a finished poll; s may be gone afterwards. */
+static void
+deliver(struct source *s)
+{
+	poll_done_fn done = s->done;
+	void *arg = s->done_arg;
+
+	ev_timer_stop(s->sh->loop, &s->deadline);
+	s->polling = false;
+	s->complete = false;
+	s->sample = NULL;
+	s->done = NULL;
+	done(arg);
+}
+
+/* The poll's deadline, or (at 0 s) the delivery of a poll that ended inside poll(). */
 static void
 deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct source *s = container_of(w, struct source, deadline);
-	poll_done_fn done;
-	void *arg;
 
 	(void)loop;
 	(void)revents;
 	if (!s->complete)
 		finish(s, s->probing ? "timeout (engine ID discovery)" : "timeout");
-	ev_timer_stop(s->sh->loop, &s->deadline);
-	done = s->done;
-	arg = s->done_arg;
-	s->polling = false;
-	s->complete = false;
-	s->sample = NULL;
-	s->done = NULL;
-	done(arg);	/* last: the engine may stop this source */
+	deliver(s);
 }
 
 /* Makes the shared fd set hold fd. */
@@ -135,23 +144,18 @@ fds_fit(struct shared *sh, int fd)
 	netsnmp_large_fd_set_resize(&sh->fds, sh->fds_size);
 }
 
-/* Arms the retry timer at net-snmp's next retransmission or timeout. */
+/*
+ * Wakes net-snmp up when the request in flight is due for retransmission or
+ * has timed out: one attempt's share of the timeout, plus a little for the
+ * two clocks. Cheaper than asking net-snmp (snmp_sess_select_info2) each time.
+ */
 static void
 arm_retry(struct source *s)
 {
-	struct timeval tv = { 0, 0 };
-	int numfds = 0, block = 1;
-
 	ev_timer_stop(s->sh->loop, &s->retry);
-	if (s->sess == NULL)
+	if (!s->polling || s->complete || s->reqid == 0)
 		return;
-	fds_fit(s->sh, s->fd);
-	snmp_sess_select_info2_flags(s->sess, &numfds, &s->sh->fds, &tv, &block,
-	    NETSNMP_SELECT_NOALARMS);
-	NETSNMP_LARGE_FD_CLR(s->fd, &s->sh->fds);
-	if (block)
-		return;		/* nothing outstanding */
-	ev_timer_set(&s->retry, (double)tv.tv_sec + (double)tv.tv_usec / 1e6 + 0.0005, 0.);
+	ev_timer_set(&s->retry, s->attempt + 0.001, 0.);
 	ev_timer_start(s->sh->loop, &s->retry);
 }
 
@@ -162,8 +166,11 @@ retry_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
 	(void)loop;
 	(void)revents;
+	/* Also times out requests left over from polls that ended at their deadline. */
 	snmp_sess_timeout(s->sess);
 	arm_retry(s);
+	if (s->polling && s->complete)
+		deliver(s);
 }
 
 static void
@@ -177,7 +184,10 @@ io_cb(struct ev_loop *loop, ev_io *w, int revents)
 	NETSNMP_LARGE_FD_SET(s->fd, &s->sh->fds);
 	snmp_sess_read2(s->sess, &s->sh->fds);
 	NETSNMP_LARGE_FD_CLR(s->fd, &s->sh->fds);
-	arm_retry(s);
+	if (!s->polling || s->complete)
+		ev_timer_stop(s->sh->loop, &s->retry);
+	if (s->polling && s->complete)
+		deliver(s);
 }
 
 static const char *
@@ -415,7 +425,7 @@ open_session(struct source *s)
 	ss.peername = peer;
 	ss.version = c->version;
 	ss.retries = c->retries;
-	ss.timeout = (long)(s->timeout / (c->retries + 1) * 1e6);
+	ss.timeout = (long)(s->attempt * 1e6);
 	if (c->version == SNMP_VERSION_3) {
 		if (open_v3(s, &ss) == -1) {
 			finish(s, "cannot derive the USM keys");
@@ -487,14 +497,18 @@ resolved(void *arg, int err, const char *addr)
 		s->resolve_error = xasprintf("cannot resolve %s: %s", s->conf->host,
 		    gai_strerror(err));
 		s->resolve_after = ev_now(s->sh->loop) + RESOLVE_RETRY;
-		if (s->polling)
+		if (s->polling) {
 			finish(s, s->resolve_error);
+			deliver(s);
+		}
 		return;
 	}
 	log_debug("snmp/%s: %s is %s", s->name, s->conf->host, addr);
 	s->addr = xstrdup(addr);
 	if (s->polling)
 		proceed(s);
+	if (s->polling && s->complete)
+		deliver(s);
 }
 
 static void
@@ -508,22 +522,18 @@ snmp_poll(void *state, struct sample *sample, poll_done_fn done, void *arg)
 	s->done = done;
 	s->done_arg = arg;
 	snmp_walk_init(&s->walk, s->conf, s->max_repetitions, s->max_oids);
-	ev_timer_set(&s->deadline, s->timeout, 0.);
-	ev_timer_start(s->sh->loop, &s->deadline);
-	if (s->addr != NULL) {
+	if (s->addr != NULL)
 		proceed(s);
-		return;
-	}
-	if (s->lookup != NULL)
-		return;		/* resolved() goes on */
-	if (s->resolve_error != NULL && ev_now(s->sh->loop) < s->resolve_after) {
+	else if (s->lookup != NULL)
+		;		/* resolved() goes on */
+	else if (s->resolve_error != NULL && ev_now(s->sh->loop) < s->resolve_after)
 		finish(s, s->resolve_error);
-		return;
-	}
-	s->lookup = snmp_resolve_start(s->conf->host,
-	    strcmp(s->conf->transport, "udp6") == 0 ? AF_INET6 : AF_INET, resolved, s);
-	if (s->lookup == NULL)
+	else if ((s->lookup = snmp_resolve_start(s->conf->host,
+	    strcmp(s->conf->transport, "udp6") == 0 ? AF_INET6 : AF_INET, resolved, s)) == NULL)
 		finish(s, "cannot start resolving the host name");
+	/* done must not run before poll returns: a poll that ended already is delivered next. */
+	ev_timer_set(&s->deadline, s->complete ? 0. : s->timeout, 0.);
+	ev_timer_start(s->sh->loop, &s->deadline);
 }
 
 static int
@@ -535,6 +545,7 @@ snmp_start(struct ev_loop *loop, void *shared, const struct source_config *src, 
 	s->conf = src->poller_conf;
 	s->name = src->name;
 	s->timeout = src->timeout > 0 ? src->timeout : fmin(src->interval, 5.0);
+	s->attempt = s->timeout / (s->conf->retries + 1);
 	s->fd = -1;
 	s->max_repetitions = s->conf->max_repetitions;
 	s->max_oids = s->conf->max_oids;
