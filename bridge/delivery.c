@@ -55,6 +55,8 @@ struct sub_rt {
 	size_t nheap, capheap;
 	ev_timer timer;
 	size_t in_flight;
+	bool pumping;		/* sub_pump is on the stack: emitters may complete
+				   inside deliver(), and must not recurse */
 };
 
 struct emitter_shared {
@@ -358,6 +360,9 @@ sub_pump(struct sub_rt *s)
 {
 	struct delivery *d = s->d;
 
+	if (s->pumping)
+		return;
+	s->pumping = true;
 	while (!d->draining && !s->disabled && s->in_flight < s->conf->max_in_flight) {
 		struct keyq *kq = ready_pop(s);
 		struct dlv *it;
@@ -371,6 +376,7 @@ sub_pump(struct sub_rt *s)
 		d->stats.in_flight++;
 		s->conf->emitter->deliver(s->state, it->ev, it->attempts, attempt_done, it);
 	}
+	s->pumping = false;
 }
 
 static void
@@ -454,9 +460,10 @@ flush_staged(struct delivery *d)
 			it->seq = 0;	/* the rows were rolled back */
 		enqueue(it->sub, it);
 	}
-	for (size_t i = 0; i < d->nstaged; i++)
-		if (i == 0 || d->staged[i]->sub != d->staged[i - 1]->sub)
-			sub_pump(d->staged[i]->sub);
+	/* Pumping may complete and free staged items: they are not looked at again. */
+	if (d->nstaged > 0)
+		for (size_t i = 0; i < d->nsubs; i++)
+			sub_pump(d->subs[i]);
 	d->nstaged = 0;
 	/* Attempt outcomes queued more writes: they go with the next batch. */
 }
