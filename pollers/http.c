@@ -68,6 +68,7 @@ struct http_conf {
 	bool follow_redirects;
 	long max_redirects;
 	bool conditional;
+	bool compression;
 	struct status_range *ok_status;
 	size_t nok;
 	struct http_metric *metrics;
@@ -88,10 +89,11 @@ struct http_source {
 	struct http_shared *sh;
 	const struct source_config *src;
 	const struct http_conf *conf;
+	CURLU *url;			/* parsed once, not on every request */
 	struct curl_slist *headers;
 	struct curl_slist cond[2];	/* conditional headers, chained before headers */
-	char *etag, *last_modified;	/* validators of the saved points */
-	char *cond_text[2];
+	char *cond_text[2];		/* If-None-Match, If-Modified-Since of the saved points */
+	size_t ncond;
 	struct point *saved;		/* the points of the last parsed body */
 	size_t nsaved;
 	bool have_saved;
@@ -153,6 +155,8 @@ static const struct conf_key http_keys[] = {
 	    "most redirects followed (default 5)" },
 	{ "conditional", CONF_BOOL, 0, 0, 0, NULL, NULL,
 	    "send If-None-Match / If-Modified-Since and reuse the last values on 304 (default true)" },
+	{ "compression", CONF_BOOL, 0, 0, 0, NULL, NULL,
+	    "ask for a gzip, deflate, brotli or zstd body (default false); max_body applies decoded" },
 	{ "ok_status", CONF_STRINGS, 0, 0, 0, NULL, NULL,
 	    "statuses besides 2xx that count as up: \"404\", \"4xx\", \"400-404\"" },
 	CONF_KEY_END
@@ -372,6 +376,9 @@ configure_request(struct http_conf *c, const struct conf_node *g)
 		add_header(c, xstrdup("Content-Type: application/json"));
 	if (!has_header(c, "Accept"))
 		add_header(c, xstrdup("Accept: application/json"));
+	/* A header rather than CURLOPT_USERAGENT: curl formats that anew per request. */
+	if (!has_header(c, "User-Agent"))
+		add_header(c, xstrdup("User-Agent: pollhook/" PACKAGE_VERSION));
 	/* No "Expect: 100-continue" round trip for large POST bodies. */
 	if (c->post && !has_header(c, "Expect"))
 		add_header(c, xstrdup("Expect:"));
@@ -409,6 +416,7 @@ configure_transport(struct http_conf *c, const struct conf_node *g)
 	c->follow_redirects = conf_bool(g, "follow_redirects", false);
 	c->max_redirects = (long)conf_int(g, "max_redirects", 5);
 	c->conditional = conf_bool(g, "conditional", true);
+	c->compression = conf_bool(g, "compression", false);
 	if ((v = conf_strings(g, "ok_status", &n)) != NULL) {
 		c->ok_status = xcalloc(n, sizeof(*c->ok_status));
 		for (size_t i = 0; i < n; i++) {
@@ -598,9 +606,11 @@ saved_clear(struct http_source *hs)
 	hs->saved = NULL;
 	hs->nsaved = 0;
 	hs->have_saved = false;
-	free(hs->etag);
-	free(hs->last_modified);
-	hs->etag = hs->last_modified = NULL;
+	for (size_t i = 0; i < hs->ncond; i++) {
+		free(hs->cond_text[i]);
+		hs->cond_text[i] = NULL;
+	}
+	hs->ncond = 0;
 }
 
 static void
@@ -625,9 +635,12 @@ saved_store(struct http_source *hs, const struct sample *s, size_t from)
 	for (size_t i = 0; i < hs->nsaved; i++)
 		point_copy(&hs->saved[i], &s->points[from + i]);
 	hs->have_saved = true;
-	hs->etag = hs->new_etag;
-	hs->last_modified = hs->new_last_modified;
-	hs->new_etag = hs->new_last_modified = NULL;
+	/* Built once here, not on every request. */
+	if (hs->new_etag != NULL)
+		hs->cond_text[hs->ncond++] = xasprintf("If-None-Match: %s", hs->new_etag);
+	if (hs->new_last_modified != NULL)
+		hs->cond_text[hs->ncond++] = xasprintf("If-Modified-Since: %s",
+		    hs->new_last_modified);
 }
 
 static void
@@ -645,18 +658,10 @@ static struct curl_slist *
 request_headers(struct http_source *hs)
 {
 	struct curl_slist *head = hs->headers;
-	size_t n = 0;
+	size_t n = hs->ncond;
 
-	for (size_t i = 0; i < NELEM(hs->cond_text); i++) {
-		free(hs->cond_text[i]);
-		hs->cond_text[i] = NULL;
-	}
 	if (!hs->conf->conditional || !hs->have_saved)
 		return head;
-	if (hs->etag != NULL)
-		hs->cond_text[n++] = xasprintf("If-None-Match: %s", hs->etag);
-	if (hs->last_modified != NULL)
-		hs->cond_text[n++] = xasprintf("If-Modified-Since: %s", hs->last_modified);
 	/* curl only reads the list, so the nodes can live in the source. */
 	while (n-- > 0) {
 		hs->cond[n].data = hs->cond_text[n];
@@ -737,7 +742,7 @@ set_options(struct http_source *hs, CURL *e)
 	const struct http_conf *c = hs->conf;
 	double timeout = hs->src->timeout > 0 ? hs->src->timeout : 10.0;
 
-	curl_easy_setopt(e, CURLOPT_URL, c->url);
+	curl_easy_setopt(e, CURLOPT_CURLU, hs->url);
 #if LIBCURL_VERSION_NUM >= 0x075500
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
@@ -756,8 +761,10 @@ set_options(struct http_source *hs, CURL *e)
 		    (curl_off_t)(c->body != NULL ? strlen(c->body) : 0));
 	}
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, request_headers(hs));
-	curl_easy_setopt(e, CURLOPT_USERAGENT, "pollhook/" PACKAGE_VERSION);
-	curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
+	if (c->compression)
+		curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
+	if (!c->https)
+		curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
 	if (c->user != NULL) {
 		curl_easy_setopt(e, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
 		curl_easy_setopt(e, CURLOPT_USERNAME, c->user);
@@ -1042,6 +1049,15 @@ http_start(struct ev_loop *loop, void *shared, const struct source_config *src, 
 			fatalx("curl: out of memory");
 		hs->headers = l;
 	}
+	if ((hs->url = curl_url()) == NULL)
+		fatalx("curl: out of memory");
+	if (curl_url_set(hs->url, CURLUPART_URL, c->url, 0) != CURLUE_OK) {
+		log_warnx("http/%s: cannot parse url %s", src->name, c->url);
+		curl_url_cleanup(hs->url);
+		curl_slist_free_all(hs->headers);
+		free(hs);
+		return -1;
+	}
 	ev_init(&hs->fail_timer, fail_timer_cb);
 	/* Enough idle connections for every source to keep its own alive. */
 	sh->nsources++;
@@ -1066,9 +1082,8 @@ http_stop(void *state)
 	free(hs->new_etag);
 	free(hs->new_last_modified);
 	saved_clear(hs);
-	for (size_t i = 0; i < NELEM(hs->cond_text); i++)
-		free(hs->cond_text[i]);
 	curl_slist_free_all(hs->headers);
+	curl_url_cleanup(hs->url);
 	hs->sh->nsources--;
 	free(hs);
 }
