@@ -321,8 +321,17 @@ send_pdu(struct source *s, netsnmp_pdu *pdu)
 static void
 send_probe(struct source *s)
 {
-	netsnmp_pdu *pdu = snmp_pdu_create(SNMP_MSG_GET);
+	netsnmp_session *ss = snmp_sess_session(s->sess);
+	netsnmp_pdu *pdu;
 
+	/* The agent said its engine ID changed (reinstalled): forget the old one. */
+	if (ss->securityEngineIDLen > 0) {
+		SNMP_FREE(ss->securityEngineID);
+		ss->securityEngineIDLen = 0;
+		SNMP_FREE(ss->contextEngineID);
+		ss->contextEngineIDLen = 0;
+	}
+	pdu = snmp_pdu_create(SNMP_MSG_GET);
 	pdu->version = SNMP_VERSION_3;
 	pdu->securityName = strdup("");
 	pdu->securityNameLen = 0;

@@ -157,6 +157,8 @@ add_row(struct snmp_column *col, const struct snmp_oidv *base, const netsnmp_var
 		cell->error = xstrdup(err);
 	else
 		snmp_value_raw(vb, &cell->raw);
+	if (vb->type == ASN_OCTET_STR && cell->value.type == VALUE_NUMBER)
+		cell->text = snmp_value_text(vb);
 	memcpy(col->last, vb->name, vb->name_length * sizeof(oid));
 	col->last_len = vb->name_length;
 }
@@ -331,7 +333,8 @@ fill_walk(struct snmp_walk *w, struct sample *s, struct snmp_rates *r, size_t mi
 		for (size_t i = 0; i < lc->ncells; i++) {
 			if (lc->cells[i].error != NULL)
 				continue;
-			texts[i] = value_to_text(&lc->cells[i].value);
+			texts[i] = lc->cells[i].text != NULL ? xstrdup(lc->cells[i].text) :
+			    value_to_text(&lc->cells[i].value);
 			hmap_put(&labels, lc->cells[i].instance, texts[i]);
 		}
 		for (size_t i = 0; i < col->ncells; i++)
@@ -373,6 +376,7 @@ free_cell(struct snmp_cell *c)
 {
 	free(c->instance);
 	free(c->error);
+	free(c->text);
 	value_clear(&c->value);
 }
 

@@ -24,6 +24,7 @@
 struct snmp_cell {
 	char *instance;		/* index suffix (walks), or NULL (scalars) */
 	struct value value;
+	char *text;		/* the text of a string that became a number, for labels */
 	struct snmp_raw raw;
 	char *error;		/* the agent had no value */
 };

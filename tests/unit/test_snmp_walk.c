@@ -397,6 +397,40 @@ test_v1(void **state)
 	conf_free(c);
 }
 
+/* A label that looks like a number keeps its text. */
+static void
+test_numeric_label(void **state)
+{
+	struct snmp_conf *c = conf_new(SNMP_VERSION_2c);
+	struct snmp_walk w;
+	struct snmp_rates r;
+	struct sample s;
+	netsnmp_pdu *resp;
+
+	(void)state;
+	add_oidv(&c->columns, &c->ncolumns, IFOPER);
+	add_oidv(&c->columns, &c->ncolumns, IFDESCR);
+	add_metric(c, "if_oper", true, 0, 1);
+	snmp_walk_init(&w, c, 10, 16);
+	snmp_rates_init(&r);
+	snmp_free_pdu(snmp_walk_next(&w));
+	resp = response();
+	add_int(resp, IFOPER ".7", ASN_INTEGER, 1);
+	add_str(resp, IFDESCR ".7", "1e3");
+	add_end(resp, IFOPER ".7");
+	add_end(resp, IFDESCR ".7");
+	snmp_walk_response(&w, resp);
+	snmp_free_pdu(resp);
+	assert_null(snmp_walk_next(&w));
+	sample_init(&s, 0);
+	snmp_walk_fill(&w, &s, &r, 1.0);
+	assert_string_equal(find(&s, "if_oper", "7")->label, "1e3");
+	sample_clear(&s);
+	snmp_walk_free(&w);
+	snmp_rates_free(&r);
+	conf_free(c);
+}
+
 /* One poll with a counter and sysUpTime; returns the rate point or NULL. */
 static bool
 poll_counter(struct snmp_conf *c, struct snmp_rates *r, long uptime, long counter, double t,
@@ -460,6 +494,7 @@ main(void)
 		cmocka_unit_test(test_too_big),
 		cmocka_unit_test(test_v1),
 		cmocka_unit_test(test_rate_wrap_and_restart),
+		cmocka_unit_test(test_numeric_label),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
