@@ -94,6 +94,7 @@ io_cb(struct ev_loop *loop, ev_io *w, int revents)
 	struct curlev *cv = cs->cv;
 	int action = 0, running;
 
+	(void)loop;
 	if (revents & EV_READ)
 		action |= CURL_CSELECT_IN;
 	if (revents & EV_WRITE)
@@ -109,6 +110,8 @@ timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	struct curlev *cv = container_of(w, struct curlev, timer);
 	int running;
 
+	(void)loop;
+	(void)revents;
 	curl_multi_socket_action(cv->multi, CURL_SOCKET_TIMEOUT, 0, &running);
 	check_done(cv);
 }
@@ -121,6 +124,7 @@ socket_fn(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
 	struct curlev_sock *cs = socketp;
 	int events = 0;
 
+	(void)easy;
 	if (what == CURL_POLL_REMOVE) {
 		if (cs != NULL)
 			sock_free(cv, cs);
@@ -156,6 +160,7 @@ timer_fn(CURLM *multi, long timeout_ms, void *userp)
 {
 	struct curlev *cv = userp;
 
+	(void)multi;
 	ev_timer_stop(cv->loop, &cv->timer);
 	if (timeout_ms >= 0) {
 		ev_timer_set(&cv->timer, (double)timeout_ms / 1000.0, 0.0);

@@ -1001,6 +1001,8 @@ fail_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct http_source *hs = container_of(w, struct http_source, fail_timer);
 
+	(void)loop;
+	(void)revents;
 	poll_finish(hs);
 }
 
@@ -1034,6 +1036,7 @@ http_start(struct ev_loop *loop, void *shared, const struct source_config *src, 
 	const struct http_conf *c = src->poller_conf;
 	struct http_source *hs;
 
+	(void)loop;	/* the shared state holds it */
 	if (sh == NULL || c == NULL || c->nmetrics != src->nmetrics) {
 		log_warnx("http/%s: cannot start: inconsistent configuration", src->name);
 		return -1;

@@ -58,6 +58,7 @@ conn_cb(struct ev_loop *loop, ev_io *w, int revents)
 	ssize_t n = read(w->fd, c->buf + c->len, sizeof(c->buf) - c->len - 1);
 	char *end;
 
+	(void)revents;
 	if (n <= 0) {
 		ev_io_stop(loop, w);
 		close(w->fd);
@@ -85,6 +86,7 @@ accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 	int fd = accept(w->fd, NULL, NULL);
 	struct conn *c;
 
+	(void)revents;
 	if (fd == -1)
 		return;
 	c = xcalloc(1, sizeof(*c));
@@ -188,6 +190,8 @@ done_cb(CURL *easy, CURLcode result, void *arg)
 static void
 stop_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
+	(void)w;
+	(void)revents;
 	ev_break(loop, EVBREAK_ALL);
 }
 
@@ -214,6 +218,7 @@ test_concurrent_and_keepalive(void **state)
 	struct xfer x[40];
 	int accepted;
 
+	(void)state;
 	server_start(&s, loop, false);
 	memset(x, 0, sizeof(x));
 	for (size_t i = 0; i < NELEM(x); i++) {
@@ -259,6 +264,7 @@ test_refused(void **state)
 	struct xfer x = { 0 };
 	int port, fd = listen_any(&port);
 
+	(void)state;
 	close(fd);	/* nobody listens on port now */
 	assert_int_equal(curlev_add(cv, easy_for(&x, port, 5000), done_cb, &x), 0);
 	pending++;
@@ -280,6 +286,7 @@ test_timeout_precision(void **state)
 	struct xfer x = { 0 };
 	double t0;
 
+	(void)state;
 	server_start(&s, loop, true);
 	t0 = ev_time();
 	assert_int_equal(curlev_add(cv, easy_for(&x, s.port, 300), done_cb, &x), 0);
@@ -305,6 +312,7 @@ test_cancel_and_free(void **state)
 	struct xfer x[3];
 	ev_timer t;
 
+	(void)state;
 	server_start(&s, loop, true);
 	memset(x, 0, sizeof(x));
 	for (size_t i = 0; i < NELEM(x); i++)

@@ -99,6 +99,7 @@ test_compile(void **state)
 	char err[256];
 	struct jsonx_ptr *p;
 
+	(void)state;
 	p = compile("");
 	assert_int_equal(jsonx_wildcards(p), 0);
 	jsonx_free(p);
@@ -131,6 +132,7 @@ test_pointer_rfc6901(void **state)
 	struct json_object *root = parse(doc), *o;
 	char err[256];
 
+	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct jsonx_ptr *p = compile(cases[i].ptr);
 		char *t;
@@ -161,6 +163,7 @@ test_pointer_errors(void **state)
 		{ "{\"a~b\":1}", "/a~0b/*", "/a~0b/*: /a~0b is a number, not an object or array" },
 	};
 
+	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct matches m = { 0 };
 		char err[256];
@@ -177,6 +180,7 @@ test_scalar_and_null(void **state)
 	struct matches m = { 0 };
 	char err[256];
 
+	(void)state;
 	assert_int_equal(eval("{\"a\":{\"b\":null,\"c\":true}}", "/a/b", &m, err,
 	    sizeof(err)), 0);
 	assert_int_equal(m.n, 1);
@@ -194,6 +198,7 @@ test_wildcard_array(void **state)
 	struct matches m = { 0 };
 	char err[256];
 
+	(void)state;
 	assert_int_equal(eval("{\"if\":[{\"name\":\"eth0\",\"rx\":10},"
 	    "{\"name\":\"eth1\",\"rx\":20},{\"name\":\"lo\"}]}", "/if/*/rx", &m, err,
 	    sizeof(err)), 0);
@@ -214,6 +219,7 @@ test_wildcard_object_and_nested(void **state)
 	struct matches m = { 0 };
 	char err[256];
 
+	(void)state;
 	assert_int_equal(eval("{\"disks\":{\"sda\":{\"used\":1.5},\"sdb\":{\"used\":2}}}",
 	    "/disks/*/used", &m, err, sizeof(err)), 0);
 	assert_int_equal(m.n, 2);
@@ -259,6 +265,7 @@ test_value(void **state)
 	struct value v;
 	char err[256];
 
+	(void)state;
 	assert_int_equal(jsonx_value(json_object_object_get(root, "n"), &v, err,
 	    sizeof(err)), 0);
 	assert_int_equal(v.type, VALUE_NUMBER);
@@ -297,6 +304,7 @@ test_items(void **state)
 	struct value v;
 	char err[256];
 
+	(void)state;
 	assert_int_equal(jsonx_items(root, key, &v, err, sizeof(err)), 0);
 	assert_int_equal(v.type, VALUE_ITEMS);
 	assert_int_equal(v.nitems, 3);
@@ -361,6 +369,7 @@ test_parser(void **state)
 	struct json_object *root;
 	char err[256];
 
+	(void)state;
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
 		for (size_t stepsz = 1; stepsz <= 64; stepsz *= 4) {
 			root = NULL;
@@ -395,6 +404,7 @@ test_parser_errors(void **state)
 	struct json_object *root;
 	char err[256];
 
+	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		for (size_t stepsz = 1; stepsz <= 64; stepsz *= 64) {
 			root = NULL;
@@ -418,6 +428,7 @@ test_parser_deep_default(void **state)
 	struct json_object *root = NULL;
 	char err[256];
 
+	(void)state;
 	/* A hostile body nested 1000 deep is refused, not recursed into. */
 	memset(doc, '[', 1000);
 	memset(doc + 1000, ']', 1000);
