@@ -300,7 +300,7 @@ parse_status(const char *s, struct status_range *r)
 	if (strlen(s) == 3 && isdigit((unsigned char)s[0]) && strcmp(s + 1, "xx") == 0) {
 		r->lo = (s[0] - '0') * 100;
 		r->hi = r->lo + 99;
-		return r->lo >= 100;
+		return r->lo >= 100 && r->hi <= 599;
 	}
 	errno = 0;
 	lo = strtol(s, &end, 10);

@@ -1,0 +1,190 @@
+#!/bin/sh
+# Benchmark of the http poller: a local nginx serves a small JSON file and
+# pollhook polls it through N sources at 1 s intervals, for each N in
+# BENCH_SIZES, for BENCH_SECONDS each. Prints polls per second, overruns
+# (polls due but not made), pollhook's CPU seconds per 1,000 polls, its
+# peak RSS and, as the same-run reference, nginx's CPU seconds per 1,000
+# requests.
+#
+#   tests/bench/http_bench.sh [POLLHOOK]
+#   BENCH_SIZES="100 1000 5000" BENCH_SECONDS=30 BENCH_CONDITIONAL=true
+#
+# POLLHOOK defaults to $top_builddir/bridge/pollhook; build it without
+# --enable-sanitizers for meaningful figures. Loopback only.
+
+set -u
+
+POLLHOOK=${1:-${top_builddir:-.}/bridge/pollhook}
+SIZES=${BENCH_SIZES:-100 1000 5000}
+SECONDS_RUN=${BENCH_SECONDS:-30}
+WARMUP=${BENCH_WARMUP:-3}
+CONDITIONAL=${BENCH_CONDITIONAL:-true}
+NGINX=${NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}
+HZ=$(getconf CLK_TCK)
+
+fail() {
+	echo "http_bench: $*" >&2
+	exit 1
+}
+
+[ -x "$POLLHOOK" ] || fail "$POLLHOOK is not an executable pollhook"
+[ -x "$NGINX" ] || fail "nginx not found (install the Debian package nginx)"
+command -v python3 >/dev/null 2>&1 || fail "python3 is required"
+if ldd "$POLLHOOK" 2>/dev/null | grep -q 'libasan'; then
+	echo "warning: $POLLHOOK is a sanitizer build; its figures are not representative" >&2
+fi
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/pollhook-bench.XXXXXX")
+NGINX_PID=""
+PH_PID=""
+cleanup() {
+	[ -n "$PH_PID" ] && kill "$PH_PID" 2>/dev/null && wait "$PH_PID" 2>/dev/null
+	[ -n "$NGINX_PID" ] && kill "$NGINX_PID" 2>/dev/null && wait "$NGINX_PID" 2>/dev/null
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+# CPU ticks (user + system) of a process and its threads.
+ticks() {
+	awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0
+}
+
+# CPU ticks of nginx: the master and every worker.
+nginx_ticks() {
+	t=$(ticks "$NGINX_PID")
+	for w in $(ps -o pid= --ppid "$NGINX_PID"); do
+		t=$((t + $(ticks "$w")))
+	done
+	echo "$t"
+}
+
+# Requests nginx has served (stub_status), minus the status requests.
+nginx_requests() {
+	python3 - "$PORT" <<'EOF'
+import sys, urllib.request
+h = urllib.request.ProxyHandler({})
+body = urllib.request.build_opener(h).open(
+    "http://127.0.0.1:%s/nginx_status" % sys.argv[1], timeout=5).read().decode()
+print(int(body.splitlines()[2].split()[2]))
+EOF
+}
+
+start_nginx() {
+	mkdir -p "$TMP/nginx/logs" "$TMP/www"
+	printf '{"cpu": {"percent": 42.5}, "mem": 1234, "name": "bench"}\n' >"$TMP/www/small.json"
+	# nginx workers run as nobody when started as root.
+	chmod 755 "$TMP" "$TMP/www"
+	chmod 644 "$TMP/www/small.json"
+	for attempt in 1 2 3 4 5; do
+		PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+		cat >"$TMP/nginx/nginx.conf" <<EOF
+worker_processes 1;
+worker_rlimit_nofile 20000;
+pid $TMP/nginx/nginx.pid;
+error_log $TMP/nginx/logs/error.log warn;
+events { worker_connections 10000; }
+http {
+	access_log off;
+	keepalive_requests 1000000;
+	keepalive_timeout 120s;
+	client_body_temp_path $TMP/nginx/body;
+	proxy_temp_path $TMP/nginx/proxy;
+	fastcgi_temp_path $TMP/nginx/fastcgi;
+	uwsgi_temp_path $TMP/nginx/uwsgi;
+	scgi_temp_path $TMP/nginx/scgi;
+	types { application/json json; }
+	server {
+		listen 127.0.0.1:$PORT;
+		root $TMP/www;
+		location = /nginx_status { stub_status; }
+	}
+}
+EOF
+		"$NGINX" -p "$TMP/nginx" -c "$TMP/nginx/nginx.conf" -g 'daemon off;' \
+		    2>>"$TMP/nginx/stderr" &
+		NGINX_PID=$!
+		i=0
+		while [ $i -lt 50 ]; do
+			nginx_requests >/dev/null 2>&1 && return 0
+			kill -0 "$NGINX_PID" 2>/dev/null || break
+			sleep 0.1
+			i=$((i + 1))
+		done
+		kill "$NGINX_PID" 2>/dev/null
+		wait "$NGINX_PID" 2>/dev/null
+		NGINX_PID=""
+	done
+	fail "nginx did not start: $(tail -n 3 "$TMP/nginx/stderr" "$TMP/nginx/logs/error.log" 2>/dev/null)"
+}
+
+write_conf() {
+	n=$1
+	{
+		echo "bridge = { state_dir = \"$TMP/state-$n\"; log_level = \"warning\"; };"
+		echo "sources = ("
+		i=1
+		while [ "$i" -le "$n" ]; do
+			sep=","
+			[ "$i" -eq "$n" ] && sep=""
+			echo "{ name = \"s$i\"; poller = \"http\"; interval = 1.0; timeout = 0.9;"
+			echo "  http = { url = \"http://127.0.0.1:$PORT/small.json?s=$i\"; conditional = $CONDITIONAL; };"
+			echo "  metrics = ( { name = \"cpu\"; json = \"/cpu/percent\"; } ); }$sep"
+			i=$((i + 1))
+		done
+		echo ");"
+	} >"$TMP/bench-$1.conf"
+	mkdir -p "$TMP/state-$n"
+}
+
+run_one() {
+	n=$1
+	write_conf "$n"
+	"$POLLHOOK" -c "$TMP/bench-$n.conf" 2>"$TMP/pollhook-$n.err" &
+	PH_PID=$!
+	sleep "$WARMUP"
+	kill -0 "$PH_PID" 2>/dev/null || fail "pollhook exited: $(tail -n 5 "$TMP/pollhook-$n.err")"
+	r0=$(nginx_requests)
+	p0=$(ticks "$PH_PID")
+	g0=$(nginx_ticks)
+	t0=$(date +%s.%N)
+	sleep "$SECONDS_RUN"
+	r1=$(nginx_requests)
+	p1=$(ticks "$PH_PID")
+	g1=$(nginx_ticks)
+	t1=$(date +%s.%N)
+	rss=$(awk '/^VmHWM/ { print $2 }' "/proc/$PH_PID/status")
+	failed=$(grep -c 'poll failed' "$TMP/pollhook-$n.err")
+	kill "$PH_PID"
+	wait "$PH_PID" 2>/dev/null
+	PH_PID=""
+	python3 - "$n" "$r0" "$r1" "$p0" "$p1" "$g0" "$g1" "$t0" "$t1" "$rss" "$failed" "$HZ" <<'EOF'
+import sys
+n, r0, r1, p0, p1, g0, g1 = (int(x) for x in sys.argv[1:8])
+t0, t1 = float(sys.argv[8]), float(sys.argv[9])
+rss_kib, failed, hz = int(sys.argv[10]), int(sys.argv[11]), int(sys.argv[12])
+# The status request between the two readings counts as one.
+req = r1 - r0 - 1
+secs = t1 - t0
+expected = n * secs
+overruns = max(0, round(expected - req))
+ph = (p1 - p0) / hz
+ng = (g1 - g0) / hz
+ph_k = ph / req * 1000 if req else float("nan")
+ng_k = ng / req * 1000 if req else float("nan")
+ratio = ph_k / ng_k if ng_k > 0 else float("inf")
+print("%6d %10.1f %9d %8d %14.4f %14.4f %7.2f %9.1f" % (
+    n, req / secs, overruns, failed, ph_k, ng_k, ratio, rss_kib / 1024))
+EOF
+}
+
+start_nginx
+echo "pollhook http poller benchmark: $SECONDS_RUN s per run, interval 1 s, conditional = $CONDITIONAL"
+echo "nginx $("$NGINX" -v 2>&1 | sed 's/.*\///'), 1 worker, on 127.0.0.1:$PORT; $(nproc) CPUs"
+echo "overruns = polls due but not made (N x seconds - requests served); failed = 'poll failed' log lines"
+echo
+printf '%6s %10s %9s %8s %14s %14s %7s %9s\n' "N" "polls/s" "overruns" "failed" \
+    "ph CPU s/1k" "nginx CPU s/1k" "ratio" "RSS MiB"
+for n in $SIZES; do
+	run_one "$n"
+done
