@@ -1,12 +1,16 @@
 /*
  * The snmp poller: net-snmp's single-session API on the daemon's libev loop.
  *
- * Each source owns one session (one UDP socket in an ev_io). A poll is a
- * short conversation driven by snmp_walk.c: GETs of the scalars, then
- * GETBULK (GETNEXT on v1) rounds over every walked column. One request is in
- * flight at a time; net-snmp retransmits it when the source's ev_timer calls
- * snmp_sess_timeout, and the poll as a whole ends at the source's timeout. A
- * dead agent therefore only ever holds up its own source.
+ * Sessions are channels: SNMPv1/v2c sources over IPv4 with the same community,
+ * timeout and retries share one session (one UDP socket in one ev_io; every
+ * request carries its agent's address), so thousands of sources cost a
+ * handful of sockets; SNMPv3 and IPv6 sources have a session of their own. A
+ * poll is a short conversation driven by snmp_walk.c: GETs of the scalars,
+ * then GETBULK (GETNEXT on v1) rounds over every walked column. One request
+ * per source is in flight at a time; net-snmp retransmits it when the
+ * source's ev_timer calls snmp_sess_timeout, and the poll as a whole ends at
+ * the source's timeout. A dead agent therefore only ever holds up its own
+ * source.
  *
  * SNMPv3 engine-ID discovery is an ordinary asynchronous request (the
  * library's own probe in snmp_sess_open is synchronous and is switched off).
@@ -18,6 +22,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include <netdb.h>
 
@@ -46,11 +52,32 @@ struct ku {
 	struct ku *next;
 };
 
+struct shared;
+struct source;
+
+/* One net-snmp session: shared by many v1/v2c sources, or one source's own. */
+struct channel {
+	struct shared *sh;
+	void *sess;
+	int fd;
+	ev_io io;
+	bool shared;
+	long version;			/* the key of a shared channel */
+	char *community;
+	long timeout_us;
+	int retries;
+	size_t refs;
+	struct channel *next;
+};
+
 struct shared {
 	struct ev_loop *loop;
 	netsnmp_large_fd_set fds;	/* for snmp_sess_read2: fds may pass FD_SETSIZE */
 	int fds_size;
 	struct ku *kus;
+	struct channel *channels;	/* the shared ones */
+	struct source *ready;		/* finished polls to hand over */
+	struct source *zombies;		/* stopped, with requests still in a shared channel */
 };
 
 struct source {
@@ -59,9 +86,12 @@ struct source {
 	const char *name;
 	double timeout;
 	double attempt;			/* timeout / (retries + 1) */
-	void *sess;			/* net-snmp single session, or NULL */
-	int fd;
-	ev_io io;
+	struct channel *ch;		/* NULL until the first poll with an address */
+	struct sockaddr_in peer;	/* the agent, for a shared channel */
+	unsigned outstanding;		/* our requests in a shared channel */
+	bool zombie;
+	bool queued;			/* on sh->ready */
+	struct source *next;		/* on sh->ready or sh->zombies */
 	ev_timer retry;			/* net-snmp's retransmissions and timeouts */
 	ev_timer deadline;		/* the poll's deadline */
 	char *addr;			/* numeric address once known */
@@ -98,12 +128,35 @@ finish(struct source *s, const char *err)
 	s->complete = true;
 	s->probing = false;
 	s->reqid = 0;
+	ev_timer_stop(s->sh->loop, &s->retry);
 	if (err != NULL)
 		sample_fail(s->sample, "%s", err);
 	else
 		snmp_walk_fill(&s->walk, s->sample, &s->rates, ev_now(s->sh->loop));
 	snmp_walk_free(&s->walk);
 	ev_timer_stop(s->sh->loop, &s->deadline);
+	if (!s->queued) {
+		s->queued = true;
+		s->next = s->sh->ready;
+		s->sh->ready = s;
+	}
+}
+
+static void channel_unref(struct channel *ch);
+
+/* Frees a stopped source whose last request in a shared channel ended. */
+static void
+source_free(struct source *s)
+{
+	ev_timer_stop(s->sh->loop, &s->retry);
+	ev_timer_stop(s->sh->loop, &s->deadline);
+	if (s->ch != NULL)
+		channel_unref(s->ch);
+	snmp_walk_free(&s->walk);
+	snmp_rates_free(&s->rates);
+	free(s->addr);
+	free(s->resolve_error);
+	free(s);
 }
 
 /* Calls done for a finished poll; s may be gone afterwards. */
@@ -121,6 +174,32 @@ deliver(struct source *s)
 	done(arg);
 }
 
+/*
+ * Hands over every finished poll and frees the zombies that have no request
+ * left. Called last by every loop callback that may have ended polls: done
+ * may stop (free) any source.
+ */
+static void
+flush(struct shared *sh)
+{
+	struct source *s, **zp;
+
+	while ((s = sh->ready) != NULL) {
+		sh->ready = s->next;
+		s->queued = false;
+		if (s->polling && s->complete)
+			deliver(s);
+	}
+	for (zp = &sh->zombies; (s = *zp) != NULL;) {
+		if (s->outstanding > 0) {
+			zp = &s->next;
+			continue;
+		}
+		*zp = s->next;
+		source_free(s);
+	}
+}
+
 /* The poll's deadline, or (at 0 s) the delivery of a poll that ended inside poll(). */
 static void
 deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
@@ -131,7 +210,7 @@ deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)revents;
 	if (!s->complete)
 		finish(s, s->probing ? "timeout (engine ID discovery)" : "timeout");
-	deliver(s);
+	flush(s->sh);
 }
 
 /* Makes the shared fd set hold fd. */
@@ -153,6 +232,14 @@ static void
 arm_retry(struct source *s)
 {
 	ev_timer_stop(s->sh->loop, &s->retry);
+	if (s->zombie) {
+		/* Nobody else may call snmp_sess_timeout on the channel. */
+		if (s->outstanding > 0) {
+			ev_timer_set(&s->retry, s->attempt, 0.);
+			ev_timer_start(s->sh->loop, &s->retry);
+		}
+		return;
+	}
 	if (!s->polling || s->complete || s->reqid == 0)
 		return;
 	ev_timer_set(&s->retry, s->attempt + 0.001, 0.);
@@ -167,27 +254,24 @@ retry_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)loop;
 	(void)revents;
 	/* Also times out requests left over from polls that ended at their deadline. */
-	snmp_sess_timeout(s->sess);
+	snmp_sess_timeout(s->ch->sess);
 	arm_retry(s);
-	if (s->polling && s->complete)
-		deliver(s);
+	flush(s->sh);
 }
 
 static void
 io_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
-	struct source *s = container_of(w, struct source, io);
+	struct channel *ch = container_of(w, struct channel, io);
+	struct shared *sh = ch->sh;
 
 	(void)loop;
 	(void)revents;
-	fds_fit(s->sh, s->fd);
-	NETSNMP_LARGE_FD_SET(s->fd, &s->sh->fds);
-	snmp_sess_read2(s->sess, &s->sh->fds);
-	NETSNMP_LARGE_FD_CLR(s->fd, &s->sh->fds);
-	if (!s->polling || s->complete)
-		ev_timer_stop(s->sh->loop, &s->retry);
-	if (s->polling && s->complete)
-		deliver(s);
+	fds_fit(sh, ch->fd);
+	NETSNMP_LARGE_FD_SET(ch->fd, &sh->fds);
+	snmp_sess_read2(ch->sess, &sh->fds);
+	NETSNMP_LARGE_FD_CLR(ch->fd, &sh->fds);
+	flush(sh);
 }
 
 static const char *
@@ -223,7 +307,7 @@ report_error(netsnmp_pdu *pdu)
 static void
 probe_response(struct source *s, netsnmp_pdu *pdu)
 {
-	netsnmp_session *ss = snmp_sess_session(s->sess);
+	netsnmp_session *ss = snmp_sess_session(s->ch->sess);
 
 	if (ss->securityEngineIDLen == 0 && pdu->securityEngineIDLen > 0) {
 		ss->securityEngineID = netsnmp_memdup(pdu->securityEngineID,
@@ -254,6 +338,10 @@ response_cb(int op, netsnmp_session *ss, int reqid, netsnmp_pdu *pdu, void *magi
 	struct source *s = magic;
 
 	(void)ss;
+	if (s->ch->shared && op != NETSNMP_CALLBACK_OP_RESEND && s->outstanding > 0)
+		s->outstanding--;
+	if (s->zombie)
+		return 1;	/* flush() frees it */
 	/*
 	 * A report about a message the agent could not authenticate or decrypt
 	 * carries no usable request ID: net-snmp matched it by message ID.
@@ -306,13 +394,23 @@ response_cb(int op, netsnmp_session *ss, int reqid, netsnmp_pdu *pdu, void *magi
 static void
 send_pdu(struct source *s, netsnmp_pdu *pdu)
 {
-	int reqid = snmp_sess_async_send(s->sess, pdu, response_cb, s);
+	int reqid;
 
-	if (reqid == 0) {
+	if (s->ch->shared) {
+		netsnmp_indexed_addr_pair *to = xcalloc(1, sizeof(*to));
+
+		/* The channel's socket is unconnected: this request's agent. */
+		to->remote_addr.sin = s->peer;
+		pdu->transport_data = to;	/* the PDU owns it */
+		pdu->transport_data_length = sizeof(*to);
+	}
+	if ((reqid = snmp_sess_async_send(s->ch->sess, pdu, response_cb, s)) == 0) {
 		snmp_free_pdu(pdu);
-		finish(s, sess_error(s->sess));
+		finish(s, sess_error(s->ch->sess));
 		return;
 	}
+	if (s->ch->shared)
+		s->outstanding++;
 	s->reqid = reqid;
 	arm_retry(s);
 }
@@ -321,7 +419,7 @@ send_pdu(struct source *s, netsnmp_pdu *pdu)
 static void
 send_probe(struct source *s)
 {
-	netsnmp_session *ss = snmp_sess_session(s->sess);
+	netsnmp_session *ss = snmp_sess_session(s->ch->sess);
 	netsnmp_pdu *pdu;
 
 	/* The agent said its engine ID changed (reinstalled): forget the old one. */
@@ -414,62 +512,138 @@ open_v3(struct source *s, netsnmp_session *ss)
 	return 0;
 }
 
-/* Opens the session to s->addr; returns 0 or -1 with the poll finished. */
+/* Opens a session as described by ss; returns its channel, or NULL with *err set. */
+static struct channel *
+channel_open(struct shared *sh, netsnmp_session *ss, bool shared, char **err)
+{
+	struct channel *ch;
+	netsnmp_transport *t;
+	void *sess;
+
+	if ((sess = snmp_sess_open(ss)) == NULL) {
+		*err = xasprintf("cannot open a session: %s%s%s",
+		    snmp_api_errstring(ss->s_snmp_errno), ss->s_errno ? ": " : "",
+		    ss->s_errno ? strerror(ss->s_errno) : "");
+		return NULL;
+	}
+	if ((t = snmp_sess_transport(sess)) == NULL || t->sock < 0) {
+		snmp_sess_close(sess);
+		*err = xstrdup("session without a socket");
+		return NULL;
+	}
+	ch = xcalloc(1, sizeof(*ch));
+	ch->sh = sh;
+	ch->sess = sess;
+	ch->fd = t->sock;
+	ch->shared = shared;
+	ch->refs = 1;
+	ev_io_init(&ch->io, io_cb, ch->fd, EV_READ);
+	ev_io_start(sh->loop, &ch->io);
+	return ch;
+}
+
+static void
+channel_unref(struct channel *ch)
+{
+	struct channel **cp;
+
+	if (--ch->refs > 0)
+		return;
+	for (cp = &ch->sh->channels; ch->shared && *cp != NULL; cp = &(*cp)->next) {
+		if (*cp == ch) {
+			*cp = ch->next;
+			break;
+		}
+	}
+	ev_io_stop(ch->sh->loop, &ch->io);
+	snmp_sess_close(ch->sess);
+	free(ch->community);
+	free(ch);
+}
+
+/* Joins (or opens) the shared channel of a v1/v2c source over IPv4. */
+static int
+join_shared(struct source *s, netsnmp_session *ss, char **err)
+{
+	const struct snmp_conf *c = s->conf;
+	struct shared *sh = s->sh;
+	struct channel *ch;
+
+	memset(&s->peer, 0, sizeof(s->peer));
+	s->peer.sin_family = AF_INET;
+	s->peer.sin_port = htons((uint16_t)c->port);
+	if (inet_pton(AF_INET, s->addr, &s->peer.sin_addr) != 1) {
+		*err = xasprintf("not an IPv4 address: %s", s->addr);
+		return -1;
+	}
+	for (ch = sh->channels; ch != NULL; ch = ch->next) {
+		if (ch->version == c->version && ch->timeout_us == ss->timeout &&
+		    ch->retries == c->retries && strcmp(ch->community, c->community) == 0) {
+			ch->refs++;
+			s->ch = ch;
+			return 0;
+		}
+	}
+	/* Every request names its agent; this peer is never used. */
+	ss->peername = (char *)"udp:127.0.0.1:9";
+	if ((ch = channel_open(sh, ss, true, err)) == NULL)
+		return -1;
+	ch->version = c->version;
+	ch->community = xstrdup(c->community);
+	ch->timeout_us = ss->timeout;
+	ch->retries = c->retries;
+	ch->next = sh->channels;
+	sh->channels = ch;
+	s->ch = ch;
+	return 0;
+}
+
+/* Gets s a channel to s->addr; returns 0 or -1 with the poll finished. */
 static int
 open_session(struct source *s)
 {
 	const struct snmp_conf *c = s->conf;
 	netsnmp_session ss;
-	netsnmp_transport *t;
-	char peer[300];
+	char peer[300], *err = NULL;
 	int r;
 
 	snmp_sess_init(&ss);
-	r = snprintf(peer, sizeof(peer), strchr(s->addr, ':') != NULL ? "%s:[%s]:%u" :
-	    "%s:%s:%u", c->transport, s->addr, c->port);
-	if (r < 0 || (size_t)r >= sizeof(peer)) {
-		finish(s, "address too long");
-		return -1;
-	}
-	ss.peername = peer;
 	ss.version = c->version;
 	ss.retries = c->retries;
 	ss.timeout = (long)(s->attempt * 1e6);
-	if (c->version == SNMP_VERSION_3) {
-		if (open_v3(s, &ss) == -1) {
-			finish(s, "cannot derive the USM keys");
-			return -1;
-		}
-	} else {
+	if (c->version != SNMP_VERSION_3) {
 		ss.community = (u_char *)c->community;
 		ss.community_len = strlen(c->community);
+		if (strcmp(c->transport, "udp") == 0) {
+			if (join_shared(s, &ss, &err) == -1)
+				goto fail;
+			return 0;
+		}
+	} else if (open_v3(s, &ss) == -1) {
+		err = xstrdup("cannot derive the USM keys");
+		goto fail;
 	}
-	if ((s->sess = snmp_sess_open(&ss)) == NULL) {
-		char *msg = xasprintf("cannot open a session: %s%s%s",
-		    snmp_api_errstring(ss.s_snmp_errno), ss.s_errno ? ": " : "",
-		    ss.s_errno ? strerror(ss.s_errno) : "");
-
-		finish(s, msg);
-		free(msg);
-		return -1;
+	r = snprintf(peer, sizeof(peer), strchr(s->addr, ':') != NULL ? "%s:[%s]:%u" :
+	    "%s:%s:%u", c->transport, s->addr, c->port);
+	if (r < 0 || (size_t)r >= sizeof(peer)) {
+		err = xstrdup("address too long");
+		goto fail;
 	}
-	if ((t = snmp_sess_transport(s->sess)) == NULL || t->sock < 0) {
-		snmp_sess_close(s->sess);
-		s->sess = NULL;
-		finish(s, "session without a socket");
-		return -1;
-	}
-	s->fd = t->sock;
-	ev_io_init(&s->io, io_cb, s->fd, EV_READ);
-	ev_io_start(s->sh->loop, &s->io);
+	ss.peername = peer;
+	if ((s->ch = channel_open(s->sh, &ss, false, &err)) == NULL)
+		goto fail;
 	if (c->version == SNMP_VERSION_3 && c->engine_id != NULL) {
-		if (usm_create_user_from_session(snmp_sess_session(s->sess)) != SNMPERR_SUCCESS) {
-			finish(s, "cannot set up the USM user");
-			return -1;
+		if (usm_create_user_from_session(snmp_sess_session(s->ch->sess)) != SNMPERR_SUCCESS) {
+			err = xstrdup("cannot set up the USM user");
+			goto fail;
 		}
 		s->engine_known = true;
 	}
 	return 0;
+fail:
+	finish(s, err);
+	free(err);
+	return -1;
 }
 
 /* Sends the next request of the poll, or completes it. */
@@ -480,7 +654,7 @@ proceed(struct source *s)
 
 	if (s->complete)
 		return;
-	if (s->sess == NULL && open_session(s) == -1)
+	if (s->ch == NULL && open_session(s) == -1)
 		return;
 	if (s->conf->version == SNMP_VERSION_3 && !s->engine_known) {
 		send_probe(s);
@@ -508,7 +682,7 @@ resolved(void *arg, int err, const char *addr)
 		s->resolve_after = ev_now(s->sh->loop) + RESOLVE_RETRY;
 		if (s->polling) {
 			finish(s, s->resolve_error);
-			deliver(s);
+			flush(s->sh);
 		}
 		return;
 	}
@@ -516,8 +690,7 @@ resolved(void *arg, int err, const char *addr)
 	s->addr = xstrdup(addr);
 	if (s->polling)
 		proceed(s);
-	if (s->polling && s->complete)
-		deliver(s);
+	flush(s->sh);
 }
 
 static void
@@ -555,7 +728,6 @@ snmp_start(struct ev_loop *loop, void *shared, const struct source_config *src, 
 	s->name = src->name;
 	s->timeout = src->timeout > 0 ? src->timeout : fmin(src->interval, 5.0);
 	s->attempt = s->timeout / (s->conf->retries + 1);
-	s->fd = -1;
 	s->max_repetitions = s->conf->max_repetitions;
 	s->max_oids = s->conf->max_oids;
 	if (s->conf->literal)
@@ -572,25 +744,35 @@ static void
 snmp_stop(void *state)
 {
 	struct source *s = state;
-	struct ev_loop *loop = s->sh->loop;
+	struct shared *sh = s->sh;
+	struct source **sp;
 
-	ev_timer_stop(loop, &s->retry);
-	ev_timer_stop(loop, &s->deadline);
-	if (s->sess != NULL) {
-		ev_io_stop(loop, &s->io);
-		s->polling = false;	/* the callbacks close may run are ignored */
-		snmp_sess_close(s->sess);
+	ev_timer_stop(sh->loop, &s->deadline);
+	s->polling = false;
+	if (s->queued) {
+		for (sp = &sh->ready; *sp != NULL; sp = &(*sp)->next) {
+			if (*sp == s) {
+				*sp = s->next;
+				break;
+			}
+		}
+		s->queued = false;
 	}
 	if (s->lookup != NULL)
 		snmp_resolve_cancel(s->lookup);
-	snmp_walk_free(&s->walk);
-	snmp_rates_free(&s->rates);
-	free(s->addr);
-	free(s->resolve_error);
-	free(s);
+	s->lookup = NULL;
+	if (s->ch != NULL && s->ch->shared && s->outstanding > 0) {
+		/* Its requests are still in the shared session: free it after them. */
+		s->zombie = true;
+		s->next = sh->zombies;
+		sh->zombies = s;
+		arm_retry(s);
+		return;
+	}
+	source_free(s);
 }
 
-/* Lets thousands of sources each have their socket. */
+/* Lets thousands of v3 sources each have their socket. */
 static void
 raise_fd_limit(void)
 {
@@ -624,6 +806,12 @@ snmp_fini(void *shared)
 	struct ku *k, *next;
 
 	snmp_resolve_fini();
+	/* Closing the sessions drops the zombies' requests without callbacks. */
+	for (struct source *z = sh->zombies, *zn; z != NULL; z = zn) {
+		zn = z->next;
+		source_free(z);	/* the last one closes its channel */
+	}
+	sh->zombies = NULL;
 	netsnmp_large_fd_set_cleanup(&sh->fds);
 	for (k = sh->kus; k != NULL; k = next) {
 		next = k->next;
