@@ -29,6 +29,7 @@ struct snmp_lookup {
 static struct ev_loop *resolve_loop;
 static ev_async resolve_async;
 static struct snmp_lookup *lookups;
+static unsigned users;		/* init minus fini calls: a reload overlaps two */
 
 /* Runs in a glibc helper thread: only wake the loop up. */
 static void
@@ -76,7 +77,7 @@ resolve_done(struct ev_loop *loop, ev_async *w, int revents)
 void
 snmp_resolve_init(struct ev_loop *loop)
 {
-	if (resolve_loop != NULL)
+	if (users++ > 0)
 		return;
 	resolve_loop = loop;
 	ev_async_init(&resolve_async, resolve_done);
@@ -87,7 +88,7 @@ snmp_resolve_init(struct ev_loop *loop)
 void
 snmp_resolve_fini(void)
 {
-	if (resolve_loop == NULL)
+	if (users == 0 || --users > 0)
 		return;
 	ev_ref(resolve_loop);
 	ev_async_stop(resolve_loop, &resolve_async);

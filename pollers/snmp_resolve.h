@@ -14,9 +14,9 @@ struct snmp_lookup;
 /* Called on the loop: err is 0 and addr the numeric address, or a getaddrinfo error. */
 typedef void (*snmp_resolved_fn)(void *arg, int err, const char *addr);
 
-/* Prepares resolution on loop; call once (from the poller's init). */
+/* Prepares resolution on loop (from the poller's init; calls nest). */
 void snmp_resolve_init(struct ev_loop *loop);
-/* Stops reporting completions; lookups still running are freed when they end. */
+/* Undoes one snmp_resolve_init; the last stops reporting completions. */
 void snmp_resolve_fini(void);
 /*
  * Starts resolving host for family (AF_INET, AF_INET6 or AF_UNSPEC). fn(arg, ...)

@@ -2,7 +2,7 @@
 # snmp poller failures in the running daemon: an agent that stops (timeout,
 # up = 0, logged once, not once per poll) and comes back (recovery); a dead
 # agent (a socket that reads and never answers) that must not slow a live
-# source; a host name resolved asynchronously.
+# source; a host name resolved asynchronously; a reload.
 
 . "$top_srcdir/tests/lib/snmp_common.sh"
 
@@ -99,6 +99,20 @@ PY
 n=$(grep -c 'snmp/dead: poll failed' "$TMP/daemon.err")
 [ "$n" -eq 1 ] || fail "the dead agent's failure was logged $n times"
 pass "dead agent: one down event, logged once"
+# A reload (SIGHUP) restarts the sources on new sessions: polling goes on.
+kill -HUP "$DAEMON_PID"
+wait_grep 'reloaded' "$TMP/daemon.err" 5 || fail "no reload"
+snmpd_stop
+python3 - "$TMP/events.jsonl" <<'PY' || fail "no second down event for flaky after the reload"
+import json, sys, time
+for _ in range(100):
+    evs = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+    if len([e for e in evs if e["event"] == "down" and e["payload"]["source"] == "flaky"]) == 2:
+        sys.exit(0)
+    time.sleep(0.1)
+sys.exit(1)
+PY
+pass "after a reload: polling goes on (agent stopped again: down)"
 kill "$DAEMON_PID"
 wait "$DAEMON_PID" 2>/dev/null
 exit 0

@@ -9,6 +9,8 @@
 #                            per second from STATEDIR/counter at the time in
 #                            STATEDIR/counter.t0, in milliseconds, modulo 2^32)
 # Interfaces N = 1, 2, 3. Usage: snmp_pass.sh STATEDIR -g|-n|-s OID
+# snmpd caches the output of the last command line it ran (30 s): a test that
+# changes a value must poll more than one pass OID, or it reads the old one.
 dir=$1
 mode=$2
 req=$3
