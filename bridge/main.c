@@ -36,7 +36,7 @@ struct daemon {
 	struct outbox *ob;
 	struct delivery *dlv;
 	ev_signal sigterm, sigint, sighup;
-	ev_check drain;
+	ev_prepare drain;
 	ev_timer grace;
 	bool stopping;
 };
@@ -45,8 +45,9 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: pollhook [-c FILE] [--check-config | --once [--json]] [-v]\n"
-	    "       pollhook deliveries list [--state pending|dead] [-c FILE]\n"
+	    "usage: pollhook [-c FILE] [--check-config | --once [--json | --table]] [-v]\n"
+	    "       pollhook --list-keys\n"
+	    "       pollhook deliveries list [--state pending|dead] [--json] [-c FILE | --state-dir DIR]\n"
 	    "       pollhook deliveries retry ID|--all [-c FILE]\n"
 	    "       pollhook deliveries purge --older-than DURATION [-c FILE]\n"
 	    "       pollhook verify --scheme S --secret S --header 'Name: value'... [--body-file F]\n"
@@ -81,7 +82,7 @@ on_event(void *arg, struct event *ev)
 }
 
 static void
-drain_check(struct ev_loop *loop, ev_check *w, int revents)
+drain_check(struct ev_loop *loop, ev_prepare *w, int revents)
 {
 	struct daemon *d = container_of(w, struct daemon, drain);
 
@@ -118,12 +119,11 @@ on_stop(struct ev_loop *loop, ev_signal *w, int revents)
 	engine_stop_timers(d->eng);
 	delivery_drain(d->dlv);
 	ev_signal_stop(loop, &d->sighup);
-	ev_check_init(&d->drain, drain_check);
-	ev_check_start(loop, &d->drain);
+	/* Checked after each iteration's callbacks, before the loop blocks. */
+	ev_prepare_init(&d->drain, drain_check);
+	ev_prepare_start(loop, &d->drain);
 	ev_timer_init(&d->grace, grace_expired, SHUTDOWN_GRACE, 0.);
 	ev_timer_start(loop, &d->grace);
-	/* An idle loop would not run the check: wake it once. */
-	ev_feed_event(loop, &d->drain, EV_CHECK);
 }
 
 static void

@@ -17,7 +17,7 @@ struct once {
 	struct json_object *samples;
 	struct json_object *events;
 	bool failed;
-	ev_check check;
+	ev_prepare check;
 	ev_timer guard;
 };
 
@@ -65,7 +65,7 @@ once_event(void *arg, struct event *ev)
 }
 
 static void
-once_check(struct ev_loop *loop, ev_check *w, int revents)
+once_check(struct ev_loop *loop, ev_prepare *w, int revents)
 {
 	struct once *o = container_of(w, struct once, check);
 
@@ -157,14 +157,15 @@ once_run(const struct config *cfg, FILE *out, bool json)
 	for (size_t i = 0; i < cfg->nsources; i++)
 		if (cfg->sources[i].timeout > guard)
 			guard = cfg->sources[i].timeout;
-	ev_check_init(&o.check, once_check);
-	ev_check_start(loop, &o.check);
+	/* A prepare watcher runs after every iteration's callbacks, before blocking. */
+	ev_prepare_init(&o.check, once_check);
+	ev_prepare_start(loop, &o.check);
 	ev_timer_init(&o.guard, once_guard, guard + 5.0, 0.);
 	ev_timer_start(loop, &o.guard);
 	engine_poll_all(o.eng);
 	if (engine_in_flight(o.eng) > 0)
 		ev_run(loop, 0);
-	ev_check_stop(loop, &o.check);
+	ev_prepare_stop(loop, &o.check);
 	ev_timer_stop(loop, &o.guard);
 	if (engine_in_flight(o.eng) > 0)
 		o.failed = true;

@@ -427,8 +427,8 @@ webhook_deliver(void *state, const struct event *ev, unsigned attempt, deliver_d
 		curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
 		curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
 	}
-	if (wc->proxy != NULL)
-		curl_easy_setopt(e, CURLOPT_PROXY, wc->proxy);
+	/* Only the configured proxy: a daemon must not pick up *_proxy from its environment. */
+	curl_easy_setopt(e, CURLOPT_PROXY, wc->proxy != NULL ? wc->proxy : "");
 
 	a->next = ws->running;
 	if (ws->running != NULL)
