@@ -568,6 +568,12 @@ pool_get(struct http_shared *sh)
 		return sh->idle[--sh->nidle];
 	if ((easy = curl_easy_init()) == NULL)
 		fatalx("curl: cannot create an easy handle");
+	/*
+	 * Attach the share before the first transfer: curl 7.88 gives a handle
+	 * without one its own TLS session cache and leaks it when a share is
+	 * attached later.
+	 */
+	curl_easy_setopt(easy, CURLOPT_SHARE, sh->share);
 	return easy;
 }
 
@@ -785,8 +791,8 @@ set_options(struct http_source *hs, CURL *e)
 		}
 		/* Wait for a connection that may multiplex rather than open another. */
 		curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
-		curl_easy_setopt(e, CURLOPT_SHARE, hs->sh->share);
 	}
+	curl_easy_setopt(e, CURLOPT_SHARE, hs->sh->share);
 	/* Only the configured proxy: never one from the environment. */
 	curl_easy_setopt(e, CURLOPT_PROXY, c->proxy != NULL ? c->proxy : "");
 	if (c->follow_redirects) {

@@ -28,6 +28,10 @@ trap 'exit 1' INT TERM
 
 fail() {
 	echo "FAIL: $*" >&2
+	# KEEP_DAEMON_ERR=FILE keeps pollhook's whole stderr for debugging.
+	if [ -n "${KEEP_DAEMON_ERR:-}" ] && [ -f "$TMP/daemon.err" ]; then
+		cp "$TMP/daemon.err" "$KEEP_DAEMON_ERR"
+	fi
 	if grep -q 'Sanitizer' "$TMP/daemon.err" 2>/dev/null; then
 		echo "--- pollhook stderr (sanitizer report):" >&2
 		sed -n '/Sanitizer/,+25p' "$TMP/daemon.err" >&2
@@ -133,10 +137,14 @@ start_daemon() {
 	PIDS="$PIDS $DAEMON_PID"
 }
 
+# stop_daemon: SIGTERM, then fails on a sanitizer report (leaks show at exit).
 stop_daemon() {
 	kill "$DAEMON_PID" 2>/dev/null
 	wait "$DAEMON_PID" 2>/dev/null
 	DAEMON_PID=""
+	if grep -q 'Sanitizer' "$TMP/daemon.err"; then
+		fail "pollhook reported a sanitizer error"
+	fi
 }
 
 # count_lines FILE PYTHON-CONDITION: JSON lines of FILE for which the condition
