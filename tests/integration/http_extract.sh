@@ -52,6 +52,15 @@ sources = (
     metrics = ( { name = "cpu"; json = "/system/cpu/percent"; } );
   },
   {
+    # The test API doubles as a forward proxy: it serves the path of the
+    # absolute URL it is asked for. The .invalid host is never resolved.
+    name = "proxied";
+    poller = "http";
+    timeout = 3.0;
+    http = { url = "http://pollhook-test.invalid/data.json"; proxy = "http://127.0.0.1:$api_PORT"; };
+    metrics = ( { name = "cpu"; json = "/system/cpu/percent"; } );
+  },
+  {
     name = "health";
     poller = "http";
     timeout = 3.0;
@@ -103,6 +112,11 @@ n=$(count_lines "$TMP/api.log" 'r["headers"].get("x-test") == "extract" and r["h
 [ "$n" -eq 1 ] || fail "the server saw $n requests with X-Test and pollhook's User-Agent, want 1"
 pass "POST with a body, extra headers"
 
+expect proxied cpu - 42.5
+n=$(count_lines "$TMP/api.log" 'r["path"] == "http://pollhook-test.invalid/data.json"')
+[ "$n" -eq 1 ] || fail "the proxy saw $n requests for the absolute URL, want 1"
+pass "requests through the configured proxy"
+
 # A failing source makes --once exit 2; the others still report.
 cat >"$TMP/fail.conf" <<EOF
 sources = (
@@ -114,10 +128,14 @@ sources = (
     metrics = ( { name = "cpu"; json = "/system/cpu/percent"; } ); }
 );
 EOF
+# A proxy from the environment is not used: only the configured one.
+http_proxy=http://127.0.0.1:1 HTTP_PROXY=http://127.0.0.1:1 all_proxy=http://127.0.0.1:1
+export http_proxy HTTP_PROXY all_proxy
 once "$TMP/fail.conf"
+unset http_proxy HTTP_PROXY all_proxy
 [ "$ONCE_RC" -eq 2 ] || fail "--once with a failing source exited $ONCE_RC, want 2"
 expect good cpu - 42.5
 expect bad ok - false
-pass "--once exits 2 when a poll fails"
+pass "--once exits 2 when a poll fails; *_proxy variables are ignored"
 
 exit 0
