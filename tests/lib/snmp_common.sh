@@ -2,7 +2,7 @@
 # snmpd on a free loopback UDP port with its own config (community "public",
 # v3 authPriv user "ph-user" SHA-256/AES and "ph-user-2" SHA/DES, "ph-user-3" SHA-512/DES, the test values of snmp_pass.sh),
 # pollhook runs and checks on their output. Everything started here is
-# stopped on exit; every wait is bounded.
+# stopped on exit; every wait is bounded. KEEP=1 keeps the scratch directory.
 
 set -u
 
