@@ -692,6 +692,10 @@ header_value(const char *h, size_t len, const char *name)
 		end--;
 	if (end == v)
 		return NULL;
+	/* It goes back into a request header: no control characters. */
+	for (const char *c = v; c < end; c++)
+		if ((unsigned char)*c < 0x20 && *c != '\t')
+			return NULL;
 	return xstrndup(v, (size_t)(end - v));
 }
 
