@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -157,6 +158,8 @@ on_reload(struct ev_loop *loop, ev_signal *w, int revents)
 	}
 	config_free(d->cfg);
 	d->cfg = next;
+	/* Give back what parsing a large file left in free lists. */
+	malloc_trim(0);
 	apply_log_level(d);
 	log_info("reloaded: %zu sources, %zu rules, %zu subscribers", d->cfg->nsources,
 	    d->cfg->nrules, d->cfg->nsubscribers);
@@ -289,6 +292,8 @@ main(int argc, char **argv)
 		config_free(d.cfg);
 		return 0;
 	}
+	/* The parse tree of a large file is freed by now: give its pages back. */
+	malloc_trim(0);
 	apply_log_level(&d);
 	if (once) {
 		/* --once prints results, not progress: keep the log to warnings. */
