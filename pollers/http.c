@@ -12,7 +12,6 @@
  */
 
 #include <ctype.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,9 +20,9 @@
 #include <curl/curl.h>
 #include <json-c/json.h>
 
-#include "conf.h"
 #include "config.h"
 #include "curlev.h"
+#include "http_conf.h"
 #include "jsonx.h"
 #include "log.h"
 #include "poller.h"
@@ -31,49 +30,7 @@
 #include "util.h"
 #include "xmalloc.h"
 
-#ifndef PACKAGE_VERSION
-#define PACKAGE_VERSION "0"
-#endif
-
-#define HTTP_MAX_BODY_DEFAULT	(1024 * 1024)
 #define HTTP_POOL_MAX		256	/* idle easy handles kept for reuse */
-
-struct http_metric {
-	struct jsonx_ptr *json;
-	struct jsonx_ptr *label;	/* relative to the last wildcard's element */
-	struct jsonx_ptr *key;		/* items: the key inside each item */
-	bool items;
-	bool count;			/* reduce = "count": any match counts, even a container */
-};
-
-struct status_range {
-	long lo, hi;
-};
-
-/* The plain config of one source: built by configure, immutable after. */
-struct http_conf {
-	char *url;
-	char *host;			/* "host:port" for messages */
-	bool https;
-	bool post;
-	char *body;
-	char **headers;			/* "Name: value", including auth and defaults */
-	size_t nheaders;
-	char *user, *password;
-	char *ca_file, *cert_file, *key_file, *key_password;
-	bool insecure;
-	char *proxy;
-	long connect_timeout_ms;	/* 0: the source's timeout applies */
-	long long max_body;
-	bool follow_redirects;
-	long max_redirects;
-	bool conditional;
-	bool compression;
-	struct status_range *ok_status;
-	size_t nok;
-	struct http_metric *metrics;
-	size_t nmetrics;
-};
 
 struct http_shared {
 	struct ev_loop *loop;
@@ -120,415 +77,7 @@ struct extract_ctx {
 	const struct http_metric *m;
 };
 
-static const char *const methods[] = { "GET", "POST", NULL };
-
-static const struct conf_key http_keys[] = {
-	{ "url", CONF_STRING, CONF_REQUIRED, 0, 0, NULL, NULL,
-	    "the http:// or https:// URL to poll" },
-	{ "method", CONF_STRING, 0, 0, 0, methods, NULL,
-	    "GET (default) or POST" },
-	{ "body", CONF_STRING, 0, 0, 0, NULL, NULL,
-	    "the request body of a POST (Content-Type application/json unless a header says otherwise)" },
-	{ "headers", CONF_STRINGS, 0, 0, 0, NULL, NULL,
-	    "extra request headers, \"Name: value\"" },
-	{ "user", CONF_STRING, 0, 0, 0, NULL, NULL, "user name for basic authentication" },
-	{ "password", CONF_SECRET, 0, 0, 0, NULL, NULL,
-	    "password for basic authentication (or password_file)" },
-	{ "token", CONF_SECRET, 0, 0, 0, NULL, NULL,
-	    "bearer token sent as \"Authorization: Bearer\" (or token_file)" },
-	{ "ca_file", CONF_STRING, 0, 0, 0, NULL, NULL,
-	    "PEM file of the CAs to trust instead of the system's" },
-	{ "cert_file", CONF_STRING, 0, 0, 0, NULL, NULL, "PEM client certificate" },
-	{ "key_file", CONF_STRING, 0, 0, 0, NULL, NULL, "PEM private key of the client certificate" },
-	{ "key_password", CONF_SECRET, 0, 0, 0, NULL, NULL,
-	    "passphrase of key_file (or key_password_file)" },
-	{ "insecure", CONF_BOOL, 0, 0, 0, NULL, NULL,
-	    "skip TLS certificate and host name verification (default false)" },
-	{ "proxy", CONF_STRING, 0, 0, 0, NULL, NULL,
-	    "proxy URL; the *_proxy environment variables are ignored" },
-	{ "connect_timeout", CONF_FLOAT, CONF_HAS_MIN | CONF_MIN_OPEN, 0, 0, NULL, NULL,
-	    "seconds to establish the connection (default: the source's timeout)" },
-	{ "max_body", CONF_INT, CONF_HAS_MIN | CONF_HAS_MAX, 1, 1024.0 * 1024 * 1024, NULL, NULL,
-	    "largest body accepted, in bytes (default 1048576)" },
-	{ "follow_redirects", CONF_BOOL, 0, 0, 0, NULL, NULL, "follow 3xx redirects (default false)" },
-	{ "max_redirects", CONF_INT, CONF_HAS_MIN | CONF_HAS_MAX, 0, 50, NULL, NULL,
-	    "most redirects followed (default 5)" },
-	{ "conditional", CONF_BOOL, 0, 0, 0, NULL, NULL,
-	    "send If-None-Match / If-Modified-Since and reuse the last values on 304 (default true)" },
-	{ "compression", CONF_BOOL, 0, 0, 0, NULL, NULL,
-	    "ask for a gzip, deflate, brotli or zstd body (default false); max_body applies decoded" },
-	{ "ok_status", CONF_STRINGS, 0, 0, 0, NULL, NULL,
-	    "statuses besides 2xx that count as up: \"404\", \"4xx\", \"400-404\"" },
-	CONF_KEY_END
-};
-
-static const struct conf_key http_metric_keys[] = {
-	{ "json", CONF_STRING, CONF_REQUIRED, 0, 0, NULL, NULL,
-	    "JSON Pointer (RFC 6901) to the value; a \"*\" segment yields one instance per element or member" },
-	{ "label", CONF_STRING, 0, 0, 0, NULL, NULL,
-	    "JSON Pointer, relative to the wildcard's element, to a name for each instance" },
-	{ "items", CONF_BOOL, 0, 0, 0, NULL, NULL,
-	    "the value is an array of objects, for on_new rules (needs key)" },
-	{ "key", CONF_STRING, 0, 0, 0, NULL, NULL,
-	    "JSON Pointer, relative to each item, to its unique key" },
-	CONF_KEY_END
-};
-
 static const char *const http_builtins[] = { "http_status", NULL };
-
-static void
-http_free_conf(void *arg)
-{
-	struct http_conf *c = arg;
-
-	if (c == NULL)
-		return;
-	free(c->url);
-	free(c->host);
-	free(c->body);
-	for (size_t i = 0; i < c->nheaders; i++)
-		free(c->headers[i]);
-	free(c->headers);
-	free(c->user);
-	free(c->password);
-	free(c->ca_file);
-	free(c->cert_file);
-	free(c->key_file);
-	free(c->key_password);
-	free(c->proxy);
-	free(c->ok_status);
-	for (size_t i = 0; i < c->nmetrics; i++) {
-		jsonx_free(c->metrics[i].json);
-		jsonx_free(c->metrics[i].label);
-		jsonx_free(c->metrics[i].key);
-	}
-	free(c->metrics);
-	free(c);
-}
-
-/* The node to blame for key in group g: the key itself, else the group. */
-static const struct conf_node *
-at(const struct conf_node *g, const char *key)
-{
-	const struct conf_node *n = conf_get(g, key);
-
-	return n != NULL ? n : g;
-}
-
-static void
-add_header(struct http_conf *c, char *h)
-{
-	c->headers = xreallocarray(c->headers, c->nheaders + 1, sizeof(*c->headers));
-	c->headers[c->nheaders++] = h;
-}
-
-static bool
-has_header(const struct http_conf *c, const char *name)
-{
-	size_t len = strlen(name);
-
-	for (size_t i = 0; i < c->nheaders; i++)
-		if (strncasecmp(c->headers[i], name, len) == 0 && c->headers[i][len] == ':')
-			return true;
-	return false;
-}
-
-/* Reads one secret of g into *out; returns -1 when it is present but unusable. */
-static int
-read_secret(const struct conf_node *g, const char *key, char **out)
-{
-	char fkey[64];
-	char **v;
-	size_t n;
-
-	snprintf(fkey, sizeof(fkey), "%s_file", key);
-	if (!conf_has(g, key) && !conf_has(g, fkey))
-		return 0;
-	if ((v = conf_secrets(g, key, &n)) == NULL)
-		return -1;	/* conf_secrets reported it */
-	if (n != 1) {
-		conf_error(at(g, key), "\"%s\" must be one secret", key);
-		conf_free_secrets(v);
-		return -1;
-	}
-	*out = xstrdup(v[0]);
-	conf_free_secrets(v);
-	return 0;
-}
-
-static int
-parse_url(struct http_conf *c, const struct conf_node *g)
-{
-	CURLU *u = curl_url();
-	char *scheme = NULL, *host = NULL, *port = NULL;
-	CURLUcode uc;
-	int rc = -1;
-
-	if (u == NULL)
-		fatalx("curl: out of memory");
-	if ((uc = curl_url_set(u, CURLUPART_URL, c->url, 0)) != CURLUE_OK) {
-		conf_error(at(g, "url"), "invalid url \"%s\": %s", c->url,
-		    curl_url_strerror(uc));
-		goto out;
-	}
-	curl_url_get(u, CURLUPART_SCHEME, &scheme, 0);
-	curl_url_get(u, CURLUPART_HOST, &host, 0);
-	curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT);
-	if (scheme == NULL || (strcasecmp(scheme, "http") != 0 &&
-	    strcasecmp(scheme, "https") != 0)) {
-		conf_error(at(g, "url"), "url \"%s\" must be http:// or https://", c->url);
-		goto out;
-	}
-	c->https = strcasecmp(scheme, "https") == 0;
-	c->host = xasprintf("%s:%s", host != NULL ? host : "?", port != NULL ? port : "?");
-	rc = 0;
-out:
-	curl_free(scheme);
-	curl_free(host);
-	curl_free(port);
-	curl_url_cleanup(u);
-	return rc;
-}
-
-/* Parses "404", "4xx" or "400-404" into r. */
-static bool
-parse_status(const char *s, struct status_range *r)
-{
-	char *end;
-	long lo, hi;
-
-	if (strlen(s) == 3 && isdigit((unsigned char)s[0]) && strcmp(s + 1, "xx") == 0) {
-		r->lo = (s[0] - '0') * 100;
-		r->hi = r->lo + 99;
-		return r->lo >= 100 && r->hi <= 599;
-	}
-	errno = 0;
-	lo = strtol(s, &end, 10);
-	hi = lo;
-	if (end != s && *end == '-') {
-		const char *h = end + 1;
-
-		hi = strtol(h, &end, 10);
-		if (end == h)
-			return false;
-	}
-	if (errno != 0 || end == s || *end != '\0' || lo < 100 || hi > 599 || lo > hi)
-		return false;
-	r->lo = lo;
-	r->hi = hi;
-	return true;
-}
-
-static int
-configure_request(struct http_conf *c, const struct conf_node *g)
-{
-	const char **v;
-	size_t n;
-	char *token = NULL;
-	int rc = 0;
-
-	c->url = xstrdup(conf_string(g, "url", ""));
-	if (parse_url(c, g) == -1)
-		rc = -1;
-	c->post = strcmp(conf_string(g, "method", "GET"), "POST") == 0;
-	c->body = xstrdup(conf_string(g, "body", NULL));
-	if (c->body != NULL && !c->post) {
-		conf_error(at(g, "body"), "a body needs method = \"POST\"");
-		rc = -1;
-	}
-	if ((v = conf_strings(g, "headers", &n)) != NULL) {
-		for (size_t i = 0; i < n; i++) {
-			const char *colon = strchr(v[i], ':');
-
-			if (colon == NULL || colon == v[i] || strpbrk(v[i], "\r\n") != NULL ||
-			    memchr(v[i], ' ', (size_t)(colon - v[i])) != NULL) {
-				conf_error(at(g, "headers"), "header \"%s\" is not "
-				    "\"Name: value\" on one line", v[i]);
-				rc = -1;
-				continue;
-			}
-			add_header(c, xstrdup(v[i]));
-		}
-		free(v);
-	}
-	c->user = xstrdup(conf_string(g, "user", NULL));
-	if (read_secret(g, "password", &c->password) == -1 ||
-	    read_secret(g, "token", &token) == -1 ||
-	    read_secret(g, "key_password", &c->key_password) == -1)
-		rc = -1;
-	if (c->password != NULL && c->user == NULL) {
-		conf_error(at(g, "password"), "a password needs a user");
-		rc = -1;
-	}
-	if (token != NULL && c->user != NULL) {
-		conf_error(at(g, "token"), "use either user/password or token, not both");
-		rc = -1;
-	}
-	if (token != NULL && has_header(c, "Authorization")) {
-		conf_error(at(g, "token"), "token and an Authorization header conflict");
-		rc = -1;
-	}
-	if (token != NULL) {
-		add_header(c, xasprintf("Authorization: Bearer %s", token));
-		free(token);
-	}
-	if (c->post && !has_header(c, "Content-Type"))
-		add_header(c, xstrdup("Content-Type: application/json"));
-	if (!has_header(c, "Accept"))
-		add_header(c, xstrdup("Accept: application/json"));
-	/* A header rather than CURLOPT_USERAGENT: curl formats that anew per request. */
-	if (!has_header(c, "User-Agent"))
-		add_header(c, xstrdup("User-Agent: pollhook/" PACKAGE_VERSION));
-	/* No "Expect: 100-continue" round trip for large POST bodies. */
-	if (c->post && !has_header(c, "Expect"))
-		add_header(c, xstrdup("Expect:"));
-	return rc;
-}
-
-static int
-configure_transport(struct http_conf *c, const struct conf_node *g)
-{
-	const char **v;
-	size_t n;
-	int rc = 0;
-
-	c->ca_file = xstrdup(conf_string(g, "ca_file", NULL));
-	c->cert_file = xstrdup(conf_string(g, "cert_file", NULL));
-	c->key_file = xstrdup(conf_string(g, "key_file", NULL));
-	if (c->key_file != NULL && c->cert_file == NULL) {
-		conf_error(at(g, "key_file"), "key_file needs cert_file");
-		rc = -1;
-	}
-	if (c->key_password != NULL && c->key_file == NULL && c->cert_file == NULL) {
-		conf_error(at(g, "key_password"), "key_password needs cert_file");
-		rc = -1;
-	}
-	c->insecure = conf_bool(g, "insecure", false);
-	if ((c->ca_file != NULL || c->cert_file != NULL) && !c->https) {
-		conf_error(at(g, c->ca_file != NULL ? "ca_file" : "cert_file"),
-		    "TLS settings need an https:// url");
-		rc = -1;
-	}
-	c->proxy = xstrdup(conf_string(g, "proxy", NULL));
-	if (conf_has(g, "connect_timeout"))
-		c->connect_timeout_ms = (long)(conf_float(g, "connect_timeout", 0) * 1000.0 + 0.5);
-	c->max_body = conf_int(g, "max_body", HTTP_MAX_BODY_DEFAULT);
-	c->follow_redirects = conf_bool(g, "follow_redirects", false);
-	c->max_redirects = (long)conf_int(g, "max_redirects", 5);
-	c->conditional = conf_bool(g, "conditional", true);
-	c->compression = conf_bool(g, "compression", false);
-	if ((v = conf_strings(g, "ok_status", &n)) != NULL) {
-		c->ok_status = xcalloc(n, sizeof(*c->ok_status));
-		for (size_t i = 0; i < n; i++) {
-			if (!parse_status(v[i], &c->ok_status[c->nok])) {
-				conf_error(at(g, "ok_status"), "ok_status \"%s\" is not a "
-				    "status (\"404\"), a class (\"4xx\") or a range "
-				    "(\"400-404\") within 100-599", v[i]);
-				rc = -1;
-				continue;
-			}
-			c->nok++;
-		}
-		free(v);
-	}
-	return rc;
-}
-
-/* Compiles the pointer at key of metric m, if present; -1 when invalid. */
-static int
-compile_at(const struct conf_node *m, const char *key, struct jsonx_ptr **out)
-{
-	const char *text = conf_string(m, key, NULL);
-	char err[256];
-
-	*out = NULL;
-	if (text == NULL)
-		return 0;
-	if ((*out = jsonx_compile(text, err, sizeof(err))) == NULL) {
-		conf_error(at(m, key), "%s", err);
-		return -1;
-	}
-	return 0;
-}
-
-static int
-configure_metric(struct http_metric *hm, const struct conf_node *m)
-{
-	int rc = 0;
-
-	if (compile_at(m, "json", &hm->json) == -1 || compile_at(m, "label", &hm->label) == -1 ||
-	    compile_at(m, "key", &hm->key) == -1)
-		return -1;
-	if (hm->json == NULL) {
-		conf_error(m, "a metric of the http poller needs \"json\"");
-		return -1;
-	}
-	hm->items = conf_bool(m, "items", false);
-	if (hm->label != NULL && jsonx_wildcards(hm->json) == 0) {
-		conf_error(at(m, "label"), "label needs a \"*\" segment in json \"%s\"",
-		    jsonx_text(hm->json));
-		rc = -1;
-	}
-	if (hm->label != NULL && jsonx_wildcards(hm->label) > 0) {
-		conf_error(at(m, "label"), "label \"%s\" cannot have a \"*\" segment",
-		    jsonx_text(hm->label));
-		rc = -1;
-	}
-	if (hm->items && hm->key == NULL) {
-		conf_error(at(m, "items"), "items = true needs key, the pointer to each "
-		    "item's unique key (e.g. key = \"/id\")");
-		rc = -1;
-	}
-	if (!hm->items && hm->key != NULL) {
-		conf_error(at(m, "key"), "key needs items = true");
-		rc = -1;
-	}
-	if (hm->key != NULL && jsonx_wildcards(hm->key) > 0) {
-		conf_error(at(m, "key"), "key \"%s\" cannot have a \"*\" segment",
-		    jsonx_text(hm->key));
-		rc = -1;
-	}
-	hm->count = strcmp(conf_string(m, "reduce", ""), "count") == 0;
-	if (hm->items && conf_has(m, "reduce")) {
-		conf_error(at(m, "reduce"), "reduce needs numbers; an items metric has none");
-		rc = -1;
-	}
-	return rc;
-}
-
-static int
-http_configure(const struct conf_node *group, const struct conf_node *metrics,
-    const struct source_config *src, void **out)
-{
-	struct http_conf *c;
-	int rc = 0;
-
-	if (group == NULL) {
-		if (metrics != NULL)
-			conf_error(metrics, "source \"%s\" needs an \"http\" group with "
-			    "a url", src->name);
-		else
-			log_warnx("%s:%d: source \"%s\" needs an \"http\" group with a url",
-			    src->file, src->line, src->name);
-		return -1;
-	}
-	c = xcalloc(1, sizeof(*c));
-	if (configure_request(c, group) == -1)
-		rc = -1;
-	if (configure_transport(c, group) == -1)
-		rc = -1;
-	c->nmetrics = metrics != NULL ? conf_count(metrics) : 0;
-	c->metrics = xcalloc(c->nmetrics, sizeof(*c->metrics));
-	for (size_t i = 0; i < c->nmetrics; i++)
-		if (configure_metric(&c->metrics[i], conf_elem(metrics, i)) == -1)
-			rc = -1;
-	if (rc == -1) {
-		http_free_conf(c);
-		return -1;
-	}
-	*out = c;
-	return 0;
-}
 
 static void *
 http_init(struct ev_loop *loop)
@@ -587,18 +136,6 @@ pool_put(struct http_shared *sh, CURL *easy)
 	else
 		curl_easy_cleanup(easy);
 }
-
-static bool
-status_ok(const struct http_conf *c, long status)
-{
-	if (status >= 200 && status <= 299)
-		return true;
-	for (size_t i = 0; i < c->nok; i++)
-		if (status >= c->ok_status[i].lo && status <= c->ok_status[i].hi)
-			return true;
-	return false;
-}
-
 static void
 saved_clear(struct http_source *hs)
 {
@@ -732,7 +269,7 @@ write_cb(char *buf, size_t size, size_t nmemb, void *arg)
 
 		hs->body_started = true;
 		curl_easy_getinfo(hs->easy, CURLINFO_RESPONSE_CODE, &status);
-		hs->parse = hs->conf->nmetrics > 0 && status_ok(hs->conf, status);
+		hs->parse = hs->conf->nmetrics > 0 && http_conf_status_ok(hs->conf, status);
 		if (hs->parse)
 			hs->parser = jsonx_parser_new(0);
 	}
@@ -947,7 +484,7 @@ handle_response(struct http_source *hs, long status)
 		sample_fail(s, "HTTP 304 Not Modified without an earlier response");
 		return;
 	}
-	if (!status_ok(c, status)) {
+	if (!http_conf_status_ok(c, status)) {
 		sample_fail(s, "HTTP %ld", status);
 		return;
 	}
@@ -1103,11 +640,11 @@ http_stop(void *state)
 
 const struct poller_ops http_poller_ops = {
 	.name = "http",
-	.keys = http_keys,
-	.metric_keys = http_metric_keys,
+	.keys = http_conf_keys,
+	.metric_keys = http_conf_metric_keys,
 	.builtin_metrics = http_builtins,
-	.configure = http_configure,
-	.free_conf = http_free_conf,
+	.configure = http_conf_load,
+	.free_conf = http_conf_free,
 	.init = http_init,
 	.fini = http_fini,
 	.start = http_start,
