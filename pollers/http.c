@@ -83,7 +83,11 @@ static void *
 http_init(struct ev_loop *loop)
 {
 	struct http_shared *sh = xcalloc(1, sizeof(*sh));
+	const curl_version_info_data *vi = curl_version_info(CURLVERSION_NOW);
 
+	if (!(vi->features & CURL_VERSION_ASYNCHDNS))
+		log_warnx("http: libcurl %s resolves host names synchronously: a slow "
+		    "DNS server will stall every source", vi->version);
 	sh->loop = loop;
 	sh->cv = curlev_new(loop);
 	sh->idle = xcalloc(HTTP_POOL_MAX, sizeof(*sh->idle));
