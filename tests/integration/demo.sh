@@ -12,6 +12,7 @@
 #   - each new recording exactly once per subscriber as recording.completed
 #   - every delivery verified, with the subscriber's own scheme; room status
 #     changes only at the subscriber that asked for them
+# and that the examples of conf/examples/ the other tests do not check validate.
 # Exit 0 pass, 1 fail.
 
 set -u
@@ -30,6 +31,25 @@ fail() {
 }
 
 [ -x "$top_builddir/bridge/pollhook" ] || fail "$top_builddir/bridge/pollhook not built"
+
+# The examples a newcomer is pointed to validate: those of conf/examples/ that
+# snmp_examples.sh (snmp-*) and http_config.sh (http-*) do not check, with
+# every /etc/pollhook/ file they name made up in a scratch directory.
+EX=$(mktemp -d "${TMPDIR:-/tmp}/pollhook-demo-examples.XXXXXX")
+trap 'rm -f "$OUT"; rm -rf "$EX"' EXIT
+n=0
+for f in "$top_srcdir"/conf/examples/*.conf; do
+	case $(basename "$f") in snmp-* | http-*) continue ;; esac
+	for p in $(grep -o '"/etc/pollhook/[^"]*"' "$f" | tr -d '"'); do
+		echo whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw >"$EX/$(basename "$p")"
+	done
+	sed "s|/etc/pollhook/|$EX/|g" "$f" >"$EX/example.conf"
+	"$top_builddir/bridge/pollhook" --check-config -c "$EX/example.conf" >"$EX/check.out" 2>&1 ||
+	    fail "conf/examples/$(basename "$f") does not validate: $(cat "$EX/check.out")"
+	echo "ok: conf/examples/$(basename "$f") validates"
+	n=$((n + 1))
+done
+[ "$n" -ge 3 ] || fail "found $n of the demo's examples in conf/examples, want at least 3"
 
 rc=0
 POLLHOOK=$top_builddir/bridge/pollhook timeout 150 bash "$top_srcdir/demo/run.sh" --ci \
