@@ -3,8 +3,8 @@
 # subscribers and pollhook with conf/demo.conf, all on 127.0.0.1, all stopped
 # when the demo ends (after its story, or at Ctrl-C).
 #
-#   demo/run.sh          the whole story, about 75 s
-#   demo/run.sh --ci     a short version (about 25 s), no colours, one line
+#   demo/run.sh          the whole story, about a minute
+#   demo/run.sh --ci     a short version (about 20 s), no colours, one line
 #                        per SNMP request; tests/integration/demo.sh checks it
 #   demo/run.sh --keep   keep the scratch directory (logs, outbox) afterwards
 #
