@@ -595,6 +595,17 @@ engine_reload(struct engine *e, const struct config *cfg)
 	return 0;
 }
 
+void
+engine_totals(const struct engine *e, uint64_t *polls, uint64_t *errors, uint64_t *overruns)
+{
+	*polls = *errors = *overruns = 0;
+	for (size_t i = 0; i < e->run.nsrcs; i++) {
+		*polls += e->run.srcs[i].st.polls;
+		*errors += e->run.srcs[i].st.errors;
+		*overruns += e->run.srcs[i].sched.overruns;
+	}
+}
+
 const struct source_status *
 engine_source_status(const struct engine *e, size_t i)
 {

@@ -67,6 +67,8 @@ size_t engine_in_flight(const struct engine *e);
  * when a poller of the new config cannot start (the old config then stays).
  */
 int engine_reload(struct engine *e, const struct config *cfg);
+/* Adds up every source's polls, failed polls and overruns since the engine started. */
+void engine_totals(const struct engine *e, uint64_t *polls, uint64_t *errors, uint64_t *overruns);
 /* Returns the status of source i of the current config. */
 const struct source_status *engine_source_status(const struct engine *e, size_t i);
 /* Stops every timer and poll and frees the engine. */

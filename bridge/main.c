@@ -199,6 +199,14 @@ run_daemon(struct daemon *d)
 	log_info("pollhook " PACKAGE_VERSION " started: %zu sources, %zu rules, %zu subscribers",
 	    d->cfg->nsources, d->cfg->nrules, d->cfg->nsubscribers);
 	ev_run(d->loop, 0);
+	{
+		uint64_t polls, errors, overruns;
+
+		engine_totals(d->eng, &polls, &errors, &overruns);
+		log_info("polls: %llu, failed: %llu, overruns: %llu (since the last start or reload)",
+		    (unsigned long long)polls, (unsigned long long)errors,
+		    (unsigned long long)overruns);
+	}
 	log_info("stopped");
 	rc = 0;
 out:
