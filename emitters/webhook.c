@@ -36,7 +36,7 @@ struct webhook_conf {
 	char **headers;		/* "Name: value" */
 	size_t nheaders;
 	double timeout;
-	char *ca_file, *cert, *key, *proxy;
+	char *ca_file, *cert, *key, *key_password, *proxy;
 	bool insecure;
 };
 
@@ -77,8 +77,12 @@ static const struct conf_key webhook_keys[] = {
 	{ "timeout", CONF_FLOAT, CONF_HAS_MIN | CONF_MIN_OPEN | CONF_HAS_MAX, 0, 300, NULL, NULL,
 	    "seconds one attempt may take (default 15)" },
 	{ "ca_file", CONF_STRING, 0, 0, 0, NULL, NULL, "CA bundle to verify the receiver with" },
-	{ "cert", CONF_STRING, 0, 0, 0, NULL, NULL, "client certificate (PEM) for mutual TLS" },
-	{ "key", CONF_STRING, 0, 0, 0, NULL, NULL, "client certificate's private key (PEM)" },
+	{ "cert_file", CONF_STRING, 0, 0, 0, NULL, NULL,
+	    "client certificate (PEM) for mutual TLS; with key_file" },
+	{ "key_file", CONF_STRING, 0, 0, 0, NULL, NULL,
+	    "client certificate's private key (PEM); with cert_file" },
+	{ "key_password", CONF_SECRET, 0, 0, 0, NULL, NULL,
+	    "passphrase of key_file (or key_password_file)" },
 	{ "insecure", CONF_BOOL, 0, 0, 0, NULL, NULL,
 	    "skip TLS certificate verification (default false; for tests only)" },
 	{ "proxy", CONF_STRING, 0, 0, 0, NULL, NULL, "HTTP proxy URL" },
@@ -100,6 +104,7 @@ webhook_free_conf(void *conf)
 	free(wc->ca_file);
 	free(wc->cert);
 	free(wc->key);
+	free(wc->key_password);
 	free(wc->proxy);
 	free(wc);
 }
@@ -185,12 +190,20 @@ webhook_configure(const struct conf_node *group, const struct subscriber_config 
 	free(headers);
 	wc->timeout = conf_float(group, "timeout", WEBHOOK_DEFAULT_TIMEOUT);
 	wc->ca_file = xstrdup(conf_string(group, "ca_file", NULL));
-	wc->cert = xstrdup(conf_string(group, "cert", NULL));
-	wc->key = xstrdup(conf_string(group, "key", NULL));
+	wc->cert = xstrdup(conf_string(group, "cert_file", NULL));
+	wc->key = xstrdup(conf_string(group, "key_file", NULL));
+	{
+		size_t npw = 0;
+		char **pw = conf_secrets(group, "key_password", &npw);
+
+		if (npw > 0)
+			wc->key_password = xstrdup(pw[0]);
+		conf_free_secrets(pw);
+	}
 	wc->proxy = xstrdup(conf_string(group, "proxy", NULL));
 	wc->insecure = conf_bool(group, "insecure", false);
 	if ((wc->cert == NULL) != (wc->key == NULL)) {
-		conf_error(group, "cert and key go together");
+		conf_error(group, "cert_file and key_file go together");
 		rc = -1;
 	}
 	*conf = wc;
@@ -422,6 +435,8 @@ webhook_deliver(void *state, const struct event *ev, unsigned attempt, deliver_d
 	if (wc->cert != NULL) {
 		curl_easy_setopt(e, CURLOPT_SSLCERT, wc->cert);
 		curl_easy_setopt(e, CURLOPT_SSLKEY, wc->key);
+		if (wc->key_password != NULL)
+			curl_easy_setopt(e, CURLOPT_KEYPASSWD, wc->key_password);
 	}
 	if (wc->insecure) {
 		curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
