@@ -48,6 +48,21 @@ once_sample(void *arg, const struct source_config *src, const struct sample *s)
 		json_object_array_add(pts, jp);
 	}
 	json_object_object_add(js, "points", pts);
+	/* Configured metrics with no point at all: a counter rate on its first poll. */
+	if (s->ok) {
+		struct json_object *none = json_object_new_array();
+
+		for (size_t m = 0; m < src->nmetrics; m++) {
+			bool seen = false;
+
+			for (size_t i = 0; i < s->npoints && !seen; i++)
+				seen = strcmp(s->points[i].metric, src->metrics[m].name) == 0;
+			if (!seen)
+				json_object_array_add(none,
+				    json_object_new_string(src->metrics[m].name));
+		}
+		json_object_object_add(js, "no_value", none);
+	}
 	json_object_array_add(o->samples, js);
 	if (!s->ok)
 		o->failed = true;
@@ -104,6 +119,12 @@ print_table(FILE *out, struct json_object *samples, struct json_object *events)
 		if (!json_object_get_boolean(json_object_object_get(s, "ok")))
 			fprintf(out, "%-24s %-16s %-16s %s\n", src, "-", "-",
 			    json_object_get_string(json_object_object_get(s, "error")));
+		struct json_object *none = json_object_object_get(s, "no_value");
+
+		for (size_t k = 0; none != NULL && k < json_object_array_length(none); k++)
+			fprintf(out, "%-24s %-16s %-16s %s\n", src,
+			    json_object_get_string(json_object_array_get_idx(none, k)), "-",
+			    "no value: an empty table, or a rate on its first poll");
 		for (size_t k = 0; k < json_object_array_length(pts); k++) {
 			struct json_object *p = json_object_array_get_idx(pts, k);
 			struct json_object *inst = json_object_object_get(p, "instance");

@@ -29,7 +29,8 @@ sources = (
         label_oid = "HOST-RESOURCES-MIB::hrStorageDescr"; },
       { name = "lo_descr"; oid = "IF-MIB::ifDescr"; walk = true; },
       { name = "scaled"; oid = "1.3.6.1.4.1.99999.1.0"; scale = 0.5; },
-      { name = "missing"; oid = "1.3.6.1.4.1.99999.9.0"; }
+      { name = "missing"; oid = "1.3.6.1.4.1.99999.9.0"; },
+      { name = "octets_rate"; oid = "1.3.6.1.4.1.99999.3.0"; rate = true; }
     );
   },
   {
@@ -50,6 +51,10 @@ once "$TMP/v2c.conf"
 [ "$ONCE_RC" -eq 0 ] || fail "pollhook --once exited $ONCE_RC: $(cat "$TMP/once.err")"
 jcheck 'sample("agent")["ok"] and sample("agent")["error"] is None' "the poll failed"
 pass "v2c poll succeeded"
+jcheck '"octets_rate" in sample("agent")["no_value"] and "cpu" not in sample("agent")["no_value"] and pts("agent", "octets_rate") == []' "a rate has no value on one poll, and --once says so"
+"$POLLHOOK" --once --table -c "$TMP/v2c.conf" 2>/dev/null | grep -q '^agent  *octets_rate  *-  *no value: an empty table, or a rate on its first poll$' ||
+	fail "--once --table does not show the rate without a value"
+pass "--once lists a rate metric without a value on a single poll"
 jcheck 'isinstance(val("agent", "uptime"), int) and val("agent", "uptime") > 0' "sysUpTime by built-in name"
 jcheck 'isinstance(val("agent", "descr"), str) and len(val("agent", "descr")) > 0' "sysDescr as text"
 jcheck 'val("agent", "cpu") == 20' "scalar GET of the pass value"
