@@ -80,38 +80,50 @@ struct shared {
 	struct source *zombies;		/* stopped, with requests still in a shared channel */
 };
 
+/*
+ * What a source holds only while it polls (and while it is a zombie): most
+ * sources are idle at any time, so thousands of them don't keep timers and
+ * walk state for nothing.
+ */
+struct poll {
+	struct source *src;
+	bool complete;
+	bool probing;
+	int reqid;			/* the request awaited */
+	int done_reqid;			/* the last one answered (net-snmp may say so twice) */
+	ev_timer retry;			/* net-snmp's retransmissions and timeouts */
+	ev_timer deadline;		/* the poll's deadline */
+	struct sample *sample;
+	poll_done_fn done;
+	void *done_arg;
+	struct snmp_walk walk;
+};
+
+/* A host name to resolve (sources whose address is not literal). */
+struct resolve {
+	struct snmp_lookup *lookup;
+	double after;			/* no new lookup before this time */
+	char *error;
+};
+
 struct source {
 	struct shared *sh;
 	const struct snmp_conf *conf;
 	const char *name;
 	double timeout;
-	double attempt;			/* timeout / (retries + 1) */
 	struct channel *ch;		/* NULL until the first poll with an address */
 	struct sockaddr_in peer;	/* the agent, for a shared channel */
 	unsigned outstanding;		/* our requests in a shared channel */
 	bool zombie;
 	bool queued;			/* on sh->ready */
-	struct source *next;		/* on sh->ready or sh->zombies */
-	ev_timer retry;			/* net-snmp's retransmissions and timeouts */
-	ev_timer deadline;		/* the poll's deadline */
-	char *addr;			/* numeric address once known */
-	struct snmp_lookup *lookup;
-	double resolve_after;		/* no new lookup before this time */
-	char *resolve_error;
+	bool polling;			/* poll is the poll in flight */
 	bool engine_known;		/* v3: the agent's engine ID is known */
 	int max_repetitions, max_oids;	/* learned from tooBig, kept across polls */
-	struct snmp_rates rates;
-
-	/* the poll in flight */
-	bool polling;
-	bool complete;
-	bool probing;
-	int reqid;			/* the request awaited */
-	int done_reqid;			/* the last one answered (net-snmp may say so twice) */
-	struct sample *sample;
-	poll_done_fn done;
-	void *done_arg;
-	struct snmp_walk walk;
+	struct source *next;		/* on sh->ready or sh->zombies */
+	const char *addr;		/* numeric address once known: conf->host or owned */
+	struct resolve *resolve;	/* NULL for a literal address */
+	struct snmp_rates *rates;	/* NULL without rate metrics */
+	struct poll *poll;		/* NULL between polls */
 };
 
 static void proceed(struct source *s);
@@ -123,18 +135,20 @@ static void proceed(struct source *s);
 static void
 finish(struct source *s, const char *err)
 {
-	if (s->complete)
+	struct poll *p = s->poll;
+
+	if (p->complete)
 		return;
-	s->complete = true;
-	s->probing = false;
-	s->reqid = 0;
-	ev_timer_stop(s->sh->loop, &s->retry);
+	p->complete = true;
+	p->probing = false;
+	p->reqid = 0;
+	ev_timer_stop(s->sh->loop, &p->retry);
 	if (err != NULL)
-		sample_fail(s->sample, "%s", err);
+		sample_fail(p->sample, "%s", err);
 	else
-		snmp_walk_fill(&s->walk, s->sample, &s->rates, ev_now(s->sh->loop));
-	snmp_walk_free(&s->walk);
-	ev_timer_stop(s->sh->loop, &s->deadline);
+		snmp_walk_fill(&p->walk, p->sample, s->rates, ev_now(s->sh->loop));
+	snmp_walk_free(&p->walk);
+	ev_timer_stop(s->sh->loop, &p->deadline);
 	if (!s->queued) {
 		s->queued = true;
 		s->next = s->sh->ready;
@@ -143,19 +157,51 @@ finish(struct source *s, const char *err)
 }
 
 static void channel_unref(struct channel *ch);
+static void retry_cb(struct ev_loop *loop, ev_timer *w, int revents);
+static void deadline_cb(struct ev_loop *loop, ev_timer *w, int revents);
+
+static struct poll *
+poll_new(struct source *s)
+{
+	struct poll *p = xcalloc(1, sizeof(*p));
+
+	p->src = s;
+	ev_timer_init(&p->retry, retry_cb, 0., 0.);
+	ev_timer_init(&p->deadline, deadline_cb, 0., 0.);
+	return p;
+}
+
+static void
+poll_free(struct source *s)
+{
+	struct poll *p = s->poll;
+
+	if (p == NULL)
+		return;
+	ev_timer_stop(s->sh->loop, &p->retry);
+	ev_timer_stop(s->sh->loop, &p->deadline);
+	snmp_walk_free(&p->walk);
+	free(p);
+	s->poll = NULL;
+}
 
 /* Frees a stopped source whose last request in a shared channel ended. */
 static void
 source_free(struct source *s)
 {
-	ev_timer_stop(s->sh->loop, &s->retry);
-	ev_timer_stop(s->sh->loop, &s->deadline);
+	poll_free(s);
 	if (s->ch != NULL)
 		channel_unref(s->ch);
-	snmp_walk_free(&s->walk);
-	snmp_rates_free(&s->rates);
-	free(s->addr);
-	free(s->resolve_error);
+	if (s->rates != NULL) {
+		snmp_rates_free(s->rates);
+		free(s->rates);
+	}
+	if (s->addr != s->conf->host)
+		free((char *)s->addr);
+	if (s->resolve != NULL) {
+		free(s->resolve->error);
+		free(s->resolve);
+	}
 	free(s);
 }
 
@@ -163,14 +209,11 @@ source_free(struct source *s)
 static void
 deliver(struct source *s)
 {
-	poll_done_fn done = s->done;
-	void *arg = s->done_arg;
+	poll_done_fn done = s->poll->done;
+	void *arg = s->poll->done_arg;
 
-	ev_timer_stop(s->sh->loop, &s->deadline);
+	poll_free(s);
 	s->polling = false;
-	s->complete = false;
-	s->sample = NULL;
-	s->done = NULL;
 	done(arg);
 }
 
@@ -187,7 +230,7 @@ flush(struct shared *sh)
 	while ((s = sh->ready) != NULL) {
 		sh->ready = s->next;
 		s->queued = false;
-		if (s->polling && s->complete)
+		if (s->polling && s->poll->complete)
 			deliver(s);
 	}
 	for (zp = &sh->zombies; (s = *zp) != NULL;) {
@@ -204,12 +247,13 @@ flush(struct shared *sh)
 static void
 deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	struct source *s = container_of(w, struct source, deadline);
+	struct poll *p = container_of(w, struct poll, deadline);
+	struct source *s = p->src;
 
 	(void)loop;
 	(void)revents;
-	if (!s->complete)
-		finish(s, s->probing ? "timeout (engine ID discovery)" : "timeout");
+	if (!p->complete)
+		finish(s, p->probing ? "timeout (engine ID discovery)" : "timeout");
 	flush(s->sh);
 }
 
@@ -231,25 +275,28 @@ fds_fit(struct shared *sh, int fd)
 static void
 arm_retry(struct source *s)
 {
-	ev_timer_stop(s->sh->loop, &s->retry);
+	struct poll *p = s->poll;
+	double attempt = s->timeout / (s->conf->retries + 1);
+
+	ev_timer_stop(s->sh->loop, &p->retry);
 	if (s->zombie) {
 		/* Nobody else may call snmp_sess_timeout on the channel. */
 		if (s->outstanding > 0) {
-			ev_timer_set(&s->retry, s->attempt, 0.);
-			ev_timer_start(s->sh->loop, &s->retry);
+			ev_timer_set(&p->retry, attempt, 0.);
+			ev_timer_start(s->sh->loop, &p->retry);
 		}
 		return;
 	}
-	if (!s->polling || s->complete || s->reqid == 0)
+	if (!s->polling || p->complete || p->reqid == 0)
 		return;
-	ev_timer_set(&s->retry, s->attempt + 0.001, 0.);
-	ev_timer_start(s->sh->loop, &s->retry);
+	ev_timer_set(&p->retry, attempt + 0.001, 0.);
+	ev_timer_start(s->sh->loop, &p->retry);
 }
 
 static void
 retry_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	struct source *s = container_of(w, struct source, retry);
+	struct source *s = container_of(w, struct poll, retry)->src;
 
 	(void)loop;
 	(void)revents;
@@ -328,7 +375,7 @@ probe_response(struct source *s, netsnmp_pdu *pdu)
 		return;
 	}
 	s->engine_known = true;
-	s->probing = false;
+	s->poll->probing = false;
 	proceed(s);
 }
 
@@ -336,27 +383,28 @@ static int
 response_cb(int op, netsnmp_session *ss, int reqid, netsnmp_pdu *pdu, void *magic)
 {
 	struct source *s = magic;
+	struct poll *p = s->poll;
 
 	(void)ss;
 	if (s->ch->shared && op != NETSNMP_CALLBACK_OP_RESEND && s->outstanding > 0)
 		s->outstanding--;
-	if (s->zombie)
-		return 1;	/* flush() frees it */
+	if (s->zombie || !s->polling)
+		return 1;	/* flush() frees a zombie; else a late answer */
 	/*
 	 * A report about a message the agent could not authenticate or decrypt
 	 * carries no usable request ID: net-snmp matched it by message ID.
 	 */
-	if (pdu != NULL && pdu->command == SNMP_MSG_REPORT && s->reqid != 0 &&
-	    reqid != s->done_reqid)
-		reqid = s->reqid;
-	if (!s->polling || s->complete || reqid != s->reqid)
+	if (pdu != NULL && pdu->command == SNMP_MSG_REPORT && p->reqid != 0 &&
+	    reqid != p->done_reqid)
+		reqid = p->reqid;
+	if (p->complete || reqid != p->reqid)
 		return 1;	/* a late answer to a poll that ended */
 	if (op == NETSNMP_CALLBACK_OP_RESEND)
 		return 1;	/* a retransmission: still waiting */
-	s->done_reqid = s->reqid;
-	s->reqid = 0;
+	p->done_reqid = p->reqid;
+	p->reqid = 0;
 	if (op == NETSNMP_CALLBACK_OP_TIMED_OUT) {
-		finish(s, s->probing ? "timeout (engine ID discovery)" : "timeout");
+		finish(s, p->probing ? "timeout (engine ID discovery)" : "timeout");
 		return 1;
 	}
 	if (op == NETSNMP_CALLBACK_OP_SEND_FAILED) {
@@ -369,7 +417,7 @@ response_cb(int op, netsnmp_session *ss, int reqid, netsnmp_pdu *pdu, void *magi
 		finish(s, "malformed response");
 		return 1;
 	}
-	if (s->probing) {
+	if (p->probing) {
 		probe_response(s, pdu);
 		return 1;
 	}
@@ -383,9 +431,9 @@ response_cb(int op, netsnmp_session *ss, int reqid, netsnmp_pdu *pdu, void *magi
 		finish(s, "malformed response");
 		return 1;
 	}
-	snmp_walk_response(&s->walk, pdu);
-	if (s->walk.fatal != NULL)
-		finish(s, s->walk.fatal);
+	snmp_walk_response(&p->walk, pdu);
+	if (p->walk.fatal != NULL)
+		finish(s, p->walk.fatal);
 	else
 		proceed(s);
 	return 1;
@@ -411,7 +459,7 @@ send_pdu(struct source *s, netsnmp_pdu *pdu)
 	}
 	if (s->ch->shared)
 		s->outstanding++;
-	s->reqid = reqid;
+	s->poll->reqid = reqid;
 	arm_retry(s);
 }
 
@@ -447,7 +495,7 @@ send_probe(struct source *s)
 		u->privProtocol = snmp_duplicate_objid(usmNoPrivProtocol, u->privProtocolLen);
 		usm_add_user(u);
 	}
-	s->probing = true;
+	s->poll->probing = true;
 	send_pdu(s, pdu);
 }
 
@@ -610,7 +658,7 @@ open_session(struct source *s)
 	snmp_sess_init(&ss);
 	ss.version = c->version;
 	ss.retries = c->retries;
-	ss.timeout = (long)(s->attempt * 1e6);
+	ss.timeout = (long)(s->timeout / (c->retries + 1) * 1e6);
 	if (c->version != SNMP_VERSION_3) {
 		ss.community = (u_char *)c->community;
 		ss.community_len = strlen(c->community);
@@ -652,7 +700,7 @@ proceed(struct source *s)
 {
 	netsnmp_pdu *pdu;
 
-	if (s->complete)
+	if (s->poll->complete)
 		return;
 	if (s->ch == NULL && open_session(s) == -1)
 		return;
@@ -660,9 +708,9 @@ proceed(struct source *s)
 		send_probe(s);
 		return;
 	}
-	if ((pdu = snmp_walk_next(&s->walk)) == NULL) {
-		s->max_repetitions = s->walk.max_repetitions;
-		s->max_oids = s->walk.max_oids;
+	if ((pdu = snmp_walk_next(&s->poll->walk)) == NULL) {
+		s->max_repetitions = s->poll->walk.max_repetitions;
+		s->max_oids = s->poll->walk.max_oids;
 		finish(s, NULL);
 		return;
 	}
@@ -673,15 +721,15 @@ static void
 resolved(void *arg, int err, const char *addr)
 {
 	struct source *s = arg;
+	struct resolve *r = s->resolve;
 
-	s->lookup = NULL;
+	r->lookup = NULL;
 	if (err != 0) {
-		free(s->resolve_error);
-		s->resolve_error = xasprintf("cannot resolve %s: %s", s->conf->host,
-		    gai_strerror(err));
-		s->resolve_after = ev_now(s->sh->loop) + RESOLVE_RETRY;
+		free(r->error);
+		r->error = xasprintf("cannot resolve %s: %s", s->conf->host, gai_strerror(err));
+		r->after = ev_now(s->sh->loop) + RESOLVE_RETRY;
 		if (s->polling) {
-			finish(s, s->resolve_error);
+			finish(s, r->error);
 			flush(s->sh);
 		}
 		return;
@@ -697,25 +745,27 @@ static void
 snmp_poll(void *state, struct sample *sample, poll_done_fn done, void *arg)
 {
 	struct source *s = state;
+	struct resolve *r = s->resolve;
+	struct poll *p;
 
+	s->poll = p = poll_new(s);
 	s->polling = true;
-	s->complete = false;
-	s->sample = sample;
-	s->done = done;
-	s->done_arg = arg;
-	snmp_walk_init(&s->walk, s->conf, s->max_repetitions, s->max_oids);
+	p->sample = sample;
+	p->done = done;
+	p->done_arg = arg;
+	snmp_walk_init(&p->walk, s->conf, s->max_repetitions, s->max_oids);
 	if (s->addr != NULL)
 		proceed(s);
-	else if (s->lookup != NULL)
+	else if (r->lookup != NULL)
 		;		/* resolved() goes on */
-	else if (s->resolve_error != NULL && ev_now(s->sh->loop) < s->resolve_after)
-		finish(s, s->resolve_error);
-	else if ((s->lookup = snmp_resolve_start(s->conf->host,
+	else if (r->error != NULL && ev_now(s->sh->loop) < r->after)
+		finish(s, r->error);
+	else if ((r->lookup = snmp_resolve_start(s->conf->host,
 	    strcmp(s->conf->transport, "udp6") == 0 ? AF_INET6 : AF_INET, resolved, s)) == NULL)
 		finish(s, "cannot start resolving the host name");
 	/* done must not run before poll returns: a poll that ended already is delivered next. */
-	ev_timer_set(&s->deadline, s->complete ? 0. : s->timeout, 0.);
-	ev_timer_start(s->sh->loop, &s->deadline);
+	ev_timer_set(&p->deadline, p->complete ? 0. : s->timeout, 0.);
+	ev_timer_start(s->sh->loop, &p->deadline);
 }
 
 static int
@@ -727,14 +777,16 @@ snmp_start(struct ev_loop *loop, void *shared, const struct source_config *src, 
 	s->conf = src->poller_conf;
 	s->name = src->name;
 	s->timeout = src->timeout > 0 ? src->timeout : fmin(src->interval, 5.0);
-	s->attempt = s->timeout / (s->conf->retries + 1);
 	s->max_repetitions = s->conf->max_repetitions;
 	s->max_oids = s->conf->max_oids;
 	if (s->conf->literal)
-		s->addr = xstrdup(s->conf->host);
-	snmp_rates_init(&s->rates);
-	ev_timer_init(&s->retry, retry_cb, 0., 0.);
-	ev_timer_init(&s->deadline, deadline_cb, 0., 0.);
+		s->addr = s->conf->host;
+	else
+		s->resolve = xcalloc(1, sizeof(*s->resolve));
+	if (s->conf->uptime >= 0) {
+		s->rates = xmalloc(sizeof(*s->rates));
+		snmp_rates_init(s->rates);
+	}
 	(void)loop;
 	*state = s;
 	return 0;
@@ -747,7 +799,8 @@ snmp_stop(void *state)
 	struct shared *sh = s->sh;
 	struct source **sp;
 
-	ev_timer_stop(sh->loop, &s->deadline);
+	if (s->poll != NULL)
+		ev_timer_stop(sh->loop, &s->poll->deadline);
 	s->polling = false;
 	if (s->queued) {
 		for (sp = &sh->ready; *sp != NULL; sp = &(*sp)->next) {
@@ -758,11 +811,14 @@ snmp_stop(void *state)
 		}
 		s->queued = false;
 	}
-	if (s->lookup != NULL)
-		snmp_resolve_cancel(s->lookup);
-	s->lookup = NULL;
+	if (s->resolve != NULL && s->resolve->lookup != NULL) {
+		snmp_resolve_cancel(s->resolve->lookup);
+		s->resolve->lookup = NULL;
+	}
 	if (s->ch != NULL && s->ch->shared && s->outstanding > 0) {
 		/* Its requests are still in the shared session: free it after them. */
+		if (s->poll == NULL)
+			s->poll = poll_new(s);
 		s->zombie = true;
 		s->next = sh->zombies;
 		sh->zombies = s;

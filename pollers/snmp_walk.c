@@ -356,8 +356,10 @@ snmp_walk_fill(struct snmp_walk *w, struct sample *s, struct snmp_rates *r, doub
 {
 	bool rates = false;
 
-	r->generation++;
-	check_uptime(w, r);
+	if (r != NULL) {
+		r->generation++;
+		check_uptime(w, r);
+	}
 	for (size_t i = 0; i < w->conf->nmetrics; i++) {
 		const struct snmp_metric_conf *m = &w->conf->metrics[i];
 

@@ -67,7 +67,10 @@ void snmp_walk_init(struct snmp_walk *w, const struct snmp_conf *conf, int max_r
 netsnmp_pdu *snmp_walk_next(struct snmp_walk *w);
 /* Takes in the response to the last request (borrowed); sets w->fatal when the poll must fail. */
 void snmp_walk_response(struct snmp_walk *w, const netsnmp_pdu *resp);
-/* Adds the points of a complete poll read at time t to s, computing rates with r. */
+/*
+ * Adds the points of a complete poll read at time t to s, computing rates with r
+ * (NULL when conf has no rate metric).
+ */
 void snmp_walk_fill(struct snmp_walk *w, struct sample *s, struct snmp_rates *r, double t);
 /* Frees what the poll holds. */
 void snmp_walk_free(struct snmp_walk *w);
