@@ -136,7 +136,7 @@ parse_address(struct snmp_conf *c, const struct conf_node *at, const char *a)
 	} else if (strspn(hs, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 	    "0123456789.-_") != hlen)
 		goto bad;
-	c->transport = xstrdup(v6 ? "udp6" : "udp");
+	c->transport = v6 ? "udp6" : "udp";
 	return 0;
 bad:
 	conf_error(at, "snmp address \"%s\": expected [udp:|udp6:]HOST[:PORT]", a);
@@ -416,7 +416,6 @@ snmp_conf_free(struct snmp_conf *c)
 {
 	if (c == NULL)
 		return;
-	free(c->transport);
 	free(c->host);
 	if (c->community != NULL)
 		explicit_bzero(c->community, strlen(c->community));

@@ -31,7 +31,7 @@ struct snmp_metric_conf {
 };
 
 struct snmp_conf {
-	char *transport;	/* "udp" or "udp6" */
+	const char *transport;	/* "udp" or "udp6" (static) */
 	char *host;		/* literal address or host name */
 	bool literal;		/* host is an IP address: no resolution */
 	unsigned port;
