@@ -53,6 +53,12 @@ struct engine {
 	struct hmap states;		/* "rule\x1fsource\x1finstance" -> struct rule_state */
 	const struct config *state_cfg;	/* the config the states were built for */
 	struct outbox *store;		/* rule states are saved here; NULL for --once */
+	struct engine_poll_hist poll_hist;	/* kept across reloads */
+};
+
+/* Prometheus's default buckets: polls take milliseconds to their timeout. */
+const double engine_poll_bounds[ENGINE_POLL_BUCKETS] = {
+	0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10
 };
 
 static void source_fire(struct sched_entry *se);
@@ -313,6 +319,18 @@ run_rules(struct engine *e, struct source_rt *s, double now)
 }
 
 static void
+poll_hist_add(struct engine_poll_hist *h, double seconds)
+{
+	for (size_t i = 0; i < ENGINE_POLL_BUCKETS; i++)
+		if (seconds <= engine_poll_bounds[i]) {
+			h->b[i]++;
+			break;
+		}
+	h->count++;
+	h->sum += seconds;
+}
+
+static void
 source_poll_done(void *arg)
 {
 	struct source_rt *s = arg;
@@ -324,6 +342,7 @@ source_poll_done(void *arg)
 	s->st.polls++;
 	s->st.last_poll = now;
 	s->st.last_duration = now - s->t0;
+	poll_hist_add(&e->poll_hist, s->st.last_duration);
 	note_status(s, &s->sample);
 	engine_reduce(s->conf, &s->sample);
 	sample_add_number(&s->sample, "up", NULL, s->sample.ok ? 1.0 : 0.0);
@@ -604,6 +623,12 @@ engine_totals(const struct engine *e, uint64_t *polls, uint64_t *errors, uint64_
 		*errors += e->run.srcs[i].st.errors;
 		*overruns += e->run.srcs[i].sched.overruns;
 	}
+}
+
+const struct engine_poll_hist *
+engine_poll_hist(const struct engine *e)
+{
+	return &e->poll_hist;
 }
 
 const struct source_status *

@@ -69,6 +69,19 @@ size_t engine_in_flight(const struct engine *e);
 int engine_reload(struct engine *e, const struct config *cfg);
 /* Adds up every source's polls, failed polls and overruns since the engine started. */
 void engine_totals(const struct engine *e, uint64_t *polls, uint64_t *errors, uint64_t *overruns);
+/* Upper bounds (seconds) of the buckets of engine_poll_hist, increasing. */
+#define ENGINE_POLL_BUCKETS 11
+extern const double engine_poll_bounds[ENGINE_POLL_BUCKETS];
+
+/* Durations of every completed poll since the engine started (reloads included). */
+struct engine_poll_hist {
+	uint64_t b[ENGINE_POLL_BUCKETS];	/* b[i]: polls in (bound[i-1], bound[i]] */
+	uint64_t count;				/* all polls, slower ones included */
+	double sum;				/* seconds */
+};
+
+/* Returns the histogram of poll durations (borrowed, updated in place). */
+const struct engine_poll_hist *engine_poll_hist(const struct engine *e);
 /* Returns the status of source i of the current config. */
 const struct source_status *engine_source_status(const struct engine *e, size_t i);
 /* Stops every timer and poll and frees the engine. */
