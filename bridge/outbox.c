@@ -537,6 +537,67 @@ outbox_sub_disabled(struct outbox *ob, const char *name, const char *fp)
 	return disabled;
 }
 
+int
+outbox_events_after(struct outbox *ob, const char *after, int limit, outbox_event_fn fn,
+    void *arg)
+{
+	sqlite3_stmt *s;
+	int rc, n = 0;
+
+	/* The primary key's index walks the ids in order: no sort, LIMIT bounds the work. */
+	if (sqlite3_prepare_v2(ob->db, "SELECT id, body FROM events WHERE id > ?1"
+	    " ORDER BY id LIMIT ?2", -1, &s, NULL) != SQLITE_OK)
+		return fail(ob, "preparing an events query");
+	sqlite3_bind_text(s, 1, after != NULL ? after : "", -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 2, limit);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		n++;
+		if (!fn(arg, col_text(s, 0), col_text(s, 1))) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return fail(ob, "reading events");
+	return n;
+}
+
+int
+outbox_scan_page(struct outbox *ob, enum outbox_state state, int64_t after, int limit,
+    outbox_row_fn fn, void *arg)
+{
+	char sql[512];
+	int n;
+
+	n = snprintf(sql, sizeof(sql), SCAN_COLUMNS " WHERE d.state = %d AND d.seq > %lld"
+	    " ORDER BY d.seq LIMIT %d", (int)state, (long long)after, limit);
+	if (n < 0 || (size_t)n >= sizeof(sql))
+		return -1;
+	return scan(ob, sql, NULL, fn, arg) < 0 ? -1 : 0;
+}
+
+int
+outbox_count_by_subscriber(struct outbox *ob, enum outbox_state state, int limit,
+    outbox_count_fn fn, void *arg)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (sqlite3_prepare_v2(ob->db, "SELECT subscriber, count(*) FROM deliveries"
+	    " WHERE state = ?1 GROUP BY subscriber ORDER BY subscriber LIMIT ?2", -1, &s,
+	    NULL) != SQLITE_OK)
+		return fail(ob, "preparing a count");
+	sqlite3_bind_int(s, 1, (int)state);
+	sqlite3_bind_int(s, 2, limit);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		fn(arg, col_text(s, 0), sqlite3_column_int64(s, 1));
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return fail(ob, "counting deliveries");
+	return 0;
+}
+
 const char *
 outbox_error(const struct outbox *ob)
 {

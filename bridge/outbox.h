@@ -96,6 +96,23 @@ int outbox_state_load(struct outbox *ob, outbox_state_fn fn, void *arg);
 int outbox_sub_disable(struct outbox *ob, const char *name, const char *fp);
 /* Returns whether name is disabled under fingerprint fp. */
 bool outbox_sub_disabled(struct outbox *ob, const char *name, const char *fp);
+/* Called for each event of outbox_events_after (borrowed); returns false to stop. */
+typedef bool (*outbox_event_fn)(void *arg, const char *id, const char *body);
+/* Called for each subscriber of outbox_count_by_subscriber (name borrowed). */
+typedef void (*outbox_count_fn)(void *arg, const char *subscriber, long long count);
+
+/*
+ * Calls fn for at most limit stored events whose id sorts after after (NULL:
+ * from the first), in id order; returns how many it passed to fn, or -1.
+ */
+int outbox_events_after(struct outbox *ob, const char *after, int limit, outbox_event_fn fn,
+    void *arg);
+/* Like outbox_scan, for at most limit deliveries in state with a seq above after. */
+int outbox_scan_page(struct outbox *ob, enum outbox_state state, int64_t after, int limit,
+    outbox_row_fn fn, void *arg);
+/* Calls fn with the number of deliveries in state of each subscriber (at most limit); 0 or -1. */
+int outbox_count_by_subscriber(struct outbox *ob, enum outbox_state state, int limit,
+    outbox_count_fn fn, void *arg);
 /* Returns the last error message of the store (borrowed). */
 const char *outbox_error(const struct outbox *ob);
 
