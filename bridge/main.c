@@ -15,6 +15,7 @@
 
 #include <ev.h>
 
+#include "api.h"
 #include "config.h"
 #include "cli.h"
 #include "delivery.h"
@@ -36,6 +37,7 @@ struct daemon {
 	struct engine *eng;
 	struct outbox *ob;
 	struct delivery *dlv;
+	struct api *api;
 	ev_signal sigterm, sigint, sighup;
 	ev_prepare drain;
 	ev_timer grace;
@@ -117,6 +119,7 @@ on_stop(struct ev_loop *loop, ev_signal *w, int revents)
 	}
 	d->stopping = true;
 	log_info("received signal %d, finishing work in flight", w->signum);
+	api_stopping(d->api);
 	engine_stop_timers(d->eng);
 	delivery_drain(d->dlv);
 	ev_signal_stop(loop, &d->sighup);
@@ -158,6 +161,7 @@ on_reload(struct ev_loop *loop, ev_signal *w, int revents)
 	}
 	config_free(d->cfg);
 	d->cfg = next;
+	api_reload(d->api, d->cfg);
 	/* Give back what parsing a large file left in free lists. */
 	malloc_trim(0);
 	apply_log_level(d);
@@ -188,6 +192,9 @@ run_daemon(struct daemon *d)
 	if (d->eng == NULL)
 		goto out;
 	engine_set_store(d->eng, d->ob);
+	d->api = api_new(d->loop, d->cfg, d->eng, d->dlv, d->ob);
+	if (d->api == NULL)
+		goto out;
 	ev_signal_init(&d->sigterm, on_stop, SIGTERM);
 	ev_signal_init(&d->sigint, on_stop, SIGINT);
 	ev_signal_init(&d->sighup, on_reload, SIGHUP);
@@ -210,6 +217,7 @@ run_daemon(struct daemon *d)
 	log_info("stopped");
 	rc = 0;
 out:
+	api_free(d->api);
 	/* Polls first: their last events still reach the outbox. */
 	engine_free(d->eng);
 	delivery_free(d->dlv);

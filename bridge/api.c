@@ -1,0 +1,999 @@
+/*
+ * The management API. libmicrohttpd runs in its "external polling" mode with
+ * epoll (MHD_USE_EPOLL, no MHD_USE_INTERNAL_POLLING_THREAD): MHD keeps every
+ * socket it owns in one epoll set, whose descriptor a single ev_io watches;
+ * each readiness calls MHD_run, which does what is ready without blocking,
+ * and then an ev_timer is re-armed from MHD_get_timeout (0 when MHD still has
+ * buffered work, the nearest idle-connection timeout otherwise). One watcher
+ * instead of one per socket (MHD_get_fdset2), and nothing to rebuild per
+ * iteration.
+ *
+ * Every answer is built whole in the request callback, on the loop: queries
+ * carry a LIMIT and pages a byte budget, so no request holds the loop long.
+ */
+
+#include "api.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+#include <microhttpd.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include "event.h"
+#include "histogram.h"
+#include "log.h"
+#include "poller.h"
+#include "util.h"
+#include "xmalloc.h"
+
+#define API_MAX_CONNECTIONS	64
+#define API_IDLE_TIMEOUT	30	/* seconds an idle connection stays open */
+#define API_BACKLOG		64
+#define API_DEFAULT_LIMIT	100
+#define API_MAX_LIMIT		1000
+#define API_PAGE_BYTES		(1024 * 1024)	/* an events page stops growing here */
+#define API_MAX_SUBSCRIBERS	1000	/* per-subscriber metric lines */
+#define API_FLUSH_SECONDS	1.0	/* at stop, for answers still being sent */
+#define API_ID_MAX		64
+
+#define JSON_FLAGS	(JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
+#define TYPE_JSON	"application/json"
+#define TYPE_TEXT	"text/plain; charset=utf-8"
+#define TYPE_PROM	"text/plain; version=0.0.4; charset=utf-8"
+#define ALLOW_GET	"GET, HEAD"
+
+struct server {
+	struct api *api;
+	struct MHD_Daemon *mhd;
+	char *listen;
+	ev_io io;		/* MHD's epoll descriptor */
+	ev_timer timer;		/* MHD_get_timeout */
+};
+
+struct api {
+	struct ev_loop *loop;
+	const struct config *cfg;
+	struct engine *eng;
+	struct delivery *dlv;
+	struct outbox *ob;
+	struct server *srv;	/* NULL: off */
+	bool has_token;
+	unsigned char token_digest[EVP_MAX_MD_SIZE];
+	bool stopping;
+};
+
+/* A growing response body. */
+struct buf {
+	char *p;
+	size_t len, cap;
+};
+
+/* What a request is answered. */
+struct reply {
+	unsigned status;
+	struct buf body;
+	const char *type;
+	const char *allow;		/* Allow, for 405 */
+	const char *authenticate;	/* WWW-Authenticate, for 401 */
+};
+
+static void
+buf_add(struct buf *b, const char *s, size_t n)
+{
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap > 0 ? b->cap : 256;
+
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		b->p = xreallocarray(b->p, cap, 1);
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+static void
+buf_str(struct buf *b, const char *s)
+{
+	buf_add(b, s, strlen(s));
+}
+
+static void __attribute__((format(printf, 2, 3)))
+buf_printf(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	s = xvasprintf(fmt, ap);
+	va_end(ap);
+	buf_str(b, s);
+	free(s);
+}
+
+/* Answers with the JSON of j, which it takes. */
+static void
+reply_json(struct reply *r, unsigned status, struct json_object *j)
+{
+	r->status = status;
+	r->type = TYPE_JSON;
+	buf_str(&r->body, json_object_to_json_string_ext(j, JSON_FLAGS));
+	buf_str(&r->body, "\n");
+	json_object_put(j);
+}
+
+static void __attribute__((format(printf, 3, 4)))
+reply_error(struct reply *r, unsigned status, const char *fmt, ...)
+{
+	struct json_object *j = json_object_new_object();
+	va_list ap;
+	char *msg;
+
+	va_start(ap, fmt);
+	msg = xvasprintf(fmt, ap);
+	va_end(ap);
+	json_object_object_add(j, "error", json_object_new_string(msg));
+	free(msg);
+	reply_json(r, status, j);
+}
+
+static void
+reply_text(struct reply *r, unsigned status, const char *text)
+{
+	r->status = status;
+	r->type = TYPE_TEXT;
+	buf_str(&r->body, text);
+}
+
+static void
+not_allowed(struct reply *r, const char *allow, const char *method)
+{
+	r->allow = allow;
+	reply_error(r, 405, "method %.16s not allowed here; allowed: %s", method, allow);
+}
+
+/* Hashing both sides makes the comparison independent of the lengths too. */
+static bool
+digest(const char *s, unsigned char *md)
+{
+	return EVP_Digest(s, strlen(s), md, NULL, EVP_sha256(), NULL) == 1;
+}
+
+static void
+set_token(struct api *a, const char *token)
+{
+	a->has_token = token != NULL;
+	if (token != NULL && !digest(token, a->token_digest))
+		fatalx("api: cannot hash the token");
+}
+
+/* Returns whether the request carries the token; if not, says so in r. */
+static bool
+authorized(struct api *a, struct MHD_Connection *c, struct reply *r)
+{
+	const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_AUTHORIZATION);
+	unsigned char md[EVP_MAX_MD_SIZE];
+
+	if (!a->has_token)
+		return true;
+	if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0) {
+		r->authenticate = "Bearer realm=\"pollhook\"";
+		reply_error(r, 401, "a bearer token is required (Authorization: Bearer TOKEN)");
+		return false;
+	}
+	for (h += 7; *h == ' '; h++)
+		continue;
+	if (!digest(h, md) || CRYPTO_memcmp(md, a->token_digest, 32) != 0) {
+		r->authenticate = "Bearer realm=\"pollhook\", error=\"invalid_token\"";
+		reply_error(r, 401, "invalid bearer token");
+		return false;
+	}
+	return true;
+}
+
+/* Parses an optional query argument that must be a decimal integer in [min, max]. */
+static bool
+arg_int(struct MHD_Connection *c, const char *name, long long min, long long max,
+    long long *v, struct reply *r)
+{
+	const char *s = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, name);
+	char *end;
+	long long n;
+
+	if (s == NULL || *s == '\0')
+		return true;
+	errno = 0;
+	n = strtoll(s, &end, 10);
+	if (*s < '0' || *s > '9' || *end != '\0' || errno != 0 || n < min || n > max) {
+		if (max == INT64_MAX)
+			reply_error(r, 400, "\"%s\" must be an integer of at least %lld, not "
+			    "\"%.32s\"", name, min, s);
+		else
+			reply_error(r, 400, "\"%s\" must be an integer from %lld to %lld, not "
+			    "\"%.32s\"", name, min, max, s);
+		return false;
+	}
+	*v = n;
+	return true;
+}
+
+/* Parses the optional "limit": at least 1, larger than API_MAX_LIMIT counts as that. */
+static bool
+arg_limit(struct MHD_Connection *c, long long *limit, struct reply *r)
+{
+	if (!arg_int(c, "limit", 1, INT64_MAX, limit, r))
+		return false;
+	if (*limit > API_MAX_LIMIT)
+		*limit = API_MAX_LIMIT;
+	return true;
+}
+
+static bool
+valid_id(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > API_ID_MAX)
+		return false;
+	for (; *s != '\0'; s++)
+		if (!((*s >= '0' && *s <= '9') || (*s >= 'A' && *s <= 'Z') ||
+		    (*s >= 'a' && *s <= 'z') || *s == '_'))
+			return false;
+	return true;
+}
+
+static struct json_object *
+json_time(double unix_s)
+{
+	char t[40];
+
+	event_format_time(t, sizeof(t), unix_s);
+	return json_object_new_string(t);
+}
+
+/* GET /healthz */
+
+static void
+do_healthz(struct api *a, struct MHD_Connection *c, struct reply *r)
+{
+	(void)c;
+	if (a->stopping)
+		reply_text(r, 503, "shutting down\n");
+	else
+		reply_text(r, 200, "ok\n");
+}
+
+/* GET /metrics */
+
+/* Appends a label value, escaped as the text format wants: \\, \" and \n. */
+static void
+label_value(struct buf *b, const char *v)
+{
+	for (; *v != '\0'; v++) {
+		if (*v == '\\')
+			buf_str(b, "\\\\");
+		else if (*v == '"')
+			buf_str(b, "\\\"");
+		else if (*v == '\n')
+			buf_str(b, "\\n");
+		else
+			buf_add(b, v, 1);
+	}
+}
+
+static void
+family(struct buf *b, const char *name, const char *type, const char *help)
+{
+	buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+enum source_field { F_POLLS, F_ERRORS, F_OVERRUNS, F_UP };
+
+static void
+per_source(struct api *a, struct buf *b, const char *name, enum source_field f)
+{
+	for (size_t i = 0; i < a->cfg->nsources; i++) {
+		const struct source_status *st = engine_source_status(a->eng, i);
+		unsigned long long v;
+
+		if (st == NULL)
+			break;
+		switch (f) {
+		case F_POLLS:
+			v = st->polls;
+			break;
+		case F_ERRORS:
+			v = st->errors;
+			break;
+		case F_OVERRUNS:
+			v = st->overruns;
+			break;
+		default:
+			/* Not polled yet (just started, or another shard's): no sample. */
+			if (!st->polled)
+				continue;
+			v = st->up;
+			break;
+		}
+		buf_printf(b, "%s{source=\"", name);
+		label_value(b, a->cfg->sources[i].name);
+		buf_printf(b, "\"} %llu\n", v);
+	}
+}
+
+static void
+poll_histogram(struct api *a, struct buf *b)
+{
+	const struct engine_poll_hist *h = engine_poll_hist(a->eng);
+	uint64_t cum = 0;
+
+	family(b, "pollhook_poll_seconds", "histogram",
+	    "Duration of completed polls, every source.");
+	for (size_t i = 0; i < ENGINE_POLL_BUCKETS; i++) {
+		cum += h->b[i];
+		buf_printf(b, "pollhook_poll_seconds_bucket{le=\"%g\"} %llu\n",
+		    engine_poll_bounds[i], (unsigned long long)cum);
+	}
+	buf_printf(b, "pollhook_poll_seconds_bucket{le=\"+Inf\"} %llu\n",
+	    (unsigned long long)h->count);
+	buf_printf(b, "pollhook_poll_seconds_sum %.9g\n", h->sum);
+	buf_printf(b, "pollhook_poll_seconds_count %llu\n", (unsigned long long)h->count);
+}
+
+static void
+latency_summary(const struct delivery_stats *ds, struct buf *b)
+{
+	static const double q[] = { 0.5, 0.9, 0.99 };
+	const struct histogram *h = &ds->latency;
+
+	family(b, "pollhook_delivery_latency_seconds", "summary",
+	    "Time from an event to its receiver's 2xx (quantiles within about 6 %).");
+	for (size_t i = 0; i < NELEM(q); i++) {
+		if (h->count == 0)
+			buf_printf(b, "pollhook_delivery_latency_seconds{quantile=\"%g\"} NaN\n",
+			    q[i]);
+		else
+			buf_printf(b, "pollhook_delivery_latency_seconds{quantile=\"%g\"} %.6g\n",
+			    q[i], hist_quantile(h, q[i]));
+	}
+	buf_printf(b, "pollhook_delivery_latency_seconds_sum %.9g\n", h->sum);
+	buf_printf(b, "pollhook_delivery_latency_seconds_count %llu\n",
+	    (unsigned long long)h->count);
+}
+
+static void
+dead_line(void *arg, const char *subscriber, long long count)
+{
+	struct buf *b = arg;
+
+	buf_str(b, "pollhook_dead_letters{subscriber=\"");
+	label_value(b, subscriber);
+	buf_printf(b, "\"} %lld\n", count);
+}
+
+static void
+do_metrics(struct api *a, struct MHD_Connection *c, struct reply *r)
+{
+	const struct delivery_stats *ds = delivery_stats(a->dlv);
+	struct buf *b = &r->body;
+	long long depth = outbox_depth(a->ob);
+
+	(void)c;
+	r->status = 200;
+	r->type = TYPE_PROM;
+	family(b, "pollhook_polls_total", "counter",
+	    "Polls completed, by source, since the last start or reload.");
+	per_source(a, b, "pollhook_polls_total", F_POLLS);
+	family(b, "pollhook_poll_errors_total", "counter",
+	    "Polls that failed, by source, since the last start or reload.");
+	per_source(a, b, "pollhook_poll_errors_total", F_ERRORS);
+	family(b, "pollhook_overruns_total", "counter",
+	    "Polls skipped because the previous one was still running, by source.");
+	per_source(a, b, "pollhook_overruns_total", F_OVERRUNS);
+	family(b, "pollhook_source_up", "gauge",
+	    "Whether the last poll of the source succeeded (sources polled at least once).");
+	per_source(a, b, "pollhook_source_up", F_UP);
+	poll_histogram(a, b);
+	family(b, "pollhook_events_total", "counter", "Events routed to the subscribers.");
+	buf_printf(b, "pollhook_events_total %llu\n", (unsigned long long)ds->events);
+	family(b, "pollhook_deliveries_total", "counter",
+	    "Delivery attempts by outcome: ok, retried, dead (dead letter), gone (410).");
+	buf_printf(b, "pollhook_deliveries_total{outcome=\"ok\"} %llu\n"
+	    "pollhook_deliveries_total{outcome=\"retried\"} %llu\n"
+	    "pollhook_deliveries_total{outcome=\"dead\"} %llu\n"
+	    "pollhook_deliveries_total{outcome=\"gone\"} %llu\n",
+	    (unsigned long long)ds->ok, (unsigned long long)ds->retried,
+	    (unsigned long long)ds->dead, (unsigned long long)ds->gone);
+	family(b, "pollhook_deliveries_in_flight", "gauge", "Delivery attempts in flight.");
+	buf_printf(b, "pollhook_deliveries_in_flight %zu\n", ds->in_flight);
+	if (depth >= 0) {
+		family(b, "pollhook_outbox_depth", "gauge",
+		    "Deliveries pending in the outbox (waiting or being attempted).");
+		buf_printf(b, "pollhook_outbox_depth %lld\n", depth);
+	}
+	latency_summary(ds, b);
+	family(b, "pollhook_dead_letters", "gauge",
+	    "Dead letters in the outbox, by subscriber: its failed deliveries.");
+	outbox_count_by_subscriber(a->ob, OUTBOX_DEAD, API_MAX_SUBSCRIBERS, dead_line, b);
+}
+
+/* GET /v1/sources */
+
+static void
+do_sources(struct api *a, struct MHD_Connection *c, struct reply *r)
+{
+	struct json_object *arr = json_object_new_array();
+
+	(void)c;
+	for (size_t i = 0; i < a->cfg->nsources; i++) {
+		const struct source_config *sc = &a->cfg->sources[i];
+		const struct source_status *st = engine_source_status(a->eng, i);
+		struct json_object *j = json_object_new_object();
+
+		if (st == NULL) {
+			json_object_put(j);
+			break;
+		}
+		json_object_object_add(j, "name", json_object_new_string(sc->name));
+		json_object_object_add(j, "poller", json_object_new_string(sc->poller->name));
+		json_object_object_add(j, "up", st->polled ? json_object_new_boolean(st->up) :
+		    NULL);
+		json_object_object_add(j, "last_poll", st->polled ? json_time(st->last_poll) :
+		    NULL);
+		json_object_object_add(j, "last_error", st->last_error != NULL ?
+		    json_object_new_string(st->last_error) : NULL);
+		json_object_object_add(j, "polls", json_object_new_int64((int64_t)st->polls));
+		json_object_object_add(j, "errors", json_object_new_int64((int64_t)st->errors));
+		json_object_object_add(j, "overruns",
+		    json_object_new_int64((int64_t)st->overruns));
+		json_object_array_add(arr, j);
+	}
+	reply_json(r, 200, arr);
+}
+
+/* GET /v1/events */
+
+struct events_page {
+	struct buf *b;
+	size_t n;
+	char *last;
+};
+
+static bool
+add_event(void *arg, const char *id, const char *body)
+{
+	struct events_page *p = arg;
+	size_t len = strlen(body);
+
+	/* The budget: always one event, so that paging moves on. */
+	if (p->n > 0 && p->b->len + len > API_PAGE_BYTES)
+		return false;
+	if (p->n > 0)
+		buf_str(p->b, ",");
+	buf_add(p->b, body, len);
+	free(p->last);
+	p->last = xstrdup(id);
+	p->n++;
+	return true;
+}
+
+static void
+do_events(struct api *a, struct MHD_Connection *c, struct reply *r)
+{
+	const char *after = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "after");
+	long long limit = API_DEFAULT_LIMIT;
+	struct events_page p = { &r->body, 0, NULL };
+	struct json_object *next;
+
+	if (after != NULL && *after == '\0')
+		after = NULL;
+	if (after != NULL && !valid_id(after)) {
+		reply_error(r, 400, "\"after\" must be an event id, not \"%.80s\"", after);
+		return;
+	}
+	if (!arg_limit(c, &limit, r))
+		return;
+	buf_str(&r->body, "{\"events\":[");
+	if (outbox_events_after(a->ob, after, (int)limit, add_event, &p) < 0) {
+		free(p.last);
+		r->body.len = 0;
+		reply_error(r, 500, "outbox: %s", outbox_error(a->ob));
+		return;
+	}
+	/* With nothing new the cursor stays where it was. */
+	next = p.last != NULL ? json_object_new_string(p.last) :
+	    after != NULL ? json_object_new_string(after) : NULL;
+	buf_printf(&r->body, "],\"next\":%s}\n", json_object_to_json_string_ext(next,
+	    JSON_FLAGS));
+	json_object_put(next);
+	free(p.last);
+	r->status = 200;
+	r->type = TYPE_JSON;
+}
+
+/* GET /v1/deliveries, the rows of `pollhook deliveries list --json` */
+
+static void
+add_delivery(void *arg, const struct outbox_row *row)
+{
+	struct json_object *j = json_object_new_object();
+
+	json_object_object_add(j, "id", json_object_new_int64(row->seq));
+	json_object_object_add(j, "state", json_object_new_string(
+	    row->state == OUTBOX_PENDING ? "pending" : row->state == OUTBOX_DEAD ? "dead" :
+	    "retry"));
+	json_object_object_add(j, "subscriber", json_object_new_string(row->subscriber));
+	json_object_object_add(j, "event", json_object_new_string(row->event_name));
+	json_object_object_add(j, "event_id", json_object_new_string(row->event_id));
+	json_object_object_add(j, "attempts", json_object_new_int((int)row->attempts));
+	json_object_object_add(j, "last_status", json_object_new_int(row->last_status));
+	json_object_object_add(j, "last_error", row->last_error != NULL ?
+	    json_object_new_string(row->last_error) : NULL);
+	json_object_object_add(j, "created", json_time(row->created));
+	json_object_array_add(arg, j);
+}
+
+static void
+do_deliveries(struct api *a, struct MHD_Connection *c, struct reply *r)
+{
+	const char *state = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "state");
+	long long limit = API_DEFAULT_LIMIT, after = 0;
+	enum outbox_state st;
+	struct json_object *arr;
+
+	if (state == NULL || strcmp(state, "pending") == 0)
+		st = OUTBOX_PENDING;
+	else if (strcmp(state, "dead") == 0)
+		st = OUTBOX_DEAD;
+	else {
+		reply_error(r, 400, "\"state\" is pending or dead, not \"%.32s\"", state);
+		return;
+	}
+	if (!arg_limit(c, &limit, r) ||
+	    !arg_int(c, "after", 0, INT64_MAX, &after, r))
+		return;
+	arr = json_object_new_array();
+	if (outbox_scan_page(a->ob, st, after, (int)limit, add_delivery, arr) != 0) {
+		json_object_put(arr);
+		reply_error(r, 500, "outbox: %s", outbox_error(a->ob));
+		return;
+	}
+	reply_json(r, 200, arr);
+}
+
+/* POST /v1/deliveries/ID/retry */
+
+static void
+do_retry(struct api *a, const char *id, struct reply *r)
+{
+	struct json_object *j;
+	long long seq = 0;
+	int n;
+
+	if (strspn(id, "0123456789") == strlen(id) && strlen(id) <= 18)
+		seq = strtoll(id, NULL, 10);
+	/* 0 would mean every dead letter to outbox_request_retry. */
+	if (seq <= 0) {
+		reply_error(r, 404, "no dead delivery with id \"%.32s\"", id);
+		return;
+	}
+	n = outbox_request_retry(a->ob, seq);
+	if (n < 0) {
+		reply_error(r, 500, "outbox: %s", outbox_error(a->ob));
+		return;
+	}
+	if (n == 0) {
+		reply_error(r, 404, "no dead delivery with id %lld", seq);
+		return;
+	}
+	log_info("api: dead delivery %lld queued for retry", seq);
+	j = json_object_new_object();
+	json_object_object_add(j, "id", json_object_new_int64(seq));
+	json_object_object_add(j, "state", json_object_new_string("retry"));
+	reply_json(r, 202, j);
+}
+
+/* Routing */
+
+static const struct get_route {
+	const char *path;
+	void (*fn)(struct api *, struct MHD_Connection *, struct reply *);
+} get_routes[] = {
+	{ "/metrics", do_metrics },
+	{ "/v1/sources", do_sources },
+	{ "/v1/events", do_events },
+	{ "/v1/deliveries", do_deliveries },
+};
+
+/* Returns the ID of "/v1/deliveries/ID/retry" (in buf), or NULL. */
+static const char *
+retry_path(const char *url, char *buf, size_t len)
+{
+	static const char pre[] = "/v1/deliveries/", post[] = "/retry";
+	size_t n = strlen(url), idlen;
+
+	if (strncmp(url, pre, sizeof(pre) - 1) != 0 || n < sizeof(pre) - 1 + sizeof(post) ||
+	    strcmp(url + n - (sizeof(post) - 1), post) != 0)
+		return NULL;
+	idlen = n - (sizeof(pre) - 1) - (sizeof(post) - 1);
+	if (idlen >= len || memchr(url + sizeof(pre) - 1, '/', idlen) != NULL)
+		return NULL;
+	memcpy(buf, url + sizeof(pre) - 1, idlen);
+	buf[idlen] = '\0';
+	return buf;
+}
+
+static void
+route(struct api *a, struct MHD_Connection *c, const char *url, const char *method,
+    struct reply *r)
+{
+	bool get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+	char idbuf[API_ID_MAX + 1];
+	const char *id;
+
+	if (strcmp(url, "/healthz") == 0) {
+		if (get)
+			do_healthz(a, c, r);
+		else
+			not_allowed(r, ALLOW_GET, method);
+		return;
+	}
+	if (!authorized(a, c, r))
+		return;
+	for (size_t i = 0; i < NELEM(get_routes); i++) {
+		if (strcmp(url, get_routes[i].path) != 0)
+			continue;
+		if (get)
+			get_routes[i].fn(a, c, r);
+		else
+			not_allowed(r, ALLOW_GET, method);
+		return;
+	}
+	if ((id = retry_path(url, idbuf, sizeof(idbuf))) != NULL) {
+		if (strcmp(method, "POST") == 0)
+			do_retry(a, id, r);
+		else
+			not_allowed(r, "POST", method);
+		return;
+	}
+	if (strcmp(url, "/v1/subscribers") == 0 || strncmp(url, "/v1/subscribers/", 16) == 0) {
+		reply_error(r, 501, "dynamic subscribers are not implemented in this version: "
+		    "configure subscribers in the configuration file and reload");
+		return;
+	}
+	reply_error(r, 404, "no such endpoint: %.200s", url);
+}
+
+static enum MHD_Result
+send_reply(struct api *a, struct MHD_Connection *c, struct reply *r)
+{
+	struct MHD_Response *resp;
+	enum MHD_Result rc;
+
+	resp = MHD_create_response_from_buffer(r->body.len, r->body.p, MHD_RESPMEM_MUST_FREE);
+	if (resp == NULL) {
+		free(r->body.p);
+		return MHD_NO;
+	}
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->type);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	if (r->allow != NULL)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, r->allow);
+	if (r->authenticate != NULL)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, r->authenticate);
+	if (a->stopping)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+	rc = MHD_queue_response(c, r->status, resp);
+	MHD_destroy_response(resp);
+	return rc;
+}
+
+/* Returns whether the request announces a body. */
+static bool
+has_body(struct MHD_Connection *c)
+{
+	const char *len = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_CONTENT_LENGTH);
+
+	return (len != NULL && strcmp(len, "0") != 0) ||
+	    MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_TRANSFER_ENCODING) != NULL;
+}
+
+static enum MHD_Result
+on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+    const char *version, const char *upload_data, size_t *upload_data_size, void **req)
+{
+	static char headers_seen, answered;
+	struct api *a = cls;
+	struct reply r = { .status = 500, .type = TYPE_JSON };
+
+	(void)version;
+	(void)upload_data;
+	/*
+	 * No endpoint reads a body. Without one, the answer goes on the second
+	 * call (request complete: the connection can be kept alive); with one,
+	 * on the first, and MHD closes the connection instead of reading it.
+	 */
+	if (*req == &answered || (*req != NULL && *upload_data_size != 0)) {
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	if (*req == NULL && !has_body(c)) {
+		*req = &headers_seen;
+		return MHD_YES;
+	}
+	*req = &answered;
+	route(a, c, url, method, &r);
+	log_debug("api: %s %s: %u", method, url, r.status);
+	return send_reply(a, c, &r);
+}
+
+static void __attribute__((format(printf, 2, 0)))
+mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char msg[512];
+	size_t n;
+
+	(void)cls;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	n = strlen(msg);
+	while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+		msg[--n] = '\0';
+	/* Mostly about misbehaving clients: not worth a warning each. */
+	log_debug("api: libmicrohttpd: %s", msg);
+}
+
+/* The server on the loop */
+
+static void
+server_arm(struct server *s)
+{
+	struct ev_loop *loop = s->api->loop;
+	MHD_UNSIGNED_LONG_LONG ms;
+
+	ev_timer_stop(loop, &s->timer);
+	if (MHD_get_timeout(s->mhd, &ms) == MHD_YES) {
+		ev_timer_set(&s->timer, (double)ms / 1000.0, 0.);
+		ev_timer_start(loop, &s->timer);
+	}
+}
+
+static void
+server_io(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct server *s = container_of(w, struct server, io);
+
+	(void)loop;
+	(void)revents;
+	MHD_run(s->mhd);
+	server_arm(s);
+}
+
+static void
+server_timer(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct server *s = container_of(w, struct server, timer);
+
+	(void)loop;
+	(void)revents;
+	MHD_run(s->mhd);
+	server_arm(s);
+}
+
+/* Returns a listening socket on "host:port" ("[v6]:port" too), or -1 with err set. */
+static int
+listen_socket(const char *listen_on, char *err, size_t errlen)
+{
+	const char *colon = strrchr(listen_on, ':');
+	struct addrinfo hints = { 0 }, *res, *ai;
+	char host[256];
+	size_t hlen = colon != NULL ? (size_t)(colon - listen_on) : 0;
+	int fd = -1, rc, one = 1, saved = 0;
+
+	if (colon == NULL || hlen == 0 || hlen >= sizeof(host)) {
+		snprintf(err, errlen, "not \"host:port\"");
+		return -1;
+	}
+	if (listen_on[0] == '[' && listen_on[hlen - 1] == ']') {
+		memcpy(host, listen_on + 1, hlen - 2);
+		host[hlen - 2] = '\0';
+	} else {
+		memcpy(host, listen_on, hlen);
+		host[hlen] = '\0';
+	}
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	if ((rc = getaddrinfo(host, colon + 1, &hints, &res)) != 0) {
+		snprintf(err, errlen, "%s", gai_strerror(rc));
+		return -1;
+	}
+	/* A name that resolves to several addresses gets its first that binds. */
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
+		    ai->ai_protocol);
+		if (fd == -1) {
+			saved = errno;
+			continue;
+		}
+		(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, API_BACKLOG) == 0)
+			break;
+		saved = errno;
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	if (fd == -1)
+		snprintf(err, errlen, "%s", strerror(saved != 0 ? saved : EADDRNOTAVAIL));
+	return fd;
+}
+
+/* Starts a server on listen_on; NULL after logging why. */
+static struct server *
+server_start(struct api *a, const char *listen_on)
+{
+	const union MHD_DaemonInfo *info;
+	struct server *s;
+	char err[256];
+	int fd;
+
+	if ((fd = listen_socket(listen_on, err, sizeof(err))) == -1) {
+		log_warnx("api: cannot listen on %s: %s", listen_on, err);
+		return NULL;
+	}
+	s = xcalloc(1, sizeof(*s));
+	s->api = a;
+	s->mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL,
+	    on_request, a,
+	    MHD_OPTION_LISTEN_SOCKET, fd,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)API_MAX_CONNECTIONS,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)API_IDLE_TIMEOUT,
+	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+	    MHD_OPTION_END);
+	if (s->mhd == NULL ||
+	    (info = MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_EPOLL_FD)) == NULL) {
+		log_warnx("api: cannot start the HTTP server on %s", listen_on);
+		if (s->mhd != NULL)
+			MHD_stop_daemon(s->mhd);
+		else
+			close(fd);
+		free(s);
+		return NULL;
+	}
+	s->listen = xstrdup(listen_on);
+	ev_io_init(&s->io, server_io, info->epoll_fd, EV_READ);
+	ev_io_start(a->loop, &s->io);
+	ev_timer_init(&s->timer, server_timer, 0., 0.);
+	server_arm(s);
+	log_info("api: listening on %s", listen_on);
+	return s;
+}
+
+/*
+ * Closes the listening socket and frees s; with flush, first lets answers in
+ * progress go out for up to API_FLUSH_SECONDS (only once the loop is done:
+ * this blocks).
+ */
+static void
+server_stop(struct server *s, bool flush)
+{
+	struct ev_loop *loop = s->api->loop;
+	const union MHD_DaemonInfo *info;
+	MHD_socket fd;
+	double end = ev_time() + API_FLUSH_SECONDS;
+
+	ev_io_stop(loop, &s->io);
+	ev_timer_stop(loop, &s->timer);
+	fd = MHD_quiesce_daemon(s->mhd);
+	if (fd != MHD_INVALID_SOCKET)
+		close(fd);
+	while (flush && ev_time() < end &&
+	    (info = MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_CURRENT_CONNECTIONS)) != NULL &&
+	    info->num_connections > 0) {
+		struct pollfd p = { s->io.fd, POLLIN, 0 };
+
+		(void)poll(&p, 1, 50);
+		MHD_run(s->mhd);
+	}
+	MHD_stop_daemon(s->mhd);
+	free(s->listen);
+	free(s);
+}
+
+static void
+warn_open(const struct api *a)
+{
+	if (a->srv != NULL && !a->has_token)
+		log_warnx("api: no bridge.api.token: anyone who can connect to %s can use the API",
+		    a->srv->listen);
+}
+
+struct api *
+api_new(struct ev_loop *loop, const struct config *cfg, struct engine *eng,
+    struct delivery *dlv, struct outbox *ob)
+{
+	struct api *a = xcalloc(1, sizeof(*a));
+
+	a->loop = loop;
+	a->cfg = cfg;
+	a->eng = eng;
+	a->dlv = dlv;
+	a->ob = ob;
+	set_token(a, cfg->bridge.api.token);
+	if (cfg->bridge.api.listen != NULL) {
+		a->srv = server_start(a, cfg->bridge.api.listen);
+		if (a->srv == NULL) {
+			free(a);
+			return NULL;
+		}
+	}
+	warn_open(a);
+	return a;
+}
+
+void
+api_reload(struct api *a, const struct config *cfg)
+{
+	const char *want = cfg->bridge.api.listen;
+	struct server *next;
+
+	a->cfg = cfg;
+	set_token(a, cfg->bridge.api.token);
+	if (a->srv != NULL && want != NULL && strcmp(a->srv->listen, want) == 0) {
+		warn_open(a);
+		return;
+	}
+	if (a->srv == NULL && want == NULL)
+		return;
+	if (want == NULL) {
+		server_stop(a->srv, false);
+		a->srv = NULL;
+		log_info("api: stopped (bridge.api.listen removed)");
+		return;
+	}
+	/* The new address first, so a failure leaves the running server alone. */
+	next = server_start(a, want);
+	if (next == NULL) {
+		if (a->srv != NULL)
+			log_warnx("api: still listening on %s", a->srv->listen);
+		return;
+	}
+	if (a->srv != NULL) {
+		log_info("api: no longer listening on %s", a->srv->listen);
+		server_stop(a->srv, false);
+	}
+	a->srv = next;
+	warn_open(a);
+}
+
+void
+api_stopping(struct api *a)
+{
+	if (a != NULL)
+		a->stopping = true;
+}
+
+void
+api_free(struct api *a)
+{
+	if (a == NULL)
+		return;
+	if (a->srv != NULL)
+		server_stop(a->srv, true);
+	free(a);
+}

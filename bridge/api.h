@@ -1,0 +1,38 @@
+#ifndef POLLHOOK_API_H
+#define POLLHOOK_API_H
+
+/*
+ * The management API: an HTTP server (libmicrohttpd) on the daemon's libev
+ * loop, no thread of its own, off unless bridge.api.listen is set. It reads
+ * the engine's source status, the delivery counters and the outbox, and
+ * writes only dead-letter retry requests.
+ */
+
+#include <ev.h>
+
+#include "config.h"
+#include "delivery.h"
+#include "engine.h"
+#include "outbox.h"
+
+struct api;
+
+/*
+ * Starts the API of cfg (borrowed, like eng, dlv and ob: all must outlive the
+ * API) on loop: listening when cfg->bridge.api.listen is set, idle otherwise.
+ * Returns NULL, after logging why, when the address cannot be listened on.
+ */
+struct api *api_new(struct ev_loop *loop, const struct config *cfg, struct engine *eng,
+    struct delivery *dlv, struct outbox *ob);
+/*
+ * Switches to cfg (borrowed), the daemon's configuration after a reload: a
+ * new token applies at once; a changed listen address moves the server (the
+ * old one stays, with a warning, when the new address cannot be listened on).
+ */
+void api_reload(struct api *a, const struct config *cfg);
+/* The daemon is stopping: /healthz answers 503 and connections are not kept alive. */
+void api_stopping(struct api *a);
+/* Stops accepting, gives answers still being sent up to a second, and frees a (NULL: nothing). */
+void api_free(struct api *a);
+
+#endif
