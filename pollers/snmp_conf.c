@@ -152,7 +152,8 @@ parse_hex(const char *s, u_char **out, size_t *len)
 		s += 2;
 		n -= 2;
 	}
-	if (n == 0 || n % 2 != 0 || n / 2 > 32)
+	/* RFC 3411: an snmpEngineID is 5 to 32 octets. */
+	if (n % 2 != 0 || n / 2 < 5 || n / 2 > 32)
 		return -1;
 	*out = xmalloc(n / 2);
 	for (i = 0; i < n / 2; i++) {
