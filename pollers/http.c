@@ -278,17 +278,37 @@ header_cb(char *buf, size_t size, size_t nitems, void *arg)
 	size_t len = size * nitems;
 	char *v;
 
-	/* A new status line starts a new response (redirects, 100 Continue). */
-	if (len > 5 && strncmp(buf, "HTTP/", 5) == 0) {
-		free(hs->new_etag);
-		free(hs->new_last_modified);
-		hs->new_etag = hs->new_last_modified = NULL;
-	} else if ((v = header_value(buf, len, "ETag")) != NULL) {
-		free(hs->new_etag);
-		hs->new_etag = v;
-	} else if ((v = header_value(buf, len, "Last-Modified")) != NULL) {
-		free(hs->new_last_modified);
-		hs->new_last_modified = v;
+	if (len == 0)
+		return len;
+	/*
+	 * The first letter sorts out most lines: this runs for every header
+	 * line of every poll.
+	 */
+	switch (buf[0]) {
+	case 'H':
+		/* A new status line starts a new response (redirects, 100 Continue). */
+		if (len > 5 && strncmp(buf, "HTTP/", 5) == 0) {
+			free(hs->new_etag);
+			free(hs->new_last_modified);
+			hs->new_etag = hs->new_last_modified = NULL;
+		}
+		break;
+	case 'E':
+	case 'e':
+		if ((v = header_value(buf, len, "ETag")) != NULL) {
+			free(hs->new_etag);
+			hs->new_etag = v;
+		}
+		break;
+	case 'L':
+	case 'l':
+		if ((v = header_value(buf, len, "Last-Modified")) != NULL) {
+			free(hs->new_last_modified);
+			hs->new_last_modified = v;
+		}
+		break;
+	default:
+		break;
 	}
 	return len;
 }
