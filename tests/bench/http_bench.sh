@@ -45,16 +45,24 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-# CPU ticks (user + system) of a process and its threads.
-ticks() {
-	awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0
+# CPU nanoseconds (user + system) of a process and its threads: the
+# scheduler's runtime, as clock ticks (10 ms) are too coarse for nginx's few
+# tenths of a second in a run; ticks where schedstat is missing.
+cpu_ns() {
+	set -- /proc/"$1"/task/*/schedstat
+	if [ -r "$1" ]; then
+		cat "$@" 2>/dev/null | awk '{ t += $1 } END { printf "%.0f\n", t }'
+	else
+		awk -v hz="$HZ" '{ printf "%.0f\n", ($14 + $15) * 1e9 / hz }' \
+		    "${1%/task/*}/stat" 2>/dev/null || echo 0
+	fi
 }
 
-# CPU ticks of nginx: the master and every worker.
-nginx_ticks() {
-	t=$(ticks "$NGINX_PID")
+# CPU nanoseconds of nginx: the master and every worker.
+nginx_ns() {
+	t=$(cpu_ns "$NGINX_PID")
 	for w in $(ps -o pid= --ppid "$NGINX_PID"); do
-		t=$((t + $(ticks "$w")))
+		t=$((t + $(cpu_ns "$w")))
 	done
 	echo "$t"
 }
@@ -145,32 +153,32 @@ run_one() {
 	PH_PID=$!
 	sleep "$WARMUP"
 	kill -0 "$PH_PID" 2>/dev/null || fail "pollhook exited: $(tail -n 5 "$TMP/pollhook-$n.err")"
-	p0=$(ticks "$PH_PID")
-	g0=$(nginx_ticks)
+	p0=$(cpu_ns "$PH_PID")
+	g0=$(nginx_ns)
 	set -- $(nginx_requests)
 	r0=$1 t0=$2
 	sleep "$SECONDS_RUN"
 	set -- $(nginx_requests)
 	r1=$1 t1=$2
-	p1=$(ticks "$PH_PID")
-	g1=$(nginx_ticks)
+	p1=$(cpu_ns "$PH_PID")
+	g1=$(nginx_ns)
 	rss=$(awk '/^VmHWM/ { print $2 }' "/proc/$PH_PID/status")
 	failed=$(grep -c 'poll failed' "$TMP/pollhook-$n.err")
 	kill "$PH_PID"
 	wait "$PH_PID" 2>/dev/null
 	PH_PID=""
-	python3 - "$n" "$r0" "$r1" "$p0" "$p1" "$g0" "$g1" "$t0" "$t1" "$rss" "$failed" "$HZ" <<'EOF'
+	python3 - "$n" "$r0" "$r1" "$p0" "$p1" "$g0" "$g1" "$t0" "$t1" "$rss" "$failed" <<'EOF'
 import sys
 n, r0, r1, p0, p1, g0, g1 = (int(x) for x in sys.argv[1:8])
 t0, t1 = float(sys.argv[8]), float(sys.argv[9])
-rss_kib, failed, hz = int(sys.argv[10]), int(sys.argv[11]), int(sys.argv[12])
+rss_kib, failed = int(sys.argv[10]), int(sys.argv[11])
 # The status request between the two readings counts as one.
 req = r1 - r0 - 1
 secs = t1 - t0
 expected = n * secs
 missed = max(0, round(expected - req))
-ph = (p1 - p0) / hz
-ng = (g1 - g0) / hz
+ph = (p1 - p0) / 1e9
+ng = (g1 - g0) / 1e9
 ph_k = ph / req * 1000 if req else float("nan")
 ng_k = ng / req * 1000 if req else float("nan")
 ratio = ph_k / ng_k if ng_k > 0 else float("inf")
