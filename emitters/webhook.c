@@ -16,6 +16,7 @@
 
 #include "config.h"
 #include "curlev.h"
+#include "curltls.h"
 #include "emitter.h"
 #include "log.h"
 #include "sign.h"
@@ -36,8 +37,8 @@ struct webhook_conf {
 	char **headers;		/* "Name: value" */
 	size_t nheaders;
 	double timeout;
-	char *ca_file, *cert, *key, *key_password, *proxy;
-	bool insecure;
+	bool https;
+	struct curl_tls tls;
 };
 
 struct webhook_attempt;
@@ -76,16 +77,7 @@ static const struct conf_key webhook_keys[] = {
 	    "extra request headers, \"Name: value\"" },
 	{ "timeout", CONF_FLOAT, CONF_HAS_MIN | CONF_MIN_OPEN | CONF_HAS_MAX, 0, 300, NULL, NULL,
 	    "seconds one attempt may take (default 15)" },
-	{ "ca_file", CONF_STRING, 0, 0, 0, NULL, NULL, "CA bundle to verify the receiver with" },
-	{ "cert_file", CONF_STRING, 0, 0, 0, NULL, NULL,
-	    "client certificate (PEM) for mutual TLS; with key_file" },
-	{ "key_file", CONF_STRING, 0, 0, 0, NULL, NULL,
-	    "client certificate's private key (PEM); with cert_file" },
-	{ "key_password", CONF_SECRET, 0, 0, 0, NULL, NULL,
-	    "passphrase of key_file (or key_password_file)" },
-	{ "insecure", CONF_BOOL, 0, 0, 0, NULL, NULL,
-	    "skip TLS certificate verification (default false; for tests only)" },
-	{ "proxy", CONF_STRING, 0, 0, 0, NULL, NULL, "HTTP proxy URL" },
+	CURL_TLS_KEYS,
 	CONF_KEY_END
 };
 
@@ -101,16 +93,13 @@ webhook_free_conf(void *conf)
 	for (size_t i = 0; i < wc->nheaders; i++)
 		free(wc->headers[i]);
 	free(wc->headers);
-	free(wc->ca_file);
-	free(wc->cert);
-	free(wc->key);
-	free(wc->key_password);
-	free(wc->proxy);
+	curl_tls_clear(&wc->tls);
 	free(wc);
 }
 
+/* Returns whether url is an http:// or https:// URL with a host; *https tells which. */
 static bool
-url_ok(const char *url)
+url_ok(const char *url, bool *https)
 {
 	CURLU *u = curl_url();
 	char *scheme = NULL, *host = NULL;
@@ -121,7 +110,7 @@ url_ok(const char *url)
 	if (curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
 	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
 	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK)
-		ok = strcmp(scheme, "http") == 0 || strcmp(scheme, "https") == 0;
+		ok = strcmp(scheme, "http") == 0 || (*https = strcmp(scheme, "https") == 0);
 	curl_free(scheme);
 	curl_free(host);
 	curl_url_cleanup(u);
@@ -151,7 +140,7 @@ webhook_configure(const struct conf_node *group, const struct subscriber_config 
 
 	(void)sub;
 	wc->url = xstrdup(conf_string(group, "url", NULL));
-	if (!url_ok(wc->url)) {
+	if (!url_ok(wc->url, &wc->https)) {
 		conf_error(conf_get(group, "url"), "url \"%s\" is not an http:// or https:// URL",
 		    wc->url);
 		rc = -1;
@@ -189,23 +178,8 @@ webhook_configure(const struct conf_node *group, const struct subscriber_config 
 	}
 	free(headers);
 	wc->timeout = conf_float(group, "timeout", WEBHOOK_DEFAULT_TIMEOUT);
-	wc->ca_file = xstrdup(conf_string(group, "ca_file", NULL));
-	wc->cert = xstrdup(conf_string(group, "cert_file", NULL));
-	wc->key = xstrdup(conf_string(group, "key_file", NULL));
-	{
-		size_t npw = 0;
-		char **pw = conf_secrets(group, "key_password", &npw);
-
-		if (npw > 0)
-			wc->key_password = xstrdup(pw[0]);
-		conf_free_secrets(pw);
-	}
-	wc->proxy = xstrdup(conf_string(group, "proxy", NULL));
-	wc->insecure = conf_bool(group, "insecure", false);
-	if ((wc->cert == NULL) != (wc->key == NULL)) {
-		conf_error(group, "cert_file and key_file go together");
+	if (curl_tls_configure(&wc->tls, group, wc->https) != 0)
 		rc = -1;
-	}
 	*conf = wc;
 	return rc;
 }
@@ -430,20 +404,7 @@ webhook_deliver(void *state, const struct event *ev, unsigned attempt, deliver_d
 	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(e, CURLOPT_HEADERDATA, a);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, a->errbuf);
-	if (wc->ca_file != NULL)
-		curl_easy_setopt(e, CURLOPT_CAINFO, wc->ca_file);
-	if (wc->cert != NULL) {
-		curl_easy_setopt(e, CURLOPT_SSLCERT, wc->cert);
-		curl_easy_setopt(e, CURLOPT_SSLKEY, wc->key);
-		if (wc->key_password != NULL)
-			curl_easy_setopt(e, CURLOPT_KEYPASSWD, wc->key_password);
-	}
-	if (wc->insecure) {
-		curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
-		curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
-	}
-	/* Only the configured proxy: a daemon must not pick up *_proxy from its environment. */
-	curl_easy_setopt(e, CURLOPT_PROXY, wc->proxy != NULL ? wc->proxy : "");
+	curl_tls_apply(&wc->tls, e, wc->https);
 
 	a->next = ws->running;
 	if (ws->running != NULL)

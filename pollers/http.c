@@ -363,10 +363,8 @@ same_shape(const struct http_source *a, const struct http_source *b)
 	return x->connect_timeout_ms == y->connect_timeout_ms && x->post == y->post &&
 	    str_eq(x->body, y->body) && x->compression == y->compression &&
 	    x->https == y->https && str_eq(x->user, y->user) &&
-	    str_eq(x->password, y->password) && str_eq(x->ca_file, y->ca_file) &&
-	    str_eq(x->cert_file, y->cert_file) && str_eq(x->key_file, y->key_file) &&
-	    str_eq(x->key_password, y->key_password) && x->insecure == y->insecure &&
-	    str_eq(x->proxy, y->proxy) && x->follow_redirects == y->follow_redirects &&
+	    str_eq(x->password, y->password) && curl_tls_equal(&x->tls, &y->tls) &&
+	    x->follow_redirects == y->follow_redirects &&
 	    x->max_redirects == y->max_redirects && x->max_body == y->max_body;
 }
 
@@ -422,28 +420,11 @@ set_shape_options(struct http_source *hs, CURL *e)
 		curl_easy_setopt(e, CURLOPT_USERNAME, c->user);
 		curl_easy_setopt(e, CURLOPT_PASSWORD, c->password != NULL ? c->password : "");
 	}
-	if (c->https) {
-		if (c->ca_file != NULL)
-			curl_easy_setopt(e, CURLOPT_CAINFO, c->ca_file);
-		if (c->cert_file != NULL)
-			curl_easy_setopt(e, CURLOPT_SSLCERT, c->cert_file);
-		if (c->key_file != NULL)
-			curl_easy_setopt(e, CURLOPT_SSLKEY, c->key_file);
-		if (c->key_password != NULL)
-			curl_easy_setopt(e, CURLOPT_KEYPASSWD, c->key_password);
-		if (c->insecure) {
-			curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
-			curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
-		}
-		/* Wait for a connection that may multiplex rather than open another. */
+	curl_tls_apply(&c->tls, e, c->https);
+	/* Wait for a connection that may multiplex rather than open another. */
+	if (c->https)
 		curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
-	}
 	curl_easy_setopt(e, CURLOPT_SHARE, hs->sh->share);
-	/* Only the configured proxy: never one from the environment. */
-	curl_easy_setopt(e, CURLOPT_PROXY, c->proxy != NULL ? c->proxy : "");
-	/* Without a proxy no_proxy is moot: spares curl two getenv per request. */
-	if (c->proxy == NULL)
-		curl_easy_setopt(e, CURLOPT_NOPROXY, "");
 	if (c->follow_redirects) {
 		curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
 		curl_easy_setopt(e, CURLOPT_MAXREDIRS, c->max_redirects);
@@ -510,7 +491,7 @@ fail_transfer(struct http_source *hs, CURL *e, CURLcode rc)
 		sample_fail(s, "DNS: cannot resolve the host of %s", c->host);
 		return;
 	case CURLE_COULDNT_RESOLVE_PROXY:
-		sample_fail(s, "DNS: cannot resolve proxy %s", c->proxy);
+		sample_fail(s, "DNS: cannot resolve proxy %s", c->tls.proxy);
 		return;
 	case CURLE_COULDNT_CONNECT:
 		curl_easy_getinfo(e, CURLINFO_OS_ERRNO, &oserr);

@@ -42,16 +42,7 @@ const struct conf_key http_conf_keys[] = {
 	    "password for basic authentication (or password_file)" },
 	{ "token", CONF_SECRET, 0, 0, 0, NULL, NULL,
 	    "bearer token sent as \"Authorization: Bearer\" (or token_file)" },
-	{ "ca_file", CONF_STRING, 0, 0, 0, NULL, NULL,
-	    "PEM file of the CAs to trust instead of the system's" },
-	{ "cert_file", CONF_STRING, 0, 0, 0, NULL, NULL, "PEM client certificate" },
-	{ "key_file", CONF_STRING, 0, 0, 0, NULL, NULL, "PEM private key of the client certificate" },
-	{ "key_password", CONF_SECRET, 0, 0, 0, NULL, NULL,
-	    "passphrase of key_file (or key_password_file)" },
-	{ "insecure", CONF_BOOL, 0, 0, 0, NULL, NULL,
-	    "skip TLS certificate and host name verification (default false)" },
-	{ "proxy", CONF_STRING, 0, 0, 0, NULL, NULL,
-	    "proxy URL; the *_proxy environment variables are ignored" },
+	CURL_TLS_KEYS,
 	{ "connect_timeout", CONF_FLOAT, CONF_HAS_MIN | CONF_MIN_OPEN, 0, 0, NULL, NULL,
 	    "seconds to establish the connection (default: the source's timeout)" },
 	{ "max_body", CONF_INT, CONF_HAS_MIN | CONF_HAS_MAX, 1, 1024.0 * 1024 * 1024, NULL, NULL,
@@ -95,11 +86,7 @@ http_conf_free(void *arg)
 	free(c->headers);
 	free(c->user);
 	free(c->password);
-	free(c->ca_file);
-	free(c->cert_file);
-	free(c->key_file);
-	free(c->key_password);
-	free(c->proxy);
+	curl_tls_clear(&c->tls);
 	free(c->ok_status);
 	for (size_t i = 0; i < c->nmetrics; i++) {
 		jsonx_free(c->metrics[i].json);
@@ -257,8 +244,7 @@ configure_request(struct http_conf *c, const struct conf_node *g)
 	}
 	c->user = xstrdup(conf_string(g, "user", NULL));
 	if (read_secret(g, "password", &c->password) == -1 ||
-	    read_secret(g, "token", &token) == -1 ||
-	    read_secret(g, "key_password", &c->key_password) == -1)
+	    read_secret(g, "token", &token) == -1)
 		rc = -1;
 	if (c->password != NULL && c->user == NULL) {
 		conf_error(at(g, "password"), "a password needs a user");
@@ -296,24 +282,8 @@ configure_transport(struct http_conf *c, const struct conf_node *g)
 	size_t n;
 	int rc = 0;
 
-	c->ca_file = xstrdup(conf_string(g, "ca_file", NULL));
-	c->cert_file = xstrdup(conf_string(g, "cert_file", NULL));
-	c->key_file = xstrdup(conf_string(g, "key_file", NULL));
-	if (c->key_file != NULL && c->cert_file == NULL) {
-		conf_error(at(g, "key_file"), "key_file needs cert_file");
+	if (curl_tls_configure(&c->tls, g, c->https) == -1)
 		rc = -1;
-	}
-	if (c->key_password != NULL && c->key_file == NULL && c->cert_file == NULL) {
-		conf_error(at(g, "key_password"), "key_password needs cert_file");
-		rc = -1;
-	}
-	c->insecure = conf_bool(g, "insecure", false);
-	if ((c->ca_file != NULL || c->cert_file != NULL) && !c->https) {
-		conf_error(at(g, c->ca_file != NULL ? "ca_file" : "cert_file"),
-		    "TLS settings need an https:// url");
-		rc = -1;
-	}
-	c->proxy = xstrdup(conf_string(g, "proxy", NULL));
 	if (conf_has(g, "connect_timeout"))
 		c->connect_timeout_ms = (long)(conf_float(g, "connect_timeout", 0) * 1000.0 + 0.5);
 	c->max_body = conf_int(g, "max_body", HTTP_MAX_BODY_DEFAULT);

@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 #include "conf.h"
+#include "curltls.h"
 
 struct jsonx_ptr;
 struct source_config;
@@ -37,9 +38,7 @@ struct http_conf {
 	char **headers;			/* "Name: value", including auth and defaults */
 	size_t nheaders;
 	char *user, *password;
-	char *ca_file, *cert_file, *key_file, *key_password;
-	bool insecure;
-	char *proxy;
+	struct curl_tls tls;		/* TLS and proxy */
 	long connect_timeout_ms;	/* 0: the source's timeout applies */
 	long long max_body;
 	bool follow_redirects;

@@ -1,0 +1,53 @@
+#ifndef POLLHOOK_CURLTLS_H
+#define POLLHOOK_CURLTLS_H
+
+/*
+ * The TLS and proxy settings every libcurl user of pollhook shares (the http
+ * poller and the webhook emitter): the same keys, the same checks, the same
+ * options on the easy handle.
+ */
+
+#include <stdbool.h>
+
+#include <curl/curl.h>
+
+#include "conf.h"
+
+struct curl_tls {
+	char *ca_file;		/* PEM CAs instead of the system's */
+	char *cert_file;	/* PEM client certificate (may hold the key) */
+	char *key_file;		/* PEM private key of cert_file */
+	char *key_password;
+	bool insecure;		/* no certificate or host name checks */
+	char *proxy;		/* NULL: none, whatever the environment says */
+};
+
+/* The conf_key entries of struct curl_tls, for a plugin's key table. */
+#define CURL_TLS_KEYS \
+	{ "ca_file", CONF_STRING, 0, 0, 0, NULL, NULL, \
+	    "PEM file of the CAs to trust instead of the system's" }, \
+	{ "cert_file", CONF_STRING, 0, 0, 0, NULL, NULL, \
+	    "PEM client certificate for mutual TLS" }, \
+	{ "key_file", CONF_STRING, 0, 0, 0, NULL, NULL, \
+	    "PEM private key of the client certificate (needs cert_file)" }, \
+	{ "key_password", CONF_SECRET, 0, 0, 0, NULL, NULL, \
+	    "passphrase of key_file (or key_password_file)" }, \
+	{ "insecure", CONF_BOOL, 0, 0, 0, NULL, NULL, \
+	    "skip TLS certificate and host name verification (default false)" }, \
+	{ "proxy", CONF_STRING, 0, 0, 0, NULL, NULL, \
+	    "proxy URL; the *_proxy environment variables are ignored" }
+
+/*
+ * Reads the keys of CURL_TLS_KEYS from group g into t (zeroed first). TLS
+ * keys need an https URL (https false: an error). Reports each mistake with
+ * conf_error and returns -1, or returns 0.
+ */
+int curl_tls_configure(struct curl_tls *t, const struct conf_node *g, bool https);
+/* Sets t on the easy handle e: TLS options when https, and the proxy (never the environment's). */
+void curl_tls_apply(const struct curl_tls *t, CURL *e, bool https);
+/* Returns whether a and b set the same options. */
+bool curl_tls_equal(const struct curl_tls *a, const struct curl_tls *b);
+/* Frees what t holds and zeroes it. */
+void curl_tls_clear(struct curl_tls *t);
+
+#endif
