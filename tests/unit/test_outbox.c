@@ -237,6 +237,82 @@ test_rule_state_and_subscribers(void **state)
 	outbox_close(ob);
 }
 
+struct ids {
+	int n, stop_after;
+	char id[8][40];
+};
+
+static bool
+collect_event(void *arg, const char *id, const char *body)
+{
+	struct ids *ids = arg;
+
+	assert_non_null(strstr(body, id));
+	snprintf(ids->id[ids->n++], sizeof(ids->id[0]), "%s", id);
+	return ids->n != ids->stop_after;
+}
+
+struct counts {
+	int n;
+	char sub[4][16];
+	long long count[4];
+};
+
+static void
+collect_count(void *arg, const char *subscriber, long long count)
+{
+	struct counts *c = arg;
+
+	snprintf(c->sub[c->n], sizeof(c->sub[0]), "%s", subscriber);
+	c->count[c->n++] = count;
+}
+
+/* The API's pages: events after an id, deliveries after a seq, counts per subscriber. */
+static void
+test_pages(void **state)
+{
+	const char *subs[] = { "a", "b" };
+	struct outbox *ob = open_ob(*state);
+	struct event *ev[3];
+	struct ids all = { 0 }, after = { 0 }, stopped = { .stop_after = 1 };
+	struct rows page = { 0 };
+	struct counts counts = { 0 };
+	int64_t seqs[3][2];
+
+	for (int i = 0; i < 3; i++) {
+		ev[i] = mkevent("x", NULL);
+		assert_int_equal(outbox_add(ob, ev[i], subs, 2, 1000.0, seqs[i]), 0);
+	}
+	assert_int_equal(outbox_mark_dead(ob, seqs[0][1], 1, 404, "HTTP 404"), 0);
+	assert_int_equal(outbox_commit(ob), 0);
+
+	/* Ids are ULIDs: id order is creation order. */
+	assert_int_equal(outbox_events_after(ob, NULL, 10, collect_event, &all), 3);
+	for (int i = 0; i < 3; i++)
+		assert_string_equal(all.id[i], ev[i]->id);
+	assert_int_equal(outbox_events_after(ob, ev[0]->id, 10, collect_event, &after), 2);
+	assert_string_equal(after.id[0], ev[1]->id);
+	assert_int_equal(outbox_events_after(ob, ev[2]->id, 10, collect_event, &after), 0);
+	assert_int_equal(outbox_events_after(ob, NULL, 10, collect_event, &stopped), 1);
+
+	/* Pending deliveries after the first, two at most. */
+	assert_int_equal(outbox_scan_page(ob, OUTBOX_PENDING, seqs[0][0], 2, collect, &page), 0);
+	assert_int_equal(page.n, 2);
+	assert_int_equal(page.seq[0], seqs[1][0]);
+	assert_int_equal(page.seq[1], seqs[1][1]);
+
+	assert_int_equal(outbox_count_by_subscriber(ob, OUTBOX_PENDING, 10, collect_count,
+	    &counts), 0);
+	assert_int_equal(counts.n, 2);
+	assert_string_equal(counts.sub[0], "a");
+	assert_int_equal(counts.count[0], 3);
+	assert_string_equal(counts.sub[1], "b");
+	assert_int_equal(counts.count[1], 2);
+	outbox_close(ob);
+	for (int i = 0; i < 3; i++)
+		event_free(ev[i]);
+}
+
 static void
 test_open_fails_cleanly(void **state)
 {
@@ -270,6 +346,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_outcomes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retry_requests_and_purge, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rule_state_and_subscribers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pages, setup, teardown),
 		cmocka_unit_test(test_open_fails_cleanly),
 		cmocka_unit_test(test_backoff),
 	};
