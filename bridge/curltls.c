@@ -1,10 +1,60 @@
 #include "curltls.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
+#include "log.h"
 #include "xmalloc.h"
+
+int
+curl_url_check(const char *url, bool *https, char **hostport, char *err, size_t errlen)
+{
+	CURLU *u = curl_url();
+	char *scheme = NULL, *host = NULL, *port = NULL;
+	CURLUcode uc;
+	int rc = -1;
+
+	if (u == NULL)
+		fatalx("curl: out of memory");
+	if ((uc = curl_url_set(u, CURLUPART_URL, url, 0)) != CURLUE_OK) {
+		snprintf(err, errlen, "invalid url \"%s\": %s", url, curl_url_strerror(uc));
+		goto out;
+	}
+	curl_url_get(u, CURLUPART_SCHEME, &scheme, 0);
+	curl_url_get(u, CURLUPART_HOST, &host, 0);
+	curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT);
+	if (scheme == NULL || host == NULL || (strcasecmp(scheme, "http") != 0 &&
+	    strcasecmp(scheme, "https") != 0)) {
+		snprintf(err, errlen, "url \"%s\" must be http:// or https://", url);
+		goto out;
+	}
+	*https = strcasecmp(scheme, "https") == 0;
+	if (hostport != NULL)
+		*hostport = xasprintf("%s:%s", host, port != NULL ? port : "?");
+	rc = 0;
+out:
+	curl_free(scheme);
+	curl_free(host);
+	curl_free(port);
+	curl_url_cleanup(u);
+	return rc;
+}
+
+bool
+curl_header_ok(const char *h)
+{
+	const char *colon = strchr(h, ':');
+
+	if (colon == NULL || colon == h)
+		return false;
+	for (const char *p = h; p < colon; p++)
+		if (!isgraph((unsigned char)*p))
+			return false;
+	return strpbrk(h, "\r\n") == NULL;
+}
 
 /* The setting to point an error at: key itself, else its _file twin, else g. */
 static const struct conf_node *

@@ -2,9 +2,9 @@
 #define POLLHOOK_CURLTLS_H
 
 /*
- * The TLS and proxy settings every libcurl user of pollhook shares (the http
- * poller and the webhook emitter): the same keys, the same checks, the same
- * options on the easy handle.
+ * The request settings every libcurl user of pollhook shares (the http
+ * poller and the webhook emitter): the URL and header checks, and the TLS and
+ * proxy keys with their checks and their options on the easy handle.
  */
 
 #include <stdbool.h>
@@ -37,6 +37,14 @@ struct curl_tls {
 	{ "proxy", CONF_STRING, 0, 0, 0, NULL, NULL, \
 	    "proxy URL; the *_proxy environment variables are ignored" }
 
+/*
+ * Checks that url is an http:// or https:// URL; sets *https, and *hostport
+ * (newly allocated "host:port", for messages) when hostport is not NULL.
+ * Returns 0, or -1 with the reason in err.
+ */
+int curl_url_check(const char *url, bool *https, char **hostport, char *err, size_t errlen);
+/* Returns whether h is one "Name: value" header line (a name without spaces or controls). */
+bool curl_header_ok(const char *h);
 /*
  * Reads the keys of CURL_TLS_KEYS from group g into t (zeroed first). TLS
  * keys need an https URL (https false: an error). Reports each mistake with

@@ -97,52 +97,19 @@ webhook_free_conf(void *conf)
 	free(wc);
 }
 
-/* Returns whether url is an http:// or https:// URL with a host; *https tells which. */
-static bool
-url_ok(const char *url, bool *https)
-{
-	CURLU *u = curl_url();
-	char *scheme = NULL, *host = NULL;
-	bool ok = false;
-
-	if (u == NULL)
-		return false;
-	if (curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
-	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
-	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK)
-		ok = strcmp(scheme, "http") == 0 || (*https = strcmp(scheme, "https") == 0);
-	curl_free(scheme);
-	curl_free(host);
-	curl_url_cleanup(u);
-	return ok;
-}
-
-static bool
-header_ok(const char *h)
-{
-	const char *colon = strchr(h, ':');
-
-	if (colon == NULL || colon == h)
-		return false;
-	for (const char *p = h; p < colon; p++)
-		if (!isgraph((unsigned char)*p))
-			return false;
-	return strpbrk(h, "\r\n") == NULL;
-}
-
 static int
 webhook_configure(const struct conf_node *group, const struct subscriber_config *sub, void **conf)
 {
 	struct webhook_conf *wc = xcalloc(1, sizeof(*wc));
 	const char **headers;
+	char err[512];
 	size_t n;
 	int rc = 0;
 
 	(void)sub;
 	wc->url = xstrdup(conf_string(group, "url", NULL));
-	if (!url_ok(wc->url, &wc->https)) {
-		conf_error(conf_get(group, "url"), "url \"%s\" is not an http:// or https:// URL",
-		    wc->url);
+	if (curl_url_check(wc->url, &wc->https, NULL, err, sizeof(err)) == -1) {
+		conf_error(conf_get(group, "url"), "%s", err);
 		rc = -1;
 	}
 	wc->scheme = sign_scheme_parse(conf_string(group, "signature", "standard"));
@@ -158,7 +125,6 @@ webhook_configure(const struct conf_node *group, const struct subscriber_config 
 		rc = -1;
 	}
 	for (size_t i = 0; i < wc->nsecrets; i++) {
-		char err[256];
 		const struct conf_node *at = conf_get(group, "secret");
 
 		if (sign_check_secret(wc->scheme, wc->secrets[i], err, sizeof(err)) != 0) {
@@ -168,9 +134,9 @@ webhook_configure(const struct conf_node *group, const struct subscriber_config 
 	}
 	headers = conf_strings(group, "headers", &n);
 	for (size_t i = 0; i < n; i++) {
-		if (!header_ok(headers[i])) {
+		if (!curl_header_ok(headers[i])) {
 			conf_error(conf_get(group, "headers"),
-			    "header \"%s\" is not \"Name: value\"", headers[i]);
+			    "header \"%s\" is not \"Name: value\" on one line", headers[i]);
 			rc = -1;
 		}
 		wc->headers = xreallocarray(wc->headers, wc->nheaders + 1, sizeof(*wc->headers));

@@ -150,35 +150,13 @@ read_secret(const struct conf_node *g, const char *key, char **out)
 static int
 parse_url(struct http_conf *c, const struct conf_node *g)
 {
-	CURLU *u = curl_url();
-	char *scheme = NULL, *host = NULL, *port = NULL;
-	CURLUcode uc;
-	int rc = -1;
+	char err[512];
 
-	if (u == NULL)
-		fatalx("curl: out of memory");
-	if ((uc = curl_url_set(u, CURLUPART_URL, c->url, 0)) != CURLUE_OK) {
-		conf_error(at(g, "url"), "invalid url \"%s\": %s", c->url,
-		    curl_url_strerror(uc));
-		goto out;
+	if (curl_url_check(c->url, &c->https, &c->host, err, sizeof(err)) == -1) {
+		conf_error(at(g, "url"), "%s", err);
+		return -1;
 	}
-	curl_url_get(u, CURLUPART_SCHEME, &scheme, 0);
-	curl_url_get(u, CURLUPART_HOST, &host, 0);
-	curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT);
-	if (scheme == NULL || (strcasecmp(scheme, "http") != 0 &&
-	    strcasecmp(scheme, "https") != 0)) {
-		conf_error(at(g, "url"), "url \"%s\" must be http:// or https://", c->url);
-		goto out;
-	}
-	c->https = strcasecmp(scheme, "https") == 0;
-	c->host = xasprintf("%s:%s", host != NULL ? host : "?", port != NULL ? port : "?");
-	rc = 0;
-out:
-	curl_free(scheme);
-	curl_free(host);
-	curl_free(port);
-	curl_url_cleanup(u);
-	return rc;
+	return 0;
 }
 
 /* Parses "404", "4xx" or "400-404" into r. */
@@ -229,10 +207,7 @@ configure_request(struct http_conf *c, const struct conf_node *g)
 	}
 	if ((v = conf_strings(g, "headers", &n)) != NULL) {
 		for (size_t i = 0; i < n; i++) {
-			const char *colon = strchr(v[i], ':');
-
-			if (colon == NULL || colon == v[i] || strpbrk(v[i], "\r\n") != NULL ||
-			    memchr(v[i], ' ', (size_t)(colon - v[i])) != NULL) {
+			if (!curl_header_ok(v[i])) {
 				conf_error(at(g, "headers"), "header \"%s\" is not "
 				    "\"Name: value\" on one line", v[i]);
 				rc = -1;
