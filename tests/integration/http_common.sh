@@ -183,3 +183,23 @@ wait_count() {
 		sleep 0.2
 	done
 }
+
+# make_pki: a test CA in $PKI (ca.pem, ca.key) and a server certificate for
+# 127.0.0.1 it signed (server.pem, server.key).
+make_pki() {
+	command -v openssl >/dev/null 2>&1 || fail "openssl is required"
+	PKI=$TMP/pki
+	mkdir -p "$PKI"
+	ssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=pollhook test CA" \
+	    -keyout "$PKI/ca.key" -out "$PKI/ca.pem"
+	ssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" \
+	    -keyout "$PKI/server.key" -out "$PKI/server.csr"
+	printf 'subjectAltName = IP:127.0.0.1\nbasicConstraints = CA:FALSE\n' >"$PKI/server.ext"
+	ssl x509 -req -in "$PKI/server.csr" -CA "$PKI/ca.pem" -CAkey "$PKI/ca.key" \
+	    -CAcreateserial -days 2 -extfile "$PKI/server.ext" -out "$PKI/server.pem"
+}
+
+# ssl ARGS...: runs openssl, its output in $PKI/openssl.log; fails the test on error.
+ssl() {
+	openssl "$@" >>"$PKI/openssl.log" 2>&1 || fail "openssl $1 failed: $(tail -n 5 "$PKI/openssl.log")"
+}

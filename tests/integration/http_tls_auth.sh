@@ -5,20 +5,7 @@
 
 . "$top_srcdir/tests/integration/http_common.sh"
 
-command -v openssl >/dev/null 2>&1 || fail "openssl is required"
-
-PKI=$TMP/pki
-mkdir -p "$PKI"
-ssl() {
-	openssl "$@" >>"$PKI/openssl.log" 2>&1 || fail "openssl $1 failed: $(tail -n 5 "$PKI/openssl.log")"
-}
-ssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=pollhook test CA" \
-    -keyout "$PKI/ca.key" -out "$PKI/ca.pem"
-ssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" \
-    -keyout "$PKI/server.key" -out "$PKI/server.csr"
-printf 'subjectAltName = IP:127.0.0.1\nbasicConstraints = CA:FALSE\n' >"$PKI/server.ext"
-ssl x509 -req -in "$PKI/server.csr" -CA "$PKI/ca.pem" -CAkey "$PKI/ca.key" \
-    -CAcreateserial -days 2 -extfile "$PKI/server.ext" -out "$PKI/server.pem"
+make_pki
 ssl req -newkey rsa:2048 -nodes -subj "/CN=pollhook client" \
     -keyout "$PKI/client.key" -out "$PKI/client.csr"
 ssl x509 -req -in "$PKI/client.csr" -CA "$PKI/ca.pem" -CAkey "$PKI/ca.key" \
