@@ -91,15 +91,7 @@ run() {
 }
 
 snmpd_start
-DEAD_PORT=$(free_port)
-python3 -c '
-import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("127.0.0.1", int(sys.argv[1])))
-while True:
-    s.recv(65535)
-' "$DEAD_PORT" &
-PIDS="$PIDS $!"
+dead_agent_start
 
 echo "snmp poller benchmark: one snmpd, interval 1 s, ${BENCH_SECONDS} s per run"
 echo "columns: sources, dead sources, live polls/s, % of the live ideal, missed polls,"

@@ -7,15 +7,7 @@
 . "$top_srcdir/tests/lib/snmp_common.sh"
 
 snmpd_start
-DEAD_PORT=$(free_port)
-python3 -c '
-import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("127.0.0.1", int(sys.argv[1])))
-while True:
-    s.recv(65535)
-' "$DEAD_PORT" &
-PIDS="$PIDS $!"
+dead_agent_start
 
 cat >"$TMP/fail.conf" <<EOF2
 bridge = { state_dir = "$TMP/db"; };

@@ -159,3 +159,17 @@ wait_grep() {
 		sleep 0.1
 	done
 }
+
+# Starts a UDP listener on a free loopback port (DEAD_PORT) that reads every
+# request and never answers: an agent that is there but dead.
+dead_agent_start() {
+	DEAD_PORT=$(free_port)
+	python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+while True:
+    s.recv(65535)
+' "$DEAD_PORT" &
+	PIDS="$PIDS $!"
+}
