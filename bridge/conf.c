@@ -6,12 +6,22 @@
  * type, so the accessors cost nothing. Each setting points back to its
  * config_t, which is embedded in a struct conf_tree: that is how conf_error
  * finds the error counter of the tree a node belongs to.
+ *
+ * A file with thousands of sources makes a tree of several MiB. It is built on
+ * a short-lived thread, so that glibc serves it from an arena of its own, and
+ * the loader hands converted parts back (conf_drop_tail) to be freed on another
+ * such thread: their pages go back to the system at once, instead of sitting
+ * as holes among the loaded configuration. The whole tree and the
+ * configuration made from it are never held together.
  */
 
 #include "conf.h"
 
 #include <errno.h>
 #include <libconfig.h>
+#include <malloc.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -31,6 +41,15 @@ struct conf_tree {
 	char **files;		/* path, then the display names of included files */
 	size_t nfiles;
 	unsigned errors;
+	struct conf_msg *msgs;	/* reported, printed in file order at close */
+	size_t nmsgs;
+};
+
+struct conf_msg {
+	size_t rank;		/* the file's index in files; nfiles when unknown */
+	int line;
+	size_t seq;
+	char *text;		/* the whole line */
 };
 
 static const config_setting_t *
@@ -192,32 +211,85 @@ conf_line(const struct conf_node *n)
 	return n == NULL ? 0 : (int)config_setting_source_line(setting(n));
 }
 
+/* Prints an error now, or holds it for t's close when it belongs to a tree. */
 static void
-report(const char *file, int line, const char *fmt, va_list ap)
+report(struct conf_tree *t, const char *file, int line, const char *fmt, va_list ap)
 {
-	char msg[1024];
+	char msg[1024], *text;
+	struct conf_msg *m;
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	if (file == NULL)
-		fprintf(stderr, "pollhook: %s\n", msg);
+		text = xasprintf("pollhook: %s", msg);
 	else if (line <= 0)
-		fprintf(stderr, "%s: %s\n", file, msg);
+		text = xasprintf("%s: %s", file, msg);
 	else
-		fprintf(stderr, "%s:%d: %s\n", file, line, msg);
+		text = xasprintf("%s:%d: %s", file, line, msg);
+	if (t == NULL) {
+		fprintf(stderr, "%s\n", text);
+		free(text);
+		return;
+	}
+	t->errors++;
+	t->msgs = xreallocarray(t->msgs, t->nmsgs + 1, sizeof(*t->msgs));
+	m = &t->msgs[t->nmsgs];
+	m->rank = t->nfiles;
+	for (size_t i = 0; file != NULL && i < t->nfiles; i++)
+		if (strcmp(t->files[i], file) == 0) {
+			m->rank = i;
+			break;
+		}
+	m->line = line;
+	m->seq = t->nmsgs++;
+	m->text = text;
 }
 
 void
 conf_error(const struct conf_node *n, const char *fmt, ...)
 {
-	struct conf_tree *t = tree_of(n);
+	va_list ap;
+
+	/* A node of no tree (a plugin's own test) has no counter: its caller counts. */
+	va_start(ap, fmt);
+	report(tree_of(n), conf_file(n), conf_line(n), fmt, ap);
+	va_end(ap);
+}
+
+void
+conf_error_at(struct conf_tree *t, const char *file, int line, const char *fmt, ...)
+{
 	va_list ap;
 
 	va_start(ap, fmt);
-	report(conf_file(n), conf_line(n), fmt, ap);
+	report(t, file, line, fmt, ap);
 	va_end(ap);
-	/* A node of no tree (a plugin's own test) has no counter: its caller counts. */
-	if (t != NULL)
-		t->errors++;
+}
+
+static int
+msg_order(const void *a, const void *b)
+{
+	const struct conf_msg *x = a, *y = b;
+
+	if (x->rank != y->rank)
+		return x->rank < y->rank ? -1 : 1;
+	if (x->line != y->line)
+		return x->line < y->line ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Prints the errors held for t, in the order of the files and lines. */
+static void
+flush_errors(struct conf_tree *t)
+{
+	if (t->nmsgs > 1)
+		qsort(t->msgs, t->nmsgs, sizeof(*t->msgs), msg_order);
+	for (size_t i = 0; i < t->nmsgs; i++) {
+		fprintf(stderr, "%s\n", t->msgs[i].text);
+		free(t->msgs[i].text);
+	}
+	free(t->msgs);
+	t->msgs = NULL;
+	t->nmsgs = 0;
 }
 
 /* Secrets. */
@@ -560,11 +632,75 @@ include_failed(const struct conf_tree *t, const char *file, int line)
 	return name;
 }
 
+/* Runs fn(arg) on a short-lived thread (see the top of this file), signals blocked. */
+static void
+on_own_arena(void *(*fn)(void *), void *arg)
+{
+	sigset_t all, old;
+	pthread_t th;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	if (pthread_create(&th, NULL, fn, arg) == 0)
+		pthread_join(th, NULL);
+	else
+		fn(arg);	/* no thread: the same, only in the caller's arena */
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+struct read_job {
+	struct conf_tree *t;
+	const char *path;
+	bool ok;
+};
+
+static void *
+read_run(void *arg)
+{
+	struct read_job *j = arg;
+
+	j->ok = config_read_file(&j->t->lc, j->path) == CONFIG_TRUE;
+	if (j->ok)
+		prepare(j->t, config_root_setting(&j->t->lc));
+	return NULL;
+}
+
+struct drop_job {
+	config_setting_t *list;
+	size_t n;
+};
+
+static void *
+drop_run(void *arg)
+{
+	struct drop_job *j = arg;
+
+	/* The last element goes in constant time: libconfig moves none. */
+	for (size_t i = 0; i < j->n; i++)
+		config_setting_remove_elem(j->list, (unsigned)config_setting_length(j->list) - 1);
+	malloc_trim(0);
+	return NULL;
+}
+
+void
+conf_drop_tail(const struct conf_node *list, size_t n)
+{
+	struct drop_job j = { (config_setting_t *)setting(list), n };
+
+	if (list == NULL || !config_setting_is_aggregate(j.list))
+		return;
+	if (j.n > (size_t)config_setting_length(j.list))
+		j.n = (size_t)config_setting_length(j.list);
+	if (j.n > 0)
+		on_own_arena(drop_run, &j);
+}
+
 struct conf_tree *
 conf_load(const char *path)
 {
 	struct conf_tree *t = xcalloc(1, sizeof(*t));
 	const char *slash = strrchr(path, '/');
+	struct read_job job = { t, path, false };
 	FILE *f;
 
 	config_init(&t->lc);
@@ -581,7 +717,8 @@ conf_load(const char *path)
 		t->dir = slash == path ? xstrdup("/") : xstrndup(path, (size_t)(slash - path));
 		config_set_include_dir(&t->lc, t->dir);
 	}
-	if (config_read_file(&t->lc, path) != CONFIG_TRUE) {
+	on_own_arena(read_run, &job);
+	if (!job.ok) {
 		const char *file = config_error_file(&t->lc);
 
 		if (config_error_type(&t->lc) == CONFIG_ERR_FILE_IO || file == NULL)
@@ -599,7 +736,6 @@ conf_load(const char *path)
 		}
 		goto fail;
 	}
-	prepare(t, config_root_setting(&t->lc));
 	return t;
 fail:
 	conf_close(t);
@@ -611,6 +747,7 @@ conf_close(struct conf_tree *t)
 {
 	if (t == NULL)
 		return;
+	flush_errors(t);
 	config_destroy(&t->lc);
 	for (size_t i = 0; i < t->nfiles; i++)
 		free(t->files[i]);

@@ -86,7 +86,10 @@ char **conf_secrets(const struct conf_node *n, const char *key, size_t *count);
 const char *conf_file(const struct conf_node *n);
 /* Returns the line number of the setting n. */
 int conf_line(const struct conf_node *n);
-/* Reports "FILE:LINE: message" for n on stderr and counts one error in n's file. */
+/*
+ * Reports "FILE:LINE: message" for n and counts one error in n's tree; the
+ * messages of a tree go to stderr in file and line order when it is closed.
+ */
 void conf_error(const struct conf_node *n, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* Frees a vector returned by conf_secrets. */
@@ -119,6 +122,14 @@ void conf_close(struct conf_tree *t);
 const struct conf_node *conf_root(const struct conf_tree *t);
 /* Returns the number of errors reported for nodes of t so far. */
 unsigned conf_errors(const struct conf_tree *t);
+/* As conf_error, for a position in t whose node is gone (see conf_drop_tail). */
+void conf_error_at(struct conf_tree *t, const char *file, int line, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/*
+ * Frees the last n elements of list (a list of t): a loader done with them
+ * gives their memory back while it goes on with the others.
+ */
+void conf_drop_tail(const struct conf_node *list, size_t n);
 /* Returns every file name of t, the main file first (borrowed); *count receives the number. */
 const char *const *conf_files(const struct conf_tree *t, size_t *count);
 /*

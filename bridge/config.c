@@ -15,6 +15,7 @@
 
 #include "conf.h"
 #include "emitter.h"
+#include "hmap.h"
 #include "log.h"
 #include "poller.h"
 #include "registry.h"
@@ -158,7 +159,11 @@ struct loader {
 	struct conf_tree *tree;
 	struct config *cfg;
 	bool *source_ok;	/* per source: loaded without error */
+	int *name_line;		/* per source: the line of its valid name, or 0 */
 };
+
+/* Sources converted before their part of the tree is freed (conf_drop_tail). */
+#define SOURCE_BATCH	256
 
 /* Returns cfg's copy of the file name of n, so configs outlive the tree. */
 static const char *
@@ -384,8 +389,9 @@ load_metric(struct loader *ld, const struct conf_node *e, struct source_config *
 }
 
 static void
-load_source(struct loader *ld, const struct conf_node *n, struct source_config *src, bool *ok)
+load_source(struct loader *ld, const struct conf_node *n, size_t idx)
 {
+	struct source_config *src = &ld->cfg->sources[idx];
 	unsigned before = conf_errors(ld->tree);
 	const struct conf_node *pn = conf_get(n, "poller"), *tn, *metrics;
 	const char *pname = conf_value_string(pn), *name;
@@ -409,17 +415,10 @@ load_source(struct loader *ld, const struct conf_node *n, struct source_config *
 	conf_check(n, "source", tables, false);
 	free(extra);
 
+	/* Duplicates are found once all are loaded: see check_source_names. */
 	if ((name = conf_string(n, "name", NULL)) != NULL && conf_valid_name(name)) {
-		for (size_t i = 0; i < ld->cfg->nsources; i++) {
-			const struct source_config *o = &ld->cfg->sources[i];
-
-			if (o->name != NULL && strcmp(o->name, name) == 0) {
-				conf_error(conf_get(n, "name"), "duplicate source name \"%s\" "
-				    "(first at %s:%d)", name, o->file, o->line);
-				break;
-			}
-		}
 		src->name = xstrdup(name);
+		ld->name_line[idx] = conf_line(conf_get(n, "name"));
 	}
 	src->interval = conf_float(n, "interval", INTERVAL_DEFAULT);
 	tn = conf_get(n, "timeout");
@@ -443,7 +442,31 @@ load_source(struct loader *ld, const struct conf_node *n, struct source_config *
 			conf_error(n, "%s poller rejected source \"%s\"", src->poller->name,
 			    src->name);
 	}
-	*ok = conf_errors(ld->tree) == before;
+	ld->source_ok[idx] = conf_errors(ld->tree) == before;
+}
+
+/* Reports every source named as an earlier one, at its name. */
+static void
+check_source_names(struct loader *ld)
+{
+	struct config *cfg = ld->cfg;
+	struct hmap seen;
+
+	hmap_init(&seen);
+	for (size_t i = 0; i < cfg->nsources; i++) {
+		struct source_config *s = &cfg->sources[i], *o;
+
+		if (ld->name_line[i] == 0)
+			continue;
+		if ((o = hmap_get(&seen, s->name)) == NULL) {
+			hmap_put(&seen, s->name, s);
+			continue;
+		}
+		conf_error_at(ld->tree, s->file, ld->name_line[i], "duplicate source name "
+		    "\"%s\" (first at %s:%d)", s->name, o->file, o->line);
+		ld->source_ok[i] = false;
+	}
+	hmap_free(&seen);
 }
 
 /* rules */
@@ -625,11 +648,16 @@ load_all(struct loader *ld, const struct conf_node *root)
 	list = conf_get(root, "sources");
 	count = conf_count(list);
 	cfg->sources = xcalloc(count + 1, sizeof(*cfg->sources));
+	cfg->nsources = count;
 	ld->source_ok = xcalloc(count + 1, sizeof(*ld->source_ok));
-	for (size_t i = 0; i < count; i++) {
-		load_source(ld, conf_elem(list, i), &cfg->sources[i], &ld->source_ok[i]);
-		cfg->nsources++;
+	ld->name_line = xcalloc(count + 1, sizeof(*ld->name_line));
+	/* Last to first, so each batch done is the tail of the list: freed at once. */
+	for (size_t i = count; i-- > 0;) {
+		load_source(ld, conf_elem(list, i), i);
+		if ((count - i) % SOURCE_BATCH == 0)
+			conf_drop_tail(list, SOURCE_BATCH);
 	}
+	check_source_names(ld);
 
 	list = conf_get(root, "rules");
 	count = conf_count(list);
@@ -670,6 +698,7 @@ config_load(const char *path)
 	}
 out:
 	free(ld.source_ok);
+	free(ld.name_line);
 	conf_close(ld.tree);
 	return cfg;
 }

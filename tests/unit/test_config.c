@@ -357,6 +357,121 @@ test_errors_collected(void **state)
 	    "rules = ( { name = \"r\"; metric = \"cpu\"; } );\n"));
 }
 
+/* Appends to *buf (of *len bytes) a source named name on line *line and the next two. */
+static void
+add_source(char **buf, size_t *len, int *line, const char *name, const char *extra)
+{
+	char *part = xasprintf("%s{ name = \"%s\"; poller = \"http\";%s\n"
+	    "  http = { url = \"http://127.0.0.1:1/\"; };\n"
+	    "  metrics = ( { name = \"cpu\"; json = \"/cpu\"; } ); }", *line > 2 ? ",\n" : "",
+	    name, extra);
+	size_t n = strlen(part);
+
+	*buf = xreallocarray(*buf, *len + n + 1, 1);
+	memcpy(*buf + *len, part, n + 1);
+	*len += n;
+	*line += 3;
+	free(part);
+}
+
+/* Runs config_load on path with stderr in a file; returns what it printed. */
+static char *
+load_capturing(const char *path, struct config **cfg)
+{
+	char *out = xasprintf("%s/stderr.txt", tmpdir), *text;
+	int saved = dup(STDERR_FILENO);
+	FILE *f;
+	long n;
+
+	assert_true(saved >= 0);
+	fflush(stderr);
+	assert_non_null(freopen(out, "w", stderr));
+	*cfg = config_load(path);
+	fflush(stderr);
+	assert_int_equal(dup2(saved, STDERR_FILENO), STDERR_FILENO);
+	close(saved);
+	assert_non_null(f = fopen(out, "r"));
+	assert_int_equal(fseek(f, 0, SEEK_END), 0);
+	n = ftell(f);
+	rewind(f);
+	text = xmalloc((size_t)n + 1);
+	assert_int_equal(fread(text, 1, (size_t)n, f), (size_t)n);
+	text[n] = '\0';
+	fclose(f);
+	free(out);
+	return text;
+}
+
+/*
+ * More sources than one batch of the loader: all are loaded in order, and
+ * errors (also a duplicate name far from the first) print in line order.
+ */
+static void
+test_many_sources(void **state)
+{
+	enum { N = 700 };
+	char *buf = xstrdup("sources = (\n"), *path, *err, *want;
+	size_t len = strlen(buf);
+	int line = 2, lines[N];
+	struct config *cfg;
+
+	(void)state;
+	need_http();
+	for (int i = 0; i < N; i++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "s%d", i);
+		lines[i] = line;
+		add_source(&buf, &len, &line, name, "");
+	}
+	buf = xreallocarray(buf, len + 5, 1);
+	memcpy(buf + len, "\n);\n", 5);
+	path = write_file("many-ok.conf", buf);
+	err = load_capturing(path, &cfg);
+	assert_string_equal(err, "");
+	assert_non_null(cfg);
+	assert_int_equal(cfg->nsources, N);
+	for (int i = 0; i < N; i++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "s%d", i);
+		assert_string_equal(cfg->sources[i].name, name);
+		assert_int_equal(cfg->sources[i].line, lines[i]);
+		assert_string_equal(cfg->sources[i].metrics[0].name, "cpu");
+	}
+	config_free(cfg);
+	free(err);
+	free(path);
+	free(buf);
+
+	/* Errors at sources 5 and 650; source 400 is named as source 3. */
+	buf = xstrdup("sources = (\n");
+	len = strlen(buf);
+	line = 2;
+	for (int i = 0; i < N; i++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "s%d", i == 400 ? 3 : i);
+		lines[i] = line;
+		add_source(&buf, &len, &line, name, i == 5 || i == 650 ? " intervall = 1;" : "");
+	}
+	buf = xreallocarray(buf, len + 5, 1);
+	memcpy(buf + len, "\n);\n", 5);
+	path = write_file("many-bad.conf", buf);
+	err = load_capturing(path, &cfg);
+	assert_null(cfg);
+	want = xasprintf(
+	    "%s:%d: unknown key \"intervall\" in source (did you mean \"interval\"?)\n"
+	    "%s:%d: duplicate source name \"s3\" (first at %s:%d)\n"
+	    "%s:%d: unknown key \"intervall\" in source (did you mean \"interval\"?)\n",
+	    path, lines[5], path, lines[400], path, lines[3], path, lines[650]);
+	assert_string_equal(err, want);
+	free(want);
+	free(err);
+	free(path);
+	free(buf);
+}
+
 static void
 test_accessors(void **state)
 {
@@ -603,6 +718,7 @@ main(void)
 		cmocka_unit_test(test_secret_file),
 		cmocka_unit_test(test_include),
 		cmocka_unit_test(test_errors_collected),
+		cmocka_unit_test(test_many_sources),
 		cmocka_unit_test(test_accessors),
 		cmocka_unit_test(test_rule_applies),
 		cmocka_unit_test(test_source_has_metric),
