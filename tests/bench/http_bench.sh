@@ -4,10 +4,14 @@
 # BENCH_SIZES, for BENCH_SECONDS each. Prints polls per second, missed polls
 # (an estimate of overruns), pollhook's CPU seconds per 1,000 polls, its
 # peak RSS and, as the same-run reference, nginx's CPU seconds per 1,000
-# requests.
+# requests. A second row per N, "curl", does the same requests with libcurl
+# alone (tests/bench/curl_floor.c: no pollhook around it): the floor of any
+# poller built on this libcurl. It is skipped when curl_floor is not built
+# (make tests/bench/curl_floor in the build directory).
 #
 #   tests/bench/http_bench.sh [POLLHOOK]
 #   BENCH_SIZES="100 1000 5000" BENCH_SECONDS=30 BENCH_CONDITIONAL=true
+#   CURL_FLOOR=path/to/curl_floor
 #
 # POLLHOOK defaults to $top_builddir/bridge/pollhook; build it without
 # --enable-sanitizers for meaningful figures. Loopback only.
@@ -21,6 +25,7 @@ WARMUP=${BENCH_WARMUP:-3}
 CONDITIONAL=${BENCH_CONDITIONAL:-true}
 NGINX=${NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}
 HZ=$(getconf CLK_TCK)
+CURL_FLOOR=${CURL_FLOOR:-$(dirname "$POLLHOOK")/../tests/bench/curl_floor}
 
 fail() {
 	echo "http_bench: $*" >&2
@@ -146,13 +151,20 @@ write_conf() {
 	mkdir -p "$TMP/state-$n"
 }
 
+# run_one N WHO: WHO is pollhook, or curl (libcurl alone).
 run_one() {
 	n=$1
-	write_conf "$n"
-	"$POLLHOOK" -c "$TMP/bench-$n.conf" 2>"$TMP/pollhook-$n.err" &
+	who=$2
+	if [ "$who" = pollhook ]; then
+		write_conf "$n"
+		"$POLLHOOK" -c "$TMP/bench-$n.conf" 2>"$TMP/pollhook-$n.err" &
+	else
+		[ "$CONDITIONAL" = true ] || return 0	# curl_floor always sends If-None-Match
+		"$CURL_FLOOR" "http://127.0.0.1:$PORT/small.json" "$n" 2>"$TMP/pollhook-$n.err" &
+	fi
 	PH_PID=$!
 	sleep "$WARMUP"
-	kill -0 "$PH_PID" 2>/dev/null || fail "pollhook exited: $(tail -n 5 "$TMP/pollhook-$n.err")"
+	kill -0 "$PH_PID" 2>/dev/null || fail "$who exited: $(tail -n 5 "$TMP/pollhook-$n.err")"
 	p0=$(cpu_ns "$PH_PID")
 	g0=$(nginx_ns)
 	set -- $(nginx_requests)
@@ -167,11 +179,11 @@ run_one() {
 	kill "$PH_PID"
 	wait "$PH_PID" 2>/dev/null
 	PH_PID=""
-	python3 - "$n" "$r0" "$r1" "$p0" "$p1" "$g0" "$g1" "$t0" "$t1" "$rss" "$failed" <<'EOF'
+	python3 - "$n" "$r0" "$r1" "$p0" "$p1" "$g0" "$g1" "$t0" "$t1" "$rss" "$failed" "$who" <<'EOF'
 import sys
 n, r0, r1, p0, p1, g0, g1 = (int(x) for x in sys.argv[1:8])
 t0, t1 = float(sys.argv[8]), float(sys.argv[9])
-rss_kib, failed = int(sys.argv[10]), int(sys.argv[11])
+rss_kib, failed, who = int(sys.argv[10]), int(sys.argv[11]), sys.argv[12]
 # The status request between the two readings counts as one.
 req = r1 - r0 - 1
 secs = t1 - t0
@@ -182,8 +194,8 @@ ng = (g1 - g0) / 1e9
 ph_k = ph / req * 1000 if req else float("nan")
 ng_k = ng / req * 1000 if req else float("nan")
 ratio = ph_k / ng_k if ng_k > 0 else float("inf")
-print("%6d %10.1f %9d %8d %14.4f %14.4f %7.2f %9.1f" % (
-    n, req / secs, missed, failed, ph_k, ng_k, ratio, rss_kib / 1024))
+print("%-8s %6d %10.1f %9d %8d %14.4f %14.4f %7.2f %9.1f" % (
+    who, n, req / secs, missed, failed, ph_k, ng_k, ratio, rss_kib / 1024))
 EOF
 }
 
@@ -193,9 +205,12 @@ echo "nginx $("$NGINX" -v 2>&1 | sed 's/.*\///'), 1 worker, on 127.0.0.1:$PORT; 
 echo "missed = polls due but not made, N x window - requests served: overruns, but also"
 echo "         timing noise of about 1 % of N (pollhook does not export its overrun count yet)"
 echo "failed = 'poll failed' log lines; CPU = user + system seconds per 1,000 polls/requests"
+echo "curl = the same requests by libcurl alone (tests/bench/curl_floor.c), in the same nginx"
+[ -x "$CURL_FLOOR" ] || echo "(no curl rows: $CURL_FLOOR is not built)"
 echo
-printf '%6s %10s %9s %8s %14s %14s %7s %9s\n' "N" "polls/s" "missed" "failed" \
-    "ph CPU s/1k" "nginx CPU s/1k" "ratio" "RSS MiB"
+printf '%-8s %6s %10s %9s %8s %14s %14s %7s %9s\n' "client" "N" "polls/s" "missed" "failed" \
+    "CPU s/1k" "nginx CPU s/1k" "ratio" "RSS MiB"
 for n in $SIZES; do
-	run_one "$n"
+	run_one "$n" pollhook
+	[ -x "$CURL_FLOOR" ] && run_one "$n" curl
 done
