@@ -526,7 +526,7 @@ ku_get(struct shared *sh, const oid *proto, size_t plen, const char *pass)
 static int
 open_v3(struct source *s, netsnmp_session *ss)
 {
-	const struct snmp_conf *c = s->conf;
+	const struct snmp_usm *c = s->conf->usm;
 	const struct ku *k;
 
 	ss->securityName = c->user;
@@ -680,7 +680,7 @@ open_session(struct source *s)
 	ss.peername = peer;
 	if ((s->ch = channel_open(s->sh, &ss, false, &err)) == NULL)
 		goto fail;
-	if (c->version == SNMP_VERSION_3 && c->engine_id != NULL) {
+	if (c->usm != NULL && c->usm->engine_id != NULL) {
 		if (usm_create_user_from_session(snmp_sess_session(s->ch->sess)) != SNMPERR_SUCCESS) {
 			err = xstrdup("cannot set up the USM user");
 			goto fail;

@@ -200,7 +200,7 @@ where(const struct conf_node *g, const char *key)
 }
 
 static void
-set_protocols(struct snmp_conf *c, const char *auth, const char *priv)
+set_protocols(struct snmp_usm *c, const char *auth, const char *priv)
 {
 	static const struct {
 		const char *name;
@@ -236,8 +236,9 @@ set_protocols(struct snmp_conf *c, const char *auth, const char *priv)
 }
 
 static int
-parse_v3(struct snmp_conf *c, const struct conf_node *g)
+parse_v3(struct snmp_conf *sc, const struct conf_node *g)
 {
+	struct snmp_usm *c = sc->usm = xcalloc(1, sizeof(*sc->usm));
 	const char *level = conf_string(g, "level", NULL);
 	int errs = 0;
 
@@ -412,15 +413,11 @@ free_oidv(struct snmp_oidv *v, size_t n)
 	free(v);
 }
 
-void
-snmp_conf_free(struct snmp_conf *c)
+static void
+usm_free(struct snmp_usm *c)
 {
 	if (c == NULL)
 		return;
-	free(c->host);
-	if (c->community != NULL)
-		explicit_bzero(c->community, strlen(c->community));
-	free(c->community);
 	free(c->user);
 	if (c->auth_pass != NULL)
 		explicit_bzero(c->auth_pass, strlen(c->auth_pass));
@@ -430,6 +427,19 @@ snmp_conf_free(struct snmp_conf *c)
 	free(c->priv_pass);
 	free(c->context);
 	free(c->engine_id);
+	free(c);
+}
+
+void
+snmp_conf_free(struct snmp_conf *c)
+{
+	if (c == NULL)
+		return;
+	free(c->host);
+	if (c->community != NULL)
+		explicit_bzero(c->community, strlen(c->community));
+	free(c->community);
+	usm_free(c->usm);
 	for (size_t i = 0; i < c->nmetrics; i++) {
 		free(c->metrics[i].name);
 		free(c->metrics[i].oid_text);

@@ -30,17 +30,8 @@ struct snmp_metric_conf {
 	long label;		/* index into columns of label_oid, or -1 */
 };
 
-struct snmp_conf {
-	const char *transport;	/* "udp" or "udp6" (static) */
-	char *host;		/* literal address or host name */
-	bool literal;		/* host is an IP address: no resolution */
-	unsigned port;
-	long version;		/* SNMP_VERSION_1, SNMP_VERSION_2c, SNMP_VERSION_3 */
-	char *community;
-	int retries;
-	int max_repetitions;
-	int max_oids;		/* variable bindings per request */
-	/* SNMPv3 (USM) */
+/* The SNMPv3 (USM) settings of a source: apart, as most sources are v2c. */
+struct snmp_usm {
 	char *user;
 	int level;		/* SNMP_SEC_LEVEL_* */
 	const oid *auth_proto;
@@ -52,6 +43,19 @@ struct snmp_conf {
 	char *context;
 	u_char *engine_id;	/* given in the config: no discovery */
 	size_t engine_id_len;
+};
+
+struct snmp_conf {
+	const char *transport;	/* "udp" or "udp6" (static) */
+	char *host;		/* literal address or host name */
+	bool literal;		/* host is an IP address: no resolution */
+	unsigned port;
+	long version;		/* SNMP_VERSION_1, SNMP_VERSION_2c, SNMP_VERSION_3 */
+	char *community;
+	int retries;
+	int max_repetitions;
+	int max_oids;		/* variable bindings per request */
+	struct snmp_usm *usm;	/* SNMPv3 only; NULL for v1 and v2c */
 
 	struct snmp_metric_conf *metrics;
 	size_t nmetrics;
