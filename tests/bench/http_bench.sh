@@ -4,7 +4,8 @@
 # BENCH_SIZES, for BENCH_SECONDS each. Prints polls per second, missed polls
 # (an estimate of overruns), pollhook's CPU seconds per 1,000 polls, its
 # peak RSS and, as the same-run reference, nginx's CPU seconds per 1,000
-# requests. A second row per N, "curl", does the same requests with libcurl
+# requests, and the overruns pollhook counted (read from its management API
+# at the end). A second row per N, "curl", does the same requests with libcurl
 # alone (tests/bench/curl_floor.c: no pollhook around it): the floor of any
 # poller built on this libcurl. It is skipped when curl_floor is not built
 # (make tests/bench/curl_floor in the build directory).
@@ -84,6 +85,18 @@ print(int(body.splitlines()[2].split()[2]), "%.6f" % time.time())
 EOF
 }
 
+# overruns PORT: the overruns pollhook counted (pollhook_overruns_total, all sources).
+overruns() {
+	python3 - "$1" <<'EOF'
+import sys, urllib.request
+h = urllib.request.ProxyHandler({})
+body = urllib.request.build_opener(h).open(
+    "http://127.0.0.1:%s/metrics" % sys.argv[1], timeout=30).read().decode()
+print(sum(int(float(l.split()[-1])) for l in body.splitlines()
+          if l.startswith("pollhook_overruns_total{")))
+EOF
+}
+
 start_nginx() {
 	mkdir -p "$TMP/nginx/logs" "$TMP/www"
 	printf '{"cpu": {"percent": 42.5}, "mem": 1234, "name": "bench"}\n' >"$TMP/www/small.json"
@@ -135,7 +148,8 @@ EOF
 write_conf() {
 	n=$1
 	{
-		echo "bridge = { state_dir = \"$TMP/state-$n\"; log_level = \"warning\"; };"
+		echo "bridge = { state_dir = \"$TMP/state-$n\"; log_level = \"warning\";"
+		echo "  api = { listen = \"127.0.0.1:$API_PORT\"; }; };"
 		echo "sources = ("
 		i=1
 		while [ "$i" -le "$n" ]; do
@@ -156,6 +170,7 @@ run_one() {
 	n=$1
 	who=$2
 	if [ "$who" = pollhook ]; then
+		API_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 		write_conf "$n"
 		"$POLLHOOK" -c "$TMP/bench-$n.conf" 2>"$TMP/pollhook-$n.err" &
 	else
@@ -176,14 +191,17 @@ run_one() {
 	g1=$(nginx_ns)
 	rss=$(awk '/^VmHWM/ { print $2 }' "/proc/$PH_PID/status")
 	failed=$(grep -c 'poll failed' "$TMP/pollhook-$n.err")
+	# Read last: rendering /metrics must not count in the CPU or the RSS above.
+	over=-
+	[ "$who" = pollhook ] && over=$(overruns "$API_PORT" 2>/dev/null || echo "?")
 	kill "$PH_PID"
 	wait "$PH_PID" 2>/dev/null
 	PH_PID=""
-	python3 - "$n" "$r0" "$r1" "$p0" "$p1" "$g0" "$g1" "$t0" "$t1" "$rss" "$failed" "$who" <<'EOF'
+	python3 - "$n" "$r0" "$r1" "$p0" "$p1" "$g0" "$g1" "$t0" "$t1" "$rss" "$failed" "$who" "$over" <<'EOF'
 import sys
 n, r0, r1, p0, p1, g0, g1 = (int(x) for x in sys.argv[1:8])
 t0, t1 = float(sys.argv[8]), float(sys.argv[9])
-rss_kib, failed, who = int(sys.argv[10]), int(sys.argv[11]), sys.argv[12]
+rss_kib, failed, who, over = int(sys.argv[10]), int(sys.argv[11]), sys.argv[12], sys.argv[13]
 # The status request between the two readings counts as one.
 req = r1 - r0 - 1
 secs = t1 - t0
@@ -194,21 +212,23 @@ ng = (g1 - g0) / 1e9
 ph_k = ph / req * 1000 if req else float("nan")
 ng_k = ng / req * 1000 if req else float("nan")
 ratio = ph_k / ng_k if ng_k > 0 else float("inf")
-print("%-8s %6d %10.1f %9d %8d %14.4f %14.4f %7.2f %9.1f" % (
-    who, n, req / secs, missed, failed, ph_k, ng_k, ratio, rss_kib / 1024))
+print("%-8s %6d %10.1f %9s %9d %8d %14.4f %14.4f %7.2f %9.1f" % (
+    who, n, req / secs, over, missed, failed, ph_k, ng_k, ratio, rss_kib / 1024))
 EOF
 }
 
 start_nginx
 echo "pollhook http poller benchmark: $SECONDS_RUN s per run, interval 1 s, conditional = $CONDITIONAL"
 echo "nginx $("$NGINX" -v 2>&1 | sed 's/.*\///'), 1 worker, on 127.0.0.1:$PORT; $(nproc) CPUs"
-echo "missed = polls due but not made, N x window - requests served: overruns, but also"
-echo "         timing noise of about 1 % of N (pollhook does not export its overrun count yet)"
+echo "overruns = polls pollhook skipped because the previous one still ran (its"
+echo "           pollhook_overruns_total, whole run including the warm-up)"
+echo "missed = polls due but not served, N x window - requests nginx counted: overruns"
+echo "         and timing noise of about 1 % of N"
 echo "failed = 'poll failed' log lines; CPU = user + system seconds per 1,000 polls/requests"
 echo "curl = the same requests by libcurl alone (tests/bench/curl_floor.c), in the same nginx"
 [ -x "$CURL_FLOOR" ] || echo "(no curl rows: $CURL_FLOOR is not built)"
 echo
-printf '%-8s %6s %10s %9s %8s %14s %14s %7s %9s\n' "client" "N" "polls/s" "missed" "failed" \
+printf '%-8s %6s %10s %9s %9s %8s %14s %14s %7s %9s\n' "client" "N" "polls/s" "overruns" "missed" "failed" \
     "CPU s/1k" "nginx CPU s/1k" "ratio" "RSS MiB"
 for n in $SIZES; do
 	run_one "$n" pollhook

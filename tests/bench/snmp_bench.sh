@@ -5,7 +5,8 @@
 # sysUpTime.0 each, interval 1 s) for BENCH_SECONDS; then the same with 20 %
 # and 50 % of the sources pointing at a loopback UDP port where something
 # reads and never answers. Printed: polls completed per second (GETs the agent
-# received), missed polls (ideal - completed: overruns and late polls),
+# received), the overruns pollhook counted (read from its management API at
+# the end), missed polls (ideal - completed: overruns and late polls),
 # pollhook's CPU seconds per 1,000 polls and peak RSS, and, as the same-run
 # reference, the CPU seconds per 1,000 GETs snmpd itself spent.
 #
@@ -36,10 +37,23 @@ agent_gets() {
 	    .1.3.6.1.2.1.11.15.0 2>/dev/null || echo 0
 }
 
+# overruns: the overruns pollhook counted (pollhook_overruns_total, all sources).
+overruns() {
+	python3 - "$API_PORT" <<'EOF'
+import sys, urllib.request
+h = urllib.request.ProxyHandler({})
+body = urllib.request.build_opener(h).open(
+    "http://127.0.0.1:%s/metrics" % sys.argv[1], timeout=30).read().decode()
+print(sum(int(float(l.split()[-1])) for l in body.splitlines()
+          if l.startswith("pollhook_overruns_total{")))
+EOF
+}
+
 # write_conf N DEAD: N sources, DEAD of them at the port that never answers.
 write_conf() {
 	{
-		echo "bridge = { state_dir = \"$TMP/db\"; log_level = \"error\"; };"
+		echo "bridge = { state_dir = \"$TMP/db\"; log_level = \"error\";"
+		echo "  api = { listen = \"127.0.0.1:$API_PORT\"; }; };"
 		echo "sources = ("
 		i=0
 		while [ "$i" -lt "$1" ]; do
@@ -60,6 +74,7 @@ run() {
 	n=$1
 	dead=$2
 	live=$((n - dead))
+	API_PORT=$(free_port)
 	write_conf "$n" "$dead"
 	rm -rf "$TMP/db"
 	"$POLLHOOK" -c "$TMP/bench.conf" 2>"$TMP/daemon.err" &
@@ -76,17 +91,19 @@ run() {
 	a1=$(cpu_ticks "$SNMPD_PID")
 	t1=$(date +%s.%N)
 	rss=$(awk '/VmHWM/ { print $2 }' "/proc/$pid/status")
+	# Read last: rendering /metrics must not count in the CPU or the RSS above.
+	over=$(overruns 2>/dev/null || echo "?")
 	kill "$pid"
 	wait "$pid" 2>/dev/null
 	# snmpget's own two GETs per sample are subtracted.
 	awk -v n="$n" -v live="$live" -v dead="$dead" -v g="$((g1 - g0 - 1))" \
 	    -v c="$((c1 - c0))" -v a="$((a1 - a0))" -v hz="$HZ" -v t0="$t0" -v t1="$t1" \
-	    -v rss="$rss" 'BEGIN {
+	    -v rss="$rss" -v over="$over" 'BEGIN {
 		t = t1 - t0; pps = g / t; ideal = live * t;
 		missed = ideal - g; if (missed < 0) missed = 0;
 		ph = c / hz / (g / 1000); ag = a / hz / (g / 1000);
-		printf "%6d %5d %9.1f %7.1f%% %8d %10.4f %10.4f %6.2f %9.1f\n",
-		    n, dead, pps, 100 * g / ideal, missed, ph, ag, ph / ag, rss / 1024
+		printf "%6d %5d %9.1f %7.1f%% %8s %8d %10.4f %10.4f %6.2f %9.1f\n",
+		    n, dead, pps, 100 * g / ideal, over, missed, ph, ag, ph / ag, rss / 1024
 	}'
 }
 
@@ -94,9 +111,10 @@ snmpd_start
 dead_agent_start
 
 echo "snmp poller benchmark: one snmpd, interval 1 s, ${BENCH_SECONDS} s per run"
-echo "columns: sources, dead sources, live polls/s, % of the live ideal, missed polls,"
-echo "         pollhook CPU s per 1000 polls, snmpd CPU s per 1000 GETs, ratio, pollhook peak RSS MiB"
-printf '%6s %5s %9s %8s %8s %10s %10s %6s %9s\n' N dead polls/s ideal missed ph_cpu/1k \
+echo "columns: sources, dead sources, live polls/s, % of the live ideal, overruns (pollhook's"
+echo "         count, whole run), missed polls (ideal - GETs snmpd counted), pollhook CPU s"
+echo "         per 1000 polls, snmpd CPU s per 1000 GETs, ratio, pollhook peak RSS MiB"
+printf '%6s %5s %9s %8s %8s %8s %10s %10s %6s %9s\n' N dead polls/s ideal overruns missed ph_cpu/1k \
     snmpd/1k ratio rss_MiB
 for n in $BENCH_N; do
 	run "$n" 0
