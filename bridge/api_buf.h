@@ -1,0 +1,59 @@
+#ifndef POLLHOOK_API_BUF_H
+#define POLLHOOK_API_BUF_H
+
+/*
+ * The growing response body that api.c answers with and api_metrics.c
+ * renders into; internal to the management API.
+ */
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xmalloc.h"
+
+/* A growing response body. */
+struct buf {
+	char *p;
+	size_t len, cap;
+};
+
+/* Appends the n bytes at s to b, which stays NUL-terminated. */
+static inline void
+buf_add(struct buf *b, const char *s, size_t n)
+{
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap > 0 ? b->cap : 256;
+
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		b->p = xreallocarray(b->p, cap, 1);
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+/* Appends the string s to b. */
+static inline void
+buf_str(struct buf *b, const char *s)
+{
+	buf_add(b, s, strlen(s));
+}
+
+/* Appends the formatted string to b. */
+static inline void __attribute__((format(printf, 2, 3)))
+buf_printf(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	s = xvasprintf(fmt, ap);
+	va_end(ap);
+	buf_str(b, s);
+	free(s);
+}
+
+#endif

@@ -1,0 +1,168 @@
+/*
+ * The Prometheus text format of GET /metrics: one family per counter, the
+ * per-source ones labelled by source, the dead letters by subscriber.
+ */
+
+#include "api_metrics.h"
+
+#include <stdint.h>
+
+#include "api_buf.h"
+#include "config.h"
+#include "delivery.h"
+#include "engine.h"
+#include "histogram.h"
+#include "outbox.h"
+#include "util.h"
+
+#define API_MAX_SUBSCRIBERS	1000	/* per-subscriber metric lines */
+
+/* Appends a label value, escaped as the text format wants: \\, \" and \n. */
+static void
+label_value(struct buf *b, const char *v)
+{
+	for (; *v != '\0'; v++) {
+		if (*v == '\\')
+			buf_str(b, "\\\\");
+		else if (*v == '"')
+			buf_str(b, "\\\"");
+		else if (*v == '\n')
+			buf_str(b, "\\n");
+		else
+			buf_add(b, v, 1);
+	}
+}
+
+static void
+family(struct buf *b, const char *name, const char *type, const char *help)
+{
+	buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+enum source_field { F_POLLS, F_ERRORS, F_OVERRUNS, F_UP };
+
+static void
+per_source(const struct config *cfg, const struct engine *eng, struct buf *b,
+    const char *name, enum source_field f)
+{
+	for (size_t i = 0; i < cfg->nsources; i++) {
+		const struct source_status *st = engine_source_status(eng, i);
+		unsigned long long v;
+
+		if (st == NULL)
+			break;
+		switch (f) {
+		case F_POLLS:
+			v = st->polls;
+			break;
+		case F_ERRORS:
+			v = st->errors;
+			break;
+		case F_OVERRUNS:
+			v = st->overruns;
+			break;
+		default:
+			/* Not polled yet (just started, or another shard's): no sample. */
+			if (!st->polled)
+				continue;
+			v = st->up;
+			break;
+		}
+		buf_printf(b, "%s{source=\"", name);
+		label_value(b, cfg->sources[i].name);
+		buf_printf(b, "\"} %llu\n", v);
+	}
+}
+
+static void
+poll_histogram(const struct engine *eng, struct buf *b)
+{
+	const struct engine_poll_hist *h = engine_poll_hist(eng);
+	uint64_t cum = 0;
+
+	family(b, "pollhook_poll_seconds", "histogram",
+	    "Duration of completed polls, every source.");
+	for (size_t i = 0; i < ENGINE_POLL_BUCKETS; i++) {
+		cum += h->b[i];
+		buf_printf(b, "pollhook_poll_seconds_bucket{le=\"%g\"} %llu\n",
+		    engine_poll_bounds[i], (unsigned long long)cum);
+	}
+	buf_printf(b, "pollhook_poll_seconds_bucket{le=\"+Inf\"} %llu\n",
+	    (unsigned long long)h->count);
+	buf_printf(b, "pollhook_poll_seconds_sum %.9g\n", h->sum);
+	buf_printf(b, "pollhook_poll_seconds_count %llu\n", (unsigned long long)h->count);
+}
+
+static void
+latency_summary(const struct delivery_stats *ds, struct buf *b)
+{
+	static const double q[] = { 0.5, 0.9, 0.99 };
+	const struct histogram *h = &ds->latency;
+
+	family(b, "pollhook_delivery_latency_seconds", "summary",
+	    "Time from an event to its receiver's 2xx (quantiles within about 6 %).");
+	for (size_t i = 0; i < NELEM(q); i++) {
+		if (h->count == 0)
+			buf_printf(b, "pollhook_delivery_latency_seconds{quantile=\"%g\"} NaN\n",
+			    q[i]);
+		else
+			buf_printf(b, "pollhook_delivery_latency_seconds{quantile=\"%g\"} %.6g\n",
+			    q[i], hist_quantile(h, q[i]));
+	}
+	buf_printf(b, "pollhook_delivery_latency_seconds_sum %.9g\n", h->sum);
+	buf_printf(b, "pollhook_delivery_latency_seconds_count %llu\n",
+	    (unsigned long long)h->count);
+}
+
+static void
+dead_line(void *arg, const char *subscriber, long long count)
+{
+	struct buf *b = arg;
+
+	buf_str(b, "pollhook_dead_letters{subscriber=\"");
+	label_value(b, subscriber);
+	buf_printf(b, "\"} %lld\n", count);
+}
+
+void
+api_metrics_render(struct buf *b, const struct config *cfg, const struct engine *eng,
+    const struct delivery *dlv, struct outbox *ob)
+{
+	const struct delivery_stats *ds = delivery_stats(dlv);
+	long long depth = outbox_depth(ob);
+
+	family(b, "pollhook_polls_total", "counter",
+	    "Polls completed, by source, since the last start or reload.");
+	per_source(cfg, eng, b, "pollhook_polls_total", F_POLLS);
+	family(b, "pollhook_poll_errors_total", "counter",
+	    "Polls that failed, by source, since the last start or reload.");
+	per_source(cfg, eng, b, "pollhook_poll_errors_total", F_ERRORS);
+	family(b, "pollhook_overruns_total", "counter",
+	    "Polls skipped because the previous one was still running, by source.");
+	per_source(cfg, eng, b, "pollhook_overruns_total", F_OVERRUNS);
+	family(b, "pollhook_source_up", "gauge",
+	    "Whether the last poll of the source succeeded (sources polled at least once).");
+	per_source(cfg, eng, b, "pollhook_source_up", F_UP);
+	poll_histogram(eng, b);
+	family(b, "pollhook_events_total", "counter", "Events routed to the subscribers.");
+	buf_printf(b, "pollhook_events_total %llu\n", (unsigned long long)ds->events);
+	family(b, "pollhook_deliveries_total", "counter",
+	    "Delivery attempts by outcome: ok, retried, dead (dead letter), gone (410).");
+	buf_printf(b, "pollhook_deliveries_total{outcome=\"ok\"} %llu\n"
+	    "pollhook_deliveries_total{outcome=\"retried\"} %llu\n"
+	    "pollhook_deliveries_total{outcome=\"dead\"} %llu\n"
+	    "pollhook_deliveries_total{outcome=\"gone\"} %llu\n",
+	    (unsigned long long)ds->ok, (unsigned long long)ds->retried,
+	    (unsigned long long)ds->dead, (unsigned long long)ds->gone);
+	family(b, "pollhook_deliveries_in_flight", "gauge", "Delivery attempts in flight.");
+	buf_printf(b, "pollhook_deliveries_in_flight %zu\n", ds->in_flight);
+	if (depth >= 0) {
+		family(b, "pollhook_outbox_depth", "gauge",
+		    "Deliveries pending in the outbox (waiting or being attempted).");
+		buf_printf(b, "pollhook_outbox_depth %lld\n", depth);
+	}
+	latency_summary(ds, b);
+	family(b, "pollhook_dead_letters", "gauge",
+	    "Dead letters in the outbox, by subscriber: its failed deliveries.");
+	outbox_count_by_subscriber(ob, OUTBOX_DEAD, API_MAX_SUBSCRIBERS, dead_line, b);
+}
