@@ -124,6 +124,21 @@ dead_line(void *arg, const char *subscriber, long long count)
 	buf_printf(b, "\"} %lld\n", count);
 }
 
+/* The families with one line per source. */
+static const struct source_family {
+	const char *name, *type, *help;
+	enum source_field field;
+} per_source_families[] = {
+	{ "pollhook_polls_total", "counter",
+	    "Polls completed, by source, since the last start or reload.", F_POLLS },
+	{ "pollhook_poll_errors_total", "counter",
+	    "Polls that failed, by source, since the last start or reload.", F_ERRORS },
+	{ "pollhook_overruns_total", "counter",
+	    "Polls skipped because the previous one was still running, by source.", F_OVERRUNS },
+	{ "pollhook_source_up", "gauge",
+	    "Whether the last poll of the source succeeded (sources polled at least once).", F_UP },
+};
+
 void
 api_metrics_render(struct buf *b, const struct config *cfg, const struct engine *eng,
     const struct delivery *dlv, struct outbox *ob)
@@ -131,18 +146,12 @@ api_metrics_render(struct buf *b, const struct config *cfg, const struct engine 
 	const struct delivery_stats *ds = delivery_stats(dlv);
 	long long depth = outbox_depth(ob);
 
-	family(b, "pollhook_polls_total", "counter",
-	    "Polls completed, by source, since the last start or reload.");
-	per_source(cfg, eng, b, "pollhook_polls_total", F_POLLS);
-	family(b, "pollhook_poll_errors_total", "counter",
-	    "Polls that failed, by source, since the last start or reload.");
-	per_source(cfg, eng, b, "pollhook_poll_errors_total", F_ERRORS);
-	family(b, "pollhook_overruns_total", "counter",
-	    "Polls skipped because the previous one was still running, by source.");
-	per_source(cfg, eng, b, "pollhook_overruns_total", F_OVERRUNS);
-	family(b, "pollhook_source_up", "gauge",
-	    "Whether the last poll of the source succeeded (sources polled at least once).");
-	per_source(cfg, eng, b, "pollhook_source_up", F_UP);
+	for (size_t i = 0; i < NELEM(per_source_families); i++) {
+		const struct source_family *f = &per_source_families[i];
+
+		family(b, f->name, f->type, f->help);
+		per_source(cfg, eng, b, f->name, f->field);
+	}
 	poll_histogram(eng, b);
 	family(b, "pollhook_events_total", "counter", "Events routed to the subscribers.");
 	buf_printf(b, "pollhook_events_total %llu\n", (unsigned long long)ds->events);
