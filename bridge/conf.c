@@ -11,9 +11,10 @@
  * A file with thousands of sources makes a tree of several MiB. It is built on
  * a short-lived thread, so that glibc serves it from an arena of its own, and
  * the loader hands converted parts back (conf_drop_tail) to be freed on another
- * such thread: their pages go back to the system at once, instead of sitting
- * as holes among the loaded configuration. The whole tree and the
- * configuration made from it are never held together.
+ * such thread (freed here, some would stay in this thread's cache and be handed
+ * out to the configuration): their pages go back to the system at once,
+ * instead of sitting as holes among the loaded configuration. The whole tree
+ * and the configuration made from it are never held together.
  */
 
 #include "conf.h"
