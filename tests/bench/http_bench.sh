@@ -87,14 +87,7 @@ EOF
 
 # overruns PORT: the overruns pollhook counted (pollhook_overruns_total, all sources).
 overruns() {
-	python3 - "$1" <<'EOF'
-import sys, urllib.request
-h = urllib.request.ProxyHandler({})
-body = urllib.request.build_opener(h).open(
-    "http://127.0.0.1:%s/metrics" % sys.argv[1], timeout=30).read().decode()
-print(sum(int(float(l.split()[-1])) for l in body.splitlines()
-          if l.startswith("pollhook_overruns_total{")))
-EOF
+	python3 "$(dirname "$0")/overruns.py" "$1"
 }
 
 start_nginx() {

@@ -39,14 +39,7 @@ agent_gets() {
 
 # overruns: the overruns pollhook counted (pollhook_overruns_total, all sources).
 overruns() {
-	python3 - "$API_PORT" <<'EOF'
-import sys, urllib.request
-h = urllib.request.ProxyHandler({})
-body = urllib.request.build_opener(h).open(
-    "http://127.0.0.1:%s/metrics" % sys.argv[1], timeout=30).read().decode()
-print(sum(int(float(l.split()[-1])) for l in body.splitlines()
-          if l.startswith("pollhook_overruns_total{")))
-EOF
+	python3 "$top_srcdir/tests/bench/overruns.py" "$API_PORT"
 }
 
 # write_conf N DEAD: N sources, DEAD of them at the port that never answers.
