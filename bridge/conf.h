@@ -3,7 +3,9 @@
 
 /*
  * The configuration tree as plugins see it: a validated, read-only view of one
- * group of the libconfig file, and the schema tables that describe each group.
+ * group of the libconfig file, and the schema tables that describe each group. The tree (reading the file,
+ * accessors, errors) is implemented in conf_tree.c, the schema check in
+ * conf_schema.c.
  *
  * Every group of the file is checked against a table of struct conf_key before
  * anyone reads it: unknown keys, wrong types, missing required keys and values

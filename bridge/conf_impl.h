@@ -2,7 +2,7 @@
 #define POLLHOOK_CONF_IMPL_H
 
 /*
- * What conf.c and conf_check.c share and plugins never see: a struct
+ * What conf_tree.c and conf_schema.c share and plugins never see: a struct
  * conf_node is a libconfig config_setting_t seen through an opaque type.
  */
 

@@ -1,9 +1,14 @@
 /*
  * Loading pollhook.conf into the plain structs of config.h. Every group is
- * checked against its table in conf.c first; this file adds what a table
- * cannot say (names unique, a rule's metric exists, timeout <= interval)
- * and hands each source and subscriber to its plugin. Errors never stop the
- * walk: the operator gets all of them in one run, then config_load fails.
+ * checked against its schema table (conf_schema.c) first; this file adds what
+ * a table cannot say (a rule's metric exists on some source it applies to,
+ * timeout <= interval, names unique, found with a hash map once every source
+ * is loaded) and hands each source and subscriber to its plugin's configure.
+ * Sources are converted last to first, and every SOURCE_BATCH of them the
+ * converted tail of the tree is dropped (conf_drop_tail), so the whole tree
+ * and the configuration made from it are never held together. Errors never
+ * stop the walk: the operator gets all of them in one run, printed in file
+ * and line order when the tree closes; then config_load fails.
  */
 
 #include "config.h"

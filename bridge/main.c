@@ -24,7 +24,7 @@
 #include "once.h"
 #include "outbox.h"
 #include "util.h"
-#include "verify.h"
+#include "cli_verify.h"
 
 #define DEFAULT_CONFIG POLLHOOK_DEFAULT_CONFIG
 #define SHUTDOWN_GRACE 10.0	/* seconds to let polls and deliveries finish */
@@ -248,7 +248,7 @@ main(int argc, char **argv)
 	if (argc > 1 && strcmp(argv[1], "deliveries") == 0)
 		return cli_deliveries(argc - 1, argv + 1);
 	if (argc > 1 && strcmp(argv[1], "verify") == 0)
-		return verify_main(argc - 1, argv + 1);
+		return cli_verify_main(argc - 1, argv + 1);
 
 	while ((ch = getopt_long(argc, argv, "c:vVh", longopts, NULL)) != -1) {
 		switch (ch) {

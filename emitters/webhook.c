@@ -19,7 +19,7 @@
 #include "curltls.h"
 #include "emitter.h"
 #include "log.h"
-#include "sign.h"
+#include "webhook_sign.h"
 #include "xmalloc.h"
 
 #ifndef PACKAGE_VERSION

@@ -2,7 +2,7 @@
 """A loopback webhook receiver for pollhook's integration tests.
 
 It shares no code with pollhook: signatures are checked with Python's own
-hmac, hashlib and base64, so a bug in emitters/sign.c cannot hide behind a
+hmac, hashlib and base64, so a bug in emitters/webhook_sign.c cannot hide behind a
 matching bug here. Standard library only.
 
 Every request is appended to --log as one JSON line:

@@ -1,6 +1,6 @@
 /*
  * Unit tests of the configuration loader (config.c) and the tree, checker
- * and accessors under it (conf.c). Configs are written to a temporary
+ * and accessors under it (conf_tree.c, conf_schema.c). Configs are written to a temporary
  * directory. Loading sources needs a compiled-in poller: those tests use
  * "http" and skip when it is not there. The bad-config messages themselves
  * are covered one by one in tests/config.

@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "sign.h"
+#include "webhook_sign.h"
 #include "util.h"
 
 /* The Standard Webhooks specification's example. */
@@ -36,7 +36,7 @@
 
 /*
  * Zoom publishes no vector: this one was computed with Python when the test
- * was written, independently of sign.c:
+ * was written, independently of webhook_sign.c:
  *   hmac.new(b"zoom-secret-token-1", b"v0:1764393600:" + body, sha256).hexdigest()
  */
 #define ZM_SECRET	"zoom-secret-token-1"

@@ -1,5 +1,5 @@
 /*
- * pollhook verify: the receiving side of sign.c as a command, for people
+ * pollhook verify: the receiving side of emitters/webhook_sign.c as a command, for people
  * writing receivers and for the tests. Everything it needs comes from the
  * command line and files; it never touches the daemon's configuration.
  */
@@ -11,8 +11,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "sign.h"
-#include "verify.h"
+#include "webhook_sign.h"
+#include "cli_verify.h"
 #include "xmalloc.h"
 
 #define BODY_MAX	(64 * 1024 * 1024)	/* far above any webhook */
@@ -268,7 +268,7 @@ parse_args(struct verify_args *a, int argc, char **argv)
 }
 
 int
-verify_main(int argc, char **argv)
+cli_verify_main(int argc, char **argv)
 {
 	struct verify_args a;
 	FILE *f = NULL;

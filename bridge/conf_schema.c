@@ -1,7 +1,7 @@
 /*
- * The table-driven checker of the configuration tree (conf_check) and the
+ * The schema: the table-driven checker of the configuration tree (conf_check) and the
  * name helpers it and the loader use: conf_valid_name and conf_distance, the
- * distance behind "did you mean". The tree itself is in conf.c.
+ * distance behind "did you mean". The tree itself is in conf_tree.c.
  */
 
 #include "conf.h"

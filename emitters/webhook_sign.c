@@ -17,7 +17,7 @@
 #include <openssl/evp.h>
 #include <openssl/params.h>
 
-#include "sign.h"
+#include "webhook_sign.h"
 
 #define MAC_LEN		32			/* SHA-256 */
 #define MAC_B64_LEN	44			/* base64 of 32 bytes, padded */

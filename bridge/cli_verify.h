@@ -1,5 +1,5 @@
-#ifndef POLLHOOK_VERIFY_H
-#define POLLHOOK_VERIFY_H
+#ifndef POLLHOOK_CLI_VERIFY_H
+#define POLLHOOK_CLI_VERIFY_H
 
 /*
  * "pollhook verify": checks one received webhook's signature, so a
@@ -11,6 +11,6 @@
  * "authentic" or "NOT authentic: <reason>" on stdout and returns the exit
  * status: 0 authentic, 1 not authentic, 2 usage or input error.
  */
-int verify_main(int argc, char **argv);
+int cli_verify_main(int argc, char **argv);
 
 #endif

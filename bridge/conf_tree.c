@@ -1,7 +1,7 @@
 /*
  * The configuration tree: reading a libconfig file, ${ENV} expansion, the
  * read-only accessors plugins use and the FILE:LINE error reports. The
- * table-driven checker is in conf_check.c.
+ * table-driven checker (the schema) is in conf_schema.c.
  *
  * A struct conf_node is a libconfig config_setting_t seen through an opaque
  * type, so the accessors cost nothing. Each setting points back to its

@@ -1,5 +1,5 @@
-#ifndef POLLHOOK_SIGN_H
-#define POLLHOOK_SIGN_H
+#ifndef POLLHOOK_WEBHOOK_SIGN_H
+#define POLLHOOK_WEBHOOK_SIGN_H
 
 #include <stddef.h>
 
