@@ -1,3 +1,9 @@
+/*
+ * "pollhook deliveries": the outbox's dead letters and pending deliveries,
+ * read and changed in the state directory beside the running daemon. Each
+ * subcommand is one entry of deliveries_cmds: its words and what it does.
+ */
+
 #include "cli.h"
 
 #include <errno.h>
@@ -46,6 +52,12 @@ cli_parse_duration(const char *s)
 	return -1;
 }
 
+static const char *
+row_state(enum outbox_state st)
+{
+	return st == OUTBOX_PENDING ? "pending" : st == OUTBOX_DEAD ? "dead" : "retry";
+}
+
 struct list_ctx {
 	bool json;
 	struct json_object *rows;
@@ -64,9 +76,7 @@ list_row(void *arg, const struct outbox_row *r)
 		struct json_object *j = json_object_new_object();
 
 		json_object_object_add(j, "id", json_object_new_int64(r->seq));
-		json_object_object_add(j, "state", json_object_new_string(
-		    r->state == OUTBOX_PENDING ? "pending" : r->state == OUTBOX_DEAD ? "dead" :
-		    "retry"));
+		json_object_object_add(j, "state", json_object_new_string(row_state(r->state)));
 		json_object_object_add(j, "subscriber", json_object_new_string(r->subscriber));
 		json_object_object_add(j, "event", json_object_new_string(r->event_name));
 		json_object_object_add(j, "event_id", json_object_new_string(r->event_id));
@@ -79,9 +89,132 @@ list_row(void *arg, const struct outbox_row *r)
 		return;
 	}
 	printf("%-8lld %-7s %-16s %-28s %-30s %8u %6d  %s\n", (long long)r->seq,
-	    r->state == OUTBOX_PENDING ? "pending" : "dead", r->subscriber, r->event_name,
+	    row_state(r->state), r->subscriber, r->event_name,
 	    r->event_id, r->attempts, r->last_status,
 	    r->last_error != NULL ? r->last_error : "");
+}
+
+/* What the options of "pollhook deliveries" said; positional words follow at args. */
+struct deliveries_opts {
+	const char *state;
+	const char *older;
+	bool all;
+	bool json;
+	char **args;
+	int nargs;
+};
+
+static int
+deliveries_list(struct outbox *ob, const struct deliveries_opts *o)
+{
+	struct list_ctx lc = { o->json, NULL, 0 };
+	enum outbox_state st;
+	int rc = 1;
+
+	if (strcmp(o->state, "pending") == 0)
+		st = OUTBOX_PENDING;
+	else if (strcmp(o->state, "dead") == 0)
+		st = OUTBOX_DEAD;
+	else {
+		fprintf(stderr, "pollhook: --state is pending or dead, not \"%s\"\n", o->state);
+		return 1;
+	}
+	lc.rows = json_object_new_array();
+	if (!o->json)
+		printf("%-8s %-7s %-16s %-28s %-30s %8s %6s  %s\n", "ID", "STATE",
+		    "SUBSCRIBER", "EVENT", "EVENT_ID", "ATTEMPTS", "STATUS", "LAST_ERROR");
+	if (outbox_scan(ob, st, NULL, list_row, &lc) != 0)
+		goto out;
+	if (o->json)
+		printf("%s\n", json_object_to_json_string_ext(lc.rows,
+		    JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+	rc = 0;
+out:
+	json_object_put(lc.rows);
+	return rc;
+}
+
+static int
+deliveries_retry(struct outbox *ob, const struct deliveries_opts *o)
+{
+	long long seq = 0;
+	char *end;
+	int n;
+
+	if (!o->all) {
+		errno = 0;
+		seq = strtoll(o->args[0], &end, 10);
+		if (*end != '\0' || errno != 0 || seq <= 0) {
+			fprintf(stderr, "pollhook: \"%s\" is not a delivery id\n", o->args[0]);
+			return 1;
+		}
+	}
+	n = outbox_request_retry(ob, seq);
+	if (n < 0)
+		return 1;
+	if (n == 0 && !o->all) {
+		fprintf(stderr, "pollhook: no dead delivery with id %lld\n", seq);
+		return 1;
+	}
+	printf("%d dead deliver%s queued for retry (the running daemon picks them up "
+	    "within a second)\n", n, n == 1 ? "y" : "ies");
+	return 0;
+}
+
+static int
+deliveries_purge(struct outbox *ob, const struct deliveries_opts *o)
+{
+	double secs = cli_parse_duration(o->older);
+	int n;
+
+	if (secs < 0) {
+		fprintf(stderr, "pollhook: --older-than \"%s\" is not a duration "
+		    "(e.g. 3600, 90m, 7d)\n", o->older);
+		return 1;
+	}
+	n = outbox_purge(ob, (double)time(NULL) - secs);
+	if (n < 0)
+		return 1;
+	printf("%d dead deliver%s purged\n", n, n == 1 ? "y" : "ies");
+	return 0;
+}
+
+static bool
+list_args_ok(const struct deliveries_opts *o)
+{
+	return o->nargs == 0;
+}
+
+static bool
+retry_args_ok(const struct deliveries_opts *o)
+{
+	return o->nargs == (o->all ? 0 : 1);
+}
+
+static bool
+purge_args_ok(const struct deliveries_opts *o)
+{
+	return o->nargs == 0 && o->older != NULL;
+}
+
+/* The subcommands: a name, what its words must be, and what it does. */
+static const struct deliveries_cmd {
+	const char *name;
+	bool (*args_ok)(const struct deliveries_opts *o);
+	int (*run)(struct outbox *ob, const struct deliveries_opts *o);
+} deliveries_cmds[] = {
+	{ "list", list_args_ok, deliveries_list },
+	{ "retry", retry_args_ok, deliveries_retry },
+	{ "purge", purge_args_ok, deliveries_purge },
+};
+
+static const struct deliveries_cmd *
+deliveries_cmd(const char *name)
+{
+	for (size_t i = 0; i < sizeof(deliveries_cmds) / sizeof(deliveries_cmds[0]); i++)
+		if (strcmp(deliveries_cmds[i].name, name) == 0)
+			return &deliveries_cmds[i];
+	return NULL;
 }
 
 int
@@ -97,11 +230,11 @@ cli_deliveries(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *config_path = POLLHOOK_DEFAULT_CONFIG, *dir = NULL, *cmd, *state = "pending";
-	const char *older = NULL;
+	struct deliveries_opts o = { .state = "pending" };
+	const char *config_path = POLLHOOK_DEFAULT_CONFIG, *dir = NULL;
+	const struct deliveries_cmd *cmd;
 	struct config *cfg = NULL;
 	struct outbox *ob = NULL;
-	bool all = false, json = false;
 	char err[512];
 	int ch, rc = 1;
 
@@ -109,7 +242,7 @@ cli_deliveries(int argc, char **argv)
 		deliveries_usage(stderr);
 		return 1;
 	}
-	cmd = argv[1];
+	cmd = deliveries_cmd(argv[1]);
 	argc--;
 	argv++;
 	optind = 1;
@@ -122,16 +255,16 @@ cli_deliveries(int argc, char **argv)
 			dir = optarg;
 			break;
 		case 's':
-			state = optarg;
+			o.state = optarg;
 			break;
 		case 'a':
-			all = true;
+			o.all = true;
 			break;
 		case 'o':
-			older = optarg;
+			o.older = optarg;
 			break;
 		case 'j':
-			json = true;
+			o.json = true;
 			break;
 		case 'h':
 			deliveries_usage(stdout);
@@ -140,6 +273,12 @@ cli_deliveries(int argc, char **argv)
 			deliveries_usage(stderr);
 			return 1;
 		}
+	}
+	o.args = argv + optind;
+	o.nargs = argc - optind;
+	if (cmd == NULL || !cmd->args_ok(&o)) {
+		deliveries_usage(stderr);
+		return 1;
 	}
 	if (dir == NULL) {
 		cfg = config_load(config_path);
@@ -153,71 +292,7 @@ cli_deliveries(int argc, char **argv)
 		fprintf(stderr, "pollhook: %s\n", err);
 		goto out;
 	}
-	if (strcmp(cmd, "list") == 0 && optind == argc) {
-		struct list_ctx lc = { json, json_object_new_array(), 0 };
-		enum outbox_state st;
-
-		if (strcmp(state, "pending") == 0)
-			st = OUTBOX_PENDING;
-		else if (strcmp(state, "dead") == 0)
-			st = OUTBOX_DEAD;
-		else {
-			fprintf(stderr, "pollhook: --state is pending or dead, not \"%s\"\n", state);
-			json_object_put(lc.rows);
-			goto out;
-		}
-		if (!json)
-			printf("%-8s %-7s %-16s %-28s %-30s %8s %6s  %s\n", "ID", "STATE",
-			    "SUBSCRIBER", "EVENT", "EVENT_ID", "ATTEMPTS", "STATUS", "LAST_ERROR");
-		if (outbox_scan(ob, st, NULL, list_row, &lc) != 0) {
-			json_object_put(lc.rows);
-			goto out;
-		}
-		if (json)
-			printf("%s\n", json_object_to_json_string_ext(lc.rows,
-			    JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
-		json_object_put(lc.rows);
-		rc = 0;
-	} else if (strcmp(cmd, "retry") == 0 && (all ? optind == argc : optind + 1 == argc)) {
-		long long seq = 0;
-		char *end;
-		int n;
-
-		if (!all) {
-			errno = 0;
-			seq = strtoll(argv[optind], &end, 10);
-			if (*end != '\0' || errno != 0 || seq <= 0) {
-				fprintf(stderr, "pollhook: \"%s\" is not a delivery id\n",
-				    argv[optind]);
-				goto out;
-			}
-		}
-		n = outbox_request_retry(ob, seq);
-		if (n < 0)
-			goto out;
-		if (n == 0 && !all) {
-			fprintf(stderr, "pollhook: no dead delivery with id %lld\n", seq);
-			goto out;
-		}
-		printf("%d dead deliver%s queued for retry (the running daemon picks them up "
-		    "within a second)\n", n, n == 1 ? "y" : "ies");
-		rc = 0;
-	} else if (strcmp(cmd, "purge") == 0 && optind == argc && older != NULL) {
-		double secs = cli_parse_duration(older);
-		int n;
-
-		if (secs < 0) {
-			fprintf(stderr, "pollhook: --older-than \"%s\" is not a duration "
-			    "(e.g. 3600, 90m, 7d)\n", older);
-			goto out;
-		}
-		n = outbox_purge(ob, (double)time(NULL) - secs);
-		if (n < 0)
-			goto out;
-		printf("%d dead deliver%s purged\n", n, n == 1 ? "y" : "ies");
-		rc = 0;
-	} else
-		deliveries_usage(stderr);
+	rc = cmd->run(ob, &o);
 out:
 	outbox_close(ob);
 	config_free(cfg);
