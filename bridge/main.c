@@ -25,6 +25,7 @@
 #include "outbox.h"
 #include "util.h"
 #include "cli_verify.h"
+#include "version.h"
 
 #define DEFAULT_CONFIG POLLHOOK_DEFAULT_CONFIG
 #define SHUTDOWN_GRACE 10.0	/* seconds to let polls and deliveries finish */
@@ -274,7 +275,7 @@ main(int argc, char **argv)
 			d.verbose = true;
 			break;
 		case 'V':
-			printf("pollhook %s\n", PACKAGE_VERSION);
+			version_print(stdout);
 			return 0;
 		case 'h':
 			usage(stdout);

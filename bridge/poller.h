@@ -54,6 +54,8 @@ struct poller_ops {
 	void (*poll)(void *state, struct sample *sample, poll_done_fn done, void *arg);
 	/* Cancels any poll in flight (without calling done) and frees the state. */
 	void (*stop)(void *state);
+	/* Optional: the library it is built on and its version ("net-snmp 5.9.3"). */
+	const char *(*library_version)(void);
 };
 
 #endif

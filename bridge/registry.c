@@ -91,3 +91,21 @@ registry_emitter_at(size_t i)
 			return emitters[j].ops;
 	return NULL;
 }
+
+const char *
+registry_poller_name(size_t i, bool *compiled)
+{
+	if (i >= NELEM(pollers))
+		return NULL;
+	*compiled = pollers[i].ops != NULL;
+	return pollers[i].name;
+}
+
+const char *
+registry_emitter_name(size_t i, bool *compiled)
+{
+	if (i >= NELEM(emitters))
+		return NULL;
+	*compiled = emitters[i].ops != NULL;
+	return emitters[i].name;
+}

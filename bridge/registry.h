@@ -20,5 +20,9 @@ const struct emitter_ops *registry_emitter(const char *name, bool *known);
 const struct poller_ops *registry_poller_at(size_t i);
 /* Returns the i-th compiled-in emitter, or NULL past the end. */
 const struct emitter_ops *registry_emitter_at(size_t i);
+/* Returns the name of the i-th poller pollhook knows, or NULL past the end; *compiled: built in. */
+const char *registry_poller_name(size_t i, bool *compiled);
+/* Same as registry_poller_name for emitters. */
+const char *registry_emitter_name(size_t i, bool *compiled);
 
 #endif

@@ -909,4 +909,5 @@ const struct poller_ops snmp_poller_ops = {
 	.start = snmp_start,
 	.poll = snmp_poll,
 	.stop = snmp_stop,
+	.library_version = snmp_lib_version,
 };

@@ -1,6 +1,7 @@
 #include "snmp_lib.h"
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <net-snmp/net-snmp-config.h>
@@ -53,4 +54,14 @@ snmp_lib_init(void)
 	/* Responses carry what we asked for; no sanity checks against MIB types. */
 	netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DONT_CHECK_RANGE, 1);
 	init_snmp("pollhook");
+}
+
+const char *
+snmp_lib_version(void)
+{
+	static char buf[64];
+
+	if (buf[0] == '\0')
+		snprintf(buf, sizeof(buf), "net-snmp %s", netsnmp_get_version());
+	return buf;
 }

@@ -8,5 +8,7 @@
 
 /* Initialises net-snmp once per process; later calls do nothing. */
 void snmp_lib_init(void);
+/* Returns "net-snmp VERSION" (a static string): the library loaded. */
+const char *snmp_lib_version(void);
 
 #endif

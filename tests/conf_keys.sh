@@ -9,6 +9,12 @@ set -u
 POLLHOOK=$top_builddir/bridge/pollhook
 CONF=$top_srcdir/conf/pollhook.conf
 
+# The reference config names every poller: a build that left one out cannot check it.
+lacking=$("$POLLHOOK" --version | sed -n 's/^pollers left out: //p')
+if [ -n "$lacking" ]; then
+	echo "SKIP: conf/pollhook.conf has sources of every poller; left out here: $lacking"
+	exit 77
+fi
 "$POLLHOOK" --check-config -c "$CONF" >/dev/null || { echo "FAIL: $CONF does not validate"; exit 1; }
 keys=$("$POLLHOOK" --list-keys) || { echo "FAIL: pollhook --list-keys"; exit 1; }
 [ "$(echo "$keys" | wc -l)" -gt 50 ] || { echo "FAIL: --list-keys printed too little: $keys"; exit 1; }

@@ -86,6 +86,7 @@ if [ -z "$entries" ]; then
 fi
 
 declare -A documented known plugin_known
+left_out=$("$pollhook" --version | sed -n 's/^pollers left out: //p')
 while IFS="|" read -r path name plugin line; do
 	documented["$path $name"]=1
 done <<<"$entries"
@@ -125,8 +126,10 @@ while IFS="|" read -r path name plugin line; do
 	full=$name
 	[ "$path" != "(top)" ] && full=$path.$name
 	[ -n "${known["$full"]:-}" ] && continue
-	# A plugin that is not compiled in: its keys are documented all the same.
+	# A plugin that is not compiled in: its keys are documented all the same,
+	# and so is the group a source of its kind has (sources.snmp).
 	[ -n "$plugin" ] && [ -z "${plugin_known["$path $plugin"]:-}" ] && continue
+	[ "$path" = sources ] && [[ " $left_out " == *" $name "* ]] && continue
 	stale+=("man/pollhook.conf.5:$line: $full")
 done <<<"$entries"
 if [ ${#stale[@]} -gt 0 ]; then

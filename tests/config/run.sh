@@ -7,6 +7,8 @@
 # (in good/*.conf too):
 #   # requires-key: KEY    skip unless `pollhook --list-keys` prints KEY
 #   # skip-if-key: KEY     skip if it does (e.g. "not compiled in" cases)
+# A file (the reference config too) whose sources name a poller this build
+# left out is skipped, unless it is such a "not compiled in" case.
 # FILE is relative to tests/config: the suite runs from there.
 
 set -u
@@ -33,6 +35,18 @@ has_key() {
 	grep -qxF -- "$1" <<<"$keys"
 }
 
+lacking=" $("$pollhook" --version | sed -n 's/^pollers left out: //p') "
+
+# left_out FILE: prints the first poller FILE names that this build left out.
+left_out() {
+	local p
+	for p in $(sed -n 's/^[^#]*poller *= *"\([a-z0-9_]*\)".*/\1/p' "$1" | sort -u); do
+		case "$lacking" in
+		*" $p "*) echo "$p"; return ;;
+		esac
+	done
+}
+
 header() {	# header FILE NAME: prints the value of "# NAME: value"
 	sed -n "s/^# $2: //p" "$1" | head -n 1
 }
@@ -47,6 +61,11 @@ for f in bad/*.conf; do
 	fi
 	if [ -n "$unless" ] && has_key "$unless"; then
 		echo "SKIP: $f ($unless is there)"
+		skip=$((skip + 1))
+		continue
+	fi
+	if [ -z "$unless" ] && [ -n "$(left_out "$f")" ]; then
+		echo "SKIP: $f (the $(left_out "$f") poller is not compiled in)"
 		skip=$((skip + 1))
 		continue
 	fi
@@ -94,6 +113,11 @@ for f in "$top_srcdir/conf/pollhook.conf" good/*.conf; do
 	need=$(header "$f" requires-key)
 	if [ -n "$need" ] && ! has_key "$need"; then
 		echo "SKIP: $f (needs $need)"
+		skip=$((skip + 1))
+		continue
+	fi
+	if [ -n "$(left_out "$f")" ]; then
+		echo "SKIP: $f (the $(left_out "$f") poller is not compiled in)"
 		skip=$((skip + 1))
 		continue
 	fi

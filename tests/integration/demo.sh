@@ -31,6 +31,9 @@ fail() {
 }
 
 [ -x "$top_builddir/bridge/pollhook" ] || fail "$top_builddir/bridge/pollhook not built"
+POLLHOOK=$top_builddir/bridge/pollhook
+. "$top_srcdir/tests/lib/kinds.sh"
+need_kind pollers snmp http
 
 # The examples a newcomer is pointed to validate: those of conf/examples/ that
 # snmp_examples.sh (snmp-*) and http_config.sh (http-*) do not check, with

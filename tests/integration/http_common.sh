@@ -8,6 +8,8 @@ set -u
 : "${top_builddir:?top_builddir must be set (make check exports it)}"
 
 POLLHOOK=$top_builddir/bridge/pollhook
+. "$top_srcdir/tests/lib/kinds.sh"
+need_kind pollers http
 HTTPSERVER=$top_srcdir/tests/lib/httpserver.py
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/pollhook-http.XXXXXX")
 PIDS=""

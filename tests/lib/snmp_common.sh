@@ -10,6 +10,8 @@ set -u
 : "${top_builddir:?top_builddir must be set (make check exports it)}"
 
 POLLHOOK=$top_builddir/bridge/pollhook
+. "$top_srcdir/tests/lib/kinds.sh"
+need_kind pollers snmp
 PASS_SCRIPT=$top_srcdir/tests/lib/snmp_pass.sh
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/pollhook-snmp.XXXXXX")
 STATE=$TMP/state

@@ -410,13 +410,15 @@ static void
 test_many_sources(void **state)
 {
 	enum { N = 700 };
-	char *buf = xstrdup("sources = (\n"), *path, *err, *want;
-	size_t len = strlen(buf);
+	char *buf, *path, *err, *want;
+	size_t len;
 	int line = 2, lines[N];
 	struct config *cfg;
 
 	(void)state;
 	need_http();
+	buf = xstrdup("sources = (\n");
+	len = strlen(buf);
 	for (int i = 0; i < N; i++) {
 		char name[16];
 
