@@ -78,6 +78,7 @@ struct shared {
 	struct channel *channels;	/* the shared ones */
 	struct source *ready;		/* finished polls to hand over */
 	struct source *zombies;		/* stopped, with requests still in a shared channel */
+	bool closing;			/* snmp_fini: callbacks do nothing */
 };
 
 /*
@@ -386,6 +387,8 @@ response_cb(int op, netsnmp_session *ss, int reqid, netsnmp_pdu *pdu, void *magi
 	struct poll *p = s->poll;
 
 	(void)ss;
+	if (s->sh->closing)
+		return 1;	/* snmp_fini is closing the session s was in */
 	if (s->ch->shared && op != NETSNMP_CALLBACK_OP_RESEND && s->outstanding > 0)
 		s->outstanding--;
 	if (s->zombie || !s->polling)
@@ -862,10 +865,18 @@ snmp_fini(void *shared)
 	struct ku *k, *next;
 
 	snmp_resolve_fini();
-	/* Closing the sessions drops the zombies' requests without callbacks. */
+	/*
+	 * Closing a session calls back every request still in it, with the
+	 * zombie that sent it as magic: every zombie must outlive every close.
+	 */
+	sh->closing = true;
+	for (struct source *z = sh->zombies; z != NULL; z = z->next) {
+		channel_unref(z->ch);	/* the last one closes the channel */
+		z->ch = NULL;
+	}
 	for (struct source *z = sh->zombies, *zn; z != NULL; z = zn) {
 		zn = z->next;
-		source_free(z);	/* the last one closes its channel */
+		source_free(z);
 	}
 	sh->zombies = NULL;
 	netsnmp_large_fd_set_cleanup(&sh->fds);
