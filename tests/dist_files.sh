@@ -10,8 +10,10 @@ set -u
 : "${top_srcdir:?top_srcdir must be set (make check exports it)}"
 : "${top_builddir:?top_builddir must be set (make check exports it)}"
 
-if ! git -C "$top_srcdir" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
-	echo "SKIP: $top_srcdir is not a git checkout"
+# The top of a checkout, not a tarball unpacked inside one (make distcheck).
+top=$(git -C "$top_srcdir" rev-parse --show-toplevel 2>/dev/null)
+if [ -z "$top" ] || [ "$(cd "$top" && pwd -P)" != "$(cd "$top_srcdir" && pwd -P)" ]; then
+	echo "SKIP: $top_srcdir is not the top of a git checkout"
 	exit 77
 fi
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/pollhook-dist.XXXXXX")
