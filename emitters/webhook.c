@@ -38,7 +38,7 @@ struct webhook_conf {
 	size_t nheaders;
 	double timeout;
 	bool https;
-	struct curl_tls tls;
+	struct curltls tls;
 };
 
 struct webhook_attempt;
@@ -77,7 +77,7 @@ static const struct conf_key webhook_keys[] = {
 	    "extra request headers, \"Name: value\"" },
 	{ "timeout", CONF_FLOAT, CONF_HAS_MIN | CONF_MIN_OPEN | CONF_HAS_MAX, 0, 300, NULL, NULL,
 	    "seconds one attempt may take (default 15)" },
-	CURL_TLS_KEYS,
+	CURLTLS_KEYS,
 	CONF_KEY_END
 };
 
@@ -93,7 +93,7 @@ webhook_free_conf(void *conf)
 	for (size_t i = 0; i < wc->nheaders; i++)
 		free(wc->headers[i]);
 	free(wc->headers);
-	curl_tls_clear(&wc->tls);
+	curltls_clear(&wc->tls);
 	free(wc);
 }
 
@@ -108,7 +108,7 @@ webhook_configure(const struct conf_node *group, const struct subscriber_config 
 
 	(void)sub;
 	wc->url = xstrdup(conf_string(group, "url", NULL));
-	if (curl_url_check(wc->url, &wc->https, NULL, err, sizeof(err)) == -1) {
+	if (curltls_url_check(wc->url, &wc->https, NULL, err, sizeof(err)) == -1) {
 		conf_error(conf_get(group, "url"), "%s", err);
 		rc = -1;
 	}
@@ -134,7 +134,7 @@ webhook_configure(const struct conf_node *group, const struct subscriber_config 
 	}
 	headers = conf_strings(group, "headers", &n);
 	for (size_t i = 0; i < n; i++) {
-		if (!curl_header_ok(headers[i])) {
+		if (!curltls_header_ok(headers[i])) {
 			conf_error(conf_get(group, "headers"),
 			    "header \"%s\" is not \"Name: value\" on one line", headers[i]);
 			rc = -1;
@@ -144,7 +144,7 @@ webhook_configure(const struct conf_node *group, const struct subscriber_config 
 	}
 	free(headers);
 	wc->timeout = conf_float(group, "timeout", WEBHOOK_DEFAULT_TIMEOUT);
-	if (curl_tls_configure(&wc->tls, group, wc->https) != 0)
+	if (curltls_configure(&wc->tls, group, wc->https) != 0)
 		rc = -1;
 	*conf = wc;
 	return rc;
@@ -370,7 +370,7 @@ webhook_deliver(void *state, const struct event *ev, unsigned attempt, deliver_d
 	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(e, CURLOPT_HEADERDATA, a);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, a->errbuf);
-	curl_tls_apply(&wc->tls, e, wc->https);
+	curltls_apply(&wc->tls, e, wc->https);
 
 	a->next = ws->running;
 	if (ws->running != NULL)

@@ -363,7 +363,7 @@ same_shape(const struct http_source *a, const struct http_source *b)
 	return x->connect_timeout_ms == y->connect_timeout_ms && x->post == y->post &&
 	    str_eq(x->body, y->body) && x->compression == y->compression &&
 	    x->https == y->https && str_eq(x->user, y->user) &&
-	    str_eq(x->password, y->password) && curl_tls_equal(&x->tls, &y->tls) &&
+	    str_eq(x->password, y->password) && curltls_equal(&x->tls, &y->tls) &&
 	    x->follow_redirects == y->follow_redirects &&
 	    x->max_redirects == y->max_redirects && x->max_body == y->max_body;
 }
@@ -420,7 +420,7 @@ set_shape_options(struct http_source *hs, CURL *e)
 		curl_easy_setopt(e, CURLOPT_USERNAME, c->user);
 		curl_easy_setopt(e, CURLOPT_PASSWORD, c->password != NULL ? c->password : "");
 	}
-	curl_tls_apply(&c->tls, e, c->https);
+	curltls_apply(&c->tls, e, c->https);
 	/* Wait for a connection that may multiplex rather than open another. */
 	if (c->https)
 		curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
