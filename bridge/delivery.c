@@ -304,12 +304,11 @@ attempt_done(void *arg, const struct delivery_outcome *out)
 	d = s->d;
 	s->in_flight--;
 	d->stats.in_flight--;
-	if (d->draining && out->result == DELIVERY_RETRY && strcmp(out->error, "cancelled") == 0) {
-		/* Shutting down: the row stays pending as it was. */
+	switch (out->result) {
+	case DELIVERY_CANCELLED:
+		/* The emitter stopped (shutting down): the row stays pending as it was. */
 		ready_push(s, it->kq);
 		return;
-	}
-	switch (out->result) {
 	case DELIVERY_OK:
 		if (it->seq != 0)
 			outbox_mark_done(d->ob, it->seq);

@@ -21,6 +21,7 @@ enum delivery_result {
 	DELIVERY_RETRY,		/* transient: retry later (connect error, timeout, 408, 429, 5xx) */
 	DELIVERY_FAIL,		/* permanent: dead letter at once (other 4xx, 3xx) */
 	DELIVERY_GONE,		/* the receiver is gone (410): disable the subscriber */
+	DELIVERY_CANCELLED,	/* aborted by stop() before it ended: no outcome at all */
 };
 
 struct delivery_outcome {
@@ -55,8 +56,8 @@ struct emitter_ops {
 	void (*deliver)(void *state, const struct event *ev, unsigned attempt,
 	    deliver_done_fn done, void *arg);
 	/*
-	 * Aborts the attempts in flight, calling their done with DELIVERY_RETRY
-	 * and the error "cancelled" before returning, then frees the state.
+	 * Aborts the attempts in flight, calling their done with
+	 * DELIVERY_CANCELLED before returning, then frees the state.
 	 */
 	void (*stop)(void *state);
 };

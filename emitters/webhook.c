@@ -388,7 +388,7 @@ static void
 webhook_stop(void *state)
 {
 	struct webhook_state *ws = state;
-	struct delivery_outcome out = { .result = DELIVERY_RETRY, .error = "cancelled" };
+	struct delivery_outcome out = { .result = DELIVERY_CANCELLED, .error = "cancelled" };
 
 	if (ws == NULL)
 		return;
