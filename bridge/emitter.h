@@ -7,6 +7,13 @@
  * emitters/, named once in bridge/registry.c. The core decides what to
  * deliver, when, and how often to retry; the emitter makes one attempt and
  * says how it went.
+ *
+ * Calling done, the same rule for emitters and pollers: an emitter calls it
+ * exactly once per attempt, from the loop or before deliver() returns when
+ * the attempt ends at once (a write that completed, a request that could not
+ * start); it must not touch the event afterwards. The core copes with either
+ * (it may start the next attempt from inside done) and never calls stop()
+ * from inside done, so no emitter needs a timer to defer it.
  */
 
 #include <ev.h>
@@ -50,8 +57,8 @@ struct emitter_ops {
 	    void **state);
 	/*
 	 * Makes one delivery attempt of ev (borrowed until done is called) and
-	 * calls done(arg, outcome) when complete; it may call done before
-	 * returning. attempt counts from 1.
+	 * calls done(arg, outcome) when complete, maybe before returning (see
+	 * the rule above). attempt counts from 1.
 	 */
 	void (*deliver)(void *state, const struct event *ev, unsigned attempt,
 	    deliver_done_fn done, void *arg);

@@ -41,7 +41,6 @@ struct http_idle {
 };
 
 struct http_shared {
-	struct ev_loop *loop;
 	struct curlev *cv;
 	CURLSH *share;			/* TLS sessions across pooled handles */
 	struct http_idle *idle;
@@ -62,7 +61,6 @@ struct http_source {
 	struct point *saved;		/* the points of the last parsed body */
 	size_t nsaved;
 	bool have_saved;
-	ev_timer fail_timer;		/* completes a poll that could not start */
 
 	/* The poll in flight. */
 	CURL *easy;
@@ -96,7 +94,6 @@ http_init(struct ev_loop *loop)
 	if (!(vi->features & CURL_VERSION_ASYNCHDNS))
 		log_warnx("http: libcurl %s resolves host names synchronously: a slow "
 		    "DNS server will stall every source", vi->version);
-	sh->loop = loop;
 	sh->cv = curlev_new(loop);
 	sh->idle = xcalloc(HTTP_POOL_MAX, sizeof(*sh->idle));
 	if ((sh->share = curl_share_init()) == NULL)
@@ -642,16 +639,6 @@ transfer_done(CURL *e, CURLcode rc, void *arg)
 }
 
 static void
-fail_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	struct http_source *hs = container_of(w, struct http_source, fail_timer);
-
-	(void)loop;
-	(void)revents;
-	poll_finish(hs);
-}
-
-static void
 http_poll(void *state, struct sample *s, poll_done_fn done, void *arg)
 {
 	struct http_source *hs = state;
@@ -669,9 +656,7 @@ http_poll(void *state, struct sample *s, poll_done_fn done, void *arg)
 		sample_fail(s, "cannot start the request");
 		pool_put(hs->sh, hs->easy, hs);
 		hs->easy = NULL;
-		/* done must not run before poll returns. */
-		ev_timer_set(&hs->fail_timer, 0.0, 0.0);
-		ev_timer_start(hs->sh->loop, &hs->fail_timer);
+		poll_finish(hs);
 	}
 }
 
@@ -707,7 +692,6 @@ http_start(struct ev_loop *loop, void *shared, const struct source_config *src, 
 		free(hs);
 		return -1;
 	}
-	ev_init(&hs->fail_timer, fail_timer_cb);
 	/* Enough idle connections for every source to keep its own alive. */
 	sh->nsources++;
 	curl_multi_setopt(curlev_multi(sh->cv), CURLMOPT_MAXCONNECTS, (long)sh->nsources + 8);
@@ -727,7 +711,6 @@ http_stop(void *state)
 		pool_put(hs->sh, hs->easy, NULL);
 	}
 	pool_forget(hs->sh, hs);
-	ev_timer_stop(hs->sh->loop, &hs->fail_timer);
 	jsonx_parser_free(hs->parser);
 	free(hs->new_etag);
 	free(hs->new_last_modified);
