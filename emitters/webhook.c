@@ -48,8 +48,6 @@ struct webhook_state {
 	const struct subscriber_config *sub;
 	const struct webhook_conf *wc;
 	struct webhook_attempt *running;	/* doubly linked */
-	CURL **idle;				/* easy handles kept for reuse */
-	size_t nidle, capidle;
 };
 
 struct webhook_attempt {
@@ -153,11 +151,7 @@ webhook_configure(const struct conf_node *group, const struct subscriber_config 
 static void *
 webhook_init(struct ev_loop *loop)
 {
-	struct curlev *cv = curlev_new(loop);
-
-	if (cv != NULL)
-		curl_multi_setopt(curlev_multi(cv), CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
-	return cv;
+	return curlev_new(loop);	/* it multiplexes HTTP/2 where offered */
 }
 
 static void
@@ -240,11 +234,8 @@ attempt_unlink(struct webhook_attempt *a)
 	if (a->next != NULL)
 		a->next->prev = a->prev;
 	curl_slist_free_all(a->hdrs);
-	if (ws->nidle == ws->capidle) {
-		ws->capidle = ws->capidle ? ws->capidle * 2 : 8;
-		ws->idle = xreallocarray(ws->idle, ws->capidle, sizeof(*ws->idle));
-	}
-	ws->idle[ws->nidle++] = a->easy;
+	/* Reset: every attempt sets its options afresh. */
+	curlev_easy_put(ws->cv, a->easy, NULL);
 }
 
 static void
@@ -287,19 +278,6 @@ attempt_done(CURL *easy, CURLcode res, void *arg)
 	free(a);
 }
 
-static CURL *
-get_easy(struct webhook_state *ws)
-{
-	CURL *e;
-
-	if (ws->nidle > 0) {
-		e = ws->idle[--ws->nidle];
-		curl_easy_reset(e);
-		return e;
-	}
-	return curl_easy_init();
-}
-
 static void
 webhook_deliver(void *state, const struct event *ev, unsigned attempt, deliver_done_fn done,
     void *arg)
@@ -317,13 +295,7 @@ webhook_deliver(void *state, const struct event *ev, unsigned attempt, deliver_d
 	a->ws = ws;
 	a->done = done;
 	a->arg = arg;
-	a->easy = e = get_easy(ws);
-	if (e == NULL) {
-		snprintf(fail.error, sizeof(fail.error), "cannot create a curl handle");
-		free(a);
-		done(arg, &fail);
-		return;
-	}
+	a->easy = e = curlev_easy_get(ws->cv, NULL);
 	/* The timestamp is fresh per attempt; id and body never change. */
 	if (sign_headers(wc->scheme, wc->secrets, wc->nsecrets, ev->id, (long long)time(NULL),
 	    ev->body, bodylen, sh, &nsh) != 0) {
@@ -400,9 +372,6 @@ webhook_stop(void *state)
 		a->done(a->arg, &out);
 		free(a);
 	}
-	for (size_t i = 0; i < ws->nidle; i++)
-		curl_easy_cleanup(ws->idle[i]);
-	free(ws->idle);
 	free(ws);
 }
 

@@ -4,11 +4,12 @@
  * body with JSON Pointers (pollers/jsonx.c).
  *
  * Every source of this kind shares one multi handle, hence one connection
- * cache (keep-alive, HTTP/2 multiplexing) and one DNS cache. Easy handles are
- * pooled: a source holds one only while its poll runs, so memory follows the
- * number of polls in flight, not the number of sources; a handle keeps its
- * options for the next source whose options are the same, as curl_easy_reset
- * and setting them again cost about 15 % of a poll. The body is parsed
+ * cache (keep-alive, HTTP/2 multiplexing) and one DNS cache. Easy handles
+ * come from curlev's pool: a source holds one only while its poll runs, so
+ * memory follows the number of polls in flight, not the number of sources; a
+ * handle goes back tagged with its source and keeps its options for the next
+ * source whose options are the same, as curl_easy_reset and setting them
+ * again cost about 15 % of a poll. The body is parsed
  * while it arrives. ETag and Last-Modified are remembered per source and a
  * 304 answer reuses the previous points without parsing.
  */
@@ -32,19 +33,9 @@
 #include "util.h"
 #include "xmalloc.h"
 
-#define HTTP_POOL_MAX		256	/* idle easy handles kept for reuse */
-
-/* An idle easy handle and the source whose options it still holds (NULL: none). */
-struct http_idle {
-	CURL *easy;
-	const struct http_source *last;
-};
-
 struct http_shared {
 	struct curlev *cv;
 	CURLSH *share;			/* TLS sessions across pooled handles */
-	struct http_idle *idle;
-	size_t nidle;
 	size_t nsources;
 };
 
@@ -95,7 +86,6 @@ http_init(struct ev_loop *loop)
 		log_warnx("http: libcurl %s resolves host names synchronously: a slow "
 		    "DNS server will stall every source", vi->version);
 	sh->cv = curlev_new(loop);
-	sh->idle = xcalloc(HTTP_POOL_MAX, sizeof(*sh->idle));
 	if ((sh->share = curl_share_init()) == NULL)
 		fatalx("curl: cannot create a share handle");
 	curl_share_setopt(sh->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
@@ -109,59 +99,10 @@ http_fini(void *arg)
 
 	if (sh == NULL)
 		return;
-	for (size_t i = 0; i < sh->nidle; i++)
-		curl_easy_cleanup(sh->idle[i].easy);
-	free(sh->idle);
+	/* The pooled handles go with cv: then nothing uses the share. */
 	curlev_free(sh->cv);
 	curl_share_cleanup(sh->share);
 	free(sh);
-}
-
-/* Returns an idle handle, or a new one; *last is the source whose options it holds. */
-static CURL *
-pool_get(struct http_shared *sh, const struct http_source **last)
-{
-	CURL *easy;
-
-	if (sh->nidle > 0) {
-		sh->nidle--;
-		*last = sh->idle[sh->nidle].last;
-		return sh->idle[sh->nidle].easy;
-	}
-	*last = NULL;
-	if ((easy = curl_easy_init()) == NULL)
-		fatalx("curl: cannot create an easy handle");
-	/*
-	 * Attach the share before the first transfer: curl 7.88 gives a handle
-	 * without one its own TLS session cache and leaks it when a share is
-	 * attached later.
-	 */
-	curl_easy_setopt(easy, CURLOPT_SHARE, sh->share);
-	return easy;
-}
-
-/*
- * Returns easy to the pool with the options of last (NULL: options that
- * must not be reused); they stay set until pool_get hands it out again.
- */
-static void
-pool_put(struct http_shared *sh, CURL *easy, const struct http_source *last)
-{
-	if (sh->nidle < HTTP_POOL_MAX) {
-		sh->idle[sh->nidle].easy = easy;
-		sh->idle[sh->nidle].last = last;
-		sh->nidle++;
-	} else
-		curl_easy_cleanup(easy);
-}
-
-/* Makes the idle handles forget hs, which is going away. */
-static void
-pool_forget(struct http_shared *sh, const struct http_source *hs)
-{
-	for (size_t i = 0; i < sh->nidle; i++)
-		if (sh->idle[i].last == hs)
-			sh->idle[i].last = NULL;
 }
 
 static void
@@ -421,6 +362,11 @@ set_shape_options(struct http_source *hs, CURL *e)
 	/* Wait for a connection that may multiplex rather than open another. */
 	if (c->https)
 		curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
+	/*
+	 * Before the handle's first transfer, as this runs for every new handle:
+	 * curl 7.88 gives a handle without a share its own TLS session cache and
+	 * leaks it when a share is attached later.
+	 */
 	curl_easy_setopt(e, CURLOPT_SHARE, hs->sh->share);
 	if (c->follow_redirects) {
 		curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
@@ -431,7 +377,7 @@ set_shape_options(struct http_source *hs, CURL *e)
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, write_cb);
 }
 
-/* Sets up easy for hs; last is the source whose options it holds (NULL: none). */
+/* Sets up easy for hs; last is the source whose options it holds (NULL: curl's defaults). */
 static void
 set_options(struct http_source *hs, CURL *e, const struct http_source *last)
 {
@@ -634,7 +580,7 @@ transfer_done(CURL *e, CURLcode rc, void *arg)
 	if (!hs->sample->ok)
 		log_debug("http/%s: %s", hs->src->name, hs->sample->error);
 	hs->easy = NULL;
-	pool_put(hs->sh, e, hs);
+	curlev_easy_put(hs->sh->cv, e, hs);
 	poll_finish(hs);
 }
 
@@ -642,7 +588,7 @@ static void
 http_poll(void *state, struct sample *s, poll_done_fn done, void *arg)
 {
 	struct http_source *hs = state;
-	const struct http_source *last;
+	const void *last;
 
 	hs->sample = s;
 	hs->done = done;
@@ -650,11 +596,11 @@ http_poll(void *state, struct sample *s, poll_done_fn done, void *arg)
 	hs->parse = hs->body_started = hs->oversize = false;
 	hs->body_bytes = 0;
 	hs->errbuf[0] = '\0';
-	hs->easy = pool_get(hs->sh, &last);
+	hs->easy = curlev_easy_get(hs->sh->cv, &last);
 	set_options(hs, hs->easy, last);
 	if (curlev_add(hs->sh->cv, hs->easy, transfer_done, hs) == -1) {
 		sample_fail(s, "cannot start the request");
-		pool_put(hs->sh, hs->easy, hs);
+		curlev_easy_put(hs->sh->cv, hs->easy, hs);
 		hs->easy = NULL;
 		poll_finish(hs);
 	}
@@ -708,9 +654,9 @@ http_stop(void *state)
 		return;
 	if (hs->easy != NULL) {
 		curlev_cancel(hs->sh->cv, hs->easy);
-		pool_put(hs->sh, hs->easy, NULL);
+		curlev_easy_put(hs->sh->cv, hs->easy, NULL);
 	}
-	pool_forget(hs->sh, hs);
+	curlev_easy_forget(hs->sh->cv, hs);
 	jsonx_parser_free(hs->parser);
 	free(hs->new_etag);
 	free(hs->new_last_modified);
