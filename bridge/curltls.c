@@ -56,6 +56,30 @@ curltls_header_ok(const char *h)
 	return strpbrk(h, "\r\n") == NULL;
 }
 
+void
+curltls_header_add(struct curl_slist **list, const char *line)
+{
+	/* On failure curl leaves the list as it was: keeping it would drop line. */
+	struct curl_slist *l = curl_slist_append(*list, line);
+
+	if (l == NULL)
+		fatalx("curl: out of memory");
+	*list = l;
+}
+
+void
+curltls_http_only(CURL *e)
+{
+	/* CURLOPT_PROTOCOLS_STR came with 7.85; configure accepts 7.74. */
+#if LIBCURL_VERSION_NUM >= 0x075500
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+#else
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+	curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+}
+
 /* The setting to point an error at: key itself, else its _file twin, else g. */
 static const struct conf_node *
 at(const struct conf_node *g, const char *key)

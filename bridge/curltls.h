@@ -3,8 +3,9 @@
 
 /*
  * The request settings every libcurl user of pollhook shares (the http
- * poller and the webhook emitter): the URL and header checks, and the TLS and
- * proxy keys with their checks and their options on the easy handle.
+ * poller and the webhook emitter): the URL and header checks, the header
+ * list, the allowed protocols, and the TLS and proxy keys with their checks
+ * and their options on the easy handle.
  */
 
 #include <stdbool.h>
@@ -45,6 +46,10 @@ struct curltls {
 int curltls_url_check(const char *url, bool *https, char **hostport, char *err, size_t errlen);
 /* Returns whether h is one "Name: value" header line (a name without spaces or controls). */
 bool curltls_header_ok(const char *h);
+/* Appends a copy of line to *list; out of memory is fatal, so no header is ever left out. */
+void curltls_header_add(struct curl_slist **list, const char *line);
+/* Restricts e to http:// and https://, redirects included, whatever the libcurl version. */
+void curltls_http_only(CURL *e);
 /*
  * Reads the keys of CURLTLS_KEYS from group g into t (zeroed first). TLS
  * keys need an https URL (https false: an error). Reports each mistake with

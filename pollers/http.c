@@ -25,6 +25,7 @@
 
 #include "config.h"
 #include "curlev.h"
+#include "curltls.h"
 #include "http_conf.h"
 #include "jsonx.h"
 #include "log.h"
@@ -332,13 +333,7 @@ set_shape_options(struct http_source *hs, CURL *e)
 	const struct http_conf *c = hs->conf;
 	double timeout = source_timeout(hs);
 
-#if LIBCURL_VERSION_NUM >= 0x075500
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-#else
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
-	curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
-#endif
+	curltls_http_only(e);
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)(timeout * 1000.0 + 0.5));
 	if (c->connect_timeout_ms > 0)
@@ -622,13 +617,8 @@ http_start(struct ev_loop *loop, void *shared, const struct source_config *src, 
 	hs->sh = sh;
 	hs->src = src;
 	hs->conf = c;
-	for (size_t i = 0; i < c->nheaders; i++) {
-		struct curl_slist *l = curl_slist_append(hs->headers, c->headers[i]);
-
-		if (l == NULL)
-			fatalx("curl: out of memory");
-		hs->headers = l;
-	}
+	for (size_t i = 0; i < c->nheaders; i++)
+		curltls_header_add(&hs->headers, c->headers[i]);
 	if ((hs->url = curl_url()) == NULL)
 		fatalx("curl: out of memory");
 	if (curl_url_set(hs->url, CURLUPART_URL, c->url, 0) != CURLUE_OK) {
