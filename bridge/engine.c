@@ -106,10 +106,7 @@ engine_reduce(const struct source_config *src, struct sample *s)
 			struct point *p = &s->points[i];
 
 			if (metric_is(p, mc->name)) {
-				free(p->instance);
-				free(p->label);
-				free(p->error);
-				value_clear(&p->value);
+				point_clear(p);
 				continue;
 			}
 			s->points[out++] = *p;

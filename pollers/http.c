@@ -109,12 +109,8 @@ http_fini(void *arg)
 static void
 saved_clear(struct http_source *hs)
 {
-	for (size_t i = 0; i < hs->nsaved; i++) {
-		free(hs->saved[i].instance);
-		free(hs->saved[i].label);
-		free(hs->saved[i].error);
-		value_clear(&hs->saved[i].value);
-	}
+	for (size_t i = 0; i < hs->nsaved; i++)
+		point_clear(&hs->saved[i]);
 	free(hs->saved);
 	hs->saved = NULL;
 	hs->nsaved = 0;
