@@ -215,18 +215,14 @@ schedule_head(struct sub_rt *s, struct keyq *kq)
 static void
 enqueue(struct sub_rt *s, struct dlv *it)
 {
-	const char *okey = NULL;
+	char *key = outbox_order_key(it->ev);
 	struct keyq *kq;
-	char *key;
 
-	key = xasprintf("%s\x1f%s\x1f%s", it->ev->source, it->ev->rule,
-	    it->ev->instance != NULL ? it->ev->instance : "");
-	okey = key;
-	kq = hmap_get(&s->keys, okey);
+	kq = hmap_get(&s->keys, key);
 	if (kq == NULL) {
 		kq = xcalloc(1, sizeof(*kq));
 		kq->okey = key;
-		hmap_put(&s->keys, okey, kq);
+		hmap_put(&s->keys, key, kq);
 	} else
 		free(key);
 	it->sub = s;
