@@ -273,12 +273,6 @@ write_cb(char *buf, size_t size, size_t nmemb, void *arg)
 	return len;
 }
 
-static double
-source_timeout(const struct http_source *hs)
-{
-	return hs->src->timeout > 0 ? hs->src->timeout : 10.0;
-}
-
 static bool
 str_eq(const char *a, const char *b)
 {
@@ -291,7 +285,7 @@ same_shape(const struct http_source *a, const struct http_source *b)
 {
 	const struct http_conf *x = a->conf, *y = b->conf;
 
-	if (source_timeout(a) != source_timeout(b))
+	if (a->src->timeout != b->src->timeout)
 		return false;
 	if (x == y)
 		return true;
@@ -327,7 +321,7 @@ static void
 set_shape_options(struct http_source *hs, CURL *e)
 {
 	const struct http_conf *c = hs->conf;
-	double timeout = source_timeout(hs);
+	double timeout = hs->src->timeout;
 
 	curltls_http_only(e);
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);

@@ -18,7 +18,6 @@
  */
 
 #include <errno.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -782,7 +781,7 @@ snmp_start(struct ev_loop *loop, void *shared, const struct source_config *src, 
 	s->sh = shared;
 	s->conf = src->poller_conf;
 	s->name = src->name;
-	s->timeout = src->timeout > 0 ? src->timeout : fmin(src->interval, 5.0);
+	s->timeout = src->timeout;
 	s->max_repetitions = s->conf->max_repetitions;
 	s->max_oids = s->conf->max_oids;
 	if (s->conf->literal)
