@@ -601,7 +601,7 @@ sub_new(struct delivery *d, const struct subscriber_config *sc)
 		    "enable it again", ops->name, sc->name);
 	if (kinds_emitter(&d->kinds, ops, d->loop, &shared) != 0)
 		goto fail;
-	if (ops->start(d->loop, shared, sc, &s->state) != 0) {
+	if (ops->start(d->loop, shared, s->name, sc->emitter_conf, &s->state) != 0) {
 		log_warnx("%s/%s: cannot start the subscriber", ops->name, sc->name);
 		s->state = NULL;
 		goto fail;

@@ -6,7 +6,9 @@
  * (webhook, log, ...). It is one const struct emitter_ops in one file under
  * emitters/, named once in bridge/registry.c. The core decides what to
  * deliver, when, and how often to retry; the emitter makes one attempt and
- * says how it went.
+ * says how it went. Emitters include this header, conf.h and the small
+ * utility headers, never the config internals: what they need of a
+ * subscriber comes as arguments.
  *
  * Calling done, the same rule for emitters and pollers: an emitter calls it
  * exactly once per attempt, from the loop or before deliver() returns when
@@ -52,8 +54,12 @@ struct emitter_ops {
 	void *(*init)(struct ev_loop *loop);
 	/* Optional: frees what init created, after every subscriber stopped. */
 	void (*fini)(void *shared);
-	/* Creates the runtime state of one subscriber; returns 0 or -1. */
-	int (*start)(struct ev_loop *loop, void *shared, const struct subscriber_config *sub,
+	/*
+	 * Creates the runtime state of one subscriber, named name (for
+	 * messages), with conf as configure stored it; both are borrowed until
+	 * stop. Returns 0 or -1.
+	 */
+	int (*start)(struct ev_loop *loop, void *shared, const char *name, const void *conf,
 	    void **state);
 	/*
 	 * Makes one delivery attempt of ev (borrowed until done is called) and

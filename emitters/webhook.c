@@ -14,7 +14,6 @@
 
 #include <curl/curl.h>
 
-#include "config.h"
 #include "curlev.h"
 #include "curltls.h"
 #include "emitter.h"
@@ -45,7 +44,6 @@ struct webhook_attempt;
 
 struct webhook_state {
 	struct curlev *cv;
-	const struct subscriber_config *sub;
 	const struct webhook_conf *wc;
 	struct webhook_attempt *running;	/* doubly linked */
 };
@@ -161,15 +159,15 @@ webhook_fini(void *shared)
 }
 
 static int
-webhook_start(struct ev_loop *loop, void *shared, const struct subscriber_config *sub,
+webhook_start(struct ev_loop *loop, void *shared, const char *name, const void *conf,
     void **state)
 {
 	struct webhook_state *ws = xcalloc(1, sizeof(*ws));
 
 	(void)loop;
+	(void)name;
 	ws->cv = shared;
-	ws->sub = sub;
-	ws->wc = sub->emitter_conf;
+	ws->wc = conf;
 	*state = ws;
 	return 0;
 }
