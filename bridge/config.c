@@ -427,8 +427,7 @@ load_source(struct loader *ld, const struct conf_node *n, size_t idx)
 	}
 	src->interval = conf_float(n, "interval", INTERVAL_DEFAULT);
 	tn = conf_get(n, "timeout");
-	src->timeout = src->interval < TIMEOUT_DEFAULT_MAX ? src->interval : TIMEOUT_DEFAULT_MAX;
-	src->timeout = conf_float(n, "timeout", src->timeout);
+	src->timeout = conf_float(n, "timeout", config_default_timeout(src->interval));
 	if (tn != NULL && src->timeout > src->interval)
 		conf_error(tn, "\"timeout\" (%g) in source must not exceed \"interval\" (%g)",
 		    src->timeout, src->interval);
@@ -751,6 +750,12 @@ config_free(struct config *cfg)
 	free_strings(cfg->files);
 	free(cfg->path);
 	free(cfg);
+}
+
+double
+config_default_timeout(double interval)
+{
+	return interval < TIMEOUT_DEFAULT_MAX ? interval : TIMEOUT_DEFAULT_MAX;
 }
 
 const struct source_config *

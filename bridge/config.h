@@ -30,7 +30,7 @@ struct source_config {
 	char *name;
 	const struct poller_ops *poller;
 	double interval;	/* seconds */
-	double timeout;		/* seconds, <= interval */
+	double timeout;		/* seconds, > 0 and <= interval; pollers use it as it is */
 	struct labels labels;
 	struct metric_config *metrics;
 	size_t nmetrics;
@@ -106,6 +106,8 @@ struct config {
 struct config *config_load(const char *path);
 /* Frees a config and everything it owns, including plugin configs. */
 void config_free(struct config *cfg);
+/* Returns the timeout of a source that sets none: its interval, at most 10 s. */
+double config_default_timeout(double interval);
 /* Returns the source named name, or NULL. */
 const struct source_config *config_find_source(const struct config *cfg, const char *name);
 /* Returns whether source s defines (or has built in) the metric name. */

@@ -6,11 +6,19 @@
 #include "util.h"
 #include "xmalloc.h"
 
+#define CURLEV_POOL_MAX 256	/* idle easy handles kept for reuse */
+
 /* One socket curl asked us to watch; curl keeps the pointer (multi_assign). */
 struct curlev_sock {
 	ev_io io;
 	struct curlev *cv;
 	struct curlev_sock *prev, *next;
+};
+
+/* An idle easy handle and the tag of the options it holds (NULL: curl's defaults). */
+struct curlev_idle {
+	CURL *easy;
+	const void *tag;
 };
 
 /* One running transfer; found again through the easy's CURLOPT_PRIVATE. */
@@ -28,6 +36,8 @@ struct curlev {
 	struct curlev_xfer *xfers;
 	size_t nxfers;
 	struct curlev_sock *socks;
+	struct curlev_idle *idle;	/* the pool, reused last in first out */
+	size_t nidle, capidle;
 };
 
 static void
@@ -239,6 +249,56 @@ curlev_running(const struct curlev *cv)
 	return cv->nxfers;
 }
 
+CURL *
+curlev_easy_get(struct curlev *cv, const void **tag)
+{
+	const void *had = NULL;
+	CURL *easy;
+
+	if (cv->nidle > 0) {
+		cv->nidle--;
+		easy = cv->idle[cv->nidle].easy;
+		had = cv->idle[cv->nidle].tag;
+	} else if ((easy = curl_easy_init()) == NULL)
+		fatalx("curl: cannot create an easy handle");
+	if (tag != NULL)
+		*tag = had;
+	else if (had != NULL)
+		curl_easy_reset(easy);
+	return easy;
+}
+
+void
+curlev_easy_put(struct curlev *cv, CURL *easy, const void *tag)
+{
+	if (cv->nidle == CURLEV_POOL_MAX) {
+		curl_easy_cleanup(easy);
+		return;
+	}
+	if (tag == NULL)
+		curl_easy_reset(easy);
+	if (cv->nidle == cv->capidle) {
+		cv->capidle = cv->capidle > 0 ? cv->capidle * 2 : 16;
+		cv->idle = xreallocarray(cv->idle, cv->capidle, sizeof(*cv->idle));
+	}
+	cv->idle[cv->nidle].easy = easy;
+	cv->idle[cv->nidle].tag = tag;
+	cv->nidle++;
+}
+
+void
+curlev_easy_forget(struct curlev *cv, const void *tag)
+{
+	if (tag == NULL)
+		return;
+	for (size_t i = 0; i < cv->nidle; i++) {
+		if (cv->idle[i].tag == tag) {
+			curl_easy_reset(cv->idle[i].easy);
+			cv->idle[i].tag = NULL;
+		}
+	}
+}
+
 void
 curlev_free(struct curlev *cv)
 {
@@ -246,6 +306,9 @@ curlev_free(struct curlev *cv)
 		return;
 	while (cv->xfers != NULL)
 		curlev_cancel(cv, cv->xfers->easy);
+	for (size_t i = 0; i < cv->nidle; i++)
+		curl_easy_cleanup(cv->idle[i].easy);
+	free(cv->idle);
 	curl_multi_cleanup(cv->multi);
 	while (cv->socks != NULL)
 		sock_free(cv, cv->socks);

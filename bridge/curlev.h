@@ -8,6 +8,13 @@
  * from the loop. Connections, the DNS cache and HTTP/2 multiplexing are
  * shared by every transfer of one curlev. It knows nothing of what the
  * transfers are for (polls, webhook deliveries).
+ *
+ * It also keeps the idle easy handles of its users for reuse (a pool), so
+ * memory follows the transfers in flight rather than the sources or
+ * subscribers. A handle goes back to the pool with a tag, an opaque pointer
+ * naming whose options it still holds, so that its next user may keep them
+ * instead of setting them all again; without a tag it is reset to curl's
+ * defaults.
  */
 
 #include <curl/curl.h>
@@ -38,7 +45,21 @@ int curlev_add(struct curlev *cv, CURL *easy, curlev_done_fn done, void *arg);
 void curlev_cancel(struct curlev *cv, CURL *easy);
 /* Returns the number of transfers running. */
 size_t curlev_running(const struct curlev *cv);
-/* Cancels every running transfer (no done calls), closes connections and frees cv; NULL is ignored. */
+/*
+ * Returns an idle easy handle of the pool, or a new one (failing to create
+ * one is fatal); the caller owns it until curlev_easy_put. With tag NULL it
+ * has curl's default options; otherwise *tag is set to the tag it was put
+ * back with, whose options it still holds (NULL: curl's defaults).
+ */
+CURL *curlev_easy_get(struct curlev *cv, const void **tag);
+/* Takes back easy (not running): its options stay set for tag, or are reset when tag is NULL. */
+void curlev_easy_put(struct curlev *cv, CURL *easy, const void *tag);
+/* Resets the idle handles put back with tag (its options are going away); NULL is ignored. */
+void curlev_easy_forget(struct curlev *cv, const void *tag);
+/*
+ * Cancels every running transfer (no done calls), frees the idle handles,
+ * closes connections and frees cv; NULL is ignored.
+ */
 void curlev_free(struct curlev *cv);
 
 #endif

@@ -10,7 +10,7 @@
 #include "xmalloc.h"
 
 int
-curl_url_check(const char *url, bool *https, char **hostport, char *err, size_t errlen)
+curltls_url_check(const char *url, bool *https, char **hostport, char *err, size_t errlen)
 {
 	CURLU *u = curl_url();
 	char *scheme = NULL, *host = NULL, *port = NULL;
@@ -44,7 +44,7 @@ out:
 }
 
 bool
-curl_header_ok(const char *h)
+curltls_header_ok(const char *h)
 {
 	const char *colon = strchr(h, ':');
 
@@ -54,6 +54,30 @@ curl_header_ok(const char *h)
 		if (!isgraph((unsigned char)*p))
 			return false;
 	return strpbrk(h, "\r\n") == NULL;
+}
+
+void
+curltls_header_add(struct curl_slist **list, const char *line)
+{
+	/* On failure curl leaves the list as it was: keeping it would drop line. */
+	struct curl_slist *l = curl_slist_append(*list, line);
+
+	if (l == NULL)
+		fatalx("curl: out of memory");
+	*list = l;
+}
+
+void
+curltls_http_only(CURL *e)
+{
+	/* CURLOPT_PROTOCOLS_STR came with 7.85; configure accepts 7.74. */
+#if LIBCURL_VERSION_NUM >= 0x075500
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+#else
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+	curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
 }
 
 /* The setting to point an error at: key itself, else its _file twin, else g. */
@@ -71,7 +95,7 @@ at(const struct conf_node *g, const char *key)
 }
 
 int
-curl_tls_configure(struct curl_tls *t, const struct conf_node *g, bool https)
+curltls_configure(struct curltls *t, const struct conf_node *g, bool https)
 {
 	int rc = 0;
 
@@ -111,7 +135,7 @@ curl_tls_configure(struct curl_tls *t, const struct conf_node *g, bool https)
 }
 
 void
-curl_tls_apply(const struct curl_tls *t, CURL *e, bool https)
+curltls_apply(const struct curltls *t, CURL *e, bool https)
 {
 	if (https) {
 		if (t->ca_file != NULL)
@@ -141,7 +165,7 @@ str_same(const char *a, const char *b)
 }
 
 bool
-curl_tls_equal(const struct curl_tls *a, const struct curl_tls *b)
+curltls_equal(const struct curltls *a, const struct curltls *b)
 {
 	return str_same(a->ca_file, b->ca_file) && str_same(a->cert_file, b->cert_file) &&
 	    str_same(a->key_file, b->key_file) && str_same(a->key_password, b->key_password) &&
@@ -149,7 +173,7 @@ curl_tls_equal(const struct curl_tls *a, const struct curl_tls *b)
 }
 
 void
-curl_tls_clear(struct curl_tls *t)
+curltls_clear(struct curltls *t)
 {
 	free(t->ca_file);
 	free(t->cert_file);

@@ -3,8 +3,9 @@
 
 /*
  * The request settings every libcurl user of pollhook shares (the http
- * poller and the webhook emitter): the URL and header checks, and the TLS and
- * proxy keys with their checks and their options on the easy handle.
+ * poller and the webhook emitter): the URL and header checks, the header
+ * list, the allowed protocols, and the TLS and proxy keys with their checks
+ * and their options on the easy handle.
  */
 
 #include <stdbool.h>
@@ -13,7 +14,7 @@
 
 #include "conf.h"
 
-struct curl_tls {
+struct curltls {
 	char *ca_file;		/* PEM CAs instead of the system's */
 	char *cert_file;	/* PEM client certificate (may hold the key) */
 	char *key_file;		/* PEM private key of cert_file */
@@ -22,8 +23,8 @@ struct curl_tls {
 	char *proxy;		/* NULL: none, whatever the environment says */
 };
 
-/* The conf_key entries of struct curl_tls, for a plugin's key table. */
-#define CURL_TLS_KEYS \
+/* The conf_key entries of struct curltls, for a plugin's key table. */
+#define CURLTLS_KEYS \
 	{ "ca_file", CONF_STRING, 0, 0, 0, NULL, NULL, \
 	    "PEM file of the CAs to trust instead of the system's" }, \
 	{ "cert_file", CONF_STRING, 0, 0, 0, NULL, NULL, \
@@ -42,20 +43,24 @@ struct curl_tls {
  * (newly allocated "host:port", for messages) when hostport is not NULL.
  * Returns 0, or -1 with the reason in err.
  */
-int curl_url_check(const char *url, bool *https, char **hostport, char *err, size_t errlen);
+int curltls_url_check(const char *url, bool *https, char **hostport, char *err, size_t errlen);
 /* Returns whether h is one "Name: value" header line (a name without spaces or controls). */
-bool curl_header_ok(const char *h);
+bool curltls_header_ok(const char *h);
+/* Appends a copy of line to *list; out of memory is fatal, so no header is ever left out. */
+void curltls_header_add(struct curl_slist **list, const char *line);
+/* Restricts e to http:// and https://, redirects included, whatever the libcurl version. */
+void curltls_http_only(CURL *e);
 /*
- * Reads the keys of CURL_TLS_KEYS from group g into t (zeroed first). TLS
+ * Reads the keys of CURLTLS_KEYS from group g into t (zeroed first). TLS
  * keys need an https URL (https false: an error). Reports each mistake with
  * conf_error and returns -1, or returns 0.
  */
-int curl_tls_configure(struct curl_tls *t, const struct conf_node *g, bool https);
+int curltls_configure(struct curltls *t, const struct conf_node *g, bool https);
 /* Sets t on the easy handle e: TLS options when https, and the proxy (never the environment's). */
-void curl_tls_apply(const struct curl_tls *t, CURL *e, bool https);
+void curltls_apply(const struct curltls *t, CURL *e, bool https);
 /* Returns whether a and b set the same options. */
-bool curl_tls_equal(const struct curl_tls *a, const struct curl_tls *b);
+bool curltls_equal(const struct curltls *a, const struct curltls *b);
 /* Frees what t holds and zeroes it. */
-void curl_tls_clear(struct curl_tls *t);
+void curltls_clear(struct curltls *t);
 
 #endif

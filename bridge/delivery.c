@@ -9,6 +9,7 @@
 
 #include "emitter.h"
 #include "hmap.h"
+#include "kinds.h"
 #include "log.h"
 #include "router.h"
 #include "util.h"
@@ -59,19 +60,13 @@ struct sub_rt {
 				   inside deliver(), and must not recurse */
 };
 
-struct emitter_shared {
-	const struct emitter_ops *ops;
-	void *shared;
-};
-
 struct delivery {
 	struct ev_loop *loop;
 	struct outbox *ob;
 	const struct config *cfg;
 	struct sub_rt **subs;
 	size_t nsubs;
-	struct emitter_shared *shared;
-	size_t nshared;
+	struct kinds kinds;	/* the shared state of each emitter kind */
 	struct dlv **staged;	/* waiting for this iteration's commit */
 	size_t nstaged, capstaged;
 	ev_prepare commit;
@@ -220,18 +215,14 @@ schedule_head(struct sub_rt *s, struct keyq *kq)
 static void
 enqueue(struct sub_rt *s, struct dlv *it)
 {
-	const char *okey = NULL;
+	char *key = outbox_order_key(it->ev);
 	struct keyq *kq;
-	char *key;
 
-	key = xasprintf("%s\x1f%s\x1f%s", it->ev->source, it->ev->rule,
-	    it->ev->instance != NULL ? it->ev->instance : "");
-	okey = key;
-	kq = hmap_get(&s->keys, okey);
+	kq = hmap_get(&s->keys, key);
 	if (kq == NULL) {
 		kq = xcalloc(1, sizeof(*kq));
 		kq->okey = key;
-		hmap_put(&s->keys, okey, kq);
+		hmap_put(&s->keys, key, kq);
 	} else
 		free(key);
 	it->sub = s;
@@ -304,12 +295,11 @@ attempt_done(void *arg, const struct delivery_outcome *out)
 	d = s->d;
 	s->in_flight--;
 	d->stats.in_flight--;
-	if (d->draining && out->result == DELIVERY_RETRY && strcmp(out->error, "cancelled") == 0) {
-		/* Shutting down: the row stays pending as it was. */
+	switch (out->result) {
+	case DELIVERY_CANCELLED:
+		/* The emitter stopped (shutting down): the row stays pending as it was. */
 		ready_push(s, it->kq);
 		return;
-	}
-	switch (out->result) {
 	case DELIVERY_OK:
 		if (it->seq != 0)
 			outbox_mark_done(d->ob, it->seq);
@@ -598,8 +588,7 @@ sub_new(struct delivery *d, const struct subscriber_config *sc)
 {
 	struct sub_rt *s = xcalloc(1, sizeof(*s));
 	const struct emitter_ops *ops = sc->emitter;
-	void *shared = NULL;
-	size_t j;
+	void *shared;
 
 	s->d = d;
 	s->conf = sc;
@@ -610,20 +599,9 @@ sub_new(struct delivery *d, const struct subscriber_config *sc)
 	if (s->disabled)
 		log_warnx("%s/%s: disabled after a 410 answer; change its configuration to "
 		    "enable it again", ops->name, sc->name);
-	for (j = 0; j < d->nshared; j++)
-		if (d->shared[j].ops == ops)
-			break;
-	if (j == d->nshared) {
-		if (ops->init != NULL && (shared = ops->init(d->loop)) == NULL) {
-			log_warnx("%s: cannot initialise the emitter", ops->name);
-			goto fail;
-		}
-		d->shared = xreallocarray(d->shared, d->nshared + 1, sizeof(*d->shared));
-		d->shared[j].ops = ops;
-		d->shared[j].shared = shared;
-		d->nshared++;
-	}
-	if (ops->start(d->loop, d->shared[j].shared, sc, &s->state) != 0) {
+	if (kinds_emitter(&d->kinds, ops, d->loop, &shared) != 0)
+		goto fail;
+	if (ops->start(d->loop, shared, s->name, sc->emitter_conf, &s->state) != 0) {
 		log_warnx("%s/%s: cannot start the subscriber", ops->name, sc->name);
 		s->state = NULL;
 		goto fail;
@@ -632,17 +610,6 @@ sub_new(struct delivery *d, const struct subscriber_config *sc)
 fail:
 	sub_stop(d, s);
 	return NULL;
-}
-
-static void
-fini_shared(struct delivery *d)
-{
-	for (size_t i = 0; i < d->nshared; i++)
-		if (d->shared[i].ops->fini != NULL)
-			d->shared[i].ops->fini(d->shared[i].shared);
-	free(d->shared);
-	d->shared = NULL;
-	d->nshared = 0;
 }
 
 struct delivery *
@@ -686,20 +653,18 @@ int
 delivery_reload(struct delivery *d, const struct config *cfg)
 {
 	struct sub_rt **next = xcalloc(cfg->nsubscribers, sizeof(*next));
-	struct emitter_shared *old_shared = d->shared;
-	size_t old_nshared = d->nshared;
+	struct kinds old_kinds = d->kinds;
+
 	flush_staged(d);
 	/* New emitter runtimes first: a failure leaves everything as it was. */
-	d->shared = NULL;
-	d->nshared = 0;
+	memset(&d->kinds, 0, sizeof(d->kinds));
 	for (size_t i = 0; i < cfg->nsubscribers; i++) {
 		next[i] = sub_new(d, &cfg->subscribers[i]);
 		if (next[i] == NULL) {
 			for (size_t j = 0; j < i; j++)
 				sub_stop(d, next[j]);
-			fini_shared(d);
-			d->shared = old_shared;
-			d->nshared = old_nshared;
+			kinds_fini(&d->kinds);
+			d->kinds = old_kinds;
 			free(next);
 			return -1;
 		}
@@ -748,16 +713,7 @@ delivery_reload(struct delivery *d, const struct config *cfg)
 	for (size_t i = 0; i < d->nsubs; i++)
 		sub_stop(d, d->subs[i]);
 	free(d->subs);
-	{
-		struct emitter_shared *new_shared = d->shared;
-		size_t new_nshared = d->nshared;
-
-		d->shared = old_shared;
-		d->nshared = old_nshared;
-		fini_shared(d);
-		d->shared = new_shared;
-		d->nshared = new_nshared;
-	}
+	kinds_fini(&old_kinds);
 	d->subs = next;
 	d->nsubs = cfg->nsubscribers;
 	d->cfg = cfg;
@@ -803,7 +759,7 @@ delivery_free(struct delivery *d)
 	for (size_t i = 0; i < d->nsubs; i++)
 		sub_stop(d, d->subs[i]);
 	free(d->subs);
-	fini_shared(d);
+	kinds_fini(&d->kinds);
 	outbox_commit(d->ob);
 	free(d);
 }

@@ -6,7 +6,16 @@
  * (webhook, log, ...). It is one const struct emitter_ops in one file under
  * emitters/, named once in bridge/registry.c. The core decides what to
  * deliver, when, and how often to retry; the emitter makes one attempt and
- * says how it went.
+ * says how it went. Emitters include this header, conf.h and the small
+ * utility headers, never the config internals: what they need of a
+ * subscriber comes as arguments.
+ *
+ * Calling done, the same rule for emitters and pollers: an emitter calls it
+ * exactly once per attempt, from the loop or before deliver() returns when
+ * the attempt ends at once (a write that completed, a request that could not
+ * start); it must not touch the event afterwards. The core copes with either
+ * (it may start the next attempt from inside done) and never calls stop()
+ * from inside done, so no emitter needs a timer to defer it.
  */
 
 #include <ev.h>
@@ -21,6 +30,7 @@ enum delivery_result {
 	DELIVERY_RETRY,		/* transient: retry later (connect error, timeout, 408, 429, 5xx) */
 	DELIVERY_FAIL,		/* permanent: dead letter at once (other 4xx, 3xx) */
 	DELIVERY_GONE,		/* the receiver is gone (410): disable the subscriber */
+	DELIVERY_CANCELLED,	/* aborted by stop() before it ended: no outcome at all */
 };
 
 struct delivery_outcome {
@@ -44,19 +54,23 @@ struct emitter_ops {
 	void *(*init)(struct ev_loop *loop);
 	/* Optional: frees what init created, after every subscriber stopped. */
 	void (*fini)(void *shared);
-	/* Creates the runtime state of one subscriber; returns 0 or -1. */
-	int (*start)(struct ev_loop *loop, void *shared, const struct subscriber_config *sub,
+	/*
+	 * Creates the runtime state of one subscriber, named name (for
+	 * messages), with conf as configure stored it; both are borrowed until
+	 * stop. Returns 0 or -1.
+	 */
+	int (*start)(struct ev_loop *loop, void *shared, const char *name, const void *conf,
 	    void **state);
 	/*
 	 * Makes one delivery attempt of ev (borrowed until done is called) and
-	 * calls done(arg, outcome) when complete; it may call done before
-	 * returning. attempt counts from 1.
+	 * calls done(arg, outcome) when complete, maybe before returning (see
+	 * the rule above). attempt counts from 1.
 	 */
 	void (*deliver)(void *state, const struct event *ev, unsigned attempt,
 	    deliver_done_fn done, void *arg);
 	/*
-	 * Aborts the attempts in flight, calling their done with DELIVERY_RETRY
-	 * and the error "cancelled" before returning, then frees the state.
+	 * Aborts the attempts in flight, calling their done with
+	 * DELIVERY_CANCELLED before returning, then frees the state.
 	 */
 	void (*stop)(void *state);
 };

@@ -6,6 +6,7 @@
 
 #include <json-c/json.h>
 
+#include "kinds.h"
 #include "log.h"
 #include "poller.h"
 #include "rule.h"
@@ -32,18 +33,12 @@ struct source_rt {
 	struct hmap metric_errors;	/* metric name -> last error (owned string) */
 };
 
-struct shared_rt {
-	const struct poller_ops *ops;
-	void *shared;
-};
-
 /* What one config runs as: rebuilt whole on reload, swapped if it starts. */
 struct runset {
 	const struct config *cfg;
 	struct source_rt *srcs;
 	size_t nsrcs;
-	struct shared_rt *shared;
-	size_t nshared;
+	struct kinds kinds;		/* the shared state of each poller kind */
 };
 
 struct engine {
@@ -111,10 +106,7 @@ engine_reduce(const struct source_config *src, struct sample *s)
 			struct point *p = &s->points[i];
 
 			if (metric_is(p, mc->name)) {
-				free(p->instance);
-				free(p->label);
-				free(p->error);
-				value_clear(&p->value);
+				point_clear(p);
 				continue;
 			}
 			s->points[out++] = *p;
@@ -372,19 +364,6 @@ source_fire(struct sched_entry *se)
 	source_poll(s);
 }
 
-/* Finds the shared state of a poller kind already initialised in rs. */
-static bool
-shared_for(const struct runset *rs, const struct poller_ops *ops, void **shared)
-{
-	for (size_t i = 0; i < rs->nshared; i++) {
-		if (rs->shared[i].ops == ops) {
-			*shared = rs->shared[i].shared;
-			return true;
-		}
-	}
-	return false;
-}
-
 static void
 runset_stop(struct ev_loop *loop, struct runset *rs)
 {
@@ -406,11 +385,8 @@ runset_stop(struct ev_loop *loop, struct runset *rs)
 		free(s->st.last_error);
 		free(s->rules);
 	}
-	for (size_t i = 0; i < rs->nshared; i++)
-		if (rs->shared[i].ops->fini != NULL)
-			rs->shared[i].ops->fini(rs->shared[i].shared);
+	kinds_fini(&rs->kinds);
 	free(rs->srcs);
-	free(rs->shared);
 	memset(rs, 0, sizeof(*rs));
 }
 
@@ -430,7 +406,6 @@ runset_build(struct engine *e, const struct config *cfg, struct runset *rs)
 	rs->cfg = cfg;
 	rs->srcs = xcalloc(cfg->nsources, sizeof(*rs->srcs));
 	rs->nsrcs = cfg->nsources;
-	rs->shared = xcalloc(cfg->nsources, sizeof(*rs->shared));
 
 	for (size_t i = 0; i < cfg->nsources; i++) {
 		const struct source_config *sc = &cfg->sources[i];
@@ -444,16 +419,8 @@ runset_build(struct engine *e, const struct config *cfg, struct runset *rs)
 		s->active = in_shard(&cfg->bridge, sc->name);
 		if (!s->active)
 			continue;
-		if (!shared_for(rs, ops, &shared)) {
-			shared = ops->init != NULL ? ops->init(e->loop) : NULL;
-			if (ops->init != NULL && shared == NULL) {
-				log_warnx("%s: cannot initialise the poller", ops->name);
-				goto fail;
-			}
-			rs->shared[rs->nshared].ops = ops;
-			rs->shared[rs->nshared].shared = shared;
-			rs->nshared++;
-		}
+		if (kinds_poller(&rs->kinds, ops, e->loop, &shared) != 0)
+			goto fail;
 		if (ops->start(e->loop, shared, sc, &s->state) != 0) {
 			log_warnx("%s/%s: cannot start", ops->name, sc->name);
 			s->state = NULL;

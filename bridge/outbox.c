@@ -13,7 +13,7 @@
 #include "log.h"
 #include "xmalloc.h"
 
-#define OKEY_SEP "\x1f"
+#define OKEY_SEP "\x1f"	/* separates the parts of an ordering key */
 
 static const char schema[] =
     "CREATE TABLE IF NOT EXISTS events ("
@@ -189,6 +189,13 @@ outbox_close(struct outbox *ob)
 	free(ob);
 }
 
+char *
+outbox_order_key(const struct event *ev)
+{
+	return xasprintf("%s" OKEY_SEP "%s" OKEY_SEP "%s", ev->source, ev->rule,
+	    ev->instance != NULL ? ev->instance : "");
+}
+
 int
 outbox_add(struct outbox *ob, const struct event *ev, const char *const *subs, size_t nsubs,
     double now, int64_t *seqs)
@@ -209,8 +216,7 @@ outbox_add(struct outbox *ob, const struct event *ev, const char *const *subs, s
 	bind_text(s, 7, ev->body);
 	if (step_done(ob, ST_ADD_EVENT, "storing an event") != 0)
 		return -1;
-	okey = xasprintf("%s" OKEY_SEP "%s" OKEY_SEP "%s", ev->source, ev->rule,
-	    ev->instance != NULL ? ev->instance : "");
+	okey = outbox_order_key(ev);
 	for (size_t i = 0; i < nsubs; i++) {
 		s = ob->st[ST_ADD_DELIVERY];
 		bind_text(s, 1, ev->id);

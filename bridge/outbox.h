@@ -51,6 +51,11 @@ struct outbox *outbox_open(const char *dir, char *err, size_t errlen);
 /* Commits what is pending and closes the store. */
 void outbox_close(struct outbox *ob);
 /*
+ * Returns the ordering key of ev, newly allocated: its source, rule and
+ * instance, which the deliveries of one subscriber keep in order.
+ */
+char *outbox_order_key(const struct event *ev);
+/*
  * Adds ev and one pending delivery per subscriber name to the open batch;
  * *seqs receives each delivery's seq (nsubs entries). Returns 0 or -1.
  */

@@ -12,6 +12,12 @@
  * metrics into a plain config; init() runs once per poller kind when the
  * daemon starts; start() once per source; poll() every interval; stop() and
  * fini() at shutdown or reload.
+ *
+ * Calling done, the same rule for pollers and emitters: a plugin calls it
+ * exactly once per poll, from the loop or before poll() returns when the poll
+ * ends at once (it could not start); it must not touch the sample afterwards.
+ * The core copes with either and never calls stop() from inside done, so no
+ * plugin needs a zero-second timer to defer it.
  */
 
 #include <ev.h>
@@ -48,8 +54,8 @@ struct poller_ops {
 	    void **state);
 	/*
 	 * Starts one asynchronous poll that fills sample (already initialised)
-	 * and calls done(arg) when complete, within the source's timeout. It
-	 * must not call done before returning.
+	 * and calls done(arg) when complete, within the source's timeout; done
+	 * may run before poll returns (see the rule above).
 	 */
 	void (*poll)(void *state, struct sample *sample, poll_done_fn done, void *arg);
 	/* Cancels any poll in flight (without calling done) and frees the state. */

@@ -215,14 +215,20 @@ sample_fail(struct sample *s, const char *fmt, ...)
 }
 
 void
+point_clear(struct point *p)
+{
+	free(p->instance);
+	free(p->label);
+	free(p->error);
+	p->instance = p->label = p->error = NULL;
+	value_clear(&p->value);
+}
+
+void
 sample_clear(struct sample *s)
 {
-	for (size_t i = 0; i < s->npoints; i++) {
-		free(s->points[i].instance);
-		free(s->points[i].label);
-		free(s->points[i].error);
-		value_clear(&s->points[i].value);
-	}
+	for (size_t i = 0; i < s->npoints; i++)
+		point_clear(&s->points[i]);
 	free(s->points);
 	free(s->error);
 	memset(s, 0, sizeof(*s));

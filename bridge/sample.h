@@ -72,6 +72,9 @@ struct point {
 	char *error;		/* set when this metric failed in an otherwise good poll */
 };
 
+/* Frees what p owns (instance, label, error, value) and zeroes them; p->metric is kept. */
+void point_clear(struct point *p);
+
 struct sample {
 	double start;		/* loop time when the poll began */
 	double end;		/* loop time when it completed */

@@ -11,7 +11,6 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "config.h"
 #include "emitter.h"
 #include "log.h"
 #include "xmalloc.h"
@@ -21,7 +20,7 @@ struct log_conf {
 };
 
 struct log_state {
-	const struct subscriber_config *sub;
+	const char *name;	/* the subscriber's, borrowed */
 	char *path;
 	int fd;
 	bool owned;		/* we opened fd and close it */
@@ -59,19 +58,19 @@ log_free_conf(void *conf)
 }
 
 static int
-log_start(struct ev_loop *loop, void *shared, const struct subscriber_config *sub, void **state)
+log_start(struct ev_loop *loop, void *shared, const char *name, const void *conf, void **state)
 {
-	const struct log_conf *lc = sub->emitter_conf;
+	const struct log_conf *lc = conf;
 	struct log_state *ls = xcalloc(1, sizeof(*ls));
 
 	(void)loop;
 	(void)shared;
-	ls->sub = sub;
+	ls->name = name;
 	ls->fd = STDOUT_FILENO;
 	if (lc->path != NULL) {
 		ls->fd = open(lc->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
 		if (ls->fd == -1) {
-			log_warn("log/%s: cannot open %s", sub->name, lc->path);
+			log_warn("log/%s: cannot open %s", name, lc->path);
 			free(ls);
 			return -1;
 		}
@@ -106,10 +105,10 @@ log_deliver(void *state, const struct event *ev, unsigned attempt, deliver_done_
 		snprintf(out.error, sizeof(out.error), "write failed: %s",
 		    n == -1 ? strerror(errno) : "short write");
 		if (!ls->failing)
-			log_warnx("log/%s: %s", ls->sub->name, out.error);
+			log_warnx("log/%s: %s", ls->name, out.error);
 		ls->failing = true;
 	} else if (ls->failing) {
-		log_info("log/%s: writing again", ls->sub->name);
+		log_info("log/%s: writing again", ls->name);
 		ls->failing = false;
 	}
 	done(arg, &out);

@@ -14,7 +14,6 @@
 
 #include <curl/curl.h>
 
-#include "config.h"
 #include "curlev.h"
 #include "curltls.h"
 #include "emitter.h"
@@ -38,18 +37,15 @@ struct webhook_conf {
 	size_t nheaders;
 	double timeout;
 	bool https;
-	struct curl_tls tls;
+	struct curltls tls;
 };
 
 struct webhook_attempt;
 
 struct webhook_state {
 	struct curlev *cv;
-	const struct subscriber_config *sub;
 	const struct webhook_conf *wc;
 	struct webhook_attempt *running;	/* doubly linked */
-	CURL **idle;				/* easy handles kept for reuse */
-	size_t nidle, capidle;
 };
 
 struct webhook_attempt {
@@ -77,7 +73,7 @@ static const struct conf_key webhook_keys[] = {
 	    "extra request headers, \"Name: value\"" },
 	{ "timeout", CONF_FLOAT, CONF_HAS_MIN | CONF_MIN_OPEN | CONF_HAS_MAX, 0, 300, NULL, NULL,
 	    "seconds one attempt may take (default 15)" },
-	CURL_TLS_KEYS,
+	CURLTLS_KEYS,
 	CONF_KEY_END
 };
 
@@ -93,7 +89,7 @@ webhook_free_conf(void *conf)
 	for (size_t i = 0; i < wc->nheaders; i++)
 		free(wc->headers[i]);
 	free(wc->headers);
-	curl_tls_clear(&wc->tls);
+	curltls_clear(&wc->tls);
 	free(wc);
 }
 
@@ -108,7 +104,7 @@ webhook_configure(const struct conf_node *group, const struct subscriber_config 
 
 	(void)sub;
 	wc->url = xstrdup(conf_string(group, "url", NULL));
-	if (curl_url_check(wc->url, &wc->https, NULL, err, sizeof(err)) == -1) {
+	if (curltls_url_check(wc->url, &wc->https, NULL, err, sizeof(err)) == -1) {
 		conf_error(conf_get(group, "url"), "%s", err);
 		rc = -1;
 	}
@@ -134,7 +130,7 @@ webhook_configure(const struct conf_node *group, const struct subscriber_config 
 	}
 	headers = conf_strings(group, "headers", &n);
 	for (size_t i = 0; i < n; i++) {
-		if (!curl_header_ok(headers[i])) {
+		if (!curltls_header_ok(headers[i])) {
 			conf_error(conf_get(group, "headers"),
 			    "header \"%s\" is not \"Name: value\" on one line", headers[i]);
 			rc = -1;
@@ -144,7 +140,7 @@ webhook_configure(const struct conf_node *group, const struct subscriber_config 
 	}
 	free(headers);
 	wc->timeout = conf_float(group, "timeout", WEBHOOK_DEFAULT_TIMEOUT);
-	if (curl_tls_configure(&wc->tls, group, wc->https) != 0)
+	if (curltls_configure(&wc->tls, group, wc->https) != 0)
 		rc = -1;
 	*conf = wc;
 	return rc;
@@ -153,11 +149,7 @@ webhook_configure(const struct conf_node *group, const struct subscriber_config 
 static void *
 webhook_init(struct ev_loop *loop)
 {
-	struct curlev *cv = curlev_new(loop);
-
-	if (cv != NULL)
-		curl_multi_setopt(curlev_multi(cv), CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
-	return cv;
+	return curlev_new(loop);	/* it multiplexes HTTP/2 where offered */
 }
 
 static void
@@ -167,15 +159,15 @@ webhook_fini(void *shared)
 }
 
 static int
-webhook_start(struct ev_loop *loop, void *shared, const struct subscriber_config *sub,
+webhook_start(struct ev_loop *loop, void *shared, const char *name, const void *conf,
     void **state)
 {
 	struct webhook_state *ws = xcalloc(1, sizeof(*ws));
 
 	(void)loop;
+	(void)name;
 	ws->cv = shared;
-	ws->sub = sub;
-	ws->wc = sub->emitter_conf;
+	ws->wc = conf;
 	*state = ws;
 	return 0;
 }
@@ -229,6 +221,18 @@ on_header(char *buf, size_t size, size_t nitems, void *userdata)
 }
 
 static void
+attempt_link(struct webhook_attempt *a)
+{
+	struct webhook_state *ws = a->ws;
+
+	a->prev = NULL;
+	a->next = ws->running;
+	if (ws->running != NULL)
+		ws->running->prev = a;
+	ws->running = a;
+}
+
+static void
 attempt_unlink(struct webhook_attempt *a)
 {
 	struct webhook_state *ws = a->ws;
@@ -239,12 +243,20 @@ attempt_unlink(struct webhook_attempt *a)
 		ws->running = a->next;
 	if (a->next != NULL)
 		a->next->prev = a->prev;
+}
+
+/* Ends attempt a (not running): gives back what it holds, frees it, then reports out. */
+static void
+attempt_end(struct webhook_attempt *a, const struct delivery_outcome *out)
+{
+	deliver_done_fn done = a->done;
+	void *arg = a->arg;
+
 	curl_slist_free_all(a->hdrs);
-	if (ws->nidle == ws->capidle) {
-		ws->capidle = ws->capidle ? ws->capidle * 2 : 8;
-		ws->idle = xreallocarray(ws->idle, ws->capidle, sizeof(*ws->idle));
-	}
-	ws->idle[ws->nidle++] = a->easy;
+	/* Untagged, so reset: every attempt sets its options afresh. */
+	curlev_easy_put(a->ws->cv, a->easy, NULL);
+	free(a);
+	done(arg, out);
 }
 
 static void
@@ -283,75 +295,47 @@ attempt_done(CURL *easy, CURLcode res, void *arg)
 	(void)easy;
 	classify(a, res, &out);
 	attempt_unlink(a);
-	a->done(a->arg, &out);
-	free(a);
+	attempt_end(a, &out);
 }
 
-static CURL *
-get_easy(struct webhook_state *ws)
+/*
+ * Builds the request headers of ev into a->hdrs, the signatures first.
+ * Returns NULL, or why the request must not be sent.
+ */
+static const char *
+build_headers(struct webhook_attempt *a, const struct webhook_conf *wc,
+    const struct event *ev, size_t bodylen)
 {
-	CURL *e;
-
-	if (ws->nidle > 0) {
-		e = ws->idle[--ws->nidle];
-		curl_easy_reset(e);
-		return e;
-	}
-	return curl_easy_init();
-}
-
-static void
-webhook_deliver(void *state, const struct event *ev, unsigned attempt, deliver_done_fn done,
-    void *arg)
-{
-	struct webhook_state *ws = state;
-	const struct webhook_conf *wc = ws->wc;
-	struct webhook_attempt *a = xcalloc(1, sizeof(*a));
-	struct delivery_outcome fail = { .result = DELIVERY_RETRY };
 	struct sign_header sh[SIGN_MAX_HEADERS];
-	size_t nsh = 0, bodylen = strlen(ev->body);
 	char line[SIGN_NAME_MAX + SIGN_VALUE_MAX + 4];
-	CURL *e;
+	size_t nsh = 0;
 
-	(void)attempt;
-	a->ws = ws;
-	a->done = done;
-	a->arg = arg;
-	a->easy = e = get_easy(ws);
-	if (e == NULL) {
-		snprintf(fail.error, sizeof(fail.error), "cannot create a curl handle");
-		free(a);
-		done(arg, &fail);
-		return;
-	}
 	/* The timestamp is fresh per attempt; id and body never change. */
 	if (sign_headers(wc->scheme, wc->secrets, wc->nsecrets, ev->id, (long long)time(NULL),
-	    ev->body, bodylen, sh, &nsh) != 0) {
-		snprintf(fail.error, sizeof(fail.error), "signing failed");
-		curl_easy_cleanup(e);
-		free(a);
-		done(arg, &fail);
-		return;
-	}
+	    ev->body, bodylen, sh, &nsh) != 0)
+		return "signing failed";
 	for (size_t i = 0; i < nsh; i++) {
 		int n = snprintf(line, sizeof(line), "%s: %s", sh[i].name, sh[i].value);
 
-		/* Not with sign.h's bounds; but a cut signature must not be sent. */
-		if (n < 0 || (size_t)n >= sizeof(line)) {
-			snprintf(fail.error, sizeof(fail.error), "signature header too long");
-			curl_slist_free_all(a->hdrs);
-			curl_easy_cleanup(e);
-			free(a);
-			done(arg, &fail);
-			return;
-		}
-		a->hdrs = curl_slist_append(a->hdrs, line);
+		/* Not with webhook_sign.h's bounds; but a cut signature must not be sent. */
+		if (n < 0 || (size_t)n >= sizeof(line))
+			return "signature header too long";
+		curltls_header_add(&a->hdrs, line);
 	}
-	a->hdrs = curl_slist_append(a->hdrs, "Content-Type: application/json");
-	a->hdrs = curl_slist_append(a->hdrs, "User-Agent: pollhook/" PACKAGE_VERSION);
-	a->hdrs = curl_slist_append(a->hdrs, "Expect:");	/* no 100-continue round trip */
+	curltls_header_add(&a->hdrs, "Content-Type: application/json");
+	curltls_header_add(&a->hdrs, "User-Agent: pollhook/" PACKAGE_VERSION);
+	curltls_header_add(&a->hdrs, "Expect:");	/* no 100-continue round trip */
 	for (size_t i = 0; i < wc->nheaders; i++)
-		a->hdrs = curl_slist_append(a->hdrs, wc->headers[i]);
+		curltls_header_add(&a->hdrs, wc->headers[i]);
+	return NULL;
+}
+
+/* Sets the options of the POST of ev on a's handle. */
+static void
+set_options(struct webhook_attempt *a, const struct webhook_conf *wc, const struct event *ev,
+    size_t bodylen)
+{
+	CURL *e = a->easy;
 
 	curl_easy_setopt(e, CURLOPT_URL, wc->url);
 	curl_easy_setopt(e, CURLOPT_POST, 1L);
@@ -364,31 +348,49 @@ webhook_deliver(void *state, const struct event *ev, unsigned attempt, deliver_d
 	curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
 	curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
 	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	curltls_http_only(e);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, a);
 	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(e, CURLOPT_HEADERDATA, a);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, a->errbuf);
-	curl_tls_apply(&wc->tls, e, wc->https);
+	curltls_apply(&wc->tls, e, wc->https);
+}
 
-	a->next = ws->running;
-	if (ws->running != NULL)
-		ws->running->prev = a;
-	ws->running = a;
-	if (curlev_add(ws->cv, e, attempt_done, a) != 0) {
-		attempt_unlink(a);
-		snprintf(fail.error, sizeof(fail.error), "curl refused the transfer");
-		free(a);
-		done(arg, &fail);
+static void
+webhook_deliver(void *state, const struct event *ev, unsigned attempt, deliver_done_fn done,
+    void *arg)
+{
+	struct webhook_state *ws = state;
+	struct webhook_attempt *a = xcalloc(1, sizeof(*a));
+	struct delivery_outcome fail = { .result = DELIVERY_RETRY };
+	size_t bodylen = strlen(ev->body);
+	const char *why;
+
+	(void)attempt;
+	a->ws = ws;
+	a->done = done;
+	a->arg = arg;
+	a->easy = curlev_easy_get(ws->cv, NULL);
+	if ((why = build_headers(a, ws->wc, ev, bodylen)) != NULL)
+		goto fail;
+	set_options(a, ws->wc, ev, bodylen);
+	if (curlev_add(ws->cv, a->easy, attempt_done, a) != 0) {
+		why = "curl refused the transfer";
+		goto fail;
 	}
+	attempt_link(a);
+	return;
+fail:
+	snprintf(fail.error, sizeof(fail.error), "%s", why);
+	attempt_end(a, &fail);
 }
 
 static void
 webhook_stop(void *state)
 {
 	struct webhook_state *ws = state;
-	struct delivery_outcome out = { .result = DELIVERY_RETRY, .error = "cancelled" };
+	struct delivery_outcome out = { .result = DELIVERY_CANCELLED, .error = "cancelled" };
 
 	if (ws == NULL)
 		return;
@@ -397,12 +399,8 @@ webhook_stop(void *state)
 
 		curlev_cancel(ws->cv, a->easy);
 		attempt_unlink(a);
-		a->done(a->arg, &out);
-		free(a);
+		attempt_end(a, &out);
 	}
-	for (size_t i = 0; i < ws->nidle; i++)
-		curl_easy_cleanup(ws->idle[i]);
-	free(ws->idle);
 	free(ws);
 }
 

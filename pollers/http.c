@@ -4,11 +4,12 @@
  * body with JSON Pointers (pollers/jsonx.c).
  *
  * Every source of this kind shares one multi handle, hence one connection
- * cache (keep-alive, HTTP/2 multiplexing) and one DNS cache. Easy handles are
- * pooled: a source holds one only while its poll runs, so memory follows the
- * number of polls in flight, not the number of sources; a handle keeps its
- * options for the next source whose options are the same, as curl_easy_reset
- * and setting them again cost about 15 % of a poll. The body is parsed
+ * cache (keep-alive, HTTP/2 multiplexing) and one DNS cache. Easy handles
+ * come from curlev's pool: a source holds one only while its poll runs, so
+ * memory follows the number of polls in flight, not the number of sources; a
+ * handle goes back tagged with its source and keeps its options for the next
+ * source whose options are the same, as curl_easy_reset and setting them
+ * again cost about 15 % of a poll. The body is parsed
  * while it arrives. ETag and Last-Modified are remembered per source and a
  * 304 answer reuses the previous points without parsing.
  */
@@ -24,6 +25,7 @@
 
 #include "config.h"
 #include "curlev.h"
+#include "curltls.h"
 #include "http_conf.h"
 #include "jsonx.h"
 #include "log.h"
@@ -32,20 +34,9 @@
 #include "util.h"
 #include "xmalloc.h"
 
-#define HTTP_POOL_MAX		256	/* idle easy handles kept for reuse */
-
-/* An idle easy handle and the source whose options it still holds (NULL: none). */
-struct http_idle {
-	CURL *easy;
-	const struct http_source *last;
-};
-
 struct http_shared {
-	struct ev_loop *loop;
 	struct curlev *cv;
 	CURLSH *share;			/* TLS sessions across pooled handles */
-	struct http_idle *idle;
-	size_t nidle;
 	size_t nsources;
 };
 
@@ -62,7 +53,6 @@ struct http_source {
 	struct point *saved;		/* the points of the last parsed body */
 	size_t nsaved;
 	bool have_saved;
-	ev_timer fail_timer;		/* completes a poll that could not start */
 
 	/* The poll in flight. */
 	CURL *easy;
@@ -96,9 +86,7 @@ http_init(struct ev_loop *loop)
 	if (!(vi->features & CURL_VERSION_ASYNCHDNS))
 		log_warnx("http: libcurl %s resolves host names synchronously: a slow "
 		    "DNS server will stall every source", vi->version);
-	sh->loop = loop;
 	sh->cv = curlev_new(loop);
-	sh->idle = xcalloc(HTTP_POOL_MAX, sizeof(*sh->idle));
 	if ((sh->share = curl_share_init()) == NULL)
 		fatalx("curl: cannot create a share handle");
 	curl_share_setopt(sh->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
@@ -112,70 +100,17 @@ http_fini(void *arg)
 
 	if (sh == NULL)
 		return;
-	for (size_t i = 0; i < sh->nidle; i++)
-		curl_easy_cleanup(sh->idle[i].easy);
-	free(sh->idle);
+	/* The pooled handles go with cv: then nothing uses the share. */
 	curlev_free(sh->cv);
 	curl_share_cleanup(sh->share);
 	free(sh);
 }
 
-/* Returns an idle handle, or a new one; *last is the source whose options it holds. */
-static CURL *
-pool_get(struct http_shared *sh, const struct http_source **last)
-{
-	CURL *easy;
-
-	if (sh->nidle > 0) {
-		sh->nidle--;
-		*last = sh->idle[sh->nidle].last;
-		return sh->idle[sh->nidle].easy;
-	}
-	*last = NULL;
-	if ((easy = curl_easy_init()) == NULL)
-		fatalx("curl: cannot create an easy handle");
-	/*
-	 * Attach the share before the first transfer: curl 7.88 gives a handle
-	 * without one its own TLS session cache and leaks it when a share is
-	 * attached later.
-	 */
-	curl_easy_setopt(easy, CURLOPT_SHARE, sh->share);
-	return easy;
-}
-
-/*
- * Returns easy to the pool with the options of last (NULL: options that
- * must not be reused); they stay set until pool_get hands it out again.
- */
-static void
-pool_put(struct http_shared *sh, CURL *easy, const struct http_source *last)
-{
-	if (sh->nidle < HTTP_POOL_MAX) {
-		sh->idle[sh->nidle].easy = easy;
-		sh->idle[sh->nidle].last = last;
-		sh->nidle++;
-	} else
-		curl_easy_cleanup(easy);
-}
-
-/* Makes the idle handles forget hs, which is going away. */
-static void
-pool_forget(struct http_shared *sh, const struct http_source *hs)
-{
-	for (size_t i = 0; i < sh->nidle; i++)
-		if (sh->idle[i].last == hs)
-			sh->idle[i].last = NULL;
-}
-
 static void
 saved_clear(struct http_source *hs)
 {
-	for (size_t i = 0; i < hs->nsaved; i++) {
-		free(hs->saved[i].instance);
-		free(hs->saved[i].label);
-		free(hs->saved[i].error);
-		value_clear(&hs->saved[i].value);
-	}
+	for (size_t i = 0; i < hs->nsaved; i++)
+		point_clear(&hs->saved[i]);
 	free(hs->saved);
 	hs->saved = NULL;
 	hs->nsaved = 0;
@@ -338,12 +273,6 @@ write_cb(char *buf, size_t size, size_t nmemb, void *arg)
 	return len;
 }
 
-static double
-source_timeout(const struct http_source *hs)
-{
-	return hs->src->timeout > 0 ? hs->src->timeout : 10.0;
-}
-
 static bool
 str_eq(const char *a, const char *b)
 {
@@ -356,14 +285,14 @@ same_shape(const struct http_source *a, const struct http_source *b)
 {
 	const struct http_conf *x = a->conf, *y = b->conf;
 
-	if (source_timeout(a) != source_timeout(b))
+	if (a->src->timeout != b->src->timeout)
 		return false;
 	if (x == y)
 		return true;
 	return x->connect_timeout_ms == y->connect_timeout_ms && x->post == y->post &&
 	    str_eq(x->body, y->body) && x->compression == y->compression &&
 	    x->https == y->https && str_eq(x->user, y->user) &&
-	    str_eq(x->password, y->password) && curl_tls_equal(&x->tls, &y->tls) &&
+	    str_eq(x->password, y->password) && curltls_equal(&x->tls, &y->tls) &&
 	    x->follow_redirects == y->follow_redirects &&
 	    x->max_redirects == y->max_redirects && x->max_body == y->max_body;
 }
@@ -392,15 +321,9 @@ static void
 set_shape_options(struct http_source *hs, CURL *e)
 {
 	const struct http_conf *c = hs->conf;
-	double timeout = source_timeout(hs);
+	double timeout = hs->src->timeout;
 
-#if LIBCURL_VERSION_NUM >= 0x075500
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-#else
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
-	curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
-#endif
+	curltls_http_only(e);
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)(timeout * 1000.0 + 0.5));
 	if (c->connect_timeout_ms > 0)
@@ -420,10 +343,15 @@ set_shape_options(struct http_source *hs, CURL *e)
 		curl_easy_setopt(e, CURLOPT_USERNAME, c->user);
 		curl_easy_setopt(e, CURLOPT_PASSWORD, c->password != NULL ? c->password : "");
 	}
-	curl_tls_apply(&c->tls, e, c->https);
+	curltls_apply(&c->tls, e, c->https);
 	/* Wait for a connection that may multiplex rather than open another. */
 	if (c->https)
 		curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
+	/*
+	 * Before the handle's first transfer, as this runs for every new handle:
+	 * curl 7.88 gives a handle without a share its own TLS session cache and
+	 * leaks it when a share is attached later.
+	 */
 	curl_easy_setopt(e, CURLOPT_SHARE, hs->sh->share);
 	if (c->follow_redirects) {
 		curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
@@ -434,7 +362,7 @@ set_shape_options(struct http_source *hs, CURL *e)
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, write_cb);
 }
 
-/* Sets up easy for hs; last is the source whose options it holds (NULL: none). */
+/* Sets up easy for hs; last is the source whose options it holds (NULL: curl's defaults). */
 static void
 set_options(struct http_source *hs, CURL *e, const struct http_source *last)
 {
@@ -637,17 +565,7 @@ transfer_done(CURL *e, CURLcode rc, void *arg)
 	if (!hs->sample->ok)
 		log_debug("http/%s: %s", hs->src->name, hs->sample->error);
 	hs->easy = NULL;
-	pool_put(hs->sh, e, hs);
-	poll_finish(hs);
-}
-
-static void
-fail_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	struct http_source *hs = container_of(w, struct http_source, fail_timer);
-
-	(void)loop;
-	(void)revents;
+	curlev_easy_put(hs->sh->cv, e, hs);
 	poll_finish(hs);
 }
 
@@ -655,7 +573,7 @@ static void
 http_poll(void *state, struct sample *s, poll_done_fn done, void *arg)
 {
 	struct http_source *hs = state;
-	const struct http_source *last;
+	const void *last;
 
 	hs->sample = s;
 	hs->done = done;
@@ -663,15 +581,13 @@ http_poll(void *state, struct sample *s, poll_done_fn done, void *arg)
 	hs->parse = hs->body_started = hs->oversize = false;
 	hs->body_bytes = 0;
 	hs->errbuf[0] = '\0';
-	hs->easy = pool_get(hs->sh, &last);
+	hs->easy = curlev_easy_get(hs->sh->cv, &last);
 	set_options(hs, hs->easy, last);
 	if (curlev_add(hs->sh->cv, hs->easy, transfer_done, hs) == -1) {
 		sample_fail(s, "cannot start the request");
-		pool_put(hs->sh, hs->easy, hs);
+		curlev_easy_put(hs->sh->cv, hs->easy, hs);
 		hs->easy = NULL;
-		/* done must not run before poll returns. */
-		ev_timer_set(&hs->fail_timer, 0.0, 0.0);
-		ev_timer_start(hs->sh->loop, &hs->fail_timer);
+		poll_finish(hs);
 	}
 }
 
@@ -691,13 +607,8 @@ http_start(struct ev_loop *loop, void *shared, const struct source_config *src, 
 	hs->sh = sh;
 	hs->src = src;
 	hs->conf = c;
-	for (size_t i = 0; i < c->nheaders; i++) {
-		struct curl_slist *l = curl_slist_append(hs->headers, c->headers[i]);
-
-		if (l == NULL)
-			fatalx("curl: out of memory");
-		hs->headers = l;
-	}
+	for (size_t i = 0; i < c->nheaders; i++)
+		curltls_header_add(&hs->headers, c->headers[i]);
 	if ((hs->url = curl_url()) == NULL)
 		fatalx("curl: out of memory");
 	if (curl_url_set(hs->url, CURLUPART_URL, c->url, 0) != CURLUE_OK) {
@@ -707,7 +618,6 @@ http_start(struct ev_loop *loop, void *shared, const struct source_config *src, 
 		free(hs);
 		return -1;
 	}
-	ev_init(&hs->fail_timer, fail_timer_cb);
 	/* Enough idle connections for every source to keep its own alive. */
 	sh->nsources++;
 	curl_multi_setopt(curlev_multi(sh->cv), CURLMOPT_MAXCONNECTS, (long)sh->nsources + 8);
@@ -724,10 +634,9 @@ http_stop(void *state)
 		return;
 	if (hs->easy != NULL) {
 		curlev_cancel(hs->sh->cv, hs->easy);
-		pool_put(hs->sh, hs->easy, NULL);
+		curlev_easy_put(hs->sh->cv, hs->easy, NULL);
 	}
-	pool_forget(hs->sh, hs);
-	ev_timer_stop(hs->sh->loop, &hs->fail_timer);
+	curlev_easy_forget(hs->sh->cv, hs);
 	jsonx_parser_free(hs->parser);
 	free(hs->new_etag);
 	free(hs->new_last_modified);

@@ -42,7 +42,7 @@ const struct conf_key http_conf_keys[] = {
 	    "password for basic authentication (or password_file)" },
 	{ "token", CONF_SECRET, 0, 0, 0, NULL, NULL,
 	    "bearer token sent as \"Authorization: Bearer\" (or token_file)" },
-	CURL_TLS_KEYS,
+	CURLTLS_KEYS,
 	{ "connect_timeout", CONF_FLOAT, CONF_HAS_MIN | CONF_MIN_OPEN, 0, 0, NULL, NULL,
 	    "seconds to establish the connection (default: the source's timeout)" },
 	{ "max_body", CONF_INT, CONF_HAS_MIN | CONF_HAS_MAX, 1, 1024.0 * 1024 * 1024, NULL, NULL,
@@ -86,7 +86,7 @@ http_conf_free(void *arg)
 	free(c->headers);
 	free(c->user);
 	free(c->password);
-	curl_tls_clear(&c->tls);
+	curltls_clear(&c->tls);
 	free(c->ok_status);
 	for (size_t i = 0; i < c->nmetrics; i++) {
 		jsonx_free(c->metrics[i].json);
@@ -152,7 +152,7 @@ parse_url(struct http_conf *c, const struct conf_node *g)
 {
 	char err[512];
 
-	if (curl_url_check(c->url, &c->https, &c->host, err, sizeof(err)) == -1) {
+	if (curltls_url_check(c->url, &c->https, &c->host, err, sizeof(err)) == -1) {
 		conf_error(at(g, "url"), "%s", err);
 		return -1;
 	}
@@ -207,7 +207,7 @@ configure_request(struct http_conf *c, const struct conf_node *g)
 	}
 	if ((v = conf_strings(g, "headers", &n)) != NULL) {
 		for (size_t i = 0; i < n; i++) {
-			if (!curl_header_ok(v[i])) {
+			if (!curltls_header_ok(v[i])) {
 				conf_error(at(g, "headers"), "header \"%s\" is not "
 				    "\"Name: value\" on one line", v[i]);
 				rc = -1;
@@ -257,7 +257,7 @@ configure_transport(struct http_conf *c, const struct conf_node *g)
 	size_t n;
 	int rc = 0;
 
-	if (curl_tls_configure(&c->tls, g, c->https) == -1)
+	if (curltls_configure(&c->tls, g, c->https) == -1)
 		rc = -1;
 	if (conf_has(g, "connect_timeout"))
 		c->connect_timeout_ms = (long)(conf_float(g, "connect_timeout", 0) * 1000.0 + 0.5);

@@ -38,7 +38,7 @@ struct http_conf {
 	char **headers;			/* "Name: value", including auth and defaults */
 	size_t nheaders;
 	char *user, *password;
-	struct curl_tls tls;		/* TLS and proxy */
+	struct curltls tls;		/* TLS and proxy */
 	long connect_timeout_ms;	/* 0: the source's timeout applies */
 	long long max_body;
 	bool follow_redirects;

@@ -18,7 +18,6 @@
  */
 
 #include <errno.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -220,8 +219,8 @@ deliver(struct source *s)
 
 /*
  * Hands over every finished poll and frees the zombies that have no request
- * left. Called last by every loop callback that may have ended polls: done
- * may stop (free) any source.
+ * left. Called last by every loop callback that may have ended polls, and by
+ * snmp_poll for a poll that ended at once: done may stop (free) any source.
  */
 static void
 flush(struct shared *sh)
@@ -244,7 +243,7 @@ flush(struct shared *sh)
 	}
 }
 
-/* The poll's deadline, or (at 0 s) the delivery of a poll that ended inside poll(). */
+/* The poll's deadline. */
 static void
 deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
@@ -766,8 +765,11 @@ snmp_poll(void *state, struct sample *sample, poll_done_fn done, void *arg)
 	else if ((r->lookup = snmp_resolve_start(s->conf->host,
 	    strcmp(s->conf->transport, "udp6") == 0 ? AF_INET6 : AF_INET, resolved, s)) == NULL)
 		finish(s, "cannot start resolving the host name");
-	/* done must not run before poll returns: a poll that ended already is delivered next. */
-	ev_timer_set(&p->deadline, p->complete ? 0. : s->timeout, 0.);
+	if (p->complete) {
+		flush(s->sh);	/* the poll ended at once: done runs before poll returns */
+		return;
+	}
+	ev_timer_set(&p->deadline, s->timeout, 0.);
 	ev_timer_start(s->sh->loop, &p->deadline);
 }
 
@@ -779,7 +781,7 @@ snmp_start(struct ev_loop *loop, void *shared, const struct source_config *src, 
 	s->sh = shared;
 	s->conf = src->poller_conf;
 	s->name = src->name;
-	s->timeout = src->timeout > 0 ? src->timeout : fmin(src->interval, 5.0);
+	s->timeout = src->timeout;
 	s->max_repetitions = s->conf->max_repetitions;
 	s->max_oids = s->conf->max_oids;
 	if (s->conf->literal)

@@ -120,6 +120,32 @@ test_defaults(void **state)
 	config_free(cfg);
 }
 
+/* The one default-timeout rule: the interval, at most 10 s; what a source without timeout gets. */
+static void
+test_default_timeout(void **state)
+{
+	struct config *cfg;
+
+	(void)state;
+	assert_true(config_default_timeout(0.25) == 0.25);
+	assert_true(config_default_timeout(7.0) == 7.0);
+	assert_true(config_default_timeout(10.0) == 10.0);
+	assert_true(config_default_timeout(10.5) == 10.0);
+	assert_true(config_default_timeout(86400.0) == 10.0);
+	cfg = load_text("timeouts.conf",
+	    "sources = (\n"
+	    "  { name = \"a\"; poller = \"http\"; interval = 7;\n"
+	    "    http = { url = \"http://127.0.0.1:1/\"; };\n"
+	    "    metrics = ( { name = \"cpu\"; json = \"/cpu\"; } ); },\n"
+	    "  { name = \"b\"; poller = \"http\"; interval = 30;\n"
+	    "    http = { url = \"http://127.0.0.1:1/\"; };\n"
+	    "    metrics = ( { name = \"cpu\"; json = \"/cpu\"; } ); } );\n");
+	assert_non_null(cfg);
+	assert_true(cfg->sources[0].timeout == config_default_timeout(7.0));
+	assert_true(cfg->sources[1].timeout == config_default_timeout(30.0));
+	config_free(cfg);
+}
+
 static const char full_conf[] =
     "bridge = { state_dir = \"/srv/ph\"; log_level = \"debug\"; syslog = true;\n"
     "  api = { listen = \"127.0.0.1:9870\"; token = \"t0k\"; };\n"
@@ -715,6 +741,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_default_timeout),
 		cmocka_unit_test(test_full),
 		cmocka_unit_test(test_env),
 		cmocka_unit_test(test_secret_file),

@@ -1,7 +1,8 @@
 /*
  * Unit tests of curlev against a tiny HTTP/1.1 server running on the same
  * libev loop (loopback only): completion, concurrency, keep-alive, timeouts,
- * cancellation and freeing with transfers in flight.
+ * cancellation and freeing with transfers in flight, and the pool of idle
+ * easy handles.
  */
 
 #include <arpa/inet.h>
@@ -156,13 +157,12 @@ write_cb(char *buf, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
-static CURL *
-easy_for(struct xfer *x, int port, long timeout_ms)
+/* Sets e up to GET the test server's page into x. */
+static void
+set_request(CURL *e, struct xfer *x, int port, long timeout_ms)
 {
-	CURL *e = curl_easy_init();
 	char url[64];
 
-	assert_non_null(e);
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d/", port);
 	curl_easy_setopt(e, CURLOPT_URL, url);
 	curl_easy_setopt(e, CURLOPT_PROXY, "");
@@ -170,6 +170,15 @@ easy_for(struct xfer *x, int port, long timeout_ms)
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
 	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout_ms);
 	x->easy = e;
+}
+
+static CURL *
+easy_for(struct xfer *x, int port, long timeout_ms)
+{
+	CURL *e = curl_easy_init();
+
+	assert_non_null(e);
+	set_request(e, x, port, timeout_ms);
 	return e;
 }
 
@@ -336,6 +345,106 @@ test_cancel_and_free(void **state)
 	ev_loop_destroy(loop);
 }
 
+/* Runs one transfer of x->easy as it is set up; returns its result. */
+static CURLcode
+run_one(struct curlev *cv, struct ev_loop *loop, struct xfer *x)
+{
+	x->len = 0;
+	x->body[0] = '\0';
+	x->done = 0;
+	assert_int_equal(curlev_add(cv, x->easy, done_cb, x), 0);
+	pending++;
+	run_until_done(loop, 5);
+	assert_int_equal(x->done, 1);
+	return x->result;
+}
+
+static void
+test_pool(void **state)
+{
+	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+	struct curlev *cv = curlev_new(loop);
+	static const int a = 1, b = 2;	/* two users' tags */
+	const void *tag = &b;
+	struct server s;
+	struct xfer x = { 0 };
+	CURL *e;
+
+	(void)state;
+	server_start(&s, loop, false);
+	/* An empty pool makes a handle with curl's defaults. */
+	e = curlev_easy_get(cv, &tag);
+	assert_non_null(e);
+	assert_null(tag);
+	set_request(e, &x, s.port, 5000);
+	assert_int_equal(run_one(cv, loop, &x), CURLE_OK);
+	assert_string_equal(x.body, "hello");
+
+	/* Tagged, it comes back with its tag and keeps its options. */
+	curlev_easy_put(cv, e, &a);
+	curlev_easy_forget(cv, &b);	/* another user's tag: no effect */
+	assert_ptr_equal(curlev_easy_get(cv, &tag), e);
+	assert_ptr_equal(tag, &a);
+	assert_int_equal(run_one(cv, loop, &x), CURLE_OK);
+	assert_string_equal(x.body, "hello");
+
+	/* Forgotten, it is reset: no URL any more. */
+	curlev_easy_put(cv, e, &a);
+	curlev_easy_forget(cv, &a);
+	assert_ptr_equal(curlev_easy_get(cv, &tag), e);
+	assert_null(tag);
+	assert_int_equal(run_one(cv, loop, &x), CURLE_URL_MALFORMAT);
+
+	/* Put back without a tag, it is reset too. */
+	set_request(e, &x, s.port, 5000);
+	curlev_easy_put(cv, e, NULL);
+	assert_ptr_equal(curlev_easy_get(cv, &tag), e);
+	assert_null(tag);
+	assert_int_equal(run_one(cv, loop, &x), CURLE_URL_MALFORMAT);
+
+	/* Asked for without a tag, a tagged handle is reset. */
+	set_request(e, &x, s.port, 5000);
+	curlev_easy_put(cv, e, &a);
+	assert_ptr_equal(curlev_easy_get(cv, NULL), e);
+	assert_int_equal(run_one(cv, loop, &x), CURLE_URL_MALFORMAT);
+	assert_int_equal(s.requests, 2);
+
+	/* Idle handles are freed with cv. */
+	curlev_easy_put(cv, e, &a);
+	curlev_free(cv);
+	server_stop(&s);
+	ev_loop_destroy(loop);
+}
+
+static void
+test_pool_bound(void **state)
+{
+	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+	struct curlev *cv = curlev_new(loop);
+	static const int a = 1;
+	CURL *e[300], *back[300];
+	const void *tag;
+	size_t tagged = 0;
+
+	(void)state;
+	for (size_t i = 0; i < NELEM(e); i++)
+		e[i] = curlev_easy_get(cv, &tag);
+	for (size_t i = 0; i < NELEM(e); i++)
+		curlev_easy_put(cv, e[i], &a);
+	/* 256 are kept, last in first out; the others were cleaned up. */
+	for (size_t i = 0; i < NELEM(e); i++) {
+		back[i] = curlev_easy_get(cv, &tag);
+		if (i < 256)
+			assert_ptr_equal(back[i], e[255 - i]);
+		tagged += tag == &a;
+	}
+	assert_int_equal(tagged, 256);
+	for (size_t i = 0; i < NELEM(e); i++)
+		curl_easy_cleanup(back[i]);
+	curlev_free(cv);
+	ev_loop_destroy(loop);
+}
+
 int
 main(void)
 {
@@ -344,6 +453,8 @@ main(void)
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_timeout_precision),
 		cmocka_unit_test(test_cancel_and_free),
+		cmocka_unit_test(test_pool),
+		cmocka_unit_test(test_pool_bound),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

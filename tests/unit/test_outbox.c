@@ -110,6 +110,34 @@ test_add_commit_reopen(void **state)
 	event_free(ev);
 }
 
+/* The one ordering key: what the delivery manager queues by is what the outbox stores. */
+static void
+test_order_key(void **state)
+{
+	const char *subs[] = { "ops" };
+	struct outbox *ob = open_ob(*state);
+	struct event *scalar = mkevent("cpu.high", NULL);
+	struct event *row = mkevent("cpu.high", "2");
+	struct rows rs = { 0 };
+	int64_t seq;
+	char *k;
+
+	k = outbox_order_key(scalar);
+	assert_string_equal(k, "edge-1\x1f" "cpu.high\x1f");
+	free(k);
+	k = outbox_order_key(row);
+	assert_string_equal(k, "edge-1\x1f" "cpu.high\x1f" "2");
+	assert_int_equal(outbox_add(ob, row, subs, 1, 1000.0, &seq), 0);
+	assert_int_equal(outbox_commit(ob), 0);
+	assert_int_equal(outbox_scan(ob, OUTBOX_PENDING, NULL, collect, &rs), 0);
+	assert_int_equal(rs.n, 1);
+	assert_string_equal(rs.okey[0], k);
+	free(k);
+	outbox_close(ob);
+	event_free(scalar);
+	event_free(row);
+}
+
 /* Without a commit, nothing is there after reopening (the batch is the unit). */
 static void
 test_uncommitted_batch_is_atomic(void **state)
@@ -342,6 +370,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_add_commit_reopen, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_order_key, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_uncommitted_batch_is_atomic, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_outcomes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retry_requests_and_purge, setup, teardown),
