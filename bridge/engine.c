@@ -77,6 +77,22 @@ metric_is(const struct point *p, const char *name)
 	return p->metric == name || strcmp(p->metric, name) == 0;
 }
 
+/* A value that scale takes beyond the range of a double is an error, not infinity. */
+static void
+scale_point(struct point *p, double scale)
+{
+	double v = p->value.num * scale;
+
+	if (isinf(v) && !isinf(p->value.num)) {
+		free(p->error);
+		p->error = xasprintf("%g times scale %g is outside the range of a double",
+		    p->value.num, scale);
+		value_clear(&p->value);
+		return;
+	}
+	p->value.num = v;
+}
+
 void
 engine_reduce(const struct source_config *src, struct sample *s)
 {
@@ -92,7 +108,7 @@ engine_reduce(const struct source_config *src, struct sample *s)
 			if (!metric_is(p, mc->name))
 				continue;
 			if (p->value.type == VALUE_NUMBER && mc->scale != 1.0)
-				p->value.num *= mc->scale;
+				scale_point(p, mc->scale);
 			if (mc->reduce == REDUCE_NONE)
 				continue;
 			if (p->error != NULL && err == NULL)
@@ -130,6 +146,10 @@ engine_reduce(const struct source_config *src, struct sample *s)
 		s->npoints = out;
 		if (mc->reduce == REDUCE_COUNT)
 			sample_add_number(s, mc->name, NULL, (double)nval);
+		else if (nnum > 0 && isinf(acc) &&
+		    (mc->reduce == REDUCE_SUM || mc->reduce == REDUCE_AVG))
+			sample_add_error(s, mc->name, "the %s of the values is outside the range "
+			    "of a double", mc->reduce == REDUCE_SUM ? "sum" : "average");
 		else if (nnum > 0)
 			sample_add_number(s, mc->name, NULL,
 			    mc->reduce == REDUCE_AVG ? acc / (double)nnum : acc);

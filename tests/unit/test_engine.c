@@ -1,10 +1,11 @@
 /*
- * Unit tests of the engine's sense of time, on a fake clock: a device whose
+ * Unit tests of the engine. Its sense of time, on a fake clock: a device whose
  * answers come 0-50 ms late (seeded, so every run is the same) must not
  * change whether a threshold rule's `for` is met. N polls one interval
  * apart span (N - 1) intervals: with `for` equal to that span they fire, and
  * resolve, every time; N - 1 such polls never do. Events carry the
  * scheduled starts of the polls (event_ts, since), not the answers' times.
+ * And its reduce and scale, which never turn finite values into infinity.
  */
 
 #include <math.h>
@@ -309,6 +310,56 @@ test_overrun_slot_counts_as_time(void **unused)
 	rig_free(&r);
 }
 
+static const struct point *
+find_point(const struct sample *s, const char *metric, const char *instance)
+{
+	for (size_t i = 0; i < s->npoints; i++)
+		if (strcmp(s->points[i].metric, metric) == 0 &&
+		    (instance == NULL ? s->points[i].instance == NULL :
+		    s->points[i].instance != NULL && strcmp(s->points[i].instance, instance) == 0))
+			return &s->points[i];
+	return NULL;
+}
+
+/* Scale and reduce never make an infinite value out of finite ones: an error names it. */
+static void
+test_reduce_overflow(void **unused)
+{
+	struct metric_config m[] = {
+		{ .name = (char *)"bits", .reduce = REDUCE_NONE, .scale = 1e10 },
+		{ .name = (char *)"total", .reduce = REDUCE_SUM, .scale = 1.0 },
+		{ .name = (char *)"peak", .reduce = REDUCE_MAX, .scale = 1.0 },
+	};
+	struct source_config src = { .name = (char *)"r", .metrics = m, .nmetrics = 3 };
+	struct sample s;
+	const struct point *p;
+
+	(void)unused;
+	sample_init(&s, T0);
+	sample_add_number(&s, "bits", "1", 1e300);
+	sample_add_number(&s, "bits", "2", 2.0);
+	sample_add_number(&s, "total", "1", 1e308);
+	sample_add_number(&s, "total", "2", 1e308);
+	sample_add_number(&s, "peak", "1", 1e308);
+	sample_add_number(&s, "peak", "2", 1.0);
+	engine_reduce(&src, &s);
+	p = find_point(&s, "bits", "1");
+	assert_non_null(p);
+	assert_int_equal(p->value.type, VALUE_NONE);
+	assert_string_equal(p->error, "1e+300 times scale 1e+10 is outside the range of a double");
+	p = find_point(&s, "bits", "2");
+	assert_non_null(p);
+	assert_true(p->value.type == VALUE_NUMBER && p->value.num == 2e10);
+	p = find_point(&s, "total", NULL);
+	assert_non_null(p);
+	assert_int_equal(p->value.type, VALUE_NONE);
+	assert_string_equal(p->error, "the sum of the values is outside the range of a double");
+	p = find_point(&s, "peak", NULL);
+	assert_non_null(p);
+	assert_true(p->value.type == VALUE_NUMBER && p->value.num == 1e308);
+	sample_clear(&s);
+}
+
 int
 main(void)
 {
@@ -316,6 +367,7 @@ main(void)
 		cmocka_unit_test(test_for_ignores_answer_jitter),
 		cmocka_unit_test(test_for_on_fractional_intervals),
 		cmocka_unit_test(test_overrun_slot_counts_as_time),
+		cmocka_unit_test(test_reduce_overflow),
 	};
 
 	/* One line per event otherwise: hundreds of them. */
