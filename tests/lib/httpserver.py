@@ -13,6 +13,8 @@ gets 304 Not Modified without a body. Special paths:
   /huge?n=BYTES      a JSON document of about BYTES (default 2 MiB), with
                      Content-Length; /huge-chunked the same, chunked
   /invalid           200 with a body that is not JSON
+  /big-header?n=BYTES  200 with {"v": 1} and an X-Big header of BYTES bytes
+                     (default 4 MiB)
   /status?code=N     N with a small JSON body (e.g. 500, 404)
   /empty             200 with an empty body
   /basic/NAME        NAME if Authorization is Basic --user:--password, else 401
@@ -134,6 +136,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         elif path == "invalid":
             self.record(200, req_body)
             self.send(200, b'{"cpu": 12, oops')
+        elif path == "big-header":
+            n = int(q.get("n", [str(4 * 1024 * 1024)])[0])
+            self.record(200, req_body)
+            self.send(200, b'{"v": 1}', headers={"X-Big": "a" * n})
         elif path == "empty":
             self.record(200, req_body)
             self.send(200, b"")
