@@ -25,7 +25,7 @@ struct source_rt {
 	void *state;			/* the poller's runtime state */
 	bool active;			/* polled by this shard */
 	bool polling;
-	double t0;			/* Unix time the poll started */
+	double t0;			/* Unix time the poll really started, for its duration */
 	struct sample sample;		/* the poll in flight */
 	struct source_status st;
 	const struct rule_config **rules;	/* rules bound to this source */
@@ -49,6 +49,8 @@ struct engine {
 	const struct config *state_cfg;	/* the config the states were built for */
 	struct outbox *store;		/* rule states are saved here; NULL for --once */
 	struct engine_poll_hist poll_hist;	/* kept across reloads */
+	double (*clock)(void *arg);	/* NULL: ev_time() */
+	void *clock_arg;
 };
 
 /* Prometheus's default buckets: polls take milliseconds to their timeout. */
@@ -58,10 +60,32 @@ const double engine_poll_bounds[ENGINE_POLL_BUCKETS] = {
 
 static void source_fire(struct sched_entry *se);
 
+static double
+engine_now(const struct engine *e)
+{
+	return e->clock != NULL ? e->clock(e->clock_arg) : ev_time();
+}
+
 static bool
 metric_is(const struct point *p, const char *name)
 {
 	return p->metric == name || strcmp(p->metric, name) == 0;
+}
+
+/* A value that scale takes beyond the range of a double is an error, not infinity. */
+static void
+scale_point(struct point *p, double scale)
+{
+	double v = p->value.num * scale;
+
+	if (isinf(v) && !isinf(p->value.num)) {
+		free(p->error);
+		p->error = xasprintf("%g times scale %g is outside the range of a double",
+		    p->value.num, scale);
+		value_clear(&p->value);
+		return;
+	}
+	p->value.num = v;
 }
 
 void
@@ -79,7 +103,7 @@ engine_reduce(const struct source_config *src, struct sample *s)
 			if (!metric_is(p, mc->name))
 				continue;
 			if (p->value.type == VALUE_NUMBER && mc->scale != 1.0)
-				p->value.num *= mc->scale;
+				scale_point(p, mc->scale);
 			if (mc->reduce == REDUCE_NONE)
 				continue;
 			if (p->error != NULL && err == NULL)
@@ -114,6 +138,10 @@ engine_reduce(const struct source_config *src, struct sample *s)
 		s->npoints = out;
 		if (mc->reduce == REDUCE_COUNT)
 			sample_add_number(s, mc->name, NULL, (double)nval);
+		else if (nnum > 0 && isinf(acc) &&
+		    (mc->reduce == REDUCE_SUM || mc->reduce == REDUCE_AVG))
+			sample_add_error(s, mc->name, "the %s of the values is outside the range "
+			    "of a double", mc->reduce == REDUCE_SUM ? "sum" : "average");
 		else if (nnum > 0)
 			sample_add_number(s, mc->name, NULL,
 			    mc->reduce == REDUCE_AVG ? acc / (double)nnum : acc);
@@ -327,7 +355,7 @@ source_poll_done(void *arg)
 {
 	struct source_rt *s = arg;
 	struct engine *e = s->eng;
-	double now = ev_time();
+	double now = engine_now(e);
 
 	s->polling = false;
 	s->sample.end = now;
@@ -339,19 +367,25 @@ source_poll_done(void *arg)
 	engine_reduce(s->conf, &s->sample);
 	sample_add_number(&s->sample, "up", NULL, s->sample.ok ? 1.0 : 0.0);
 	sample_add_number(&s->sample, "poll_seconds", NULL, s->st.last_duration);
-	run_rules(e, s, now);
+	/*
+	 * Rules measure time by the poll's scheduled start, not by when the
+	 * answer came: a device answering a few milliseconds late must not
+	 * decide whether `for` has been met.
+	 */
+	run_rules(e, s, s->sample.start);
 	if (e->sink.sample != NULL)
 		e->sink.sample(e->sink.arg, s->conf, &s->sample);
 	sample_clear(&s->sample);
 	sched_done(&s->sched);
 }
 
+/* Starts a poll whose scheduled start is the Unix time scheduled. */
 static void
-source_poll(struct source_rt *s)
+source_poll(struct source_rt *s, double scheduled)
 {
-	s->t0 = ev_time();
+	s->t0 = engine_now(s->eng);
 	s->polling = true;
-	sample_init(&s->sample, s->t0);
+	sample_init(&s->sample, scheduled);
 	s->conf->poller->poll(s->state, &s->sample, source_poll_done, s);
 }
 
@@ -361,7 +395,7 @@ source_fire(struct sched_entry *se)
 	struct source_rt *s = container_of(se, struct source_rt, sched);
 
 	s->st.overruns = se->overruns;
-	source_poll(s);
+	source_poll(s, se->scheduled);
 }
 
 static void
@@ -488,9 +522,10 @@ engine_poll_all(struct engine *e)
 	for (size_t i = 0; i < e->run.nsrcs; i++) {
 		struct source_rt *s = &e->run.srcs[i];
 
+		/* Unscheduled: the poll is due when it is asked for. */
 		if (s->active && !s->polling) {
 			s->sched.running = true;
-			source_poll(s);
+			source_poll(s, engine_now(e));
 		}
 	}
 }
@@ -602,6 +637,20 @@ const struct source_status *
 engine_source_status(const struct engine *e, size_t i)
 {
 	return i < e->run.nsrcs ? &e->run.srcs[i].st : NULL;
+}
+
+void
+engine_set_clock(struct engine *e, double (*clock)(void *arg), void *arg)
+{
+	e->clock = clock;
+	e->clock_arg = arg;
+}
+
+void
+engine_tick(struct engine *e, size_t i)
+{
+	if (i < e->run.nsrcs && e->run.srcs[i].active)
+		sched_tick_at(e->loop, &e->run.srcs[i].sched, engine_now(e));
 }
 
 void

@@ -84,6 +84,10 @@ struct engine_poll_hist {
 const struct engine_poll_hist *engine_poll_hist(const struct engine *e);
 /* Returns the status of source i of the current config. */
 const struct source_status *engine_source_status(const struct engine *e, size_t i);
+/* Makes the engine read Unix time from clock(arg) instead of ev_time() (tests: a fake clock). */
+void engine_set_clock(struct engine *e, double (*clock)(void *arg), void *arg);
+/* Runs source i's scheduler tick as its timer would at the engine clock's time (tests). */
+void engine_tick(struct engine *e, size_t i);
 /* Stops every timer and poll and frees the engine. */
 void engine_free(struct engine *e);
 /* Applies the metric's reduce and scale to the points of one sample (exposed for tests). */

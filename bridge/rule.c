@@ -12,11 +12,13 @@
 #include "xmalloc.h"
 
 /*
- * Times are loop times in fractional seconds: a poll that lands exactly `for`
- * seconds after the first one must count as having held that long, whatever
- * the rounding of the subtraction.
+ * Times are the polls' scheduled starts, Unix seconds on the source's grid
+ * (phase + k * interval): a poll exactly `for` seconds after the first must
+ * count as having held that long, whatever the rounding of the grid and of
+ * the subtraction (a few 1e-7 s at today's Unix times). A tenth of a
+ * millisecond is far above that and below the milliseconds of event_ts.
  */
-#define HOLD_EPSILON	1e-6
+#define HOLD_EPSILON	1e-4
 
 enum rule_phase { PHASE_OK, PHASE_PENDING, PHASE_FIRING, PHASE_RESOLVING };
 

@@ -33,7 +33,7 @@ struct rule_input {
 	const char *source;		/* source name */
 	const struct labels *labels;	/* source labels */
 	const struct point *point;	/* the value for this instance; never NULL */
-	double now;			/* Unix seconds, fractional */
+	double now;			/* the poll's scheduled start, Unix seconds */
 };
 
 /* Returns a new state for rule r, as for an instance never seen. */

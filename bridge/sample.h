@@ -76,15 +76,16 @@ struct point {
 void point_clear(struct point *p);
 
 struct sample {
-	double start;		/* loop time when the poll began */
-	double end;		/* loop time when it completed */
+	double start;		/* Unix time the poll was scheduled to start: rules and
+				   rates measure time by it, not by its answer */
+	double end;		/* Unix time it completed */
 	bool ok;		/* false: the poll failed as a whole, see error */
 	char *error;
 	struct point *points;
 	size_t npoints, cap;
 };
 
-/* Initialises an empty sample that started at the given time. */
+/* Initialises an empty sample scheduled to start at the given time. */
 void sample_init(struct sample *s, double start);
 /* Appends a point and returns it, zeroed but for metric; instance is copied when set. */
 struct point *sample_add(struct sample *s, const char *metric, const char *instance);

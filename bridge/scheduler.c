@@ -5,7 +5,7 @@
 #include "hmap.h"
 #include "util.h"
 
-#define SCHED_SLOTS 100
+#define SCHED_PHASES 100
 
 double
 sched_splay(const char *name, double interval)
@@ -25,35 +25,70 @@ sched_splay(const char *name, double interval)
 	h ^= h >> 31;
 	frac = (double)(h >> 11) / 9007199254740992.0;
 	/*
-	 * Phases fall on SCHED_SLOTS slots per interval: sources sharing a slot
-	 * fire in one loop wake-up and their answers come back together, which
-	 * saves a context switch per poll when thousands share an interval.
+	 * Phases fall on SCHED_PHASES steps per interval: sources sharing a
+	 * phase fire in one loop wake-up and their answers come back together,
+	 * which saves a context switch per poll when thousands share an interval.
 	 */
-	frac = floor(frac * SCHED_SLOTS) / SCHED_SLOTS;
+	frac = floor(frac * SCHED_PHASES) / SCHED_PHASES;
 
 	return frac * interval;
 }
 
 double
-sched_first_delay(double now, double interval, double splay)
+sched_slot_time(const struct sched_entry *e, double k)
 {
-	double d = fmod(splay - fmod(now, interval), interval);
-
-	if (d < 0)
-		d += interval;
-	/* libev treats 0 as "now": fine, but keep strictly inside the interval. */
-	if (d >= interval)
-		d = 0;
-	return d;
+	return e->splay + k * e->interval;
 }
 
-static void
-sched_tick(struct ev_loop *loop, ev_timer *w, int revents)
+/* Returns the index of the latest slot at or before t; floor's rounding is corrected. */
+static double
+slot_before(const struct sched_entry *e, double t)
 {
-	struct sched_entry *e = container_of(w, struct sched_entry, timer);
+	double k = floor((t - e->splay) / e->interval);
 
-	(void)loop;
-	(void)revents;
+	if (sched_slot_time(e, k) > t)
+		k--;
+	else if (sched_slot_time(e, k + 1) <= t)
+		k++;
+	return k;
+}
+
+/*
+ * Picks the slot a tick at now serves and moves e->next past it; returns the
+ * delay until the next slot. The timer fires at its slot or a little after
+ * (or a hair before: libev's timers run on the monotonic clock, slots on the
+ * wall clock). Only when now is a whole interval past the slot (the loop
+ * stalled, the wall clock jumped forward) or well before it (the wall clock
+ * went back) does the tick serve the latest slot at or before now instead.
+ */
+static double
+advance(struct sched_entry *e, double now)
+{
+	double k = e->next, next_at;
+
+	if (!(now >= sched_slot_time(e, k) - e->interval / 2 &&
+	    now < sched_slot_time(e, k + 1)))
+		k = slot_before(e, now);
+	e->scheduled = sched_slot_time(e, k);
+	e->next = k + 1;
+	next_at = sched_slot_time(e, e->next);
+	/* An interval below the resolution of Unix times: no slots, plain repeats. */
+	if (!(next_at > now))
+		return e->interval;
+	return next_at - now;
+}
+
+void
+sched_tick_at(struct ev_loop *loop, struct sched_entry *e, double now)
+{
+	double delay = advance(e, now);
+
+	/* Re-armed before the poll starts: whatever fire does, the next slot is set. */
+	if (ev_is_active(&e->timer)) {
+		ev_timer_stop(loop, &e->timer);
+		ev_timer_set(&e->timer, delay, e->interval);
+		ev_timer_start(loop, &e->timer);
+	}
 	if (e->running) {
 		e->overruns++;
 		return;
@@ -63,11 +98,23 @@ sched_tick(struct ev_loop *loop, ev_timer *w, int revents)
 	e->fire(e);
 }
 
+static void
+sched_tick(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct sched_entry *e = container_of(w, struct sched_entry, timer);
+
+	(void)revents;
+	sched_tick_at(loop, e, ev_now(loop));
+}
+
 void
 sched_init(struct sched_entry *e, double interval, sched_fire_fn fire)
 {
 	ev_timer_init(&e->timer, sched_tick, 0., interval);
 	e->interval = interval;
+	e->splay = 0;
+	e->next = NAN;
+	e->scheduled = NAN;
 	e->running = false;
 	e->ticks = e->overruns = 0;
 	e->fire = fire;
@@ -76,10 +123,15 @@ sched_init(struct sched_entry *e, double interval, sched_fire_fn fire)
 void
 sched_start(struct ev_loop *loop, struct sched_entry *e, const char *key)
 {
-	double delay = sched_first_delay(ev_now(loop), e->interval,
-	    sched_splay(key, e->interval));
+	double now = ev_now(loop), k, delay;
 
-	ev_timer_set(&e->timer, delay, e->interval);
+	e->splay = sched_splay(key, e->interval);
+	k = slot_before(e, now);
+	if (sched_slot_time(e, k) < now)
+		k++;
+	e->next = k;
+	delay = sched_slot_time(e, k) - now;
+	ev_timer_set(&e->timer, delay > 0 ? delay : 0., e->interval);
 	ev_timer_start(loop, &e->timer);
 }
 

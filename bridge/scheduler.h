@@ -5,8 +5,15 @@
  * The scheduler: one libev timer per source. A source's polls are splayed
  * deterministically: its phase within the interval is a hash of its name, so
  * many sources with the same interval spread out instead of firing at once,
- * and restarts keep each source on its phase. A poll still running when the
- * next is due is not doubled: the tick is counted as an overrun and skipped.
+ * and restarts keep each source on its phase.
+ *
+ * A source's polls fall on slots, the Unix times phase + k * interval. Each
+ * poll carries the time of its slot (its scheduled start), which is what the
+ * rules measure time by: a loop that wakes up a few milliseconds late, or a
+ * device that answers late, does not move it. A poll still running when the
+ * next slot is due is not doubled: that slot is counted as an overrun and
+ * skipped. A loop that wakes up more than an interval late polls the latest
+ * slot due, once, rather than a burst of the missed ones.
  */
 
 #include <stdbool.h>
@@ -22,6 +29,9 @@ typedef void (*sched_fire_fn)(struct sched_entry *e);
 struct sched_entry {
 	ev_timer timer;		/* embedded: container_of gets back to the owner */
 	double interval;
+	double splay;		/* the phase of the slots, in [0, interval) */
+	double next;		/* index k of the next slot due; NAN before sched_start */
+	double scheduled;	/* Unix time of the slot of the poll fired last */
 	bool running;		/* a poll is in flight */
 	uint64_t ticks;		/* polls started */
 	uint64_t overruns;	/* ticks skipped because a poll was still running */
@@ -30,12 +40,19 @@ struct sched_entry {
 
 /* Returns the phase of name in [0, interval): FNV-1a of the name, scaled. */
 double sched_splay(const char *name, double interval);
-/* Returns the delay from now until the next time at phase splay of interval. */
-double sched_first_delay(double now, double interval, double splay);
+/* Returns the Unix time of slot k of e. */
+double sched_slot_time(const struct sched_entry *e, double k);
 /* Prepares e to call fire every interval seconds. */
 void sched_init(struct sched_entry *e, double interval, sched_fire_fn fire);
-/* Starts e's timer on loop at its splayed phase for key (the source name). */
+/* Starts e's timer on loop for the first slot at or after now, at the phase of key (the source name). */
 void sched_start(struct ev_loop *loop, struct sched_entry *e, const char *key);
+/*
+ * Runs the tick of e that its timer runs at Unix time now: picks the slot it
+ * serves, re-arms the timer (when started) for the next one, and fires a poll
+ * with e->scheduled set to the slot's time, or counts an overrun. The timer
+ * calls it with ev_now; tests call it with a fake clock.
+ */
+void sched_tick_at(struct ev_loop *loop, struct sched_entry *e, double now);
 /* Marks the running poll of e as finished. */
 void sched_done(struct sched_entry *e);
 /* Stops e's timer. */

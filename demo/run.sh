@@ -306,7 +306,9 @@ sleep 0.5
 
 # ------------------------------------------------------------------ the story
 # Every step is "SECONDS ACTION ARGUMENTS", seconds after the first polls; the
-# CPU load follows the phases set by cpu steps, with a little noise.
+# CPU load follows the phases set by cpu steps, with a little noise. cpu.high
+# fires on the fourth poll of a spike (3 s after the first): a spike lasts 6 s,
+# so that this script waking up late at either end still leaves it 5 polls.
 if [ "$CI" = 1 ]; then
 	STEPS=(
 		"0 say pollhook is polling: router and API once a second, baselines taken"
@@ -324,10 +326,10 @@ else
 		"2 say the first polls were baselines: the 2 recordings already listed are not new, the CPU is normal"
 		"6 room in_meeting 6"
 		"12 cpu spike"
-		"17 cpu band"
-		"20 cpu spike"
-		"23 cpu band"
-		"25 cpu normal"
+		"18 cpu band"
+		"21 cpu spike"
+		"24 cpu band"
+		"26 cpu normal"
 		"32 room available 0"
 		"36 recording Boardroom: weekly sync|30"
 		"44 recording Incident bridge: core switch upgrade|40"

@@ -398,6 +398,25 @@ is_tls_error(CURLcode rc)
 }
 
 /*
+ * Returns whether the transfer stopped at a response header beyond libcurl's
+ * limits. Before 8.6, libcurl reports a header line over CURL_MAX_HTTP_HEADER
+ * (100 KiB) as CURLE_OUT_OF_MEMORY, which before the first body byte is what
+ * it means, and headers over 300 KiB in all with a byte count in its text.
+ */
+static bool
+header_too_large(const struct http_source *hs, CURLcode rc, const char *detail)
+{
+	if (hs->body_started)
+		return false;
+#if LIBCURL_VERSION_NUM >= 0x080600
+	if (rc == CURLE_TOO_LARGE)
+		return true;
+#endif
+	return rc == CURLE_OUT_OF_MEMORY ||
+	    (rc == CURLE_RECV_ERROR && strncmp(detail, "Too large response headers", 26) == 0);
+}
+
+/*
  * Fails the poll for a transfer error with a message that does not change
  * from one poll to the next (curl's own texts carry elapsed milliseconds),
  * so that the core logs a lasting failure once.
@@ -412,6 +431,10 @@ fail_transfer(struct http_source *hs, CURL *e, CURLcode rc)
 
 	if (hs->oversize || rc == CURLE_FILESIZE_EXCEEDED) {
 		sample_fail(s, "body larger than max_body (%lld bytes)", c->max_body);
+		return;
+	}
+	if (header_too_large(hs, rc, detail)) {
+		sample_fail(s, "response header too large");
 		return;
 	}
 	switch (rc) {

@@ -27,15 +27,39 @@ struct jsonx_ptr {
 	size_t nwild;
 };
 
+/* Where the strictness scanner is within a number (outside strings). */
+enum num_state {
+	NUM_NONE, NUM_SIGN, NUM_ZERO, NUM_INT, NUM_DOT, NUM_FRAC, NUM_EXP, NUM_EXP_SIGN,
+	NUM_EXP_DIGITS
+};
+
+/*
+ * What json-c's strict mode lets through although RFC 8259 has no place for
+ * it, found by a scan of the bytes beside the tokener.
+ */
+struct jsonx_strict {
+	bool in_str, esc;		/* inside a string; after a backslash there */
+	unsigned utf8_need;		/* continuation bytes still due */
+	unsigned char utf8_lo, utf8_hi;	/* the range of the next one */
+	enum num_state num;
+	char word[9];			/* the letters of a bare word */
+	size_t word_len, word_at;	/* word_len 0: not in a word */
+	bool word_signed;		/* the word follows a minus sign */
+	const char *bad;		/* the first violation, or NULL */
+	size_t bad_at;
+};
+
 struct jsonx_parser {
 	struct json_tokener *tok;
 	struct json_object *root;	/* the document once complete */
 	bool done;			/* the top-level value is complete */
 	bool failed;
 	enum json_tokener_error jerr;
+	const char *why;		/* the strict scan's reason, when it failed */
 	size_t bytes;
 	size_t err_at;			/* byte offset of the first error */
-	char trail;			/* non-blank byte after the document */
+	bool trailing;			/* the error is data after the document */
+	struct jsonx_strict strict;
 };
 
 struct eval_ctx {
@@ -313,6 +337,16 @@ jsonx_value(struct json_object *o, struct value *v, char *err, size_t errlen)
 			v->num = (double)json_object_get_int64(o);
 		return 0;
 	case json_type_double:
+		/*
+		 * The parser refuses NaN and Infinity, so a value that is not
+		 * finite overflowed (1e400): an error, not an infinite value.
+		 * The text is the number as the document wrote it.
+		 */
+		if (!isfinite(json_object_get_double(o))) {
+			snprintf(err, errlen, "number %.64s is outside the range of a double",
+			    json_object_get_string(o));
+			return -1;
+		}
 		v->type = VALUE_NUMBER;
 		v->num = json_object_get_double(o);
 		return 0;
@@ -411,9 +445,276 @@ jsonx_parser_new(int max_depth)
 	if (jp->tok == NULL)
 		fatalx("out of memory allocating a JSON parser");
 	/* Trailing data is checked here, the same way whatever the chunking. */
+	/* UTF-8 is checked by the strict scan, whatever the chunking. */
 	json_tokener_set_flags(jp->tok, JSON_TOKENER_STRICT |
-	    JSON_TOKENER_ALLOW_TRAILING_CHARS | JSON_TOKENER_VALIDATE_UTF8);
+	    JSON_TOKENER_ALLOW_TRAILING_CHARS);
 	return jp;
+}
+
+static void
+strict_bad(struct jsonx_strict *st, size_t at, const char *why)
+{
+	if (st->bad == NULL) {
+		st->bad = why;
+		st->bad_at = at;
+	}
+}
+
+/*
+ * Ends a bare word: json-c's strict mode takes NaN and Infinity (also as
+ * -Infinity), spelled just so, for numbers; it refuses every other word that
+ * is not true, false or null itself.
+ */
+static void
+strict_word_end(struct jsonx_strict *st)
+{
+	if (st->word_len == 0)
+		return;
+	if (st->word_len >= sizeof(st->word))
+		st->word[0] = '\0';	/* longer than any word that matters */
+	else
+		st->word[st->word_len] = '\0';
+	/* -Inf is no number either. */
+	if (st->word_signed && strcmp(st->word, "Infinity") != 0)
+		strict_bad(st, st->word_at, "no digit after a minus sign");
+	else if (strcmp(st->word, "NaN") == 0)
+		strict_bad(st, st->word_at, "NaN is not a JSON number");
+	else if (strcmp(st->word, "Infinity") == 0)
+		strict_bad(st, st->word_at, "Infinity is not a JSON number");
+	st->word_len = 0;
+	st->word_signed = false;
+}
+
+static bool
+is_digit(unsigned char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static bool
+is_letter(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+/*
+ * Moves the number state on by byte c (outside strings); returns whether c
+ * belongs to a number. Beyond the leniencies of strict mode, json-c fed a
+ * byte at a time ends a number at the first byte its digits do not parse,
+ * silently: 1-0 reads as 1. So the grammar of RFC 8259 is checked whole.
+ */
+static bool
+strict_number(struct jsonx_strict *st, unsigned char c, size_t at)
+{
+	switch (st->num) {
+	case NUM_NONE:
+		if (c == '-')
+			st->num = NUM_SIGN;
+		else if (is_digit(c))
+			st->num = c == '0' ? NUM_ZERO : NUM_INT;
+		return st->num != NUM_NONE;
+	case NUM_SIGN:
+		if (is_digit(c)) {
+			st->num = c == '0' ? NUM_ZERO : NUM_INT;
+			return true;
+		}
+		/*
+		 * Only -Infinity, named when its word ends, may also start so:
+		 * fed a byte at a time, json-c even reads -eInfinity as -Infinity.
+		 */
+		st->num = NUM_NONE;
+		if (c == 'I')
+			st->word_signed = true;
+		else
+			strict_bad(st, at, "no digit after a minus sign");
+		return false;
+	case NUM_ZERO:
+	case NUM_INT:
+		if (is_digit(c)) {
+			if (st->num == NUM_ZERO)
+				strict_bad(st, at, "a number with a leading zero");
+			return true;
+		}
+		if (c == '.') {
+			st->num = NUM_DOT;
+			return true;
+		}
+		/* FALLTHROUGH */
+	case NUM_FRAC:
+		if (is_digit(c))
+			return true;
+		if (c == 'e' || c == 'E') {
+			st->num = NUM_EXP;
+			return true;
+		}
+		break;
+	case NUM_DOT:
+		if (is_digit(c)) {
+			st->num = NUM_FRAC;
+			return true;
+		}
+		strict_bad(st, at, "no digit after the decimal point");
+		st->num = NUM_NONE;
+		return false;
+	case NUM_EXP:
+		if (c == '+' || c == '-') {
+			st->num = NUM_EXP_SIGN;
+			return true;
+		}
+		/* FALLTHROUGH */
+	case NUM_EXP_SIGN:
+		if (is_digit(c)) {
+			st->num = NUM_EXP_DIGITS;
+			return true;
+		}
+		strict_bad(st, at, "no digit in the exponent");
+		st->num = NUM_NONE;
+		return false;
+	case NUM_EXP_DIGITS:
+		if (is_digit(c))
+			return true;
+		break;
+	}
+	/* The number is over: what follows must end it. */
+	st->num = NUM_NONE;
+	if (c != ' ' && c != '\t' && c != '\r' && c != '\n' && c != ',' && c != ']' && c != '}')
+		strict_bad(st, at, "unexpected character after a number");
+	return false;
+}
+
+/* Checks that the end of the input cuts no number or character short. */
+static void
+strict_end(struct jsonx_strict *st, size_t at)
+{
+	strict_word_end(st);
+	if (st->utf8_need > 0)
+		strict_bad(st, at, "invalid utf-8 string");
+	switch (st->num) {
+	case NUM_SIGN:
+		strict_bad(st, at, "no digit after a minus sign");
+		break;
+	case NUM_DOT:
+		strict_bad(st, at, "no digit after the decimal point");
+		break;
+	case NUM_EXP:
+	case NUM_EXP_SIGN:
+		strict_bad(st, at, "no digit in the exponent");
+		break;
+	default:
+		break;
+	}
+	st->num = NUM_NONE;
+}
+
+/*
+ * Checks byte c against UTF-8 (RFC 3629: no overlong forms, no surrogates,
+ * nothing past U+10FFFF); returns false when it cannot be there. json-c's own
+ * check (JSON_TOKENER_VALIDATE_UTF8) refuses a character that one feed cuts
+ * in two, which a body read in pieces does at random: it is done here instead.
+ */
+static bool
+strict_utf8(struct jsonx_strict *st, unsigned char c)
+{
+	if (st->utf8_need > 0) {
+		if (c < st->utf8_lo || c > st->utf8_hi)
+			return false;
+		st->utf8_need--;
+		st->utf8_lo = 0x80;
+		st->utf8_hi = 0xbf;
+		return true;
+	}
+	st->utf8_lo = 0x80;
+	st->utf8_hi = 0xbf;
+	if (c < 0x80)
+		return true;
+	if (c >= 0xc2 && c <= 0xdf)
+		st->utf8_need = 1;
+	else if (c >= 0xe0 && c <= 0xef) {
+		st->utf8_need = 2;
+		if (c == 0xe0)
+			st->utf8_lo = 0xa0;
+		else if (c == 0xed)
+			st->utf8_hi = 0x9f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		st->utf8_need = 3;
+		if (c == 0xf0)
+			st->utf8_lo = 0x90;
+		else if (c == 0xf4)
+			st->utf8_hi = 0x8f;
+	} else
+		return false;
+	return true;
+}
+
+/*
+ * Scans len bytes at offset base of the document for what json-c's strict
+ * mode accepts and JSON does not: NaN and Infinity, single-quoted strings,
+ * raw control characters in strings, numbers such as "1.", "-.5" and "-01",
+ * NUL bytes; and for invalid UTF-8. Valid JSON never trips it; the first
+ * violation is kept in st.
+ */
+static void
+strict_scan(struct jsonx_strict *st, const char *buf, size_t len, size_t base)
+{
+	for (size_t i = 0; i < len && st->bad == NULL; i++) {
+		unsigned char c = (unsigned char)buf[i];
+
+		if (!strict_utf8(st, c)) {
+			strict_bad(st, base + i, "invalid utf-8 string");
+			continue;
+		}
+		if (st->in_str) {
+			if (st->esc)
+				st->esc = false;
+			else if (c == '\\')
+				st->esc = true;
+			else if (c == '"')
+				st->in_str = false;
+			else if (c < 0x20)
+				strict_bad(st, base + i, "a control character in a string");
+			continue;
+		}
+		if (strict_number(st, c, base + i))
+			continue;
+		if (is_letter(c)) {
+			if (st->word_len == 0)
+				st->word_at = base + i;
+			if (st->word_len < sizeof(st->word) - 1)
+				st->word[st->word_len] = (char)c;
+			st->word_len++;
+			continue;
+		}
+		strict_word_end(st);
+		if (c == '"')
+			st->in_str = true;
+		else if (c == '\'')
+			strict_bad(st, base + i, "strings take double quotes, not single ones");
+		else if (c == '\0')
+			strict_bad(st, base + i, "a NUL byte");	/* json-c may take it for the end */
+	}
+}
+
+/* Fails jp with the strict scan's violation when it comes before any other error. */
+static void
+strict_check(struct jsonx_parser *jp)
+{
+	const struct jsonx_strict *st = &jp->strict;
+
+	if (st->bad == NULL || jp->why != NULL)
+		return;
+	/*
+	 * On a tie with the tokener the scan's message stands: it names what is
+	 * wrong, the same whatever the chunking, where json-c's may differ (fed a
+	 * byte at a time it takes 1-0 for 1; in one piece it says "number
+	 * expected"). Data after the document is said as such.
+	 */
+	if (jp->failed && (jp->err_at < st->bad_at ||
+	    (jp->trailing && jp->err_at == st->bad_at)))
+		return;
+	jp->failed = true;
+	jp->why = st->bad;
+	jp->trailing = false;
+	jp->err_at = st->bad_at;
 }
 
 /* Records the tokener's error at the current position. */
@@ -433,6 +734,7 @@ jsonx_parser_feed(struct jsonx_parser *jp, const char *buf, size_t len)
 	jp->bytes += len;
 	if (jp->failed)
 		return -1;
+	strict_scan(&jp->strict, buf, len, base);
 	while (len > 0) {
 		struct json_object *o;
 		size_t used;
@@ -441,14 +743,15 @@ jsonx_parser_feed(struct jsonx_parser *jp, const char *buf, size_t len)
 		if (jp->done) {
 			/* Only blanks may follow the document. */
 			for (size_t i = 0; i < len; i++) {
-				if (strchr(" \t\r\n", buf[i]) == NULL) {
+				if (buf[i] != ' ' && buf[i] != '\t' && buf[i] != '\r' &&
+				    buf[i] != '\n') {
 					jp->failed = true;
-					jp->trail = buf[i];
+					jp->trailing = true;
 					jp->err_at = base + i;
-					return -1;
+					break;
 				}
 			}
-			return 0;
+			break;
 		}
 		o = json_tokener_parse_ex(jp->tok, buf, chunk);
 		if (json_tokener_get_error(jp->tok) == json_tokener_continue)
@@ -459,13 +762,14 @@ jsonx_parser_feed(struct jsonx_parser *jp, const char *buf, size_t len)
 			used = json_tokener_get_parse_end(jp->tok);
 		} else {
 			parser_fail(jp, base);
-			return -1;
+			break;
 		}
 		buf += used;
 		len -= used;
 		base += used;
 	}
-	return 0;
+	strict_check(jp);
+	return jp->failed ? -1 : 0;
 }
 
 int
@@ -474,6 +778,8 @@ jsonx_parser_finish(struct jsonx_parser *jp, struct json_object **root, char *er
 {
 	struct json_object *o;
 
+	if (!jp->failed)
+		strict_end(&jp->strict, jp->bytes);
 	if (!jp->failed && !jp->done) {
 		if (jp->bytes == 0) {
 			snprintf(err, errlen, "empty body");
@@ -490,8 +796,11 @@ jsonx_parser_finish(struct jsonx_parser *jp, struct json_object **root, char *er
 			jp->err_at = jp->bytes;
 		}
 	}
+	strict_check(jp);
 	if (jp->failed) {
-		if (jp->trail != '\0')
+		if (jp->why != NULL)
+			snprintf(err, errlen, "invalid JSON at byte %zu: %s", jp->err_at, jp->why);
+		else if (jp->trailing)
 			snprintf(err, errlen, "invalid JSON at byte %zu: data after "
 			    "the document", jp->err_at);
 		else if (jp->jerr == json_tokener_error_depth)

@@ -64,7 +64,8 @@ int jsonx_get(const struct jsonx_ptr *p, struct json_object *root,
 
 /*
  * Converts a number, string, boolean or null to v (overwritten, not freed);
- * returns -1 with err for objects and arrays.
+ * returns -1 with err for objects, arrays and numbers beyond the range of a
+ * double (1e400), which are never infinite values.
  */
 int jsonx_value(struct json_object *o, struct value *v, char *err, size_t errlen);
 /*
@@ -85,8 +86,9 @@ int jsonx_items(struct json_object *arr, const struct jsonx_ptr *key,
 const char *jsonx_type_name(struct json_object *o);
 
 /*
- * Returns a new incremental parser for one strict JSON document nested at
- * most max_depth deep (JSONX_DEFAULT_DEPTH when 0).
+ * Returns a new incremental parser for one JSON document (RFC 8259, strictly:
+ * no NaN or Infinity, no single quotes, no raw control characters in strings,
+ * no "1." or "01") nested at most max_depth deep (JSONX_DEFAULT_DEPTH when 0).
  */
 struct jsonx_parser *jsonx_parser_new(int max_depth);
 /*

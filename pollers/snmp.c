@@ -146,7 +146,13 @@ finish(struct source *s, const char *err)
 	if (err != NULL)
 		sample_fail(p->sample, "%s", err);
 	else
-		snmp_walk_fill(&p->walk, p->sample, s->rates, ev_now(s->sh->loop));
+		/*
+		 * Rates divide by the time between the polls' scheduled starts,
+		 * the time rules measure by: answers that come back a few
+		 * milliseconds early or late do not make a steady counter's
+		 * rate jitter.
+		 */
+		snmp_walk_fill(&p->walk, p->sample, s->rates, p->sample->start);
 	snmp_walk_free(&p->walk);
 	ev_timer_stop(s->sh->loop, &p->deadline);
 	if (!s->queued) {

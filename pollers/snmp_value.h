@@ -49,7 +49,7 @@ void snmp_value_raw(const netsnmp_variable_list *vb, struct snmp_raw *raw);
 struct snmp_counter {
 	bool valid;
 	struct snmp_raw last;
-	double t;		/* when it was read, seconds */
+	double t;		/* the scheduled start of the poll that read it, seconds */
 };
 
 enum snmp_rate_result {

@@ -68,8 +68,8 @@ netsnmp_pdu *snmp_walk_next(struct snmp_walk *w);
 /* Takes in the response to the last request (borrowed); sets w->fatal when the poll must fail. */
 void snmp_walk_response(struct snmp_walk *w, const netsnmp_pdu *resp);
 /*
- * Adds the points of a complete poll read at time t to s, computing rates with r
- * (NULL when conf has no rate metric).
+ * Adds the points of a complete poll scheduled at Unix time t to s, computing
+ * rates with r (NULL when conf has no rate metric) over scheduled starts.
  */
 void snmp_walk_fill(struct snmp_walk *w, struct sample *s, struct snmp_rates *r, double t);
 /* Frees what the poll holds. */

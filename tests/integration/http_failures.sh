@@ -1,12 +1,16 @@
 #!/bin/sh
 # http poller failures: DNS, refused connection, timeout (without delaying
-# other sources), non-2xx and ok_status, oversize and invalid bodies,
+# other sources), non-2xx and ok_status, oversize and invalid bodies (NaN and
+# Infinity too), a number beyond a double, a 4 MiB response header,
 # redirects; and in the daemon, a lasting failure logged once, its end once.
 
 . "$top_srcdir/tests/integration/http_common.sh"
 
 start_api api
 echo '{"v": 1}' | put v.json
+echo '{"w": 1, "v": NaN}' | put nan.json
+echo '{"v": -Infinity}' | put inf.json
+echo '{"v": 1e400, "w": 2}' | put overflow.json
 
 # A port nobody listens on: bind one, note it, let it go.
 REFUSED_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
@@ -37,6 +41,10 @@ EOF
 	src huge_chunked "huge-chunked?n=3000000"
 	src small_max "v.json" "max_body = 4;"
 	src invalid invalid
+	src nan nan.json
+	src inf inf.json
+	src overflow overflow.json
+	src big_header big-header
 	src empty empty
 	src redirect_off redirect/v.json
 	src redirect_on redirect/v.json "follow_redirects = true;"
@@ -90,7 +98,22 @@ expect invalid error - "invalid JSON at byte 12: quoted object property name exp
 expect invalid up - 0
 expect empty ok - true
 expect empty v - "empty body"
-pass "invalid JSON fails the poll, an empty body fails the metrics"
+expect nan ok - false
+expect nan error - "invalid JSON at byte 14: NaN is not a JSON number"
+expect nan up - 0
+expect inf error - "invalid JSON at byte 7: Infinity is not a JSON number"
+expect inf up - 0
+pass "invalid JSON fails the poll (NaN and Infinity too), an empty body fails the metrics"
+
+expect overflow ok - true
+expect overflow v - "/v: number 1e400 is outside the range of a double"
+expect overflow up - 1
+pass "a number beyond the range of a double fails its metric, not the poll"
+
+expect big_header ok - false
+expect big_header error - "response header too large"
+expect big_header up - 0
+pass "a 4 MiB response header fails the poll as too large"
 
 expect redirect_off error - "HTTP 302"
 expect redirect_on v - 1

@@ -13,14 +13,21 @@ gets 304 Not Modified without a body. Special paths:
   /huge?n=BYTES      a JSON document of about BYTES (default 2 MiB), with
                      Content-Length; /huge-chunked the same, chunked
   /invalid           200 with a body that is not JSON
+  /big-header?n=BYTES  200 with {"v": 1} and an X-Big header of BYTES bytes
+                     (default 4 MiB)
   /status?code=N     N with a small JSON body (e.g. 500, 404)
   /empty             200 with an empty body
   /basic/NAME        NAME if Authorization is Basic --user:--password, else 401
   /bearer/NAME       NAME if Authorization is Bearer --token, else 401
   /redirect/NAME     302 to /NAME
+  /seq/NAME?ms=MAX   the k-th element of the JSON array in NAME on the k-th
+                     request (the last one after the end), after a random
+                     delay of 0 to MAX milliseconds (default 0): a device
+                     whose answers come late by a random jitter
 
 Every request is appended to --log as one JSON line:
-  {"method", "path", "headers" (lower-case names), "body", "status"}
+  {"method", "path", "headers" (lower-case names), "body", "status",
+   "t" (Unix time it arrived)}
 --tls-cert and --tls-key serve HTTPS instead (the test makes its CA with the
 openssl CLI); --client-ca then also requires a client certificate it signed.
 """
@@ -32,6 +39,7 @@ import hashlib
 import http.server
 import json
 import os
+import random
 import signal
 import socketserver
 import ssl
@@ -51,6 +59,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def record(self, status, body):
         cfg = self.server.cfg
         line = {
+            "t": self.arrived,
             "method": self.command,
             "path": self.path,
             "headers": {k.lower(): v for k, v in self.headers.items()},
@@ -114,7 +123,25 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.record(200, req_body)
         self.send(200, data, headers=headers)
 
+    def serve_seq(self, name, max_ms, req_body):
+        path = os.path.join(self.server.cfg.dir, name)
+        with self.server.log_lock:
+            k = self.server.seq_counts.get(name, 0)
+            self.server.seq_counts[name] = k + 1
+        try:
+            with open(path, "rb") as f:
+                docs = json.load(f)
+        except (OSError, ValueError):
+            self.record(404, req_body)
+            self.send(404, b'{"error": "not found"}')
+            return
+        body = json.dumps(docs[min(k, len(docs) - 1)]).encode()
+        self.record(200, req_body)
+        time.sleep(random.uniform(0.0, max_ms / 1000.0))
+        self.send(200, body)
+
     def handle_any(self):
+        self.arrived = time.time()
         length = int(self.headers.get("Content-Length") or 0)
         req_body = self.rfile.read(length) if length > 0 else b""
         url = urllib.parse.urlsplit(self.path)
@@ -134,6 +161,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         elif path == "invalid":
             self.record(200, req_body)
             self.send(200, b'{"cpu": 12, oops')
+        elif path == "big-header":
+            n = int(q.get("n", [str(4 * 1024 * 1024)])[0])
+            self.record(200, req_body)
+            self.send(200, b'{"v": 1}', headers={"X-Big": "a" * n})
         elif path == "empty":
             self.record(200, req_body)
             self.send(200, b"")
@@ -149,6 +180,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                           headers={"WWW-Authenticate": 'Basic realm="t"'})
                 return
             self.serve_file(name, req_body)
+        elif path.startswith("seq/"):
+            self.serve_seq(path.split("/", 1)[1], float(q.get("ms", ["0"])[0]), req_body)
         elif path.startswith("redirect/"):
             self.record(302, req_body)
             self.send(302, b"", headers={"Location": "/" + path.split("/", 1)[1]})
@@ -190,6 +223,7 @@ def main():
     srv = Server(("127.0.0.1", 0), Handler)
     srv.cfg = cfg
     srv.log_lock = threading.Lock()
+    srv.seq_counts = {}
     if cfg.tls_cert:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(cfg.tls_cert, cfg.tls_key)

@@ -295,6 +295,45 @@ test_value(void **state)
 	json_object_put(root);
 }
 
+static int parse_chunked(const char *doc, size_t stepsz, int depth, struct json_object **root,
+    char *err, size_t errlen);
+
+/* A number beyond the range of a double is an error, never an infinite value. */
+static void
+test_value_range(void **state)
+{
+	static const struct {
+		const char *doc, *want;
+	} cases[] = {
+		{ "1e400", "number 1e400 is outside the range of a double" },
+		{ "-1e400", "number -1e400 is outside the range of a double" },
+		{ "1.8e308", "number 1.8e308 is outside the range of a double" },
+		{ "123456789e999", "number 123456789e999 is outside the range of a double" },
+	};
+	struct json_object *root;
+	struct value v;
+	char err[256];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		root = NULL;
+		assert_int_equal(parse_chunked(cases[i].doc, 64, 0, &root, err, sizeof(err)), 0);
+		assert_int_equal(jsonx_value(root, &v, err, sizeof(err)), -1);
+		assert_string_equal(err, cases[i].want);
+		assert_int_equal(v.type, VALUE_NONE);
+		json_object_put(root);
+	}
+	/* The largest double and an underflow (to zero) are in range. */
+	root = NULL;
+	assert_int_equal(parse_chunked("[1.7976931348623157e308, 1e-400]", 64, 0, &root, err,
+	    sizeof(err)), 0);
+	assert_int_equal(jsonx_value(json_object_array_get_idx(root, 0), &v, err, sizeof(err)), 0);
+	assert_true(v.num == 1.7976931348623157e308);
+	assert_int_equal(jsonx_value(json_object_array_get_idx(root, 1), &v, err, sizeof(err)), 0);
+	assert_true(v.num == 0.0);
+	json_object_put(root);
+}
+
 static void
 test_items(void **state)
 {
@@ -342,13 +381,12 @@ test_items(void **state)
 	jsonx_free(key);
 }
 
-/* Feeds doc in chunks of size step; returns finish's result. */
+/* Feeds the len bytes of doc in chunks of size step; returns finish's result. */
 static int
-parse_chunked(const char *doc, size_t stepsz, int depth, struct json_object **root,
-    char *err, size_t errlen)
+parse_chunked_n(const char *doc, size_t len, size_t stepsz, int depth,
+    struct json_object **root, char *err, size_t errlen)
 {
 	struct jsonx_parser *jp = jsonx_parser_new(depth);
-	size_t len = strlen(doc);
 	int rc;
 
 	for (size_t off = 0; off < len; off += stepsz)
@@ -357,6 +395,14 @@ parse_chunked(const char *doc, size_t stepsz, int depth, struct json_object **ro
 	rc = jsonx_parser_finish(jp, root, err, errlen);
 	jsonx_parser_free(jp);
 	return rc;
+}
+
+/* Feeds the string doc in chunks of size step; returns finish's result. */
+static int
+parse_chunked(const char *doc, size_t stepsz, int depth, struct json_object **root,
+    char *err, size_t errlen)
+{
+	return parse_chunked_n(doc, strlen(doc), stepsz, depth, root, err, errlen);
 }
 
 static void
@@ -395,8 +441,10 @@ test_parser_errors(void **state)
 		{ "{\"a\": 1", "invalid JSON at byte 7: unexpected end of data", 0 },
 		{ "{\"a\": 1}}", "invalid JSON at byte 8: data after the document", 0 },
 		{ "{\"a\": 1} x", "invalid JSON at byte 9: data after the document", 0 },
+		{ "{} NaN", "invalid JSON at byte 3: data after the document", 0 },
+		{ "{}\t'", "invalid JSON at byte 3: data after the document", 0 },
 		{ "<html>500</html>", "invalid JSON at byte 0: unexpected character", 0 },
-		{ "['a']", "invalid JSON at byte 1: unexpected character", 0 },
+		{ "['a']", "invalid JSON at byte 1: strings take double quotes, not single ones", 0 },
 		{ "[1,]", "invalid JSON at byte 3: unexpected character", 0 },
 		{ "[[[[1]]]]", "invalid JSON at byte 3: nested deeper than the limit", 3 },
 		{ "\"\xff\"", "invalid JSON at byte 1: invalid utf-8 string", 0 },
@@ -418,6 +466,88 @@ test_parser_errors(void **state)
 				fail_msg("%s (step %zu): got \"%s\", want \"%s\"",
 				    cases[i].doc, stepsz, err, cases[i].want);
 		}
+	}
+}
+
+/*
+ * What json-c's strict mode accepts and RFC 8259 does not is refused too,
+ * whatever the chunking; valid JSON that comes close is not.
+ */
+static void
+test_parser_strict(void **state)
+{
+	static const struct {
+		const char *doc, *want;
+	} bad[] = {
+		{ "{\"cpu\": NaN}", "invalid JSON at byte 8: NaN is not a JSON number" },
+		{ "NaN", "invalid JSON at byte 0: NaN is not a JSON number" },
+		{ "[1, Infinity]", "invalid JSON at byte 4: Infinity is not a JSON number" },
+		{ "{\"cpu\": -Infinity}", "invalid JSON at byte 9: Infinity is not a JSON number" },
+		{ "[NaN, 1]", "invalid JSON at byte 1: NaN is not a JSON number" },
+		{ "[nan]", "invalid JSON at byte 2: null expected" },
+		{ "{'cpu': 1}", "invalid JSON at byte 1: strings take double quotes, not single ones" },
+		{ "[\"a\tb\"]", "invalid JSON at byte 3: a control character in a string" },
+		{ "{\"a\": \"x\ny\"}", "invalid JSON at byte 8: a control character in a string" },
+		{ "[1.]", "invalid JSON at byte 3: no digit after the decimal point" },
+		{ "1.", "invalid JSON at byte 2: no digit after the decimal point" },
+		{ "[1.e5]", "invalid JSON at byte 3: no digit after the decimal point" },
+		{ "[-01]", "invalid JSON at byte 3: a number with a leading zero" },
+		{ "[-.5]", "invalid JSON at byte 2: no digit after a minus sign" },
+		{ "-eInfinity", "invalid JSON at byte 1: no digit after a minus sign" },
+		{ "\"\xc0\xaf\"", "invalid JSON at byte 1: invalid utf-8 string" },
+		{ "\"\xed\xa0\x80\"", "invalid JSON at byte 2: invalid utf-8 string" },
+		{ "\"\xf4\x90\x80\x80\"", "invalid JSON at byte 2: invalid utf-8 string" },
+		{ "\"\xc3x\"", "invalid JSON at byte 2: invalid utf-8 string" },
+		{ "\"\xe6\x97\"", "invalid JSON at byte 3: invalid utf-8 string" },
+		{ "\xef\xbb\xbf[1]", "invalid JSON at byte 0: unexpected character" },
+		/* json-c fed a byte at a time reads 1-0 as 1. */
+		{ "{\"a\": 1-0}", "invalid JSON at byte 7: unexpected character after a number" },
+		{ "[1e5-3]", "invalid JSON at byte 4: unexpected character after a number" },
+	};
+	static const char *good[] = {
+		"[0, -0, 0.5, -0.5e-3, 1E+5, 0e5, 1e05, -0.0e-0, 10, 1234567890]",
+		"{\"NaN\": \"Infinity\", \"s\": \"it's\", \"t\": \"a\\tb\\n\\u0000\"}",
+		"[true, false, null, \"\\\\\", \"\\\"\"]", " \t\r\n-1 \n", "[1,2]", "{\"a\":1}",
+		"\"\x7f\"",
+		/* Cut anywhere, even inside a character (json-c's own check was not). */
+		"{\"topic\": \"R\xc3\xa9union \xe6\x97\xa5\xe6\x9c\xac \xf0\x9f\x98\x80 \xf4\x8f\xbf\xbf\"}",
+	};
+	static const size_t steps[] = { 1, 2, 3, 64 };
+	struct json_object *root;
+	char err[256];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		for (size_t k = 0; k < sizeof(steps) / sizeof(steps[0]); k++) {
+			root = NULL;
+			if (parse_chunked(bad[i].doc, steps[k], 0, &root, err, sizeof(err)) != -1) {
+				json_object_put(root);
+				fail_msg("%s (step %zu): parsed", bad[i].doc, steps[k]);
+			}
+			assert_null(root);
+			if (strcmp(err, bad[i].want) != 0)
+				fail_msg("%s (step %zu): got \"%s\", want \"%s\"", bad[i].doc,
+				    steps[k], err, bad[i].want);
+		}
+	}
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		for (size_t k = 0; k < sizeof(steps) / sizeof(steps[0]); k++) {
+			root = NULL;
+			if (parse_chunked(good[i], steps[k], 0, &root, err, sizeof(err)) != 0)
+				fail_msg("%s (step %zu): %s", good[i], steps[k], err);
+			json_object_put(root);
+		}
+	}
+	/* A NUL byte has no place in JSON; json-c would take one for the end. */
+	for (size_t k = 0; k < sizeof(steps) / sizeof(steps[0]); k++) {
+		root = NULL;
+		assert_int_equal(parse_chunked_n("[1, \"x\", \0 2]", 13, steps[k], 0, &root, err,
+		    sizeof(err)), -1);
+		assert_string_equal(err, "invalid JSON at byte 9: a NUL byte");
+		assert_int_equal(parse_chunked_n("{\"a\": 1}\0", 9, steps[k], 0, &root, err,
+		    sizeof(err)), -1);
+		assert_string_equal(err, "invalid JSON at byte 8: data after the document");
+		assert_null(root);
 	}
 }
 
@@ -448,9 +578,11 @@ main(void)
 		cmocka_unit_test(test_wildcard_array),
 		cmocka_unit_test(test_wildcard_object_and_nested),
 		cmocka_unit_test(test_value),
+		cmocka_unit_test(test_value_range),
 		cmocka_unit_test(test_items),
 		cmocka_unit_test(test_parser),
 		cmocka_unit_test(test_parser_errors),
+		cmocka_unit_test(test_parser_strict),
 		cmocka_unit_test(test_parser_deep_default),
 	};
 

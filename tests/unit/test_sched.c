@@ -1,4 +1,4 @@
-/* Unit tests of the scheduler: splay, first delay, overruns on a real loop. */
+/* Unit tests of the scheduler: splay, slots on a fake clock, overruns on a real loop. */
 
 #include <math.h>
 #include <setjmp.h>
@@ -48,32 +48,139 @@ test_splay_spreads_evenly(void **unused)
 	}
 }
 
+/* The first slot is the first time at the source's phase at or after now. */
 static void
-test_first_delay(void **unused)
+test_first_slot(void **unused)
 {
-	(void)unused;
-	/* At t = 100.25 with interval 1 and phase 0.75: wait 0.5. */
-	assert_true(fabs(sched_first_delay(100.25, 1.0, 0.75) - 0.5) < 1e-9);
-	/* Past the phase: wait until the phase of the next interval. */
-	assert_true(fabs(sched_first_delay(100.80, 1.0, 0.75) - 0.95) < 1e-9);
-	/* Exactly on the phase: now. */
-	assert_true(fabs(sched_first_delay(100.75, 1.0, 0.75)) < 1e-9);
-	/* Fractional and long intervals. */
-	assert_true(fabs(sched_first_delay(1000.0, 30.0, 12.0) - 2.0) < 1e-9);
-	for (double now = 0; now < 10; now += 0.37) {
-		double d = sched_first_delay(now, 0.5, 0.2);
+	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+	const double intervals[] = { 1.0, 0.5, 30.0, 0.37 };
 
-		assert_true(d >= 0 && d < 0.5);
-		assert_true(fabs(fmod(now + d, 0.5) - 0.2) < 1e-9 ||
-		    fabs(fmod(now + d, 0.5) - 0.2 - 0.5) < 1e-9 ||
-		    fabs(fmod(now + d, 0.5) + 0.5 - 0.2) < 1e-9);
+	(void)unused;
+	for (size_t i = 0; i < NELEM(intervals); i++) {
+		struct sched_entry e;
+		double now, first, splay = sched_splay("router-1", intervals[i]);
+
+		sched_init(&e, intervals[i], NULL);
+		ev_now_update(loop);
+		now = ev_now(loop);
+		sched_start(loop, &e, "router-1");
+		first = sched_slot_time(&e, e.next);
+		assert_true(e.splay == splay);
+		assert_true(first >= now && first < now + intervals[i]);
+		assert_true(e.next == floor(e.next));
+		assert_true(fabs(first - (splay + e.next * intervals[i])) < 1e-9);
+		sched_stop(loop, &e);
 	}
+	ev_loop_destroy(loop);
+}
+
+struct counter {
+	struct sched_entry e;
+	int fired;
+	double slots[16];	/* e.scheduled at each fire */
+};
+
+static void
+counter_fire(struct sched_entry *e)
+{
+	struct counter *c = container_of(e, struct counter, e);
+
+	if (c->fired < (int)NELEM(c->slots))
+		c->slots[c->fired] = e->scheduled;
+	c->fired++;
+	sched_done(e);
+}
+
+/* An entry whose slot k is at 0.25 + k, next due at T + 0.25 (index T), as sched_start leaves it. */
+static void
+counter_init(struct counter *c, double t)
+{
+	memset(c, 0, sizeof(*c));
+	sched_init(&c->e, 1.0, counter_fire);
+	c->e.splay = 0.25;
+	c->e.next = t;
+}
+
+#define T	1764393600.0	/* 2025-11-29T05:20:00Z */
+
+/* A tick that comes late (or a hair early) serves its own slot, to the bit. */
+static void
+test_tick_serves_its_slot(void **unused)
+{
+	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+	/* How late the loop woke up for each tick: jitter, never a whole interval. */
+	const double late[] = { 0.0, 0.003, 0.049, -0.000001, 0.4, 0.999 };
+	struct counter c;
+
+	(void)unused;
+	counter_init(&c, T);
+	for (size_t i = 0; i < NELEM(late); i++)
+		sched_tick_at(loop, &c.e, T + 0.25 + (double)i + late[i]);
+	assert_int_equal(c.fired, (int)NELEM(late));
+	for (size_t i = 0; i < NELEM(late); i++)
+		assert_true(c.slots[i] == T + 0.25 + (double)i);
+	/* Four polls one second apart span exactly 3 s. */
+	assert_true(c.slots[3] - c.slots[0] == 3.0);
+	assert_true(c.e.next == T + (double)NELEM(late));
+	assert_int_equal(c.e.overruns, 0);
+	ev_loop_destroy(loop);
+}
+
+/* A stalled loop polls the latest slot due once; the grid stays where it was. */
+static void
+test_tick_after_a_stall(void **unused)
+{
+	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+	struct counter c;
+
+	(void)unused;
+	counter_init(&c, T);
+	sched_tick_at(loop, &c.e, T + 0.25);
+	/* The loop was blocked 3.5 s: slots 1 and 2 are lost, slot 3 runs late. */
+	sched_tick_at(loop, &c.e, T + 3.75);
+	sched_tick_at(loop, &c.e, T + 4.26);
+	assert_int_equal(c.fired, 3);
+	assert_true(c.slots[0] == T + 0.25);
+	assert_true(c.slots[1] == T + 3.25);
+	assert_true(c.slots[2] == T + 4.25);
+	/* The wall clock went back a minute: the grid follows it. */
+	sched_tick_at(loop, &c.e, T - 60.0 + 5.3);
+	assert_int_equal(c.fired, 4);
+	assert_true(c.slots[3] == T - 60.0 + 5.25);
+	assert_true(c.e.next == T - 60.0 + 6.0);
+	ev_loop_destroy(loop);
+}
+
+/* A slot that finds the poll still running is an overrun: skipped, counted. */
+static void
+test_tick_overrun_skips_the_slot(void **unused)
+{
+	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+	struct counter c;
+
+	(void)unused;
+	counter_init(&c, T);
+	sched_tick_at(loop, &c.e, T + 0.25);
+	c.e.running = true;	/* the next poll hangs for two slots */
+	sched_tick_at(loop, &c.e, T + 1.25);
+	sched_tick_at(loop, &c.e, T + 2.25);
+	sched_tick_at(loop, &c.e, T + 3.25);
+	assert_int_equal(c.fired, 1);
+	assert_int_equal(c.e.overruns, 3);
+	sched_done(&c.e);
+	sched_tick_at(loop, &c.e, T + 4.26);
+	assert_int_equal(c.fired, 2);
+	assert_true(c.slots[1] == T + 4.25);
+	assert_int_equal(c.e.ticks, 2);
+	ev_loop_destroy(loop);
 }
 
 struct probe {
 	struct sched_entry e;
 	int fired;
 	bool finish;		/* complete each poll at once */
+	bool off_grid;		/* a poll's scheduled start was not on its slot */
+	double first, last;	/* scheduled starts of the first and last polls */
 	ev_timer stop;
 };
 
@@ -81,7 +188,13 @@ static void
 probe_fire(struct sched_entry *e)
 {
 	struct probe *p = container_of(e, struct probe, e);
+	double k = (e->scheduled - e->splay) / e->interval;
 
+	if (fabs(k - round(k)) > 1e-3)
+		p->off_grid = true;
+	if (p->fired == 0)
+		p->first = e->scheduled;
+	p->last = e->scheduled;
 	p->fired++;
 	if (p->finish)
 		sched_done(e);
@@ -123,6 +236,9 @@ test_ticks_on_a_real_loop(void **unused)
 	 */
 	assert_in_range(p.fired, 2, 16);
 	assert_int_equal(p.e.overruns, 0);
+	/* Every poll carried the time of its slot, on the source's grid. */
+	assert_false(p.off_grid);
+	assert_true(p.last - p.first >= 0.02 * (p.fired - 1) - 1e-6);
 	assert_int_equal(p.e.ticks, (uint64_t)p.fired);
 }
 
@@ -145,7 +261,10 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_splay_deterministic_and_in_range),
 		cmocka_unit_test(test_splay_spreads_evenly),
-		cmocka_unit_test(test_first_delay),
+		cmocka_unit_test(test_first_slot),
+		cmocka_unit_test(test_tick_serves_its_slot),
+		cmocka_unit_test(test_tick_after_a_stall),
+		cmocka_unit_test(test_tick_overrun_skips_the_slot),
 		cmocka_unit_test(test_ticks_on_a_real_loop),
 		cmocka_unit_test(test_running_poll_is_not_doubled),
 	};
