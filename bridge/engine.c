@@ -15,6 +15,12 @@
 #include "xmalloc.h"
 
 #define STATE_SEP '\x1f'	/* separates rule, source and instance in state keys */
+/*
+ * A source's cursor (sample.cursor) is kept beside the rule states, under
+ * this prefix and the source's name, as a JSON string; ':' is in no rule
+ * name, so no rule state key starts so.
+ */
+#define CURSOR_PREFIX "cursor:"
 
 struct engine;
 
@@ -26,6 +32,7 @@ struct source_rt {
 	bool active;			/* polled by this shard */
 	bool polling;
 	double t0;			/* Unix time the poll really started, for its duration */
+	double not_before;		/* no poll before this Unix time (sample.not_before) */
 	struct sample sample;		/* the poll in flight */
 	struct source_status st;
 	const struct rule_config **rules;	/* rules bound to this source */
@@ -46,6 +53,7 @@ struct engine {
 	struct engine_sink sink;
 	struct runset run;
 	struct hmap states;		/* "rule\x1fsource\x1finstance" -> struct rule_state */
+	struct hmap cursors;		/* source name -> its poller's cursor (owned string) */
 	const struct config *state_cfg;	/* the config the states were built for */
 	struct outbox *store;		/* rule states are saved here; NULL for --once */
 	struct engine_poll_hist poll_hist;	/* kept across reloads */
@@ -228,6 +236,50 @@ save_state(struct engine *e, const char *key, const struct rule_state *st)
 	json_object_put(j);
 }
 
+/* Remembers the cursor of source as stored (a JSON string); anything else is ignored. */
+static void
+cursor_load(struct engine *e, const char *source, const char *json)
+{
+	struct json_object *j = json_tokener_parse(json);
+
+	if (j != NULL && json_object_is_type(j, json_type_string))
+		free(hmap_put(&e->cursors, source, xstrdup(json_object_get_string(j))));
+	json_object_put(j);
+}
+
+/* Hands source s the cursor kept for it, if any. */
+static void
+cursor_restore(struct engine *e, struct source_rt *s)
+{
+	const char *c;
+
+	if (s->state == NULL || s->conf->poller->restore == NULL)
+		return;
+	if ((c = hmap_get(&e->cursors, s->conf->name)) != NULL)
+		s->conf->poller->restore(s->state, c);
+}
+
+/* Keeps (and stores) the cursor the poll of s left, when it changed. */
+static void
+cursor_save(struct engine *e, struct source_rt *s)
+{
+	const char *old = hmap_get(&e->cursors, s->conf->name);
+	struct json_object *j;
+	char *key;
+
+	if (s->sample.cursor == NULL || (old != NULL && strcmp(old, s->sample.cursor) == 0))
+		return;
+	free(hmap_put(&e->cursors, s->conf->name, xstrdup(s->sample.cursor)));
+	if (e->store == NULL)
+		return;
+	key = xasprintf(CURSOR_PREFIX "%s", s->conf->name);
+	j = json_object_new_string(s->sample.cursor);
+	outbox_state_save(e->store, key, json_object_to_json_string_ext(j,
+	    JSON_C_TO_STRING_PLAIN));
+	json_object_put(j);
+	free(key);
+}
+
 struct load_ctx {
 	struct engine *e;
 	size_t loaded, dropped;
@@ -243,6 +295,10 @@ load_state(void *arg, const char *key, const char *json)
 	struct json_object *j;
 	struct rule_state *st = NULL;
 
+	if (strncmp(key, CURSOR_PREFIX, strlen(CURSOR_PREFIX)) == 0) {
+		cursor_load(lc->e, key + strlen(CURSOR_PREFIX), json);
+		return;
+	}
 	if (sep != NULL) {
 		for (size_t i = 0; i < lc->e->state_cfg->nrules; i++) {
 			const struct rule_config *r = &lc->e->state_cfg->rules[i];
@@ -282,6 +338,8 @@ engine_set_store(struct engine *e, struct outbox *ob)
 	}
 	free(lc.drop);
 	outbox_commit(ob);
+	for (size_t i = 0; i < e->run.nsrcs; i++)
+		cursor_restore(e, &e->run.srcs[i]);
 }
 
 static void
@@ -373,6 +431,9 @@ source_poll_done(void *arg)
 	 * decide whether `for` has been met.
 	 */
 	run_rules(e, s, s->sample.start);
+	cursor_save(e, s);
+	if (s->sample.not_before > 0)
+		s->not_before = s->sample.not_before;
 	if (e->sink.sample != NULL)
 		e->sink.sample(e->sink.arg, s->conf, &s->sample);
 	sample_clear(&s->sample);
@@ -395,6 +456,11 @@ source_fire(struct sched_entry *se)
 	struct source_rt *s = container_of(se, struct source_rt, sched);
 
 	s->st.overruns = se->overruns;
+	/* The source asked not to be polled before then (a rate limit). */
+	if (se->scheduled < s->not_before) {
+		sched_done(se);
+		return;
+	}
 	source_poll(s, se->scheduled);
 }
 
@@ -460,6 +526,7 @@ runset_build(struct engine *e, const struct config *cfg, struct runset *rs)
 			s->state = NULL;
 			goto fail;
 		}
+		cursor_restore(e, s);
 		sched_init(&s->sched, sc->interval, source_fire);
 		for (size_t r = 0; r < cfg->nrules; r++) {
 			const struct rule_config *rc = &cfg->rules[r];
@@ -493,9 +560,11 @@ engine_new(struct ev_loop *loop, const struct config *cfg, const struct engine_s
 	if (sink != NULL)
 		e->sink = *sink;
 	hmap_init(&e->states);
+	hmap_init(&e->cursors);
 	e->state_cfg = cfg;
 	if (runset_build(e, cfg, &e->run) != 0) {
 		hmap_free(&e->states);
+		hmap_free(&e->cursors);
 		free(e);
 		return NULL;
 	}
@@ -601,6 +670,41 @@ prune_states(struct engine *e, const struct config *old, const struct config *cf
 	}
 }
 
+/*
+ * Carries over what a reload must not forget of each source kept: a rate
+ * limit's deferral; and forgets the cursors of sources that are gone.
+ */
+static void
+carry_over(struct engine *e, const struct runset *old, struct runset *next)
+{
+	size_t pos = 0;
+	const char *name;
+	void *val;
+
+	/* Few sources are deferred or have a cursor: the scans stay short. */
+	for (size_t j = 0; j < old->nsrcs; j++) {
+		const struct source_config *sc;
+
+		if (old->srcs[j].not_before <= 0 ||
+		    (sc = config_find_source(next->cfg, old->srcs[j].conf->name)) == NULL)
+			continue;
+		next->srcs[sc - next->cfg->sources].not_before = old->srcs[j].not_before;
+	}
+	while (hmap_next(&e->cursors, &pos, &name, &val)) {
+		char *key;
+
+		if (config_find_source(next->cfg, name) != NULL)
+			continue;
+		if (e->store != NULL) {
+			key = xasprintf(CURSOR_PREFIX "%s", name);
+			outbox_state_delete(e->store, key);
+			free(key);
+		}
+		/* Deletion leaves a tombstone: iteration may go on. */
+		free(hmap_del(&e->cursors, name));
+	}
+}
+
 int
 engine_reload(struct engine *e, const struct config *cfg)
 {
@@ -608,6 +712,7 @@ engine_reload(struct engine *e, const struct config *cfg)
 
 	if (runset_build(e, cfg, &next) != 0)
 		return -1;
+	carry_over(e, &e->run, &next);
 	runset_stop(e->loop, &e->run);
 	prune_states(e, e->state_cfg, cfg);
 	e->state_cfg = cfg;
@@ -666,5 +771,8 @@ engine_free(struct engine *e)
 	while (hmap_next(&e->states, &pos, &k, &v))
 		rule_state_free(v);
 	hmap_free(&e->states);
+	for (pos = 0; hmap_next(&e->cursors, &pos, &k, &v);)
+		free(v);
+	hmap_free(&e->cursors);
 	free(e);
 }

@@ -18,6 +18,13 @@
  * ends at once (it could not start); it must not touch the sample afterwards.
  * The core copes with either and never calls stop() from inside done, so no
  * plugin needs a zero-second timer to defer it.
+ *
+ * Two things a poller may tell the core through the sample it fills (see
+ * struct sample): not_before, "do not poll me before this Unix time" (a
+ * polled API's rate limit: the core skips the source's slots before it, and
+ * the first slot at or after it polls), and cursor, a text the core keeps
+ * per source across restarts (in the store) and reloads, and hands back
+ * through restore() before the source's first poll.
  */
 
 #include <ev.h>
@@ -60,6 +67,12 @@ struct poller_ops {
 	void (*poll)(void *state, struct sample *sample, poll_done_fn done, void *arg);
 	/* Cancels any poll in flight (without calling done) and frees the state. */
 	void (*stop)(void *state);
+	/*
+	 * Optional: gives a started source the cursor (borrowed for the call)
+	 * that its last poll left in sample.cursor, in this run or an earlier
+	 * one; called before its first poll, or not at all when there is none.
+	 */
+	void (*restore)(void *state, const char *cursor);
 	/* Optional: the library it is built on and its version ("net-snmp 5.9.3"). */
 	const char *(*library_version)(void);
 };

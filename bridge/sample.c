@@ -231,5 +231,6 @@ sample_clear(struct sample *s)
 		point_clear(&s->points[i]);
 	free(s->points);
 	free(s->error);
+	free(s->cursor);
 	memset(s, 0, sizeof(*s));
 }

@@ -83,6 +83,18 @@ struct sample {
 	char *error;
 	struct point *points;
 	size_t npoints, cap;
+	/*
+	 * Set by the poller, read by the core when the poll is done (both
+	 * optional, zero by sample_init):
+	 * not_before: the Unix time before which the source must not be polled
+	 * again (a rate limit's Retry-After): the core skips its slots until
+	 * then, without counting them as failures or overruns.
+	 * cursor: an owned text the poller wants back after a restart or a
+	 * reload (the http poller's "since"): the core stores it per source and
+	 * hands it to poller_ops.restore.
+	 */
+	double not_before;
+	char *cursor;
 };
 
 /* Initialises an empty sample scheduled to start at the given time. */
