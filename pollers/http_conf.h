@@ -13,8 +13,21 @@
 #include "conf.h"
 #include "curltls.h"
 
+struct http_url;
 struct jsonx_ptr;
 struct source_config;
+
+/* The oauth2 group: how to get the source's bearer token. */
+struct http_oauth2_conf {
+	char *token_url;
+	char *token_host;		/* "host:port" for messages */
+	bool https;
+	bool basic;			/* credentials as Authorization: Basic, else in the form */
+	char *user, *pass;		/* basic: client_id and client_secret, form-encoded */
+	char *form;			/* the POST body: grant_type, scope, params (and the
+					   credentials when !basic) */
+	char *secret;			/* client_secret as given, to keep it out of messages */
+};
 
 struct http_metric {
 	struct jsonx_ptr *json;
@@ -49,6 +62,14 @@ struct http_conf {
 	size_t nok;
 	struct http_metric *metrics;
 	size_t nmetrics;
+	struct http_url *tmpl;		/* url with time placeholders, or NULL */
+	double window;			/* seconds "since" reaches back before the first poll */
+	struct http_oauth2_conf *oauth2;	/* NULL: no oauth2 group */
+	bool paged;			/* a paginate group */
+	bool page_link;			/* pages by Link: rel="next" */
+	struct jsonx_ptr *next_pointer;	/* pages by a token at this pointer ... */
+	char *next_param;		/* ... sent in this query parameter */
+	long max_pages;
 };
 
 /* The keys of the "http = { ... }" group of a source. */
