@@ -15,6 +15,8 @@
  */
 
 #include <ctype.h>
+#include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +29,10 @@
 #include "curlev.h"
 #include "curltls.h"
 #include "http_conf.h"
+#include "http_oauth2.h"
+#include "http_page.h"
+#include "http_rate.h"
+#include "http_url.h"
 #include "jsonx.h"
 #include "log.h"
 #include "poller.h"
@@ -35,7 +41,9 @@
 #include "xmalloc.h"
 
 struct http_shared {
+	struct ev_loop *loop;
 	struct curlev *cv;
+	struct http_oauth2 *oauth2;	/* bearer tokens, shared by equal settings */
 	CURLSH *share;			/* TLS sessions across pooled handles */
 	size_t nsources;
 };
@@ -53,6 +61,12 @@ struct http_source {
 	struct point *saved;		/* the points of the last parsed body */
 	size_t nsaved;
 	bool have_saved;
+	bool dynamic;			/* oauth2, pages or a URL template: a request's
+					   URL, token and timeout are set anew each time */
+	struct http_oauth2_token *token;	/* with oauth2 */
+	struct http_oauth2_wait wait;	/* embedded: queued while a token is fetched */
+	double since;			/* scheduled start of the last good poll; NAN: none */
+	bool limited;			/* a rate limit is on (logged when it began) */
 
 	/* The poll in flight. */
 	CURL *easy;
@@ -66,6 +80,17 @@ struct http_source {
 	long long body_bytes;
 	char *new_etag, *new_last_modified;
 	char errbuf[CURL_ERROR_SIZE];
+	double deadline;		/* Unix time the whole poll must end by */
+	long status;			/* of the last response */
+	char *cur_url;			/* this request's URL; NULL: hs->url as parsed */
+	int page;			/* 1, 2, ... */
+	char **seen;			/* next-page tokens or URLs requested so far */
+	size_t nseen;
+	bool retried;			/* the 401 refetch of the token was used */
+	char *bearer;			/* "Authorization: Bearer TOKEN" of this poll */
+	struct curl_slist auth;		/* its node, chained before the headers */
+	char *link;			/* the response's Link header lines, joined */
+	char *retry_after, *rl_remaining, *rl_reset;
 };
 
 /* What jsonx_eval's callback needs to add points. */
@@ -75,7 +100,9 @@ struct extract_ctx {
 	const struct http_metric *m;
 };
 
-static const char *const http_builtins[] = { "http_status", NULL };
+static const char *const http_builtins[] = { "http_status", "rate_limited", NULL };
+
+static void request_page(struct http_source *hs);
 
 static void *
 http_init(struct ev_loop *loop)
@@ -86,10 +113,12 @@ http_init(struct ev_loop *loop)
 	if (!(vi->features & CURL_VERSION_ASYNCHDNS))
 		log_warnx("http: libcurl %s resolves host names synchronously: a slow "
 		    "DNS server will stall every source", vi->version);
+	sh->loop = loop;
 	sh->cv = curlev_new(loop);
 	if ((sh->share = curl_share_init()) == NULL)
 		fatalx("curl: cannot create a share handle");
 	curl_share_setopt(sh->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+	sh->oauth2 = http_oauth2_new(sh->cv, sh->share);
 	return sh;
 }
 
@@ -102,6 +131,7 @@ http_fini(void *arg)
 		return;
 	/* The pooled handles go with cv: then nothing uses the share. */
 	curlev_free(sh->cv);
+	http_oauth2_free(sh->oauth2);
 	curl_share_cleanup(sh->share);
 	free(sh);
 }
@@ -173,6 +203,11 @@ request_headers(struct http_source *hs)
 	struct curl_slist *head = hs->headers;
 	size_t n = hs->ncond;
 
+	if (hs->bearer != NULL) {
+		hs->auth.data = hs->bearer;
+		hs->auth.next = head;
+		head = &hs->auth;
+	}
 	if (!hs->conf->conditional || !hs->have_saved)
 		return head;
 	/* curl only reads the list, so the nodes can live in the source. */
@@ -206,6 +241,32 @@ header_value(const char *h, size_t len, const char *name)
 	return xstrndup(v, (size_t)(end - v));
 }
 
+/* Forgets what the headers of the last response said. */
+static void
+response_headers_clear(struct http_source *hs)
+{
+	free(hs->new_etag);
+	free(hs->new_last_modified);
+	free(hs->link);
+	free(hs->retry_after);
+	free(hs->rl_remaining);
+	free(hs->rl_reset);
+	hs->new_etag = hs->new_last_modified = hs->link = NULL;
+	hs->retry_after = hs->rl_remaining = hs->rl_reset = NULL;
+}
+
+/* Stores in *dst the value of header line h if it is name. */
+static void
+keep_header(char **dst, const char *h, size_t len, const char *name)
+{
+	char *v = header_value(h, len, name);
+
+	if (v != NULL) {
+		free(*dst);
+		*dst = v;
+	}
+}
+
 static size_t
 header_cb(char *buf, size_t size, size_t nitems, void *arg)
 {
@@ -222,11 +283,8 @@ header_cb(char *buf, size_t size, size_t nitems, void *arg)
 	switch (buf[0]) {
 	case 'H':
 		/* A new status line starts a new response (redirects, 100 Continue). */
-		if (len > 5 && strncmp(buf, "HTTP/", 5) == 0) {
-			free(hs->new_etag);
-			free(hs->new_last_modified);
-			hs->new_etag = hs->new_last_modified = NULL;
-		}
+		if (len > 5 && strncmp(buf, "HTTP/", 5) == 0)
+			response_headers_clear(hs);
 		break;
 	case 'E':
 	case 'e':
@@ -240,7 +298,23 @@ header_cb(char *buf, size_t size, size_t nitems, void *arg)
 		if ((v = header_value(buf, len, "Last-Modified")) != NULL) {
 			free(hs->new_last_modified);
 			hs->new_last_modified = v;
+		} else if (hs->conf->page_link && (v = header_value(buf, len, "Link")) != NULL) {
+			char *joined = hs->link == NULL ? v : xasprintf("%s, %s", hs->link, v);
+
+			if (joined != v)
+				free(v);
+			free(hs->link);
+			hs->link = joined;
 		}
+		break;
+	case 'R':
+	case 'r':
+		keep_header(&hs->retry_after, buf, len, "Retry-After");
+		break;
+	case 'X':
+	case 'x':
+		keep_header(&hs->rl_remaining, buf, len, "X-RateLimit-Remaining");
+		keep_header(&hs->rl_reset, buf, len, "X-RateLimit-Reset");
 		break;
 	default:
 		break;
@@ -285,7 +359,10 @@ same_shape(const struct http_source *a, const struct http_source *b)
 {
 	const struct http_conf *x = a->conf, *y = b->conf;
 
-	if (a->src->timeout != b->src->timeout)
+	/* A dynamic source sets its own timeout per request: no handle is shared with it. */
+	if (a == b)
+		return true;
+	if (a->src->timeout != b->src->timeout || a->dynamic || b->dynamic)
 		return false;
 	if (x == y)
 		return true;
@@ -311,6 +388,10 @@ set_source_options(struct http_source *hs, CURL *e)
 	curl_easy_setopt(e, CURLOPT_HEADERDATA, hs);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, hs);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, hs->errbuf);
+	/* What is left of the poll's timeout after the token and earlier pages. */
+	if (hs->dynamic)
+		curl_easy_setopt(e, CURLOPT_TIMEOUT_MS,
+		    (long)ceil((hs->deadline - ev_now(hs->sh->loop)) * 1000.0));
 }
 
 /*
@@ -416,6 +497,36 @@ header_too_large(const struct http_source *hs, CURLcode rc, const char *detail)
 	    (rc == CURLE_RECV_ERROR && strncmp(detail, "Too large response headers", 26) == 0);
 }
 
+/* Frees what the sample's points hold and empties the list. */
+static void
+drop_points(struct sample *s)
+{
+	for (size_t i = 0; i < s->npoints; i++)
+		point_clear(&s->points[i]);
+	s->npoints = 0;
+}
+
+/*
+ * Fails the poll. The points of earlier pages go: rules must not see half a
+ * list (on_new would take the items of the missing pages as gone, and
+ * report them as new when they came back).
+ */
+static void
+poll_fail(struct http_source *hs, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	drop_points(hs->sample);
+	if (hs->page > 1)
+		sample_fail(hs->sample, "page %d: %s", hs->page, msg);
+	else
+		sample_fail(hs->sample, "%s", msg);
+}
+
 /*
  * Fails the poll for a transfer error with a message that does not change
  * from one poll to the next (curl's own texts carry elapsed milliseconds),
@@ -424,39 +535,38 @@ header_too_large(const struct http_source *hs, CURLcode rc, const char *detail)
 static void
 fail_transfer(struct http_source *hs, CURL *e, CURLcode rc)
 {
-	struct sample *s = hs->sample;
 	const struct http_conf *c = hs->conf;
 	const char *detail = hs->errbuf[0] != '\0' ? hs->errbuf : curl_easy_strerror(rc);
 	long oserr = 0;
 
 	if (hs->oversize || rc == CURLE_FILESIZE_EXCEEDED) {
-		sample_fail(s, "body larger than max_body (%lld bytes)", c->max_body);
+		poll_fail(hs, "body larger than max_body (%lld bytes)", c->max_body);
 		return;
 	}
 	if (header_too_large(hs, rc, detail)) {
-		sample_fail(s, "response header too large");
+		poll_fail(hs, "response header too large");
 		return;
 	}
 	switch (rc) {
 	case CURLE_COULDNT_RESOLVE_HOST:
-		sample_fail(s, "DNS: cannot resolve the host of %s", c->host);
+		poll_fail(hs, "DNS: cannot resolve the host of %s", c->host);
 		return;
 	case CURLE_COULDNT_RESOLVE_PROXY:
-		sample_fail(s, "DNS: cannot resolve proxy %s", c->tls.proxy);
+		poll_fail(hs, "DNS: cannot resolve proxy %s", c->tls.proxy);
 		return;
 	case CURLE_COULDNT_CONNECT:
 		curl_easy_getinfo(e, CURLINFO_OS_ERRNO, &oserr);
-		sample_fail(s, "cannot connect to %s: %s", c->host,
+		poll_fail(hs, "cannot connect to %s: %s", c->host,
 		    oserr != 0 ? strerror((int)oserr) : curl_easy_strerror(rc));
 		return;
 	case CURLE_OPERATION_TIMEDOUT:
-		sample_fail(s, "timeout after %g s", hs->src->timeout);
+		poll_fail(hs, "timeout after %g s", hs->src->timeout);
 		return;
 	case CURLE_TOO_MANY_REDIRECTS:
-		sample_fail(s, "more than %ld redirects", c->max_redirects);
+		poll_fail(hs, "more than %ld redirects", c->max_redirects);
 		return;
 	case CURLE_GOT_NOTHING:
-		sample_fail(s, "%s closed the connection without a response", c->host);
+		poll_fail(hs, "%s closed the connection without a response", c->host);
 		return;
 	default:
 		break;
@@ -464,9 +574,9 @@ fail_transfer(struct http_source *hs, CURL *e, CURLcode rc)
 	/* TLS 1.3 reports a refused client certificate on the first read. */
 	if (is_tls_error(rc) || (c->https && (rc == CURLE_RECV_ERROR ||
 	    rc == CURLE_SEND_ERROR) && strstr(detail, "SSL") != NULL))
-		sample_fail(s, "TLS: %s", detail);
+		poll_fail(hs, "TLS: %s", detail);
 	else
-		sample_fail(s, "%s", detail);
+		poll_fail(hs, "%s", detail);
 }
 
 static void
@@ -515,103 +625,521 @@ extract(struct http_source *hs, struct json_object *root)
 	}
 }
 
-/* Completes a response that arrived: status, then body or saved points. */
+/* What a page said about the next one. */
+enum page_next { PAGE_FAILED, PAGE_LAST, PAGE_NEXT };
+
+/* Merges the items metrics of a page after the first into the first page's points. */
+struct merge_ctx {
+	struct http_source *hs;
+	const char *metric;
+	const struct http_metric *m;
+	char err[512];
+	bool failed;
+};
+
+static struct point *
+find_point(struct sample *s, const char *metric, const char *instance)
+{
+	for (size_t i = 0; i < s->npoints; i++) {
+		struct point *p = &s->points[i];
+
+		if (strcmp(p->metric, metric) == 0 && (p->instance == instance ||
+		    (p->instance != NULL && instance != NULL && strcmp(p->instance, instance) == 0)))
+			return p;
+	}
+	return NULL;
+}
+
 static void
-handle_response(struct http_source *hs, long status)
+merge_match(void *arg, const char *instance, struct json_object *elem,
+    struct json_object *o, const char *err)
+{
+	struct merge_ctx *x = arg;
+	struct value v = { 0 };
+	struct point *p;
+	char e2[256];
+
+	(void)elem;
+	if (x->failed)
+		return;
+	if (err != NULL || jsonx_items(o, x->m->key, &v, e2, sizeof(e2)) == -1) {
+		snprintf(x->err, sizeof(x->err), "metric %s: %s: %s", x->metric,
+		    jsonx_text(x->m->json), err != NULL ? err : e2);
+		x->failed = true;
+		return;
+	}
+	if ((p = find_point(x->hs->sample, x->metric, instance)) == NULL) {
+		p = sample_add(x->hs->sample, x->metric, instance);
+		p->value = v;
+		return;
+	}
+	/* A metric that failed on the first page stays failed. */
+	if (p->value.type == VALUE_ITEMS)
+		http_page_merge_items(&p->value, &v);
+	value_clear(&v);
+}
+
+/* Adds the items of a page after the first; -1 when the page lacks them (poll failed). */
+static int
+merge_page(struct http_source *hs, struct json_object *root)
+{
+	const struct http_conf *c = hs->conf;
+
+	for (size_t i = 0; i < c->nmetrics; i++) {
+		struct merge_ctx x = { hs, hs->src->metrics[i].name, &c->metrics[i], "", false };
+
+		if (!c->metrics[i].items)
+			continue;
+		if (jsonx_eval(c->metrics[i].json, root, merge_match, &x, x.err,
+		    sizeof(x.err)) == -1) {
+			poll_fail(hs, "metric %s: %s", x.metric, x.err);
+			return -1;
+		}
+		if (x.failed) {
+			poll_fail(hs, "%s", x.err);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Remembers next (a token or a URL) as requested; -1 when it was already: the API loops. */
+static int
+seen_add(struct http_source *hs, const char *next)
+{
+	for (size_t i = 0; i < hs->nseen; i++)
+		if (strcmp(hs->seen[i], next) == 0)
+			return -1;
+	hs->seen = xreallocarray(hs->seen, hs->nseen + 1, sizeof(*hs->seen));
+	hs->seen[hs->nseen++] = xstrdup(next);
+	return 0;
+}
+
+static void
+seen_clear(struct http_source *hs)
+{
+	for (size_t i = 0; i < hs->nseen; i++)
+		free(hs->seen[i]);
+	free(hs->seen);
+	hs->seen = NULL;
+	hs->nseen = 0;
+}
+
+/* The URL of this request, for resolving links and adding parameters. */
+static const char *
+current_url(const struct http_source *hs)
+{
+	return hs->cur_url != NULL ? hs->cur_url : hs->conf->url;
+}
+
+/* Finds the next page by the token at next_pointer; sets *url. */
+static enum page_next
+next_by_token(struct http_source *hs, struct json_object *root, char **url)
+{
+	const struct http_conf *c = hs->conf;
+	struct json_object *o;
+	char err[512], *tok;
+
+	/* No such member, null or "": the last page. */
+	if (jsonx_get(c->next_pointer, root, &o, err, sizeof(err)) == -1 || o == NULL)
+		return PAGE_LAST;
+	if (!json_object_is_type(o, json_type_string) && !json_object_is_type(o, json_type_int)) {
+		poll_fail(hs, "next_pointer %s is %s, not a string", jsonx_text(c->next_pointer),
+		    jsonx_type_name(o));
+		return PAGE_FAILED;
+	}
+	tok = jsonx_scalar_text(o);
+	if (tok[0] == '\0') {
+		free(tok);
+		return PAGE_LAST;
+	}
+	if (seen_add(hs, tok) == -1) {
+		free(tok);
+		poll_fail(hs, "the next page token repeats an earlier page's: the API loops");
+		return PAGE_FAILED;
+	}
+	/* Every page's URL is the first one's with the token. */
+	*url = http_page_with_param(hs->seen[0], c->next_param, tok);
+	free(tok);
+	if (*url == NULL) {
+		poll_fail(hs, "cannot add the next page token to the URL");
+		return PAGE_FAILED;
+	}
+	return PAGE_NEXT;
+}
+
+/* Finds the next page by the Link header; sets *url. */
+static enum page_next
+next_by_link(struct http_source *hs, char **url)
+{
+	char err[512], *target;
+	int rc;
+
+	if (hs->link == NULL)
+		return PAGE_LAST;
+	if ((rc = http_page_link_next(hs->link, &target, err, sizeof(err))) == 0)
+		return PAGE_LAST;
+	if (rc == -1) {
+		poll_fail(hs, "%s", err);
+		return PAGE_FAILED;
+	}
+	rc = http_page_resolve(current_url(hs), target, url, err, sizeof(err));
+	free(target);
+	if (rc == -1) {
+		poll_fail(hs, "%s", err);
+		return PAGE_FAILED;
+	}
+	if (seen_add(hs, *url) == -1) {
+		free(*url);
+		*url = NULL;
+		poll_fail(hs, "the next link leads back to an earlier page: the API loops");
+		return PAGE_FAILED;
+	}
+	return PAGE_NEXT;
+}
+
+/* Reads the parsed body of a 2xx page: its points, then where the next page is. */
+static enum page_next
+page_body(struct http_source *hs, struct json_object *root, char **next_url)
+{
+	const struct http_conf *c = hs->conf;
+
+	if (hs->page == 1)
+		extract(hs, root);
+	else if (merge_page(hs, root) == -1)
+		return PAGE_FAILED;
+	if (!c->paged)
+		return PAGE_LAST;
+	return c->page_link ? next_by_link(hs, next_url) : next_by_token(hs, root, next_url);
+}
+
+/* Completes a response that arrived: status, then body or saved points. */
+static enum page_next
+handle_response(struct http_source *hs, long status, char **next_url)
 {
 	const struct http_conf *c = hs->conf;
 	struct sample *s = hs->sample;
 	struct json_object *root = NULL;
+	enum page_next next;
 	size_t from;
 	char err[512];
 
-	if (status == 304) {
+	if (status == 304 && !c->paged) {
 		if (hs->have_saved) {
 			saved_restore(hs, s);
-			return;
+			return PAGE_LAST;
 		}
-		sample_fail(s, "HTTP 304 Not Modified without an earlier response");
-		return;
+		poll_fail(hs, "HTTP 304 Not Modified without an earlier response");
+		return PAGE_FAILED;
 	}
 	if (!http_conf_status_ok(c, status)) {
-		sample_fail(s, "HTTP %ld", status);
-		return;
+		poll_fail(hs, "HTTP %ld", status);
+		return PAGE_FAILED;
 	}
-	if (c->nmetrics == 0)
-		return;
+	if (c->nmetrics == 0 && !c->paged)
+		return PAGE_LAST;
 	from = s->npoints;
 	if (hs->parser == NULL) {
+		if (c->paged) {
+			poll_fail(hs, "empty body");
+			return PAGE_FAILED;
+		}
 		for (size_t i = 0; i < c->nmetrics; i++)
 			sample_add_error(s, hs->src->metrics[i].name, "empty body");
 		saved_clear(hs);
-		return;
+		return PAGE_LAST;
 	}
 	if (jsonx_parser_finish(hs->parser, &root, err, sizeof(err)) == -1) {
-		sample_fail(s, "%s", err);
+		poll_fail(hs, "%s", err);
 		saved_clear(hs);
-		return;
+		return PAGE_FAILED;
 	}
-	extract(hs, root);
+	next = page_body(hs, root, next_url);
 	json_object_put(root);
-	saved_store(hs, s, from);
+	if (next == PAGE_LAST && !c->paged)
+		saved_store(hs, s, from);
+	return next;
+}
+
+/* Writes t as an ISO 8601 UTC time into buf. */
+static void
+iso_time(double t, char *buf, size_t len)
+{
+	time_t secs = (time_t)t;
+	struct tm tm;
+
+	if (gmtime_r(&secs, &tm) == NULL || strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(buf, len, "%.0f", t);
+}
+
+/*
+ * Ends the poll as rate limited: no points but the built-in ones (a list
+ * cut short must not reach the rules) and the source not down; the core
+ * sends nothing before until (0: the next slot). Logged when it begins.
+ */
+static void
+rate_limited(struct http_source *hs, double until, bool keep_points)
+{
+	double now = ev_now(hs->sh->loop);
+	char when[32];
+
+	if (!keep_points)
+		drop_points(hs->sample);
+	hs->sample->not_before = until;
+	if (hs->limited)
+		return;
+	hs->limited = true;
+	if (until > 0) {
+		iso_time(until, when, sizeof(when));
+		log_info("http/%s: rate limited by %s (HTTP %ld): no request before %s (in %.0f s)",
+		    hs->src->name, hs->conf->host, hs->status, when, ceil(until - now));
+	} else
+		log_info("http/%s: rate limited by %s (HTTP %ld): polling at the interval",
+		    hs->src->name, hs->conf->host, hs->status);
+}
+
+static void
+bearer_clear(struct http_source *hs)
+{
+	if (hs->bearer != NULL)
+		explicit_bzero(hs->bearer, strlen(hs->bearer));
+	free(hs->bearer);
+	hs->bearer = NULL;
+}
+
+/* The token in this poll's Authorization header (borrowed), or NULL. */
+static const char *
+bearer_token(const struct http_source *hs)
+{
+	return hs->bearer != NULL ? hs->bearer + strlen("Authorization: Bearer ") : NULL;
 }
 
 static void
 poll_finish(struct http_source *hs)
 {
+	struct sample *s = hs->sample;
 	poll_done_fn done = hs->done;
 	void *arg = hs->done_arg;
 
+	if (hs->status > 0)
+		sample_add_number(s, "http_status", NULL, (double)hs->status);
+	sample_add_number(s, "rate_limited", NULL, s->ok && hs->limited ? 1.0 : 0.0);
+	if (!s->ok)
+		log_debug("http/%s: %s", hs->src->name, s->error);
 	jsonx_parser_free(hs->parser);
 	hs->parser = NULL;
-	free(hs->new_etag);
-	free(hs->new_last_modified);
-	hs->new_etag = hs->new_last_modified = NULL;
+	response_headers_clear(hs);
+	bearer_clear(hs);
+	free(hs->cur_url);
+	hs->cur_url = NULL;
+	seen_clear(hs);
 	hs->sample = NULL;
 	hs->done = NULL;
 	done(arg);
+}
+
+/* Ends a poll whose every page arrived. */
+static void
+poll_succeeded(struct http_source *hs, bool exhausted, double until)
+{
+	struct sample *s = hs->sample;
+
+	if (s->ok) {
+		hs->since = s->start;
+		if (http_url_has_since(hs->conf->tmpl))
+			s->cursor = xasprintf("%.3f", hs->since);
+	}
+	if (exhausted)
+		rate_limited(hs, until, true);
+	else if (hs->limited) {
+		hs->limited = false;
+		log_info("http/%s: no longer rate limited", hs->src->name);
+	}
+	poll_finish(hs);
 }
 
 static void
 transfer_done(CURL *e, CURLcode rc, void *arg)
 {
 	struct http_source *hs = arg;
+	const struct http_conf *c = hs->conf;
+	struct http_rate_headers rh = { hs->retry_after, hs->rl_remaining, hs->rl_reset };
+	enum http_rate rate = HTTP_RATE_NONE;
+	enum page_next next;
+	char *next_url = NULL;
+	double until = 0;
 	long status = 0;
 
 	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
 	if (status > 0)
-		sample_add_number(hs->sample, "http_status", NULL, (double)status);
+		hs->status = status;
 	if (rc != CURLE_OK)
 		fail_transfer(hs, e, rc);
-	else
-		handle_response(hs, status);
-	if (!hs->sample->ok)
-		log_debug("http/%s: %s", hs->src->name, hs->sample->error);
 	hs->easy = NULL;
 	curlev_easy_put(hs->sh->cv, e, hs);
-	poll_finish(hs);
+	if (rc != CURLE_OK) {
+		poll_finish(hs);
+		return;
+	}
+	rate = http_rate_check(status, &rh, ev_now(hs->sh->loop), &until);
+	if (rate == HTTP_RATE_REFUSED) {
+		rate_limited(hs, until, false);
+		poll_finish(hs);
+		return;
+	}
+	/* A token refused: the endpoint may have revoked it early. Once per poll. */
+	if (status == 401 && hs->token != NULL && !hs->retried) {
+		hs->retried = true;
+		http_oauth2_refused(hs->token, bearer_token(hs));
+		bearer_clear(hs);
+		jsonx_parser_free(hs->parser);
+		hs->parser = NULL;
+		request_page(hs);
+		return;
+	}
+	next = handle_response(hs, status, &next_url);
+	if (next == PAGE_FAILED) {
+		poll_finish(hs);
+		return;
+	}
+	if (next == PAGE_LAST) {
+		poll_succeeded(hs, rate == HTTP_RATE_EXHAUSTED, until);
+		return;
+	}
+	if (rate == HTTP_RATE_EXHAUSTED) {
+		/* The next page would be refused: the poll waits for the reset whole. */
+		free(next_url);
+		rate_limited(hs, until, false);
+		poll_finish(hs);
+		return;
+	}
+	if (hs->page >= c->max_pages) {
+		free(next_url);
+		poll_fail(hs, "more pages than max_pages (%ld)", c->max_pages);
+		poll_finish(hs);
+		return;
+	}
+	free(hs->cur_url);
+	hs->cur_url = next_url;
+	hs->page++;
+	jsonx_parser_free(hs->parser);
+	hs->parser = NULL;
+	request_page(hs);
+}
+
+/* Sends the request of the current page (the token is set when needed). */
+static void
+send_request(struct http_source *hs)
+{
+	const void *last;
+
+	response_headers_clear(hs);
+	hs->parse = hs->body_started = hs->oversize = false;
+	hs->body_bytes = 0;
+	hs->errbuf[0] = '\0';
+	if (hs->dynamic && hs->deadline - ev_now(hs->sh->loop) < 0.001) {
+		poll_fail(hs, "timeout after %g s", hs->src->timeout);
+		poll_finish(hs);
+		return;
+	}
+	if (hs->cur_url != NULL && curl_url_set(hs->url, CURLUPART_URL, hs->cur_url, 0) !=
+	    CURLUE_OK) {
+		poll_fail(hs, "cannot parse the URL of the request");
+		poll_finish(hs);
+		return;
+	}
+	hs->easy = curlev_easy_get(hs->sh->cv, &last);
+	set_options(hs, hs->easy, last);
+	if (curlev_add(hs->sh->cv, hs->easy, transfer_done, hs) == -1) {
+		curlev_easy_put(hs->sh->cv, hs->easy, hs);
+		hs->easy = NULL;
+		poll_fail(hs, "cannot start the request");
+		poll_finish(hs);
+	}
+}
+
+static void
+bearer_set(struct http_source *hs, const char *token)
+{
+	bearer_clear(hs);
+	hs->bearer = xasprintf("Authorization: Bearer %s", token);
+}
+
+static void
+token_ready(struct http_oauth2_wait *w, const char *token, const char *err)
+{
+	struct http_source *hs = container_of(w, struct http_source, wait);
+
+	if (err != NULL) {
+		poll_fail(hs, "%s", err);
+		poll_finish(hs);
+		return;
+	}
+	bearer_set(hs, token);
+	send_request(hs);
+}
+
+/* Gets the bearer token when the source needs one, then sends the request. */
+static void
+request_page(struct http_source *hs)
+{
+	double now = ev_now(hs->sh->loop);
+	const char *token;
+
+	if (hs->token == NULL) {
+		send_request(hs);
+		return;
+	}
+	if ((token = http_oauth2_cached(hs->token, now)) != NULL) {
+		bearer_set(hs, token);
+		send_request(hs);
+		return;
+	}
+	if (http_oauth2_wait(hs->token, &hs->wait, now, fmax(hs->deadline - now, 0.001)) == -1) {
+		poll_fail(hs, "cannot start the oauth2 token request");
+		poll_finish(hs);
+	}
 }
 
 static void
 http_poll(void *state, struct sample *s, poll_done_fn done, void *arg)
 {
 	struct http_source *hs = state;
-	const void *last;
+	const struct http_conf *c = hs->conf;
 
 	hs->sample = s;
 	hs->done = done;
 	hs->done_arg = arg;
-	hs->parse = hs->body_started = hs->oversize = false;
-	hs->body_bytes = 0;
-	hs->errbuf[0] = '\0';
-	hs->easy = curlev_easy_get(hs->sh->cv, &last);
-	set_options(hs, hs->easy, last);
-	if (curlev_add(hs->sh->cv, hs->easy, transfer_done, hs) == -1) {
-		sample_fail(s, "cannot start the request");
-		curlev_easy_put(hs->sh->cv, hs->easy, hs);
-		hs->easy = NULL;
-		poll_finish(hs);
+	hs->status = 0;
+	hs->page = 1;
+	hs->retried = false;
+	if (hs->dynamic)
+		hs->deadline = ev_now(hs->sh->loop) + hs->src->timeout;
+	if (c->tmpl != NULL) {
+		double since = isnan(hs->since) ? s->start - c->window : hs->since;
+
+		if ((hs->cur_url = http_url_expand(c->tmpl, since, s->start)) == NULL) {
+			poll_fail(hs, "url: cannot format the time %.0f", since);
+			poll_finish(hs);
+			return;
+		}
 	}
+	/* The first page's URL heads the list: tokens go on it, links may not lead back. */
+	if (c->paged)
+		seen_add(hs, current_url(hs));
+	request_page(hs);
+}
+
+static void
+http_restore(void *state, const char *cursor)
+{
+	struct http_source *hs = state;
+	char *end;
+	double t = strtod(cursor, &end);
+
+	/* A cursor that is no time (a store from elsewhere) is ignored. */
+	if (end != cursor && *end == '\0' && isfinite(t) && t > 0)
+		hs->since = t;
 }
 
 static int
@@ -620,6 +1148,7 @@ http_start(struct ev_loop *loop, void *shared, const struct source_config *src, 
 	struct http_shared *sh = shared;
 	const struct http_conf *c = src->poller_conf;
 	struct http_source *hs;
+	char *first = NULL;
 
 	(void)loop;	/* the shared state holds it */
 	if (sh == NULL || c == NULL || c->nmetrics != src->nmetrics) {
@@ -630,17 +1159,27 @@ http_start(struct ev_loop *loop, void *shared, const struct source_config *src, 
 	hs->sh = sh;
 	hs->src = src;
 	hs->conf = c;
+	hs->since = NAN;
+	hs->dynamic = c->oauth2 != NULL || c->paged || c->tmpl != NULL;
+	hs->wait.ready = token_ready;
 	for (size_t i = 0; i < c->nheaders; i++)
 		curltls_header_add(&hs->headers, c->headers[i]);
 	if ((hs->url = curl_url()) == NULL)
 		fatalx("curl: out of memory");
-	if (curl_url_set(hs->url, CURLUPART_URL, c->url, 0) != CURLUE_OK) {
+	if (c->tmpl != NULL)
+		first = http_url_expand(c->tmpl, ev_now(sh->loop), ev_now(sh->loop));
+	if (curl_url_set(hs->url, CURLUPART_URL, first != NULL ? first : c->url, 0) !=
+	    CURLUE_OK) {
 		log_warnx("http/%s: cannot parse url %s", src->name, c->url);
+		free(first);
 		curl_url_cleanup(hs->url);
 		curl_slist_free_all(hs->headers);
 		free(hs);
 		return -1;
 	}
+	free(first);
+	if (c->oauth2 != NULL)
+		hs->token = http_oauth2_get(sh->oauth2, c->oauth2, &c->tls);
 	/* Enough idle connections for every source to keep its own alive. */
 	sh->nsources++;
 	curl_multi_setopt(curlev_multi(sh->cv), CURLMOPT_MAXCONNECTS, (long)sh->nsources + 8);
@@ -659,10 +1198,16 @@ http_stop(void *state)
 		curlev_cancel(hs->sh->cv, hs->easy);
 		curlev_easy_put(hs->sh->cv, hs->easy, NULL);
 	}
+	if (hs->token != NULL) {
+		http_oauth2_cancel(hs->token, &hs->wait);
+		http_oauth2_release(hs->token);
+	}
 	curlev_easy_forget(hs->sh->cv, hs);
 	jsonx_parser_free(hs->parser);
-	free(hs->new_etag);
-	free(hs->new_last_modified);
+	response_headers_clear(hs);
+	bearer_clear(hs);
+	free(hs->cur_url);
+	seen_clear(hs);
 	saved_clear(hs);
 	curl_slist_free_all(hs->headers);
 	curl_url_cleanup(hs->url);
@@ -682,4 +1227,5 @@ const struct poller_ops http_poller_ops = {
 	.start = http_start,
 	.poll = http_poll,
 	.stop = http_stop,
+	.restore = http_restore,
 };

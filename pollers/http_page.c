@@ -12,8 +12,11 @@
 #include <strings.h>
 
 #include <curl/curl.h>
+#include <json-c/json.h>
 
+#include "hmap.h"
 #include "log.h"
+#include "sample.h"
 #include "xmalloc.h"
 
 #define MAX_TARGET 8192		/* longest link target accepted, in bytes */
@@ -240,4 +243,32 @@ http_page_with_param(const char *url, const char *name, const char *value)
 	free(q);
 	curl_url_cleanup(u);
 	return ret;
+}
+
+void
+http_page_merge_items(struct value *dst, struct value *src)
+{
+	struct hmap keys;
+
+	hmap_init(&keys);
+	for (size_t i = 0; i < dst->nitems; i++)
+		hmap_put(&keys, dst->items[i].key, &dst->items[i]);
+	dst->items = xreallocarray(dst->items, dst->nitems + src->nitems, sizeof(*dst->items));
+	for (size_t i = 0; i < src->nitems; i++) {
+		struct item *it = &src->items[i];
+
+		/* A list that moved between two requests shows an item on both pages. */
+		if (hmap_get(&keys, it->key) != NULL) {
+			free(it->key);
+			json_object_put(it->obj);
+			continue;
+		}
+		dst->items[dst->nitems++] = *it;
+		hmap_put(&keys, it->key, it);
+	}
+	free(src->items);
+	src->items = NULL;
+	src->nitems = 0;
+	src->type = VALUE_NONE;
+	hmap_free(&keys);
 }

@@ -10,6 +10,8 @@
 
 #include <stddef.h>
 
+struct value;
+
 /*
  * Finds the target of the first link with relation "next" in link, the
  * value of one or more Link header lines joined by ", ". Returns 1 and
@@ -30,5 +32,11 @@ int http_page_resolve(const char *base, const char *ref, char **out, char *err,
  * value percent-encoded, or NULL when url cannot be parsed.
  */
 char *http_page_with_param(const char *url, const char *name, const char *value);
+/*
+ * Appends the items of src (VALUE_ITEMS, emptied and left VALUE_NONE) to
+ * dst (VALUE_ITEMS), dropping those whose key dst already has: the items of
+ * every page as one list, each key once.
+ */
+void http_page_merge_items(struct value *dst, struct value *src);
 
 #endif
