@@ -18,8 +18,10 @@
 #include <strings.h>
 
 #include <json-c/json.h>
+#include <openssl/evp.h>
 
 #include "log.h"
+#include "util.h"
 #include "xmalloc.h"
 
 #ifndef PACKAGE_VERSION
@@ -44,6 +46,7 @@ struct http_oauth2_token {
 	const struct http_oauth2_conf *c;
 	const struct curltls *tls;
 	unsigned refs;
+	char *basic;			/* base64 of user:pass, to keep it out of messages */
 	char *token;			/* NULL: none cached */
 	double refresh_at;		/* INFINITY: until refused */
 	/* The fetch in flight. */
@@ -111,6 +114,15 @@ http_oauth2_get(struct http_oauth2 *o, const struct http_oauth2_conf *c,
 	t->c = c;
 	t->tls = tls;
 	t->refs = 1;
+	if (c->basic) {
+		char *pair = xasprintf("%s:%s", c->user, c->pass);
+		size_t n = strlen(pair);
+
+		t->basic = xmalloc(4 * ((n + 2) / 3) + 1);
+		EVP_EncodeBlock((unsigned char *)t->basic, (const unsigned char *)pair, (int)n);
+		explicit_bzero(pair, n);
+		free(pair);
+	}
 	t->next = o->tokens;
 	o->tokens = t;
 	return t;
@@ -153,6 +165,7 @@ http_oauth2_release(struct http_oauth2_token *t)
 	*pp = t->next;
 	fetch_end(t);
 	token_clear(t);
+	free(t->basic);
 	free(t);
 }
 
@@ -191,21 +204,21 @@ http_oauth2_cancel(struct http_oauth2_token *t, struct http_oauth2_wait *w)
  * a token endpoint may echo what it got.
  */
 static void
-quote_text(const struct http_oauth2_conf *c, const char *text, char *out, size_t outlen)
+quote_text(const struct http_oauth2_token *t, const char *text, char *out, size_t outlen)
 {
+	const char *secrets[] = { t->c->secret, t->c->pass, t->basic };
 	size_t n = 0;
 
 	for (const char *p = text; *p != '\0' && n + 1 < outlen && n < OAUTH2_MAX_TEXT; p++)
 		out[n++] = isprint((unsigned char)*p) ? *p : '?';
 	out[n] = '\0';
-	for (const char *secret = c->secret, *enc = c->pass;; secret = enc, enc = NULL) {
+	for (size_t i = 0; i < NELEM(secrets); i++) {
 		char *hit;
 
-		if (secret != NULL && *secret != '\0')
-			while ((hit = strstr(out, secret)) != NULL)
-				memset(hit, '*', strlen(secret));
-		if (enc == NULL)
-			break;
+		if (secrets[i] == NULL || *secrets[i] == '\0')
+			continue;
+		while ((hit = strstr(out, secrets[i])) != NULL)
+			memset(hit, '*', strlen(secrets[i]));
 	}
 }
 
@@ -271,8 +284,8 @@ status_error(struct http_oauth2_token *t, long status, struct json_object *j, ch
 		snprintf(err, errlen, "HTTP %ld from %s", status, t->c->token_host);
 		return;
 	}
-	quote_text(t->c, code, qc, sizeof(qc));
-	quote_text(t->c, desc != NULL ? desc : "", qd, sizeof(qd));
+	quote_text(t, code, qc, sizeof(qc));
+	quote_text(t, desc != NULL ? desc : "", qd, sizeof(qd));
 	snprintf(err, errlen, "HTTP %ld from %s: %s%s%s%s", status, t->c->token_host, qc,
 	    desc != NULL ? " (" : "", qd, desc != NULL ? ")" : "");
 }
@@ -301,7 +314,7 @@ expires_in(const struct http_oauth2_token *t, struct json_object *j, double *sec
 	} else
 		d = NAN;
 	if (!(d >= 1 && d <= OAUTH2_MAX_EXPIRES)) {
-		quote_text(t->c, text, q, sizeof(q));
+		quote_text(t, text, q, sizeof(q));
 		snprintf(err, errlen, "expires_in %s is not a number of seconds from 1 to %.0f",
 		    q, OAUTH2_MAX_EXPIRES);
 		return -1;
@@ -336,7 +349,7 @@ take_token(struct http_oauth2_token *t, double *secs, char *err, size_t errlen)
 			goto out;
 		}
 	if ((type = member_string(j, "token_type")) != NULL && strcasecmp(type, "bearer") != 0) {
-		quote_text(t->c, type, q, sizeof(q));
+		quote_text(t, type, q, sizeof(q));
 		snprintf(err, errlen, "token_type \"%s\" of %s is not Bearer", q, t->c->token_host);
 		goto out;
 	}
@@ -380,7 +393,7 @@ transfer_error(struct http_oauth2_token *t, CURL *e, CURLcode rc, double timeout
 	default:
 		break;
 	}
-	quote_text(t->c, t->errbuf[0] != '\0' ? t->errbuf : curl_easy_strerror(rc), q, sizeof(q));
+	quote_text(t, t->errbuf[0] != '\0' ? t->errbuf : curl_easy_strerror(rc), q, sizeof(q));
 	snprintf(err, errlen, "%s: %s", t->c->token_host, q);
 }
 

@@ -1,0 +1,158 @@
+#!/bin/bash
+# http poller with OAuth2 (Zoom's Server-to-Server OAuth against the test
+# API): the token fetched before the first poll with Basic credentials and
+# the account_credentials grant, shared by sources with the same settings;
+# refreshed before it expires and refetched once after a 401, with no poll
+# failing; token endpoints that are down or answer garbage fail the poll
+# (up = 0) with their error, never a crash; no secret and no token in any
+# message.
+
+. "$top_srcdir/tests/integration/http_common.sh"
+. "$top_srcdir/tests/integration/http_saas_common.sh"
+
+start_saas zoom --ttl 3
+recordings zoom r1:0.1 r2:0.2 r3:0.3
+DEAD_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
+Z=http://127.0.0.1:$zoom_PORT
+H=127.0.0.1:$zoom_PORT
+LIST="$Z/v2/users/me/recordings?from=%{since:%Y-%m-%d}&to=%{now:%Y-%m-%d}"
+
+tokens() {
+	count_lines "$TMP/zoom.log" 'r["path"] == "/oauth/token" and r["status"] == 200'
+}
+
+# source_of NAME TOKEN_PATH: a recordings source whose token comes from TOKEN_PATH.
+source_of() {
+	cat <<EOS
+  { name = "$1"; poller = "http"; interval = 0.5; timeout = 0.5;
+    http = { url = "$LIST"; $(oauth2_group "$zoom_PORT" "$2")
+             paginate = { next_pointer = "/next_page_token"; next_param = "next_page_token"; }; };
+    metrics = ( { name = "meetings"; json = "/meetings"; items = true; key = "/uuid"; } ); }
+EOS
+}
+
+# Case 1: --once, two sources with the same settings share one token.
+cat >"$TMP/once.conf" <<EOC
+sources = (
+$(source_of a /oauth/token),
+$(source_of b /oauth/token)
+);
+EOC
+once "$TMP/once.conf"
+expect a ok - true
+expect b ok - true
+[ "$(items_of a meetings)" = "r1 r2 r3" ] || fail "source a saw $(items_of a meetings), want r1 r2 r3"
+[ "$(tokens)" -eq 1 ] || fail "$(tokens) token requests for two sources with the same settings, want 1"
+n=$(count_lines "$TMP/zoom.log" 'r["path"] == "/oauth/token" and r["method"] == "POST" and r["headers"].get("authorization", "").startswith("Basic ") and "grant_type=account_credentials" in r["body"] and "account_id='"$ACCOUNT_ID"'" in r["body"] and "client_secret" not in r["body"]')
+[ "$n" -eq 1 ] || fail "the token request is not Basic with grant_type=account_credentials and account_id: $(grep oauth "$TMP/zoom.log")"
+n=$(count_lines "$TMP/zoom.log" 'r["path"].startswith("/v2/") and r["status"] != 200')
+[ "$n" -eq 0 ] || fail "$n recordings requests were refused"
+no_secrets "$TMP/once.json" "$TMP/once.err"
+pass "a token fetched once, Basic credentials and the account_credentials grant, shared"
+
+# Case 2: token endpoints that fail: up = 0 with the endpoint's error.
+cat >"$TMP/bad.conf" <<EOC
+sources = (
+$(source_of garbage /oauth/bad/garbage),
+$(source_of notoken /oauth/bad/notoken),
+$(source_of negative /oauth/bad/negative),
+$(source_of huge /oauth/bad/huge),
+$(source_of echo /oauth/bad/echo),
+$(source_of down /oauth/bad/down),
+  { name = "refused"; poller = "http"; interval = 1.0; timeout = 1.0;
+    http = { url = "$Z/v2/users/me/recordings"; $(oauth2_group "$DEAD_PORT") };
+    metrics = ( { name = "meetings"; json = "/meetings"; items = true; key = "/uuid"; } ); },
+  { name = "wrongsecret"; poller = "http"; interval = 1.0; timeout = 1.0;
+    http = { url = "$Z/v2/users/me/recordings";
+             oauth2 = { token_url = "$Z/oauth/token"; client_id = "$CLIENT_ID";
+                        client_secret = "not-the-secret"; }; };
+    metrics = ( { name = "meetings"; json = "/meetings"; items = true; key = "/uuid"; } ); }
+);
+EOC
+: >"$TMP/zoom.log"
+once "$TMP/bad.conf"
+expect garbage error - "oauth2 token: the answer of $H is not a JSON object"
+expect notoken error - "oauth2 token: the answer of $H has no access_token"
+expect negative error - "oauth2 token: expires_in -5 is not a number of seconds from 1 to 31536000"
+expect huge error - "oauth2 token: expires_in 1000000000000 is not a number of seconds from 1 to 31536000"
+expect down error - "oauth2 token: HTTP 500 from $H: server_error"
+expect refused error - "oauth2 token: cannot connect to 127.0.0.1:$DEAD_PORT: Connection refused"
+expect wrongsecret error - "oauth2 token: HTTP 401 from $H: invalid_client"
+got=$(get echo error)
+case "$got" in
+"oauth2 token: HTTP 400 from $H: invalid_request (got Basic ****"*"grant_type=account_credentials"*) ;;
+*) fail "echo: got '$got'" ;;
+esac
+for s in garbage notoken negative huge echo down refused wrongsecret; do
+	expect "$s" up - 0
+done
+n=$(count_lines "$TMP/zoom.log" 'r["path"].startswith("/v2/")')
+[ "$n" -eq 0 ] || fail "$n API requests went out without a token"
+no_secrets "$TMP/once.json" "$TMP/once.err"
+pass "failing token endpoints: up = 0 with their error, no request to the API, no secret shown"
+
+# Case 3: the daemon refreshes 3-second tokens before they expire, and
+# refetches once after the API revoked them; no poll fails meanwhile.
+cat >"$TMP/daemon.conf" <<EOC
+bridge = { state_dir = "$TMP/state"; log_level = "debug"; };
+sources = ( $(source_of rec /oauth/token) );
+rules = ( { name = "rec.down"; metric = "up"; below = 1.0; } );
+subscribers = ( { name = "t"; emitter = "log"; path = "$TMP/events.jsonl"; } );
+EOC
+: >"$TMP/zoom.log"
+start_daemon "$TMP/daemon.conf"
+# Tokens that live 3 s: a third one within 15 s, and no request refused.
+wait_count "$TMP/zoom.log" 'r["path"] == "/oauth/token" and r["status"] == 200' 3 15 ||
+    fail "the daemon fetched $(tokens) tokens in 15 s, want 3 (3-second tokens)"
+n=$(count_lines "$TMP/zoom.log" 'r["path"].startswith("/v2/") and r["status"] == 401')
+[ "$n" -eq 0 ] || fail "$n requests with an expired token: not refreshed before expiry"
+n=$(count_lines "$TMP/zoom.log" 'r["path"].startswith("/v2/") and r["status"] == 200')
+[ "$n" -ge 9 ] || fail "only $n pages polled"
+pass "tokens refreshed before they expire"
+# Revoked: one 401, one new token, the page asked again with it.
+before=$(tokens)
+python3 -c "import urllib.request; urllib.request.urlopen(urllib.request.Request('$Z/admin/revoke', method='POST'), timeout=5)" ||
+    fail "cannot revoke"
+wait_count "$TMP/zoom.log" 'r["path"].startswith("/v2/") and r["status"] == 401' 1 10 ||
+    fail "no request hit the revoked token"
+wait_count "$TMP/zoom.log" 'r["path"] == "/oauth/token" and r["status"] == 200' $((before + 1)) 10 ||
+    fail "no new token after a 401"
+sleep 1
+python3 - "$TMP/zoom.log" <<'PY' || fail "the 401 was not followed by the same page with a new token"
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+i = next(i for i, r in enumerate(rows) if r["status"] == 401)
+bad = rows[i]
+rest = [r for r in rows[i + 1:] if r["path"] == bad["path"]]
+assert rest and rest[0]["status"] == 200, rest[:1]
+assert rest[0]["headers"]["authorization"] != bad["headers"]["authorization"]
+PY
+n=$(count_lines "$TMP/zoom.log" 'r["path"].startswith("/v2/") and r["status"] == 401')
+[ "$n" -eq 1 ] || fail "$n requests refused after one revocation, want 1"
+if grep -q "poll failed" "$TMP/daemon.err"; then
+	fail "a poll failed: $(grep 'poll failed' "$TMP/daemon.err")"
+fi
+[ "$(count_lines "$TMP/events.jsonl" 'True')" -eq 0 ] || fail "events: $(cat "$TMP/events.jsonl")"
+stop_daemon
+no_secrets "$TMP/daemon.err"
+pass "a 401 refetches the token once and the poll goes on"
+
+# Case 4: the daemon with a token endpoint that is down: up = 0, the error
+# logged once, and the next poll tries again.
+mkdir -p "$TMP/state2"
+cat >"$TMP/down.conf" <<EOC
+bridge = { state_dir = "$TMP/state2"; };
+sources = ( $(source_of rec /oauth/bad/down) );
+rules = ( { name = "rec.down"; metric = "up"; below = 1.0; } );
+subscribers = ( { name = "t"; emitter = "log"; path = "$TMP/events2.jsonl"; } );
+EOC
+: >"$TMP/zoom.log"
+start_daemon "$TMP/down.conf"
+wait_count "$TMP/zoom.log" 'r["path"] == "/oauth/bad/down"' 3 10 || fail "the token endpoint was not asked again"
+wait_count "$TMP/events2.jsonl" 'r["event"] == "rec.down"' 1 10 || fail "no rec.down event"
+stop_daemon
+n=$(grep -c "poll failed: oauth2 token: HTTP 500 from $H: server_error" "$TMP/daemon.err")
+[ "$n" -eq 1 ] || fail "the failure was logged $n times, want once: $(cat "$TMP/daemon.err")"
+no_secrets "$TMP/daemon.err"
+pass "a token endpoint that is down: up = 0, logged once, asked again"
+exit 0
