@@ -193,9 +193,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if mode == "notjson":
             if q.get("next_page_token"):
                 return self.reply(200, None, raw=b'{"meetings": [1, 2')
-            return self.reply(200, {"next_page_token": "p2", "meetings": [{"uuid": "a"}]})
+            return self.reply(200, {"next_page_token": "p2", "meetings": [{"id": "a"}]})
         if mode == "loop":
-            return self.reply(200, {"next_page_token": "same", "meetings": [{"uuid": "a"}]})
+            return self.reply(200, {"next_page_token": "same", "meetings": [{"id": "a"}]})
         hdr = {"link-garbage": 'http://127.0.0.1/x; rel="next"',
                "link-loop": '<http://127.0.0.1:%d/bad/link-loop?page=1>; rel="next"' % port,
                "link-away": '<http://127.0.0.1:%d/x?page=2>; rel="next"' % (port + 1)}
