@@ -134,10 +134,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if limited and tok == "":
             with self.server.lock:
                 wait = self.server.last_first + cfg.min_interval - self.arrived
-                if wait > 0:
-                    return self.reply(429, {"code": 429, "message": "Too many requests"},
-                                      headers={"Retry-After": str(math.ceil(wait))})
-                self.server.last_first = self.arrived
+                if wait <= 0:
+                    self.server.last_first = self.arrived
+            if wait > 0:
+                return self.reply(429, {"code": 429, "message": "Too many requests"},
+                                  headers={"Retry-After": str(math.ceil(wait))})
         frm, to = q.get("from", [""])[0], q.get("to", [""])[0]
         try:
             with open(os.path.join(cfg.dir, "recordings.json")) as f:
