@@ -21,6 +21,7 @@ enum part_kind { PART_TEXT, PART_SINCE, PART_NOW };
 struct part {
 	enum part_kind kind;
 	char *text;		/* PART_TEXT: literal; otherwise the strftime format */
+	double offset;		/* seconds added to the time ("%{since-3600:...}") */
 };
 
 struct http_url {
@@ -68,6 +69,9 @@ check_format(const char *fmt, char *err, size_t errlen)
 	return 0;
 }
 
+/* The largest offset: ten years, past which a time would rather be a typo. */
+#define MAX_OFFSET 315360000L
+
 static int
 add_part(struct http_url *u, enum part_kind kind, const char *s, size_t len, char *err,
     size_t errlen)
@@ -82,6 +86,28 @@ add_part(struct http_url *u, enum part_kind kind, const char *s, size_t len, cha
 	return 0;
 }
 
+/* Parses the offset in [s, end): empty, or a sign and digits; -1 when it is not. */
+static int
+parse_offset(const char *s, const char *end, double *offset)
+{
+	long v = 0;
+
+	*offset = 0;
+	if (s == end)
+		return 0;
+	if ((*s != '-' && *s != '+') || end - s < 2 || end - s > 10)
+		return -1;
+	for (const char *c = s + 1; c < end; c++) {
+		if (*c < '0' || *c > '9')
+			return -1;
+		v = v * 10 + (*c - '0');
+	}
+	if (v > MAX_OFFSET)
+		return -1;
+	*offset = *s == '-' ? -(double)v : (double)v;
+	return 0;
+}
+
 /* Parses the placeholder at p ("%{name:format}"); *end receives the byte after it. */
 static int
 parse_placeholder(struct http_url *u, const char *p, const char **end, char *err,
@@ -89,6 +115,7 @@ parse_placeholder(struct http_url *u, const char *p, const char **end, char *err
 {
 	const char *close = strchr(p + 2, '}'), *colon;
 	enum part_kind kind;
+	double offset = 0;
 	size_t nlen;
 
 	if (close == NULL) {
@@ -97,14 +124,21 @@ parse_placeholder(struct http_url *u, const char *p, const char **end, char *err
 		return -1;
 	}
 	colon = memchr(p + 2, ':', (size_t)(close - p - 2));
-	nlen = (size_t)((colon != NULL ? colon : close) - (p + 2));
+	nlen = strspn(p + 2, "abcdefghijklmnopqrstuvwxyz");
 	if (nlen == 5 && strncmp(p + 2, "since", 5) == 0)
 		kind = PART_SINCE;
 	else if (nlen == 3 && strncmp(p + 2, "now", 3) == 0)
 		kind = PART_NOW;
-	else {
+	else
+		kind = PART_TEXT;	/* none of them */
+	if (kind == PART_TEXT) {
 		snprintf(err, errlen, "unknown placeholder \"%.*s\": use %%{since:FORMAT} "
 		    "or %%{now:FORMAT}", (int)(close - p + 1), p);
+		return -1;
+	}
+	if (parse_offset(p + 2 + nlen, colon != NULL ? colon : close, &offset) == -1) {
+		snprintf(err, errlen, "placeholder \"%.*s\": the offset must be -SECONDS or "
+		    "+SECONDS, at most %ld", (int)(close - p + 1), p, MAX_OFFSET);
 		return -1;
 	}
 	if (colon == NULL) {
@@ -115,6 +149,7 @@ parse_placeholder(struct http_url *u, const char *p, const char **end, char *err
 	if (add_part(u, kind, colon + 1, (size_t)(close - colon - 1), err, errlen) == -1 ||
 	    check_format(u->parts[u->nparts - 1].text, err, errlen) == -1)
 		return -1;
+	u->parts[u->nparts - 1].offset = offset;
 	if (kind == PART_SINCE)
 		u->since = true;
 	*end = close + 1;
@@ -205,8 +240,8 @@ http_url_expand(const struct http_url *u, double since, double now)
 			buf = xreallocarray(buf, len + n + 1, 1);
 			memcpy(buf + len, p->text, n + 1);
 			len += n;
-		} else if (append_time(&buf, &len, p->text, p->kind == PART_SINCE ? since :
-		    now) == -1) {
+		} else if (append_time(&buf, &len, p->text, (p->kind == PART_SINCE ? since :
+		    now) + p->offset) == -1) {
 			free(buf);
 			return NULL;
 		}

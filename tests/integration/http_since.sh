@@ -81,4 +81,24 @@ windows "$lines" >"$TMP/run3"
 first_from=$(head -n 1 "$TMP/run3" | cut -d' ' -f2)
 [ "$first_from" = "$last_to" ] || fail "after failed polls since moved to $first_from, want $last_to"
 pass "failed polls leave since where it was"
+
+# Offsets: %{since-SECONDS:...} and %{now+SECONDS:...}.
+cat >"$TMP/offset.conf" <<EOC
+sources = (
+  { name = "zoom"; poller = "http"; interval = 5.0; timeout = 2.0;
+    http = { url = "http://127.0.0.1:$zoom_PORT/v2/users/me/recordings?from=%{since-86400:$FMT}&to=%{now+60:$FMT}";
+             window = 3600.0; $(oauth2_group "$zoom_PORT") };
+    metrics = ( { name = "meetings"; json = "/meetings"; items = true; key = "/uuid"; } ); }
+);
+EOC
+lines=$(wc -l <"$TMP/zoom.log")
+once "$TMP/offset.conf"
+expect zoom ok - true
+windows "$lines" | python3 -c '
+import sys
+t, frm, to, st = map(float, sys.stdin.readline().split())
+assert abs(t - 3600 - 86400 - frm) <= 2, "from %d, want about %d" % (frm, t - 90000)
+assert abs(t + 60 - to) <= 2, "to %d, want about %d" % (to, t + 60)
+' || fail "offsets not applied"
+pass "time offsets"
 exit 0
