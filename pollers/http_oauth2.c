@@ -307,11 +307,10 @@ expires_in(const struct http_oauth2_token *t, struct json_object *j, double *sec
 	/* Some endpoints send the number as a string. */
 	if (json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double))
 		d = json_object_get_double(v);
-	else if (json_object_is_type(v, json_type_string) && isdigit((unsigned char)*text)) {
+	else if (json_object_is_type(v, json_type_string) && *text != '\0' &&
+	    text[strspn(text, "0123456789")] == '\0')
 		d = strtod(text, &end);
-		if (*end != '\0')
-			d = NAN;
-	} else
+	else
 		d = NAN;
 	if (!(d >= 1 && d <= OAUTH2_MAX_EXPIRES)) {
 		quote_text(t, text, q, sizeof(q));

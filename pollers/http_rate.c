@@ -29,6 +29,10 @@ parse_number(const char *s)
 
 	if (s == NULL || !isdigit((unsigned char)*s))
 		return -1;
+	/* strtod would take hex, exponents and "infinity" too. */
+	if (s[strspn(s, "0123456789.")] != '\0' && !isspace((unsigned char)s[strspn(s,
+	    "0123456789.")]))
+		return -1;
 	errno = 0;
 	v = strtod(s, &end);
 	while (isspace((unsigned char)*end))

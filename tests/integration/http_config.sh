@@ -91,19 +91,15 @@ pass "every http key in a good config"
 # The shipped examples validate (their secrets come from the environment).
 ZOOM_TOKEN=t SEARCH_MONITOR_PASSWORD=p \
 ARCHIVE_WEBHOOK_SECRET=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw \
-ONCALL_WEBHOOK_SECRET=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw \
-ZOOM_CLIENT_ID=id ZOOM_CLIENT_SECRET=s ZOOM_ACCOUNT_ID=a GITHUB_TOKEN=t \
-RELEASES_WEBHOOK_SECRET=s
-export ZOOM_TOKEN SEARCH_MONITOR_PASSWORD ARCHIVE_WEBHOOK_SECRET ONCALL_WEBHOOK_SECRET \
-    ZOOM_CLIENT_ID ZOOM_CLIENT_SECRET ZOOM_ACCOUNT_ID GITHUB_TOKEN RELEASES_WEBHOOK_SECRET
+ONCALL_WEBHOOK_SECRET=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
+export ZOOM_TOKEN SEARCH_MONITOR_PASSWORD ARCHIVE_WEBHOOK_SECRET ONCALL_WEBHOOK_SECRET
 n=0
-for f in "$top_srcdir"/conf/examples/http-*.conf "$top_srcdir"/conf/examples/zoom-recordings.conf \
-    "$top_srcdir"/conf/examples/github-releases.conf; do
+for f in "$top_srcdir"/conf/examples/http-*.conf; do
 	"$POLLHOOK" --check-config -c "$f" >"$TMP/example.out" 2>&1 ||
 	    fail "example $f does not validate: $(cat "$TMP/example.out")"
 	n=$((n + 1))
 done
-[ "$n" -ge 4 ] || fail "found $n http examples in conf/examples, want at least 4"
+[ "$n" -ge 2 ] || fail "found $n http examples in conf/examples, want at least 2"
 pass "$n example configs validate"
 
 exit 0
