@@ -12,6 +12,13 @@
  * again cost about 15 % of a poll. The body is parsed
  * while it arrives. ETag and Last-Modified are remembered per source and a
  * 304 answer reuses the previous points without parsing.
+ *
+ * For SaaS APIs a poll is a chain of asynchronous steps: the OAuth2 token
+ * (pollers/http_oauth2.c) when there is none fresh, then each page in turn
+ * (pollers/http_paging.c), all within the source's timeout; the URL's time
+ * placeholders are filled in first (pollers/http_url.c), and a rate limit
+ * (pollers/http_rate.c) ends the poll and defers the next through
+ * sample.not_before.
  */
 
 #include <ctype.h>
@@ -32,6 +39,7 @@
 #include "http_oauth2.h"
 #include "http_page.h"
 #include "http_rate.h"
+#include "http_source.h"
 #include "http_url.h"
 #include "jsonx.h"
 #include "log.h"
@@ -39,59 +47,6 @@
 #include "sample.h"
 #include "util.h"
 #include "xmalloc.h"
-
-struct http_shared {
-	struct ev_loop *loop;
-	struct curlev *cv;
-	struct http_oauth2 *oauth2;	/* bearer tokens, shared by equal settings */
-	CURLSH *share;			/* TLS sessions across pooled handles */
-	size_t nsources;
-};
-
-/* The runtime state of one source. */
-struct http_source {
-	struct http_shared *sh;
-	const struct source_config *src;
-	const struct http_conf *conf;
-	CURLU *url;			/* parsed once, not on every request */
-	struct curl_slist *headers;
-	struct curl_slist cond[2];	/* conditional headers, chained before headers */
-	char *cond_text[2];		/* If-None-Match, or If-Modified-Since without an ETag */
-	size_t ncond;
-	struct point *saved;		/* the points of the last parsed body */
-	size_t nsaved;
-	bool have_saved;
-	bool dynamic;			/* oauth2, pages or a URL template: a request's
-					   URL, token and timeout are set anew each time */
-	struct http_oauth2_token *token;	/* with oauth2 */
-	struct http_oauth2_wait wait;	/* embedded: queued while a token is fetched */
-	double since;			/* scheduled start of the last good poll; NAN: none */
-	bool limited;			/* a rate limit is on (logged when it began) */
-
-	/* The poll in flight. */
-	CURL *easy;
-	struct sample *sample;
-	poll_done_fn done;
-	void *done_arg;
-	struct jsonx_parser *parser;
-	bool parse;			/* decided at the first body byte */
-	bool body_started;
-	bool oversize;
-	long long body_bytes;
-	char *new_etag, *new_last_modified;
-	char errbuf[CURL_ERROR_SIZE];
-	double deadline;		/* Unix time the whole poll must end by */
-	long status;			/* of the last response */
-	char *cur_url;			/* this request's URL; NULL: hs->url as parsed */
-	int page;			/* 1, 2, ... */
-	char **seen;			/* next-page tokens or URLs requested so far */
-	size_t nseen;
-	bool retried;			/* the 401 refetch of the token was used */
-	char *bearer;			/* "Authorization: Bearer TOKEN" of this poll */
-	struct curl_slist auth;		/* its node, chained before the headers */
-	char *link;			/* the response's Link header lines, joined */
-	char *retry_after, *rl_remaining, *rl_reset;
-};
 
 /* What jsonx_eval's callback needs to add points. */
 struct extract_ctx {
@@ -511,8 +466,8 @@ drop_points(struct sample *s)
  * list (on_new would take the items of the missing pages as gone, and
  * report them as new when they came back).
  */
-static void
-poll_fail(struct http_source *hs, const char *fmt, ...)
+void
+http_source_fail(struct http_source *hs, const char *fmt, ...)
 {
 	char msg[1024];
 	va_list ap;
@@ -540,33 +495,33 @@ fail_transfer(struct http_source *hs, CURL *e, CURLcode rc)
 	long oserr = 0;
 
 	if (hs->oversize || rc == CURLE_FILESIZE_EXCEEDED) {
-		poll_fail(hs, "body larger than max_body (%lld bytes)", c->max_body);
+		http_source_fail(hs, "body larger than max_body (%lld bytes)", c->max_body);
 		return;
 	}
 	if (header_too_large(hs, rc, detail)) {
-		poll_fail(hs, "response header too large");
+		http_source_fail(hs, "response header too large");
 		return;
 	}
 	switch (rc) {
 	case CURLE_COULDNT_RESOLVE_HOST:
-		poll_fail(hs, "DNS: cannot resolve the host of %s", c->host);
+		http_source_fail(hs, "DNS: cannot resolve the host of %s", c->host);
 		return;
 	case CURLE_COULDNT_RESOLVE_PROXY:
-		poll_fail(hs, "DNS: cannot resolve proxy %s", c->tls.proxy);
+		http_source_fail(hs, "DNS: cannot resolve proxy %s", c->tls.proxy);
 		return;
 	case CURLE_COULDNT_CONNECT:
 		curl_easy_getinfo(e, CURLINFO_OS_ERRNO, &oserr);
-		poll_fail(hs, "cannot connect to %s: %s", c->host,
+		http_source_fail(hs, "cannot connect to %s: %s", c->host,
 		    oserr != 0 ? strerror((int)oserr) : curl_easy_strerror(rc));
 		return;
 	case CURLE_OPERATION_TIMEDOUT:
-		poll_fail(hs, "timeout after %g s", hs->src->timeout);
+		http_source_fail(hs, "timeout after %g s", hs->src->timeout);
 		return;
 	case CURLE_TOO_MANY_REDIRECTS:
-		poll_fail(hs, "more than %ld redirects", c->max_redirects);
+		http_source_fail(hs, "more than %ld redirects", c->max_redirects);
 		return;
 	case CURLE_GOT_NOTHING:
-		poll_fail(hs, "%s closed the connection without a response", c->host);
+		http_source_fail(hs, "%s closed the connection without a response", c->host);
 		return;
 	default:
 		break;
@@ -574,9 +529,9 @@ fail_transfer(struct http_source *hs, CURL *e, CURLcode rc)
 	/* TLS 1.3 reports a refused client certificate on the first read. */
 	if (is_tls_error(rc) || (c->https && (rc == CURLE_RECV_ERROR ||
 	    rc == CURLE_SEND_ERROR) && strstr(detail, "SSL") != NULL))
-		poll_fail(hs, "TLS: %s", detail);
+		http_source_fail(hs, "TLS: %s", detail);
 	else
-		poll_fail(hs, "%s", detail);
+		http_source_fail(hs, "%s", detail);
 }
 
 static void
@@ -625,238 +580,65 @@ extract(struct http_source *hs, struct json_object *root)
 	}
 }
 
-/* What a page said about the next one. */
-enum page_next { PAGE_FAILED, PAGE_LAST, PAGE_NEXT };
-
-/* Merges the items metrics of a page after the first into the first page's points. */
-struct merge_ctx {
-	struct http_source *hs;
-	const char *metric;
-	const struct http_metric *m;
-	char err[512];
-	bool failed;
-};
-
-static struct point *
-find_point(struct sample *s, const char *metric, const char *instance)
-{
-	for (size_t i = 0; i < s->npoints; i++) {
-		struct point *p = &s->points[i];
-
-		if (strcmp(p->metric, metric) == 0 && (p->instance == instance ||
-		    (p->instance != NULL && instance != NULL && strcmp(p->instance, instance) == 0)))
-			return p;
-	}
-	return NULL;
-}
-
-static void
-merge_match(void *arg, const char *instance, struct json_object *elem,
-    struct json_object *o, const char *err)
-{
-	struct merge_ctx *x = arg;
-	struct value v = { 0 };
-	struct point *p;
-	char e2[256];
-
-	(void)elem;
-	if (x->failed)
-		return;
-	if (err != NULL || jsonx_items(o, x->m->key, &v, e2, sizeof(e2)) == -1) {
-		snprintf(x->err, sizeof(x->err), "metric %s: %s: %s", x->metric,
-		    jsonx_text(x->m->json), err != NULL ? err : e2);
-		x->failed = true;
-		return;
-	}
-	if ((p = find_point(x->hs->sample, x->metric, instance)) == NULL) {
-		p = sample_add(x->hs->sample, x->metric, instance);
-		p->value = v;
-		return;
-	}
-	/* A metric that failed on the first page stays failed. */
-	if (p->value.type == VALUE_ITEMS)
-		http_page_merge_items(&p->value, &v);
-	value_clear(&v);
-}
-
-/* Adds the items of a page after the first; -1 when the page lacks them (poll failed). */
-static int
-merge_page(struct http_source *hs, struct json_object *root)
-{
-	const struct http_conf *c = hs->conf;
-
-	for (size_t i = 0; i < c->nmetrics; i++) {
-		struct merge_ctx x = { hs, hs->src->metrics[i].name, &c->metrics[i], "", false };
-
-		if (!c->metrics[i].items)
-			continue;
-		if (jsonx_eval(c->metrics[i].json, root, merge_match, &x, x.err,
-		    sizeof(x.err)) == -1) {
-			poll_fail(hs, "metric %s: %s", x.metric, x.err);
-			return -1;
-		}
-		if (x.failed) {
-			poll_fail(hs, "%s", x.err);
-			return -1;
-		}
-	}
-	return 0;
-}
-
-/* Remembers next (a token or a URL) as requested; -1 when it was already: the API loops. */
-static int
-seen_add(struct http_source *hs, const char *next)
-{
-	for (size_t i = 0; i < hs->nseen; i++)
-		if (strcmp(hs->seen[i], next) == 0)
-			return -1;
-	hs->seen = xreallocarray(hs->seen, hs->nseen + 1, sizeof(*hs->seen));
-	hs->seen[hs->nseen++] = xstrdup(next);
-	return 0;
-}
-
-static void
-seen_clear(struct http_source *hs)
-{
-	for (size_t i = 0; i < hs->nseen; i++)
-		free(hs->seen[i]);
-	free(hs->seen);
-	hs->seen = NULL;
-	hs->nseen = 0;
-}
-
-/* The URL of this request, for resolving links and adding parameters. */
-static const char *
-current_url(const struct http_source *hs)
-{
-	return hs->cur_url != NULL ? hs->cur_url : hs->conf->url;
-}
-
-/* Finds the next page by the token at next_pointer; sets *url. */
-static enum page_next
-next_by_token(struct http_source *hs, struct json_object *root, char **url)
-{
-	const struct http_conf *c = hs->conf;
-	struct json_object *o;
-	char err[512], *tok;
-
-	/* No such member, null or "": the last page. */
-	if (jsonx_get(c->next_pointer, root, &o, err, sizeof(err)) == -1 || o == NULL)
-		return PAGE_LAST;
-	if (!json_object_is_type(o, json_type_string) && !json_object_is_type(o, json_type_int)) {
-		poll_fail(hs, "next_pointer %s is %s, not a string", jsonx_text(c->next_pointer),
-		    jsonx_type_name(o));
-		return PAGE_FAILED;
-	}
-	tok = jsonx_scalar_text(o);
-	if (tok[0] == '\0') {
-		free(tok);
-		return PAGE_LAST;
-	}
-	if (seen_add(hs, tok) == -1) {
-		free(tok);
-		poll_fail(hs, "the next page token repeats an earlier page's: the API loops");
-		return PAGE_FAILED;
-	}
-	/* Every page's URL is the first one's with the token. */
-	*url = http_page_with_param(hs->seen[0], c->next_param, tok);
-	free(tok);
-	if (*url == NULL) {
-		poll_fail(hs, "cannot add the next page token to the URL");
-		return PAGE_FAILED;
-	}
-	return PAGE_NEXT;
-}
-
-/* Finds the next page by the Link header; sets *url. */
-static enum page_next
-next_by_link(struct http_source *hs, char **url)
-{
-	char err[512], *target;
-	int rc;
-
-	if (hs->link == NULL)
-		return PAGE_LAST;
-	if ((rc = http_page_link_next(hs->link, &target, err, sizeof(err))) == 0)
-		return PAGE_LAST;
-	if (rc == -1) {
-		poll_fail(hs, "%s", err);
-		return PAGE_FAILED;
-	}
-	rc = http_page_resolve(current_url(hs), target, url, err, sizeof(err));
-	free(target);
-	if (rc == -1) {
-		poll_fail(hs, "%s", err);
-		return PAGE_FAILED;
-	}
-	if (seen_add(hs, *url) == -1) {
-		free(*url);
-		*url = NULL;
-		poll_fail(hs, "the next link leads back to an earlier page: the API loops");
-		return PAGE_FAILED;
-	}
-	return PAGE_NEXT;
-}
-
 /* Reads the parsed body of a 2xx page: its points, then where the next page is. */
-static enum page_next
+static enum http_next
 page_body(struct http_source *hs, struct json_object *root, char **next_url)
 {
 	const struct http_conf *c = hs->conf;
 
 	if (hs->page == 1)
 		extract(hs, root);
-	else if (merge_page(hs, root) == -1)
-		return PAGE_FAILED;
+	else if (http_paging_merge(hs, root) == -1)
+		return HTTP_NEXT_FAILED;
 	if (!c->paged)
-		return PAGE_LAST;
-	return c->page_link ? next_by_link(hs, next_url) : next_by_token(hs, root, next_url);
+		return HTTP_NEXT_LAST;
+	return http_paging_next(hs, root, next_url);
 }
 
 /* Completes a response that arrived: status, then body or saved points. */
-static enum page_next
+static enum http_next
 handle_response(struct http_source *hs, long status, char **next_url)
 {
 	const struct http_conf *c = hs->conf;
 	struct sample *s = hs->sample;
 	struct json_object *root = NULL;
-	enum page_next next;
+	enum http_next next;
 	size_t from;
 	char err[512];
 
 	if (status == 304 && !c->paged) {
 		if (hs->have_saved) {
 			saved_restore(hs, s);
-			return PAGE_LAST;
+			return HTTP_NEXT_LAST;
 		}
-		poll_fail(hs, "HTTP 304 Not Modified without an earlier response");
-		return PAGE_FAILED;
+		http_source_fail(hs, "HTTP 304 Not Modified without an earlier response");
+		return HTTP_NEXT_FAILED;
 	}
 	if (!http_conf_status_ok(c, status)) {
-		poll_fail(hs, "HTTP %ld", status);
-		return PAGE_FAILED;
+		http_source_fail(hs, "HTTP %ld", status);
+		return HTTP_NEXT_FAILED;
 	}
 	if (c->nmetrics == 0 && !c->paged)
-		return PAGE_LAST;
+		return HTTP_NEXT_LAST;
 	from = s->npoints;
 	if (hs->parser == NULL) {
 		if (c->paged) {
-			poll_fail(hs, "empty body");
-			return PAGE_FAILED;
+			http_source_fail(hs, "empty body");
+			return HTTP_NEXT_FAILED;
 		}
 		for (size_t i = 0; i < c->nmetrics; i++)
 			sample_add_error(s, hs->src->metrics[i].name, "empty body");
 		saved_clear(hs);
-		return PAGE_LAST;
+		return HTTP_NEXT_LAST;
 	}
 	if (jsonx_parser_finish(hs->parser, &root, err, sizeof(err)) == -1) {
-		poll_fail(hs, "%s", err);
+		http_source_fail(hs, "%s", err);
 		saved_clear(hs);
-		return PAGE_FAILED;
+		return HTTP_NEXT_FAILED;
 	}
 	next = page_body(hs, root, next_url);
 	json_object_put(root);
-	if (next == PAGE_LAST && !c->paged)
+	if (next == HTTP_NEXT_LAST && !c->paged)
 		saved_store(hs, s, from);
 	return next;
 }
@@ -932,7 +714,7 @@ poll_finish(struct http_source *hs)
 	bearer_clear(hs);
 	free(hs->cur_url);
 	hs->cur_url = NULL;
-	seen_clear(hs);
+	http_paging_clear(hs);
 	hs->sample = NULL;
 	hs->done = NULL;
 	done(arg);
@@ -965,7 +747,7 @@ transfer_done(CURL *e, CURLcode rc, void *arg)
 	const struct http_conf *c = hs->conf;
 	struct http_rate_headers rh = { hs->retry_after, hs->rl_remaining, hs->rl_reset };
 	enum http_rate rate = HTTP_RATE_NONE;
-	enum page_next next;
+	enum http_next next;
 	char *next_url = NULL;
 	double until = 0;
 	long status = 0;
@@ -998,11 +780,11 @@ transfer_done(CURL *e, CURLcode rc, void *arg)
 		return;
 	}
 	next = handle_response(hs, status, &next_url);
-	if (next == PAGE_FAILED) {
+	if (next == HTTP_NEXT_FAILED) {
 		poll_finish(hs);
 		return;
 	}
-	if (next == PAGE_LAST) {
+	if (next == HTTP_NEXT_LAST) {
 		poll_succeeded(hs, rate == HTTP_RATE_EXHAUSTED, until);
 		return;
 	}
@@ -1015,7 +797,7 @@ transfer_done(CURL *e, CURLcode rc, void *arg)
 	}
 	if (hs->page >= c->max_pages) {
 		free(next_url);
-		poll_fail(hs, "more pages than max_pages (%ld)", c->max_pages);
+		http_source_fail(hs, "more pages than max_pages (%ld)", c->max_pages);
 		poll_finish(hs);
 		return;
 	}
@@ -1038,13 +820,13 @@ send_request(struct http_source *hs)
 	hs->body_bytes = 0;
 	hs->errbuf[0] = '\0';
 	if (hs->dynamic && hs->deadline - ev_now(hs->sh->loop) < 0.001) {
-		poll_fail(hs, "timeout after %g s", hs->src->timeout);
+		http_source_fail(hs, "timeout after %g s", hs->src->timeout);
 		poll_finish(hs);
 		return;
 	}
 	if (hs->cur_url != NULL && curl_url_set(hs->url, CURLUPART_URL, hs->cur_url, 0) !=
 	    CURLUE_OK) {
-		poll_fail(hs, "cannot parse the URL of the request");
+		http_source_fail(hs, "cannot parse the URL of the request");
 		poll_finish(hs);
 		return;
 	}
@@ -1053,7 +835,7 @@ send_request(struct http_source *hs)
 	if (curlev_add(hs->sh->cv, hs->easy, transfer_done, hs) == -1) {
 		curlev_easy_put(hs->sh->cv, hs->easy, hs);
 		hs->easy = NULL;
-		poll_fail(hs, "cannot start the request");
+		http_source_fail(hs, "cannot start the request");
 		poll_finish(hs);
 	}
 }
@@ -1071,7 +853,7 @@ token_ready(struct http_oauth2_wait *w, const char *token, const char *err)
 	struct http_source *hs = container_of(w, struct http_source, wait);
 
 	if (err != NULL) {
-		poll_fail(hs, "%s", err);
+		http_source_fail(hs, "%s", err);
 		poll_finish(hs);
 		return;
 	}
@@ -1096,7 +878,7 @@ request_page(struct http_source *hs)
 		return;
 	}
 	if (http_oauth2_wait(hs->token, &hs->wait, now, fmax(hs->deadline - now, 0.001)) == -1) {
-		poll_fail(hs, "cannot start the oauth2 token request");
+		http_source_fail(hs, "cannot start the oauth2 token request");
 		poll_finish(hs);
 	}
 }
@@ -1119,14 +901,14 @@ http_poll(void *state, struct sample *s, poll_done_fn done, void *arg)
 		double since = isnan(hs->since) ? s->start - c->window : hs->since;
 
 		if ((hs->cur_url = http_url_expand(c->tmpl, since, s->start)) == NULL) {
-			poll_fail(hs, "url: cannot format the time %.0f", since);
+			http_source_fail(hs, "url: cannot format the time %.0f", since);
 			poll_finish(hs);
 			return;
 		}
 	}
 	/* The first page's URL heads the list: tokens go on it, links may not lead back. */
 	if (c->paged)
-		seen_add(hs, current_url(hs));
+		http_paging_seen(hs, hs->cur_url != NULL ? hs->cur_url : c->url);
 	request_page(hs);
 }
 
@@ -1207,7 +989,7 @@ http_stop(void *state)
 	response_headers_clear(hs);
 	bearer_clear(hs);
 	free(hs->cur_url);
-	seen_clear(hs);
+	http_paging_clear(hs);
 	saved_clear(hs);
 	curl_slist_free_all(hs->headers);
 	curl_url_cleanup(hs->url);

@@ -46,12 +46,15 @@ PY
 pass "three pages by next_page_token as one list, from/to filled in"
 
 # Case 2: the daemon: a recording that appears on the third page is reported
-# once; the ones there at the start are not.
+# once; the ones there at the start are not. The window reaches a day behind
+# since, or after midnight UTC the list would lose the recordings of the day
+# before.
 cat >"$TMP/daemon.conf" <<EOC
 bridge = { state_dir = "$TMP/state"; };
 sources = (
   { name = "zoom"; poller = "http"; interval = 0.3; timeout = 0.3;
-    http = { url = "$LIST"; $(oauth2_group "$zoom_PORT") $PAGING };
+    http = { url = "$Z/v2/users/me/recordings?from=%{since-86400:%Y-%m-%d}&to=%{now:%Y-%m-%d}";
+             $(oauth2_group "$zoom_PORT") $PAGING };
     metrics = ( $ITEMS ); }
 );
 rules = ( { name = "recording.completed"; metric = "meetings"; on_new = true; } );
