@@ -29,13 +29,13 @@ print(limited)
 PY
 }
 
-# Case 1: 429 with Retry-After; polls every 0.5 s, the API allows one a 2 s.
-start_saas zoom --min-interval 2
+# Case 1: 429 with Retry-After; polls every second, the API allows one in 3 s.
+start_saas zoom --min-interval 3
 recordings zoom r1:0.1 r2:0.2 r3:0.3
 cat >"$TMP/limited.conf" <<EOC
 bridge = { state_dir = "$TMP/state"; };
 sources = (
-  { name = "zoom"; poller = "http"; interval = 0.5; timeout = 0.5;
+  { name = "zoom"; poller = "http"; interval = 1.0; timeout = 1.0;
     http = { url = "http://127.0.0.1:$zoom_PORT/limited/v2/users/me/recordings?from=%{since:%Y-%m-%d}&to=%{now:%Y-%m-%d}";
              $(oauth2_group "$zoom_PORT")
              paginate = { next_pointer = "/next_page_token"; next_param = "next_page_token"; }; };
@@ -49,11 +49,19 @@ rules = (
 subscribers = ( { name = "t"; emitter = "log"; path = "$TMP/events.jsonl"; } );
 EOC
 start_daemon "$TMP/limited.conf"
-# The second poll, 0.5 s after the first, is refused: then 2 s pass, and so on.
+# The second poll, a second after the first, is refused: then 2 s pass, and so on.
 wait_count "$TMP/zoom.log" '"/limited/" in r["path"] and r["status"] == 429' 2 15 ||
     fail "the API refused fewer than 2 polls in 15 s"
 wait_count "$TMP/zoom.log" '"/limited/" in r["path"] and "next_page_token" not in r["path"] and r["status"] == 200' 3 15 ||
     fail "fewer than 3 polls went through in 15 s"
+# A reload right after a refusal keeps the deferral.
+refused=$(count_lines "$TMP/zoom.log" 'r["status"] == 429')
+wait_count "$TMP/zoom.log" 'r["status"] == 429' $((refused + 1)) 10 || fail "no refusal to reload after"
+kill -HUP "$DAEMON_PID"
+accepted=$(count_lines "$TMP/zoom.log" '"next_page_token" not in r["path"] and r["status"] == 200')
+wait_count "$TMP/zoom.log" '"/limited/" in r["path"] and "next_page_token" not in r["path"] and r["status"] == 200' $((accepted + 2)) 15 ||
+    fail "polling did not go on after the reload"
+grep -q "reload" "$TMP/daemon.err" || fail "no reload logged: $(tail -5 "$TMP/daemon.err")"
 stop_daemon
 n=$(check_deferrals "$TMP/zoom.log" /limited/ 2>&1) || fail "$n"
 n=$(count_lines "$TMP/events.jsonl" 'r["event"] == "zoom.down"')
@@ -69,7 +77,7 @@ limited=$(count_lines "$TMP/zoom.log" 'r["status"] == 429')
 if grep -q "poll failed" "$TMP/daemon.err"; then
 	fail "a poll failed: $(grep 'poll failed' "$TMP/daemon.err")"
 fi
-pass "429 with Retry-After: no request before it, up stays 1, rate_limited = 1, logged"
+pass "429 with Retry-After: no request before it (a reload too), up stays 1, rate_limited = 1, logged"
 
 # Case 2: the same API with --once: the 429 is no failure either.
 cat >"$TMP/once.conf" <<EOC
@@ -80,7 +88,7 @@ sources = (
     metrics = ( { name = "meetings"; json = "/meetings"; items = true; key = "/uuid"; } ); }
 );
 EOC
-sleep 2.1
+sleep 3.1
 once "$TMP/once.conf"
 expect zoom rate_limited - 0
 once "$TMP/once.conf"
@@ -92,13 +100,13 @@ expect zoom meetings - MISSING
 pass "a refused poll: up 1, rate_limited 1, no metrics"
 
 # Case 3: X-RateLimit-Remaining 0 defers until X-RateLimit-Reset: 3 requests
-# per 3-second window, polled every 0.3 s, never refused.
+# per 3-second window, polled every 0.5 s, never refused.
 start_saas gh --budget 3 --budget-window 3 --page-size 10
 python3 -c 'import json; print(json.dumps([{"id": i} for i in range(1, 4)]))' >"$TMP/gh/releases.json"
 cat >"$TMP/gh.conf" <<EOC
 bridge = { state_dir = "$TMP/state2"; };
 sources = (
-  { name = "gh"; poller = "http"; interval = 0.3; timeout = 0.3;
+  { name = "gh"; poller = "http"; interval = 0.5; timeout = 0.5;
     http = { url = "http://127.0.0.1:$gh_PORT/repos/o/r/releases"; paginate = { link = true; }; };
     metrics = ( { name = "releases"; json = ""; items = true; key = "/id"; } ); }
 );
