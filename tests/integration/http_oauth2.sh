@@ -52,7 +52,28 @@ n=$(count_lines "$TMP/zoom.log" 'r["path"].startswith("/v2/") and r["status"] !=
 no_secrets "$TMP/once.json" "$TMP/once.err"
 pass "a token fetched once, Basic credentials and the account_credentials grant, shared"
 
-# Case 2: token endpoints that fail: up = 0 with the endpoint's error.
+# Case 2: the client_credentials grant with the credentials in the form
+# (auth = "body"), scopes and a client_secret_file.
+printf '%s\n' "$CLIENT_SECRET" >"$TMP/client.secret"
+cat >"$TMP/body.conf" <<EOC
+sources = (
+  { name = "body"; poller = "http"; $TIMING
+    http = { url = "$Z/v2/users/me/recordings?from=2000-01-01&to=2100-01-01";
+             oauth2 = { token_url = "$Z/oauth/token"; client_id = "$CLIENT_ID";
+                        client_secret_file = "$TMP/client.secret"; auth = "body";
+                        scopes = [ "recording:read", "user:read" ]; }; };
+    metrics = ( { name = "meetings"; json = "/meetings"; items = true; key = "/uuid"; } ); }
+);
+EOC
+: >"$TMP/zoom.log"
+once "$TMP/body.conf"
+expect body ok - true
+n=$(count_lines "$TMP/zoom.log" 'r["path"] == "/oauth/token" and r["status"] == 200 and "authorization" not in r["headers"] and r["body"] == "grant_type=client_credentials&scope=recording%3Aread%20user%3Aread&client_id='"$CLIENT_ID"'&client_secret='"$CLIENT_SECRET"'"')
+[ "$n" -eq 1 ] || fail "the token request is not the form with the credentials: $(grep oauth "$TMP/zoom.log")"
+no_secrets "$TMP/once.json" "$TMP/once.err"
+pass "client_credentials with the credentials in the form, scopes, client_secret_file"
+
+# Case 3: token endpoints that fail: up = 0 with the endpoint's error.
 cat >"$TMP/bad.conf" <<EOC
 sources = (
 $(source_of garbage /oauth/bad/garbage),
@@ -95,7 +116,7 @@ pass "failing token endpoints: up = 0 with their error, no request to the API, n
 
 TIMING="interval = 1.0; timeout = 1.0;"
 
-# Case 3: the daemon refreshes 3-second tokens before they expire; no poll
+# Case 4: the daemon refreshes 3-second tokens before they expire; no poll
 # fails meanwhile.
 cat >"$TMP/daemon.conf" <<EOC
 bridge = { state_dir = "$TMP/state"; log_level = "debug"; };
@@ -119,7 +140,7 @@ stop_daemon
 no_secrets "$TMP/daemon.err"
 pass "tokens refreshed before they expire"
 
-# Case 4: revoked before they expire (tokens of a minute, not renewed
+# Case 5: revoked before they expire (tokens of a minute, not renewed
 # meanwhile): one 401, one new token, the page asked again with it.
 start_saas zoom2 --ttl 60
 Z=http://127.0.0.1:$zoom2_PORT
@@ -156,7 +177,7 @@ stop_daemon
 no_secrets "$TMP/daemon.err"
 pass "a 401 refetches the token once and the poll goes on"
 
-# Case 5: the daemon with a token endpoint that is down: up = 0, the error
+# Case 6: the daemon with a token endpoint that is down: up = 0, the error
 # logged once, and the next poll tries again.
 Z=http://127.0.0.1:$zoom_PORT
 LIST="$Z/v2/users/me/recordings?from=%{since:%Y-%m-%d}&to=%{now:%Y-%m-%d}"

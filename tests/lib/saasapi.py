@@ -6,7 +6,8 @@ GitHub-like list paged by Link headers.
 Standard library only. It binds 127.0.0.1 on a free port and writes the
 port to --port-file once it listens.
 
-  POST /oauth/token    Zoom's token endpoint: Basic --client-id:--client-secret,
+  POST /oauth/token    Zoom's token endpoint: Basic --client-id:--client-secret
+                       (or both as form fields client_id and client_secret),
                        a form with grant_type=account_credentials and
                        account_id=--account-id (or grant_type=client_credentials);
                        answers {"access_token", "token_type": "bearer",
@@ -89,7 +90,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
             ("%s:%s" % (cfg.client_id, cfg.client_secret)).encode()).decode()
         form = urllib.parse.parse_qs(self.req_body.decode())
         grant = form.get("grant_type", [""])[0]
-        if self.headers.get("Authorization", "") != want:
+        # RFC 6749, 2.3.1: Basic, or the credentials as form fields.
+        in_form = (form.get("client_id", [""])[0] == cfg.client_id and
+                   form.get("client_secret", [""])[0] == cfg.client_secret and
+                   "Authorization" not in self.headers)
+        if self.headers.get("Authorization", "") != want and not in_form:
             return self.reply(401, {"reason": "Invalid client_id or client_secret",
                                     "error": "invalid_client"})
         if grant == "account_credentials":
