@@ -240,9 +240,11 @@ CHAT_SECRET=$(secret zoom)
 TICKET_SECRET=$(secret github)
 
 # start_receiver FILE-NAME SCHEME SECRET
+# The secret goes as --secret=VALUE: a generated one starts with "-" one time
+# in 64 and would otherwise be read as an option.
 start_receiver() {
-	python3 "$RECEIVER" --port-file "$TMP/$1.port" --log "$TMP/$1.jsonl" \
-	    --scheme "$2" --secret "$3" </dev/null >/dev/null 2>"$TMP/$1.err" &
+	python3 "$RECEIVER" --port-file="$TMP/$1.port" --log="$TMP/$1.jsonl" \
+	    --scheme="$2" --secret="$3" </dev/null >/dev/null 2>"$TMP/$1.err" &
 	RCV_PIDS="$RCV_PIDS $!"
 	wait_until 10 test -s "$TMP/$1.port" || fail "receiver $1 did not start"
 	: >>"$TMP/$1.jsonl"
@@ -439,8 +441,8 @@ case "$PKTS_BEFORE$PKTS_AFTER" in
 *) SERVED=$((PKTS_AFTER - PKTS_BEFORE - 1)) ;;
 esac
 SUMMARY_ARGS=(--router "$STATE/requests.log" --api "$TMP/api.log"
-	--snmp-requests "$SERVED"
-	--seconds "$(python3 -c "print($POLL_END - $POLL_START)")"
+	--snmp-requests="$SERVED"
+	--seconds="$(python3 -c "print($POLL_END - $POLL_START)")"
 	--receiver "noc-dashboard,standard,$TMP/noc.jsonl"
 	--receiver "chat-bot,zoom,$TMP/chat.jsonl"
 	--receiver "ticketing,github,$TMP/ticket.jsonl")

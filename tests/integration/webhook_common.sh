@@ -13,8 +13,9 @@ start_receiver() {
 	scheme=$2
 	shift 2
 	args=()
+	# --secret=VALUE: a secret that starts with "-" must not read as an option.
 	for s in "$@"; do
-		args+=(--secret "$s")
+		args+=("--secret=$s")
 	done
 	python3 "$RECEIVER" --port-file "$TMP/$name.port" --log "$TMP/$name.jsonl" \
 	    --scheme "$scheme" --mode-file "$TMP/$name.mode" --hang-max 20 "${args[@]}" \
