@@ -3,8 +3,8 @@
 # the Prometheus text format, /v1/sources, /v1/events paging, dead letters
 # listed and retried through /v1/deliveries, 404/405/501, a port in use at
 # start, reload of the token and the address, /healthz 503 while stopping.
-. "$(dirname "$0")/http_common.sh"
-. "$(dirname "$0")/webhook_common.sh"
+. "$(dirname "$0")/../lib/http_common.sh"
+. "$(dirname "$0")/../lib/webhook_common.sh"
 
 command -v curl >/dev/null 2>&1 || fail "curl is required"
 

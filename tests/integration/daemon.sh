@@ -2,7 +2,7 @@
 # The daemon's life cycle with the log emitter: a burst of events, the
 # built-in up metric with a `for` duration, SIGHUP reloads (good and bad),
 # and a clean SIGTERM.
-. "$(dirname "$0")/http_common.sh"
+. "$(dirname "$0")/../lib/http_common.sh"
 
 burst() {	# burst N V: N instances, all at V
 	python3 -c 'import json,sys; n,v=int(sys.argv[1]),int(sys.argv[2]); print(json.dumps({"cpu": 20, "v": {"i%d" % i: v for i in range(n)}}))' "$1" "$2" | put status.json

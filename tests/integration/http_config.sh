@@ -2,7 +2,7 @@
 # http poller configuration: every semantic error is reported as FILE:LINE
 # by --check-config (exit 1), all of them in one run; good configs pass.
 
-. "$top_srcdir/tests/integration/http_common.sh"
+. "$top_srcdir/tests/lib/http_common.sh"
 
 # bad NAME EXPECTED-LINE... : writes $TMP/NAME.conf from stdin, checks it is
 # rejected and that stderr has each expected line (FILE is the conf path).

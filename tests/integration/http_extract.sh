@@ -2,7 +2,7 @@
 # http poller, --once: JSON Pointer and wildcard extraction, labels, value
 # types, items, per-metric errors, POST bodies and headers, http_status.
 
-. "$top_srcdir/tests/integration/http_common.sh"
+. "$top_srcdir/tests/lib/http_common.sh"
 
 start_api api
 

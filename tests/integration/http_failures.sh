@@ -4,7 +4,7 @@
 # Infinity too), a number beyond a double, a 4 MiB response header,
 # redirects; and in the daemon, a lasting failure logged once, its end once.
 
-. "$top_srcdir/tests/integration/http_common.sh"
+. "$top_srcdir/tests/lib/http_common.sh"
 
 start_api api
 echo '{"v": 1}' | put v.json

@@ -3,7 +3,7 @@
 # HTTPS servers that offer HTTP/2 get it, with many sources multiplexed on
 # few connections; conditional requests get 304s from a real server.
 
-. "$top_srcdir/tests/integration/http_common.sh"
+. "$top_srcdir/tests/lib/http_common.sh"
 
 NGINX=${NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}
 [ -x "$NGINX" ] || fail "nginx is required (Debian package nginx)"

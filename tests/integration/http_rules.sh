@@ -4,7 +4,7 @@
 # as payload.object), and conditional requests (If-None-Match answered 304
 # reuses the last values: no spurious events).
 
-. "$top_srcdir/tests/integration/http_common.sh"
+. "$top_srcdir/tests/lib/http_common.sh"
 
 start_api api
 EVENTS=$TMP/events.jsonl

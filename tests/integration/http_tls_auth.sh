@@ -3,7 +3,7 @@
 # ca_file, insecure, client certificates), basic and bearer authentication
 # (inline and *_file secrets).
 
-. "$top_srcdir/tests/integration/http_common.sh"
+. "$top_srcdir/tests/lib/http_common.sh"
 
 make_pki
 ssl req -newkey rsa:2048 -nodes -subj "/CN=pollhook client" \

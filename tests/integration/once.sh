@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The command line and --once against a real loopback HTTP API: samples,
 # built-in metrics, events a rule would emit, exit codes, table and JSON.
-. "$(dirname "$0")/http_common.sh"
+. "$(dirname "$0")/../lib/http_common.sh"
 
 echo '{"cpu": 95, "name": "r1"}' | put status.json
 start_api api

@@ -2,7 +2,7 @@
 # Rule state in the state store across restarts: on_new does not re-send
 # items it has seen (none after a restart), and on_change compares with the
 # value from before the restart.
-. "$(dirname "$0")/http_common.sh"
+. "$(dirname "$0")/../lib/http_common.sh"
 
 items() {	# items KEY... : the recordings list and a mode value
 	python3 -c 'import json,sys; print(json.dumps({"mode": sys.argv[1], "meetings": [{"uuid": k, "topic": "t-" + k} for k in sys.argv[2:]]}))' "$@" | put api.json

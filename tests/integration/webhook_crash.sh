@@ -3,8 +3,8 @@
 # (every event delivered after the restart, duplicates only with the same
 # id), and rule state survives restarts (a firing rule does not fire again,
 # one that cleared while the daemon was down resolves).
-. "$(dirname "$0")/http_common.sh"
-. "$(dirname "$0")/webhook_common.sh"
+. "$(dirname "$0")/../lib/http_common.sh"
+. "$(dirname "$0")/../lib/webhook_common.sh"
 
 # Four CPUs, one instance each: several independent events per change.
 cpus() {

@@ -3,8 +3,8 @@
 # each receiver verifies every POST with Python's own hmac, and gets one
 # cpu.high and one cpu.high.resolved, in that order, with the same id in the
 # body and the webhook-id header.
-. "$(dirname "$0")/http_common.sh"
-. "$(dirname "$0")/webhook_common.sh"
+. "$(dirname "$0")/../lib/http_common.sh"
+. "$(dirname "$0")/../lib/webhook_common.sh"
 
 echo '{"cpu": 20}' | put status.json
 start_api api

@@ -2,8 +2,8 @@
 # Delivery rules through receiver failures: retries with the same id and body
 # until success, Retry-After honoured, order kept through an outage, 4xx to
 # the dead letters and back with `deliveries retry`, 410 disabling.
-. "$(dirname "$0")/http_common.sh"
-. "$(dirname "$0")/webhook_common.sh"
+. "$(dirname "$0")/../lib/http_common.sh"
+. "$(dirname "$0")/../lib/webhook_common.sh"
 
 echo '{"cpu": 20}' | put status.json
 start_api api
