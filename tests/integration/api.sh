@@ -45,20 +45,6 @@ is_json_error() {
 	    "$TMP/body" 2>/dev/null || fail "not a JSON error body: $(cat "$TMP/body")"
 }
 
-# wait_for SECONDS CMD...: runs CMD every 0.2 s until it succeeds.
-wait_for() {
-	local secs=$1 i=0
-	shift
-	until "$@"; do
-		i=$((i + 1))
-		[ "$i" -le $((secs * 5)) ] || return 1
-		if [ -n "${DAEMON_PID:-}" ] && ! kill -0 "$DAEMON_PID" 2>/dev/null; then
-			fail "pollhook died"
-		fi
-		sleep 0.2
-	done
-}
-
 healthy() {
 	[ "$(req GET /healthz)" = 200 ]
 }

@@ -68,6 +68,26 @@ wait_file() {
 	done
 }
 
+# wait_for SECONDS CMD...: runs CMD every 0.2 s until it succeeds, at most
+# SECONDS; fails the test if the daemon dies meanwhile.
+wait_for() {
+	local secs=$1 i=0
+	shift
+	until "$@"; do
+		i=$((i + 1))
+		[ "$i" -le $((secs * 5)) ] || return 1
+		if [ -n "${DAEMON_PID:-}" ] && ! kill -0 "$DAEMON_PID" 2>/dev/null; then
+			fail "pollhook died while waiting for: $*"
+		fi
+		sleep 0.2
+	done
+}
+
+# wait_grep PATTERN FILE SECONDS: waits until FILE has a line matching PATTERN.
+wait_grep() {
+	wait_for "$3" grep -qs -- "$1" "$2"
+}
+
 # start_api NAME [httpserver options]: starts a test API; its port is in
 # ${NAME}_PORT and its request log in $TMP/NAME.log.
 start_api() {
@@ -79,6 +99,13 @@ start_api() {
 	wait_file "$TMP/$name.port" 10 || fail "test API $name did not start: $(cat "$TMP/$name.err")"
 	: >>"$TMP/$name.log"
 	eval "${name}_PORT=\$(cat \"\$TMP/\$name.port\")"
+}
+
+# wait_served NAME N [SECONDS]: waits until the test API NAME has answered N
+# requests in all (the daemon has polled it), at most SECONDS (default 10).
+wait_served() {
+	wait_count "$TMP/$1.log" 'True' "$2" "${3:-10}" ||
+		fail "the test API $1 did not get $2 requests in ${3:-10} s"
 }
 
 # once CONF: runs pollhook --once; output in $TMP/once.json, status in ONCE_RC.
