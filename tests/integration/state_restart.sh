@@ -22,7 +22,8 @@ subscribers = ( { name = "log"; emitter = "log"; path = "$EVENTS"; } );
 CONF
 
 start_daemon "$TMP/pollhook.conf"
-sleep 1
+# The first answer (a and b) seeds the seen set; only then does c appear.
+wait_served api 1
 items auto a b c
 wait_count "$EVENTS" 'r["event"] == "recording.completed"' 1 10 || fail "no event for a new item"
 stop_daemon
@@ -35,7 +36,8 @@ items manual c d b a
 start_daemon "$TMP/pollhook.conf"
 wait_count "$EVENTS" 'r["event"] == "recording.completed"' 2 10 || fail "no event for the item added while down"
 wait_count "$EVENTS" 'r["event"] == "mode.changed"' 1 10 || fail "no change event for a value changed while down"
-sleep 1
+# A few more answers of the same document: nothing more may fire.
+wait_served api $(($(count_lines "$TMP/api.log" True) + 3))
 stop_daemon
 python3 - "$EVENTS" <<'PY' || fail "events after the restart: $(cat "$EVENTS")"
 import json, sys
