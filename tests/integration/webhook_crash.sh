@@ -24,14 +24,22 @@ subscribers = ( { name = "r"; url = "http://127.0.0.1:$r_PORT/hook"; secret = "$
     timeout = 1.0; retry = { first_delay = 0.2; max_delay = 0.5; max_attempts = 1000; }; } );
 CONF
 
+# pending_count N: the outbox holds N pending deliveries (read while the
+# daemon runs, as an operator would).
+pending_count() {
+	deliveries pending >"$TMP/pending_now.json"
+	[ "$(python3 -c "import json,sys; print(len(json.load(open(sys.argv[1]))))" "$TMP/pending_now.json")" -eq "$1" ]
+}
+
 # 1. The receiver is down (503) while 8 events happen; then kill -9.
 mode r 503
 start_daemon "$TMP/pollhook.conf"
-sleep 1
+wait_served api 1
 cpus 95
 wait_count "$TMP/r.jsonl" 'True' 4 15 || fail "no attempts while the receiver is down"
 cpus 30
-sleep 1.5
+# The four resolved events are in the outbox (behind their firings) before the kill.
+wait_for 15 pending_count 8 || fail "8 deliveries never pending: $(cat "$TMP/pending_now.json")"
 kill -9 "$DAEMON_PID"
 wait "$DAEMON_PID" 2>/dev/null
 DAEMON_PID=""
@@ -46,7 +54,7 @@ pass "kill -9 with the receiver down: 8 deliveries pending in the outbox"
 mode r 200
 start_daemon "$TMP/pollhook.conf"
 wait_count "$TMP/r.jsonl" 'r["status"] == 200' 8 20 || fail "pending deliveries not resumed"
-sleep 1.5
+wait_for 10 pending_count 0 || fail "deliveries left pending: $(cat "$TMP/pending_now.json")"
 all_verified r
 python3 - "$TMP/r.jsonl" "$TMP/pending.json" <<'PY' || fail "resumed deliveries are wrong"
 import json, sys
@@ -74,10 +82,12 @@ cpus 95
 wait_count "$TMP/r.jsonl" 'r["status"] == 200' 12 20 || fail "second firing not delivered"
 stop_daemon
 start_daemon "$TMP/pollhook.conf"
-sleep 2
-[ "$(count_lines "$TMP/r.jsonl" 'r["status"] == 200')" -eq 12 ] ||
-	fail "a restart with the CPU still high fired again"
+# Three answers after the restart, the CPU still at 95: the rule stays quiet.
+wait_served api $(($(count_lines "$TMP/api.log" True) + 3))
 stop_daemon
+! grep -q 'event [^ ]* cpu\.high source=' "$TMP/daemon.err" || fail "a restart with the CPU still high fired again"
+[ "$(count_lines "$TMP/r.jsonl" 'r["status"] == 200')" -eq 12 ] ||
+	fail "a restart with the CPU still high delivered again"
 pass "a firing rule does not fire again after a restart"
 
 # 4. Cleared while the daemon was down: resolves at the next start.
