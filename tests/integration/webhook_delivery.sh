@@ -9,7 +9,8 @@
 echo '{"cpu": 20}' | put status.json
 start_api api
 start_receiver std standard "$SECRET_A"
-start_receiver zoom zoom "zoom-secret-token"
+# A secret may start with "-": the receiver must still get it as a value.
+start_receiver zoom zoom "-zoom-secret-token"
 start_receiver gh github "It's a Secret to Everybody"
 # Rotation: pollhook signs with A and B; this receiver only knows B.
 start_receiver rot standard "$SECRET_B"
@@ -24,7 +25,7 @@ rules = ( { name = "cpu.high"; metric = "cpu"; above = 90.0; clear = 85.0; } );
 subscribers = (
   { name = "std"; url = "http://127.0.0.1:$std_PORT/hook"; secret = "$SECRET_A"; },
   { name = "zoom"; url = "http://127.0.0.1:$zoom_PORT/hook"; signature = "zoom";
-    secret = "zoom-secret-token"; },
+    secret = "-zoom-secret-token"; },
   { name = "gh"; url = "http://127.0.0.1:$gh_PORT/hook"; signature = "github";
     secret = "It's a Secret to Everybody"; events = [ "cpu.*" ]; },
   { name = "rot"; url = "http://127.0.0.1:$rot_PORT/hook"; secret = [ "$SECRET_A", "$SECRET_B" ];
@@ -35,7 +36,7 @@ subscribers = (
 CONF
 
 start_daemon "$TMP/pollhook.conf"
-sleep 1
+wait_served api 1
 echo '{"cpu": 95}' | put status.json
 for r in std zoom gh rot; do
 	wait_count "$TMP/$r.jsonl" 'json.loads(r["body"])["event"] == "cpu.high"' 1 15 ||
@@ -43,13 +44,14 @@ for r in std zoom gh rot; do
 done
 pass "each subscriber got cpu.high"
 echo '{"cpu": 88}' | put status.json	# inside the hysteresis band: nothing
-sleep 1
+wait_served api $(($(count_lines "$TMP/api.log" True) + 3))
 echo '{"cpu": 40}' | put status.json
 for r in std zoom gh rot; do
 	wait_count "$TMP/$r.jsonl" 'json.loads(r["body"])["event"] == "cpu.high.resolved"' 1 15 ||
 		fail "receiver $r got no cpu.high.resolved"
 done
-sleep 1
+# A few more polls: anything wrongly sent after the resolved would show.
+wait_served api $(($(count_lines "$TMP/api.log" True) + 3))
 stop_daemon
 
 for r in std zoom gh rot; do
