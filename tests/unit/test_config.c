@@ -27,7 +27,7 @@
 #include "registry.h"
 #include "xmalloc.h"
 
-static char tmpdir[] = "/tmp/test_config.XXXXXX";
+static char *tmpdir;	/* $TMPDIR/test_config.XXXXXX, made by main */
 
 /* Writes text to tmpdir/name (making its directories) and returns the path. */
 static char *
@@ -756,8 +756,10 @@ main(void)
 		cmocka_unit_test(test_dump_keys),
 		cmocka_unit_test(test_missing_file),
 	};
+	const char *base = getenv("TMPDIR");
 	int rc;
 
+	tmpdir = xasprintf("%s/test_config.XXXXXX", base != NULL && *base != '\0' ? base : "/tmp");
 	if (mkdtemp(tmpdir) == NULL) {
 		perror("mkdtemp");
 		return 1;
@@ -765,5 +767,6 @@ main(void)
 	rc = cmocka_run_group_tests(tests, NULL, NULL);
 	if (nftw(tmpdir, remove_one, 16, FTW_DEPTH | FTW_PHYS) == -1)
 		perror(tmpdir);
+	free(tmpdir);
 	return rc;
 }

@@ -41,8 +41,15 @@ collect(void *arg, const struct outbox_row *r)
 static int
 setup(void **state)
 {
-	char tmpl[] = "/tmp/pollhook-test-outbox-XXXXXX";
-	char *dir = mkdtemp(tmpl);
+	const char *base = getenv("TMPDIR");
+	char tmpl[4096];
+	char *dir;
+	int n;
+
+	n = snprintf(tmpl, sizeof(tmpl), "%s/pollhook-test-outbox-XXXXXX",
+	    base != NULL && *base != '\0' ? base : "/tmp");
+	assert_true(n > 0 && (size_t)n < sizeof(tmpl));
+	dir = mkdtemp(tmpl);
 
 	assert_non_null(dir);
 	*state = strdup(dir);
