@@ -17,7 +17,9 @@
 # in-tree build does not get in the way), autogen.sh runs in the copy, and
 # configure runs in a separate build directory, with CONFIGURE_FLAGS (default
 # "--enable-werror --enable-sanitizers", as in CI). Everything lives in one
-# mktemp -d directory; the failing logs stay there after the run.
+# mktemp -d directory; the failing logs stay there after the run. Each run
+# has a TMPDIR of its own in it: what a run leaves there, and the processes
+# it leaves running, are reported (and the processes stopped).
 #
 # Exit status: 0 when no test failed, 1 when one did, 2 on a usage or build
 # error.
@@ -25,7 +27,7 @@
 set -u
 
 usage() {
-	sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'
 	exit "${1:-0}"
 }
 
@@ -128,15 +130,19 @@ done
 
 run=0
 total_failed=0
+LEFTOVERS=0
 while [ "$run" -lt "$N" ]; do
 	run=$((run + 1))
 	start=$(date +%s)
 	rc=0
+	RUNTMP=$WORK/tmp/run$run
+	mkdir -p "$RUNTMP"
 	if [ "$WHOLE" = 1 ]; then
-		timeout -k 30 "$LIMIT" make -C "$BUILD" -j"$JOBS" check >"$WORK/run.log" 2>&1 || rc=$?
-	else
-		timeout -k 30 "$LIMIT" make -C "$BUILD" -j"$JOBS" check TESTS="$TESTS_LIST" \
+		TMPDIR=$RUNTMP timeout -k 30 "$LIMIT" make -C "$BUILD" -j"$JOBS" check \
 		    >"$WORK/run.log" 2>&1 || rc=$?
+	else
+		TMPDIR=$RUNTMP timeout -k 30 "$LIMIT" make -C "$BUILD" -j"$JOBS" check \
+		    TESTS="$TESTS_LIST" >"$WORK/run.log" 2>&1 || rc=$?
 	fi
 	secs=$(($(date +%s) - start))
 	bad=""
@@ -165,6 +171,21 @@ while [ "$run" -lt "$N" ]; do
 		bad=" [make exited $rc with every test passed: see $FAILS/run$run.make.log]"
 		total_failed=$((total_failed + 1))
 	fi
+	# What the run left behind: scratch directories, and processes started
+	# from them (a daemon or server a test did not stop).
+	left=$(ls -A "$RUNTMP")
+	procs=$(pgrep -f -- "$RUNTMP/" || true)
+	if [ -n "$procs" ]; then
+		bad="$bad [left running: $(ps -o comm= -p "$(echo $procs | tr ' ' ',')" | sort | uniq -c | xargs)]"
+		# shellcheck disable=SC2086
+		kill $procs 2>/dev/null
+		LEFTOVERS=$((LEFTOVERS + 1))
+	fi
+	if [ -n "$left" ]; then
+		bad="$bad [left in TMPDIR: $(echo $left)]"
+		LEFTOVERS=$((LEFTOVERS + 1))
+	fi
+	[ -n "$procs" ] || [ -n "$left" ] || rm -rf "$RUNTMP"
 	printf 'run %*d/%d  %4d s  %s\n' "${#N}" "$run" "$N" "$secs" "${bad:- all passed}"
 done
 
@@ -181,12 +202,14 @@ done
 	else
 		echo "flake.sh: $total_failed failures in $N runs of $NTESTS tests; logs in $FAILS"
 	fi
+	[ "$LEFTOVERS" -eq 0 ] ||
+		echo "flake.sh: $LEFTOVERS runs left files or processes behind (see the run lines; files kept in $WORK/tmp)"
 } | tee "$WORK/summary.txt"
 
 if [ "$KEEP" = 1 ]; then
 	echo "flake.sh: build kept in $BUILD"
 else
 	rm -rf "$BUILD" "$WORK/src"
-	[ "$total_failed" -eq 0 ] && rm -rf "$WORK"
+	[ "$total_failed" -eq 0 ] && [ "$LEFTOVERS" -eq 0 ] && rm -rf "$WORK"
 fi
 [ "$total_failed" -eq 0 ]
