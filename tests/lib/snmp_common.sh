@@ -38,7 +38,10 @@ trap 'exit 1' INT TERM
 fail() {
 	echo "FAIL: $*" >&2
 	for f in daemon.err once.err snmpd.log; do
-		if [ -s "$TMP/$f" ]; then
+		if grep -q 'Sanitizer' "$TMP/$f" 2>/dev/null; then
+			echo "--- $f (sanitizer report):" >&2
+			sed -n '/Sanitizer/,+40p' "$TMP/$f" >&2
+		elif [ -s "$TMP/$f" ]; then
 			echo "--- $f (last lines):" >&2
 			tail -n 20 "$TMP/$f" >&2
 		fi
