@@ -17,7 +17,7 @@ FLIPS=${FLIPS:-10}
 [ -x "$POLLHOOK" ] || { echo "no $POLLHOOK: build first" >&2; exit 1; }
 command -v nginx >/dev/null || { echo "nginx is required (apt-get install nginx-light)" >&2; exit 1; }
 
-TMP=$(mktemp -d /tmp/pollhook-bench.XXXXXX)
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/pollhook-bench.XXXXXX")
 PIDS=""
 cleanup() {
 	for p in $PIDS; do kill "$p" 2>/dev/null; done
