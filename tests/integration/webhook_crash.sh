@@ -1,8 +1,14 @@
 #!/usr/bin/env bash
-# Durability: kill -9 of the daemon with deliveries pending loses nothing
-# (every event delivered after the restart, duplicates only with the same
-# id), and rule state survives restarts (a firing rule does not fire again,
-# one that cleared while the daemon was down resolves).
+# Case: kill -9 with deliveries pending.
+#   config     one source with four CPU instances (a to d), cpu.high above 90
+#              / clear 85, one subscriber "r" with short retry delays
+#   behaviour  r answers 503; the CPUs go to 95 then 30 (eight events, none
+#              delivered); once all eight are in the outbox the daemon is
+#              killed with SIGKILL; r answers 200 and the daemon starts again
+#   expected   the eight deliveries pending after the kill, then each
+#              delivered once with the id recorded, its body unchanged, each
+#              instance's firing before its resolved; nothing left pending
+# (Rule state across clean restarts: webhook_restart.sh.)
 . "$(dirname "$0")/../lib/http_common.sh"
 . "$(dirname "$0")/../lib/webhook_common.sh"
 
@@ -75,28 +81,5 @@ for r in ok:
     seen.setdefault(p["instance"], []).append(p["state"])
 assert seen == {i: ["firing", "resolved"] for i in "abcd"}, seen
 PY
+stop_daemon
 pass "after the restart every pending event is delivered once, in order, same ids"
-
-# 3. Rule state survives a clean restart: high while stopped does not refire.
-cpus 95
-wait_count "$TMP/r.jsonl" 'r["status"] == 200' 12 20 || fail "second firing not delivered"
-stop_daemon
-start_daemon "$TMP/pollhook.conf"
-# Three answers after the restart, the CPU still at 95: the rule stays quiet.
-wait_served api $(($(count_lines "$TMP/api.log" True) + 3))
-stop_daemon
-! grep -q 'event [^ ]* cpu\.high source=' "$TMP/daemon.err" || fail "a restart with the CPU still high fired again"
-[ "$(count_lines "$TMP/r.jsonl" 'r["status"] == 200')" -eq 12 ] ||
-	fail "a restart with the CPU still high delivered again"
-pass "a firing rule does not fire again after a restart"
-
-# 4. Cleared while the daemon was down: resolves at the next start.
-cpus 10
-start_daemon "$TMP/pollhook.conf"
-wait_count "$TMP/r.jsonl" 'r["status"] == 200 and json.loads(r["body"])["event"] == "cpu.high.resolved"' 8 20 ||
-	fail "a rule that cleared while the daemon was down did not resolve"
-stop_daemon
-pass "a rule that cleared during the downtime resolves at start"
-
-# 5. SIGTERM leaves nothing half-done: status 0, and the log says so.
-grep -q "stopped" "$TMP/daemon.err" || fail "no clean stop logged"
