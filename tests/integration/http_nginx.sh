@@ -9,12 +9,12 @@ NGINX=${NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}
 [ -x "$NGINX" ] || fail "nginx is required (Debian package nginx)"
 make_pki
 
-# nginx workers run as nobody when started as root.
-chmod 755 "$TMP" "$WWW"
-chmod 644 "$PKI/server.pem" "$PKI/server.key"
 echo '{"cpu": 12}' | put api.json
-chmod 644 "$WWW/api.json"
 NG=$TMP/nginx
+# Started as root, nginx runs its workers as nobody, who may not reach $TMP
+# (a TMPDIR inside a private directory): the workers run as the test's user.
+NGINX_USER=""
+[ "$(id -u)" -ne 0 ] || NGINX_USER="user root;"
 mkdir -p "$NG/logs"
 
 free_port() {
@@ -26,6 +26,7 @@ start_nginx() {
 		HTTP_PORT=$(free_port)
 		TLS_PORT=$(free_port)
 		cat >"$NG/nginx.conf" <<EOF
+$NGINX_USER
 worker_processes 1;
 pid $NG/nginx.pid;
 error_log $NG/logs/error.log warn;
