@@ -7,10 +7,10 @@
 . "$top_srcdir/tests/lib/snmp_common.sh"
 
 snmpd_start
-# 1000 per second from 2^32 - 2500: it wraps 2.5 s after the daemon starts.
+# 500 a poll from 2^32 - 2500 (1000 a second at 0.5 s a poll): the sixth
+# poll reads it wrapped.
 set_value counter 4294964796
-set_value counter.t0 $(($(date +%s%N) / 1000000))
-set_value counter.rate 1000
+set_value counter.step 500
 
 cat >"$TMP/rules.conf" <<EOF2
 bridge = { state_dir = "$TMP/db"; };
@@ -36,6 +36,7 @@ rules = (
   { name = "octets.moving"; metric = "octets"; above = 100.0; },
   { name = "octets.spike"; metric = "octets"; above = 100000.0; },
   { name = "bits.spike"; metric = "bits"; above = 800000.0; },
+  { name = "bits.moving"; metric = "bits"; above = 800.0; },
   { name = "if.down"; metric = "if_status"; above = 1.5; clear = 1.5; },
   { name = "down"; metric = "up"; below = 1.0; }
 );
@@ -69,26 +70,33 @@ set_value cpu 50
 wait_grep '"event": *"cpu.high.resolved"' "$TMP/events.jsonl" 10 || fail "no cpu.high.resolved event"
 pass "cpu.high resolved below clear"
 
-# The counter wrapped 2.5 s after the start; make sure polls went past it.
+# The counter wraps at its sixth read: wait for three polls past it (each
+# poll reads it once; the values read are in counter.log).
 i=0
-while [ "$(cat "$STATE/counter.t0")" -gt $(($(date +%s%N) / 1000000 - 4000)) ]; do
+until [ "$(wc -l <"$STATE/counter.log")" -ge 9 ]; do
 	i=$((i + 1))
-	[ "$i" -le 50 ] || fail "clock"
+	[ "$i" -le 100 ] || fail "snmpd served $(wc -l <"$STATE/counter.log") counter reads in 10 s, want 9"
 	sleep 0.1
 done
-sleep 1
-python3 - "$TMP/events.jsonl" <<'PY' || fail "rate across the wrap"
+kill "$DAEMON_PID"
+wait "$DAEMON_PID" 2>/dev/null
+python3 - "$TMP/events.jsonl" "$STATE/counter.log" <<'PY' || fail "rate across the wrap: $(cat "$STATE/counter.log")"
 import json, sys
 evs = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+served = [int(l) for l in open(sys.argv[2])]
+# The device counted 500 a read and wrapped once.
+steps = [(b - a) % 2**32 for a, b in zip(served, served[1:])]
+assert steps == [500] * len(steps) and served.index(0) == 5, served
 names = [e["event"] for e in evs]
 assert "octets.spike" not in names and "bits.spike" not in names, names
 m = [e for e in evs if e["event"] == "octets.moving"][0]["payload"]["value"]
+# 500 over pollhook's own time between two polls 0.5 s apart.
 assert 800 <= m <= 1250, m
+b = [e for e in evs if e["event"] == "bits.moving"][0]["payload"]["value"]
+assert b == 8 * m, (b, m)
 assert "down" not in names, names
 assert names.count("cpu.high") == 1 and names.count("cpu.high.resolved") == 1, names
+print("ok: the first rate: %.1f a second, %.1f bits" % (m, b))
 PY
 pass "Counter32 rate across the 2^32 wrap: no spike"
-
-kill "$DAEMON_PID"
-wait "$DAEMON_PID" 2>/dev/null
 exit 0

@@ -5,9 +5,10 @@
 #   .2.1.1.N      INTEGER    interface status    (STATEDIR/ifN.status)
 #   .2.1.2.N      STRING     interface name      (STATEDIR/ifN.name)
 #   .3.0          Counter32  a counter that wraps (STATEDIR/counter; when
-#                            STATEDIR/counter.rate exists it counts that many
-#                            per second from STATEDIR/counter at the time in
-#                            STATEDIR/counter.t0, in milliseconds, modulo 2^32)
+#                            STATEDIR/counter.step exists, every GET of it
+#                            adds that much, modulo 2^32, after answering,
+#                            and appends the value answered to
+#                            STATEDIR/counter.log)
 # Interfaces N = 1, 2, 3. Usage: snmp_pass.sh STATEDIR -g|-n|-s OID
 # snmpd caches the output of the last command line it ran (30 s): a test that
 # changes a value must poll more than one pass OID, or it reads the old one.
@@ -42,13 +43,16 @@ oid_gt() {
 	done
 }
 
+# The counter moves by polls, not by the clock: the rate a poller computes
+# then depends on its own clock only, not on when snmpd got round to running
+# this script (a loaded machine delays that by a good part of a second).
 counter() {
-	if [ -f "$dir/counter.rate" ]; then
-		now=$(($(date +%s%N) / 1000000))
-		echo $((($(cat "$dir/counter") + $(cat "$dir/counter.rate") * \
-		    (now - $(cat "$dir/counter.t0")) / 1000) % 4294967296))
-	else
-		cat "$dir/counter"
+	v=$(cat "$dir/counter")
+	echo "$v"
+	if [ "$mode" = -g ] && [ -f "$dir/counter.step" ]; then
+		echo $(((v + $(cat "$dir/counter.step")) % 4294967296)) >"$dir/counter.new" &&
+		    mv "$dir/counter.new" "$dir/counter"
+		echo "$v" >>"$dir/counter.log"
 	fi
 }
 
