@@ -6,9 +6,9 @@
 #   .2.1.2.N      STRING     interface name      (STATEDIR/ifN.name)
 #   .3.0          Counter32  a counter that wraps (STATEDIR/counter; when
 #                            STATEDIR/counter.step exists, every GET of it
-#                            adds that much, modulo 2^32, after answering,
-#                            and appends the value answered to
-#                            STATEDIR/counter.log)
+#                            adds that much, modulo 2^32, after answering);
+#                            every value a GET answered is appended to
+#                            STATEDIR/counter.log
 # Interfaces N = 1, 2, 3. Usage: snmp_pass.sh STATEDIR -g|-n|-s OID
 # snmpd caches the output of the last command line it ran (30 s): a test that
 # changes a value must poll more than one pass OID, or it reads the old one.
@@ -49,10 +49,11 @@ oid_gt() {
 counter() {
 	v=$(cat "$dir/counter")
 	echo "$v"
-	if [ "$mode" = -g ] && [ -f "$dir/counter.step" ]; then
+	[ "$mode" = -g ] || return 0
+	echo "$v" >>"$dir/counter.log"
+	if [ -f "$dir/counter.step" ]; then
 		echo $(((v + $(cat "$dir/counter.step")) % 4294967296)) >"$dir/counter.new" &&
 		    mv "$dir/counter.new" "$dir/counter"
-		echo "$v" >>"$dir/counter.log"
 	fi
 }
 
