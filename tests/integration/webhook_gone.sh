@@ -41,7 +41,12 @@ wait_served api 1
 echo '{"cpu": 95}' | put status.json
 wait_count "$TMP/gone.jsonl" 'r["status"] == 410' 1 15 || fail "no attempt answered 410"
 wait_grep "gone.*disabled" "$TMP/daemon.err" 10 || fail "no log line about disabling 'gone'"
-deliveries dead >"$TMP/dead.json"
+# The outbox is written once per loop iteration: the log line may come first.
+dead_listed() {
+	deliveries dead >"$TMP/dead.json"
+	python3 -c "import json,sys; sys.exit(0 if json.load(open(sys.argv[1])) else 1)" "$TMP/dead.json"
+}
+wait_for 10 dead_listed || fail "no dead letter listed"
 python3 - "$TMP/dead.json" <<'PY' || fail "dead letters: $(cat "$TMP/dead.json")"
 import json, sys
 rows = json.load(open(sys.argv[1]))
