@@ -7,7 +7,7 @@
 # 13 s. A machine so loaded that the daemon missed a poll slot makes the run
 # inconclusive (skip), since a skipped slot stretches the time between polls.
 
-. "$top_srcdir/tests/integration/http_common.sh"
+. "$top_srcdir/tests/lib/http_common.sh"
 
 INTERVAL=0.25
 N=4
