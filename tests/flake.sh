@@ -14,9 +14,9 @@
 #
 # The sources are copied as they are in the working tree (tracked files and
 # untracked ones git does not ignore, so uncommitted edits are tested and an
-# in-tree build does not get in the way), autogen.sh runs in the copy, and
-# configure runs in a separate build directory, with CONFIGURE_FLAGS (default
-# "--enable-werror --enable-sanitizers", as in CI). Everything lives in one
+# in-tree build does not get in the way) into a clone of the repository;
+# autogen.sh runs there, and configure in a separate build directory, with
+# CONFIGURE_FLAGS (default "--enable-werror --enable-sanitizers", as in CI). Everything lives in one
 # mktemp -d directory; the failing logs stay there after the run. Each run
 # has a TMPDIR of its own in it: what a run leaves there, and the processes
 # it leaves running, are reported (and the processes stopped).
@@ -27,7 +27,7 @@
 set -u
 
 usage() {
-	sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '2,/^$/p' "$0" | sed -e '/^$/d' -e 's/^# \{0,1\}//'
 	exit "${1:-0}"
 }
 
@@ -73,7 +73,13 @@ main() {
 
 	# ------------------------------------------------------------ sources, build
 	if git -C "$SRC" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
-		# Files deleted in the working tree are listed by git but not copied.
+		# A clone sharing the objects, its index at HEAD, so that a test
+		# reading git (dist_files.sh) sees a checkout as in CI; its files
+		# are the working tree's. Files deleted there are listed by git but
+		# not copied.
+		git clone -q --shared --no-checkout "$SRC" "$WORK/src" >"$WORK/clone.log" 2>&1 &&
+		    git -C "$WORK/src" reset -q "$(git -C "$SRC" rev-parse HEAD)" >>"$WORK/clone.log" 2>&1 ||
+		    die "cloning the sources failed: see $WORK/clone.log"
 		(cd "$SRC" && git ls-files -z --cached --others --exclude-standard |
 		    while IFS= read -r -d '' f; do [ -e "$f" ] && printf '%s\0' "$f"; done |
 		    tar --null -T - -cf -) | tar -C "$WORK/src" -xf - ||
