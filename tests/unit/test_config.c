@@ -132,6 +132,7 @@ test_default_timeout(void **state)
 	assert_true(config_default_timeout(10.0) == 10.0);
 	assert_true(config_default_timeout(10.5) == 10.0);
 	assert_true(config_default_timeout(86400.0) == 10.0);
+	need_http();	/* the rule applied when sources load */
 	cfg = load_text("timeouts.conf",
 	    "sources = (\n"
 	    "  { name = \"a\"; poller = \"http\"; interval = 7;\n"
