@@ -7,8 +7,8 @@
 # (up = 0) with their error, never a crash; no secret and no token in any
 # message.
 
-. "$top_srcdir/tests/integration/http_common.sh"
-. "$top_srcdir/tests/integration/http_saas_common.sh"
+. "$top_srcdir/tests/lib/http_common.sh"
+. "$top_srcdir/tests/lib/http_saas_common.sh"
 
 start_saas zoom --ttl 3
 recordings zoom r1:0.1 r2:0.2 r3:0.3

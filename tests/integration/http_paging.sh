@@ -6,8 +6,8 @@
 # malformed Link header, a link to another server, more than max_pages) fail
 # the poll with a clear error and no points.
 
-. "$top_srcdir/tests/integration/http_common.sh"
-. "$top_srcdir/tests/integration/http_saas_common.sh"
+. "$top_srcdir/tests/lib/http_common.sh"
+. "$top_srcdir/tests/lib/http_saas_common.sh"
 
 start_saas zoom
 # Five in the window (newest first, two a page: pages of 2, 2 and 1), one

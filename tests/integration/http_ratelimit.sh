@@ -5,8 +5,8 @@
 # once. A GitHub-like API whose X-RateLimit-Remaining reaches 0 is not asked
 # again before its X-RateLimit-Reset, so it never refuses a request.
 
-. "$top_srcdir/tests/integration/http_common.sh"
-. "$top_srcdir/tests/integration/http_saas_common.sh"
+. "$top_srcdir/tests/lib/http_common.sh"
+. "$top_srcdir/tests/lib/http_saas_common.sh"
 
 # check_deferrals LOG PATH_PREFIX: every request after a 429 with
 # Retry-After R came at least R seconds after it.

@@ -5,8 +5,8 @@
 # not move it; and a restart goes on from the last one of the run before,
 # as stored in the state directory.
 
-. "$top_srcdir/tests/integration/http_common.sh"
-. "$top_srcdir/tests/integration/http_saas_common.sh"
+. "$top_srcdir/tests/lib/http_common.sh"
+. "$top_srcdir/tests/lib/http_saas_common.sh"
 
 start_saas zoom
 recordings zoom r1:0.1
