@@ -8,8 +8,12 @@
  * instead of one per socket (MHD_get_fdset2), and nothing to rebuild per
  * iteration.
  *
- * Every answer is built whole in the request callback, on the loop: queries
- * carry a LIMIT and pages a byte budget, so no request holds the loop long.
+ * Every answer is built whole, on the loop: queries carry a LIMIT and pages
+ * a byte budget, so no request holds the loop long. What reads the store
+ * waits for its callback with the connection suspended (MHD's suspend and
+ * resume): the store may be a database across the network. A request
+ * context, struct api_req, lives from the request's first call to MHD's
+ * completion notice (or, if the server stops meanwhile, is answered 503).
  */
 
 #include "api.h"
@@ -30,7 +34,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
-#include "api_buf.h"
+#include "buf.h"
 #include "api_metrics.h"
 #include "event.h"
 #include "log.h"
@@ -66,8 +70,9 @@ struct api {
 	const struct config *cfg;
 	struct engine *eng;
 	struct delivery *dlv;
-	struct outbox *ob;
+	struct store *st;
 	struct server *srv;	/* NULL: off */
+	struct api_req *waiting;	/* requests waiting for the store */
 	bool has_token;
 	unsigned char token_digest[EVP_MAX_MD_SIZE];
 	bool stopping;
@@ -80,6 +85,30 @@ struct reply {
 	const char *type;
 	const char *allow;		/* Allow, for 405 */
 	const char *authenticate;	/* WWW-Authenticate, for 401 */
+};
+
+enum req_phase {
+	REQ_HEADERS,	/* headers seen, the body (if any) not yet */
+	REQ_WAITING,	/* a store request is out; the connection is suspended */
+	REQ_ANSWERED,	/* the reply is ready */
+	REQ_SENT	/* queued with MHD */
+};
+
+/* One request, from its first call to MHD's completion notice. */
+struct api_req {
+	struct api *api;
+	struct server *srv;
+	struct MHD_Connection *c;
+	enum req_phase phase;
+	bool suspended;
+	struct reply r;
+	/* What the endpoint reading the store keeps between callbacks. */
+	size_t n;
+	char *last, *after;
+	long long seq, depth;
+	struct json_object *arr;
+	struct buf dead;
+	struct api_req *prev, *next;	/* in api->waiting */
 };
 
 /* Answers with the JSON of j, which it takes. */
@@ -226,34 +255,70 @@ json_time(double unix_s)
 /* GET /healthz */
 
 static void
-do_healthz(struct api *a, struct MHD_Connection *c, struct reply *r)
+do_healthz(struct api_req *q)
 {
-	(void)c;
-	if (a->stopping)
-		reply_text(r, 503, "shutting down\n");
+	if (q->api->stopping)
+		reply_text(&q->r, 503, "shutting down\n");
 	else
-		reply_text(r, 200, "ok\n");
+		reply_text(&q->r, 200, "ok\n");
 }
 
 /* GET /metrics */
 
+static void req_wait(struct api_req *q);
+static void req_answered(struct api_req *q);
+
 static void
-do_metrics(struct api *a, struct MHD_Connection *c, struct reply *r)
+metrics_dead(void *arg, long long n)
 {
-	(void)c;
-	r->status = 200;
-	r->type = TYPE_PROM;
-	api_metrics_render(&r->body, a->cfg, a->eng, a->dlv, a->ob);
+	struct api_req *q = arg;
+	struct api *a = q->api;
+
+	if (n < 0)
+		log_debug("api: dead letters not counted: %s", store_error(a->st));
+	q->r.status = 200;
+	q->r.type = TYPE_PROM;
+	api_metrics_render(&q->r.body, a->cfg, a->eng, a->dlv, store_stats(a->st), q->depth,
+	    n >= 0 && q->dead.p != NULL ? q->dead.p : NULL);
+	req_answered(q);
+}
+
+static void
+metrics_dead_line(void *arg, const char *subscriber, long long n)
+{
+	struct api_req *q = arg;
+
+	api_metrics_dead_line(&q->dead, subscriber, n);
+}
+
+static void
+metrics_depth(void *arg, long long n)
+{
+	struct api_req *q = arg;
+
+	q->depth = n;
+	store_count_by_subscriber(q->api->st, STORE_DEAD, API_MAX_SUBSCRIBERS,
+	    metrics_dead_line, metrics_dead, q);
+}
+
+static void
+do_metrics(struct api_req *q)
+{
+	/* The store's figures first (two queries), then the whole page at once. */
+	q->dead.p = NULL;
+	req_wait(q);
+	store_depth(q->api->st, metrics_depth, q);
 }
 
 /* GET /v1/sources */
 
 static void
-do_sources(struct api *a, struct MHD_Connection *c, struct reply *r)
+do_sources(struct api_req *q)
 {
+	struct api *a = q->api;
+	struct reply *r = &q->r;
 	struct json_object *arr = json_object_new_array();
 
-	(void)c;
 	for (size_t i = 0; i < a->cfg->nsources; i++) {
 		const struct source_config *sc = &a->cfg->sources[i];
 		const struct source_status *st = engine_source_status(a->eng, i);
@@ -282,37 +347,55 @@ do_sources(struct api *a, struct MHD_Connection *c, struct reply *r)
 
 /* GET /v1/events */
 
-struct events_page {
-	struct buf *b;
-	size_t n;
-	char *last;
-};
-
 static bool
-add_event(void *arg, const char *id, const char *body)
+add_event(void *arg, const struct store_event *ev)
 {
-	struct events_page *p = arg;
-	size_t len = strlen(body);
+	struct api_req *q = arg;
+	struct buf *b = &q->r.body;
+	size_t len = strlen(ev->body);
 
 	/* The budget: always one event, so that paging moves on. */
-	if (p->n > 0 && p->b->len + len > API_PAGE_BYTES)
+	if (q->n > 0 && b->len + len > API_PAGE_BYTES)
 		return false;
-	if (p->n > 0)
-		buf_str(p->b, ",");
-	buf_add(p->b, body, len);
-	free(p->last);
-	p->last = xstrdup(id);
-	p->n++;
+	if (q->n > 0)
+		buf_str(b, ",");
+	buf_add(b, ev->body, len);
+	free(q->last);
+	q->last = xstrdup(ev->id);
+	q->n++;
 	return true;
 }
 
 static void
-do_events(struct api *a, struct MHD_Connection *c, struct reply *r)
+events_done(void *arg, long long n)
 {
-	const char *after = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "after");
-	long long limit = API_DEFAULT_LIMIT;
-	struct events_page p = { &r->body, 0, NULL };
+	struct api_req *q = arg;
+	struct reply *r = &q->r;
 	struct json_object *next;
+
+	if (n < 0) {
+		r->body.len = 0;
+		reply_error(r, 500, "store: %s", store_error(q->api->st));
+		req_answered(q);
+		return;
+	}
+	/* With nothing new the cursor stays where it was. */
+	next = q->last != NULL ? json_object_new_string(q->last) :
+	    q->after != NULL ? json_object_new_string(q->after) : NULL;
+	buf_printf(&r->body, "],\"next\":%s}\n", json_object_to_json_string_ext(next,
+	    JSON_FLAGS));
+	json_object_put(next);
+	r->status = 200;
+	r->type = TYPE_JSON;
+	req_answered(q);
+}
+
+static void
+do_events(struct api_req *q)
+{
+	const char *after = MHD_lookup_connection_value(q->c, MHD_GET_ARGUMENT_KIND, "after");
+	long long limit = API_DEFAULT_LIMIT;
+	struct reply *r = &q->r;
 
 	if (after != NULL && *after == '\0')
 		after = NULL;
@@ -320,36 +403,25 @@ do_events(struct api *a, struct MHD_Connection *c, struct reply *r)
 		reply_error(r, 400, "\"after\" must be an event id, not \"%.80s\"", after);
 		return;
 	}
-	if (!arg_limit(c, &limit, r))
+	if (!arg_limit(q->c, &limit, r))
 		return;
+	q->after = xstrdup(after);
 	buf_str(&r->body, "{\"events\":[");
-	if (outbox_events_after(a->ob, after, (int)limit, add_event, &p) < 0) {
-		free(p.last);
-		r->body.len = 0;
-		reply_error(r, 500, "outbox: %s", outbox_error(a->ob));
-		return;
-	}
-	/* With nothing new the cursor stays where it was. */
-	next = p.last != NULL ? json_object_new_string(p.last) :
-	    after != NULL ? json_object_new_string(after) : NULL;
-	buf_printf(&r->body, "],\"next\":%s}\n", json_object_to_json_string_ext(next,
-	    JSON_FLAGS));
-	json_object_put(next);
-	free(p.last);
-	r->status = 200;
-	r->type = TYPE_JSON;
+	req_wait(q);
+	store_events_after(q->api->st, after, (int)limit, add_event, events_done, q);
 }
 
 /* GET /v1/deliveries, the rows of `pollhook deliveries list --json` */
 
 static void
-add_delivery(void *arg, const struct outbox_row *row)
+add_delivery(void *arg, const struct store_row *row)
 {
+	struct api_req *q = arg;
 	struct json_object *j = json_object_new_object();
 
 	json_object_object_add(j, "id", json_object_new_int64(row->seq));
 	json_object_object_add(j, "state", json_object_new_string(
-	    row->state == OUTBOX_PENDING ? "pending" : row->state == OUTBOX_DEAD ? "dead" :
+	    row->state == STORE_PENDING ? "pending" : row->state == STORE_DEAD ? "dead" :
 	    "retry"));
 	json_object_object_add(j, "subscriber", json_object_new_string(row->subscriber));
 	json_object_object_add(j, "event", json_object_new_string(row->event_name));
@@ -359,21 +431,36 @@ add_delivery(void *arg, const struct outbox_row *row)
 	json_object_object_add(j, "last_error", row->last_error != NULL ?
 	    json_object_new_string(row->last_error) : NULL);
 	json_object_object_add(j, "created", json_time(row->created));
-	json_object_array_add(arg, j);
+	json_object_array_add(q->arr, j);
 }
 
 static void
-do_deliveries(struct api *a, struct MHD_Connection *c, struct reply *r)
+deliveries_done(void *arg, long long n)
 {
+	struct api_req *q = arg;
+
+	if (n < 0)
+		reply_error(&q->r, 500, "store: %s", store_error(q->api->st));
+	else {
+		reply_json(&q->r, 200, q->arr);
+		q->arr = NULL;
+	}
+	req_answered(q);
+}
+
+static void
+do_deliveries(struct api_req *q)
+{
+	struct MHD_Connection *c = q->c;
+	struct reply *r = &q->r;
 	const char *state = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "state");
 	long long limit = API_DEFAULT_LIMIT, after = 0;
-	enum outbox_state st;
-	struct json_object *arr;
+	enum store_dstate st;
 
 	if (state == NULL || strcmp(state, "pending") == 0)
-		st = OUTBOX_PENDING;
+		st = STORE_PENDING;
 	else if (strcmp(state, "dead") == 0)
-		st = OUTBOX_DEAD;
+		st = STORE_DEAD;
 	else {
 		reply_error(r, 400, "\"state\" is pending or dead, not \"%.32s\"", state);
 		return;
@@ -381,52 +468,55 @@ do_deliveries(struct api *a, struct MHD_Connection *c, struct reply *r)
 	if (!arg_limit(c, &limit, r) ||
 	    !arg_int(c, "after", 0, INT64_MAX, &after, r))
 		return;
-	arr = json_object_new_array();
-	if (outbox_scan_page(a->ob, st, after, (int)limit, add_delivery, arr) != 0) {
-		json_object_put(arr);
-		reply_error(r, 500, "outbox: %s", outbox_error(a->ob));
-		return;
-	}
-	reply_json(r, 200, arr);
+	q->arr = json_object_new_array();
+	req_wait(q);
+	store_deliveries_page(q->api->st, st, after, (int)limit, add_delivery, deliveries_done, q);
 }
 
 /* POST /v1/deliveries/ID/retry */
 
 static void
-do_retry(struct api *a, const char *id, struct reply *r)
+retry_done(void *arg, long long n)
 {
+	struct api_req *q = arg;
 	struct json_object *j;
+
+	if (n < 0)
+		reply_error(&q->r, 500, "store: %s", store_error(q->api->st));
+	else if (n == 0)
+		reply_error(&q->r, 404, "no dead delivery with id %lld", q->seq);
+	else {
+		log_info("api: dead delivery %lld queued for retry", q->seq);
+		j = json_object_new_object();
+		json_object_object_add(j, "id", json_object_new_int64(q->seq));
+		json_object_object_add(j, "state", json_object_new_string("retry"));
+		reply_json(&q->r, 202, j);
+	}
+	req_answered(q);
+}
+
+static void
+do_retry(struct api_req *q, const char *id)
+{
 	long long seq = 0;
-	int n;
 
 	if (strspn(id, "0123456789") == strlen(id) && strlen(id) <= 18)
 		seq = strtoll(id, NULL, 10);
-	/* 0 would mean every dead letter to outbox_request_retry. */
+	/* 0 would mean every dead letter to store_request_retry. */
 	if (seq <= 0) {
-		reply_error(r, 404, "no dead delivery with id \"%.32s\"", id);
+		reply_error(&q->r, 404, "no dead delivery with id \"%.32s\"", id);
 		return;
 	}
-	n = outbox_request_retry(a->ob, seq);
-	if (n < 0) {
-		reply_error(r, 500, "outbox: %s", outbox_error(a->ob));
-		return;
-	}
-	if (n == 0) {
-		reply_error(r, 404, "no dead delivery with id %lld", seq);
-		return;
-	}
-	log_info("api: dead delivery %lld queued for retry", seq);
-	j = json_object_new_object();
-	json_object_object_add(j, "id", json_object_new_int64(seq));
-	json_object_object_add(j, "state", json_object_new_string("retry"));
-	reply_json(r, 202, j);
+	q->seq = seq;
+	req_wait(q);
+	store_request_retry(q->api->st, seq, retry_done, q);
 }
 
 /* Routing */
 
 static const struct get_route {
 	const char *path;
-	void (*fn)(struct api *, struct MHD_Connection *, struct reply *);
+	void (*fn)(struct api_req *q);
 } get_routes[] = {
 	{ "/metrics", do_metrics },
 	{ "/v1/sources", do_sources },
@@ -452,35 +542,36 @@ retry_path(const char *url, char *buf, size_t len)
 	return buf;
 }
 
+/* Answers q in q->r, or starts what will (the phase is then REQ_WAITING). */
 static void
-route(struct api *a, struct MHD_Connection *c, const char *url, const char *method,
-    struct reply *r)
+route(struct api_req *q, const char *url, const char *method)
 {
 	bool get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+	struct reply *r = &q->r;
 	char idbuf[API_ID_MAX + 1];
 	const char *id;
 
 	if (strcmp(url, "/healthz") == 0) {
 		if (get)
-			do_healthz(a, c, r);
+			do_healthz(q);
 		else
 			not_allowed(r, ALLOW_GET, method);
 		return;
 	}
-	if (!authorized(a, c, r))
+	if (!authorized(q->api, q->c, r))
 		return;
 	for (size_t i = 0; i < NELEM(get_routes); i++) {
 		if (strcmp(url, get_routes[i].path) != 0)
 			continue;
 		if (get)
-			get_routes[i].fn(a, c, r);
+			get_routes[i].fn(q);
 		else
 			not_allowed(r, ALLOW_GET, method);
 		return;
 	}
 	if ((id = retry_path(url, idbuf, sizeof(idbuf))) != NULL) {
 		if (strcmp(method, "POST") == 0)
-			do_retry(a, id, r);
+			do_retry(q, id);
 		else
 			not_allowed(r, "POST", method);
 		return;
@@ -529,13 +620,99 @@ has_body(struct MHD_Connection *c)
 	    MHD_HTTP_HEADER_TRANSFER_ENCODING) != NULL;
 }
 
+/* Request contexts */
+
+static void server_poke(struct server *s);
+
+static struct api_req *
+req_new(struct server *srv, struct MHD_Connection *c)
+{
+	struct api_req *q = xcalloc(1, sizeof(*q));
+
+	q->api = srv->api;
+	q->srv = srv;
+	q->c = c;
+	q->phase = REQ_HEADERS;
+	q->r.status = 500;
+	q->r.type = TYPE_JSON;
+	q->depth = -1;
+	return q;
+}
+
+static void
+req_unlink(struct api_req *q)
+{
+	if (q->prev != NULL)
+		q->prev->next = q->next;
+	else if (q->api->waiting == q)
+		q->api->waiting = q->next;
+	if (q->next != NULL)
+		q->next->prev = q->prev;
+	q->prev = q->next = NULL;
+}
+
+/* A store request is going out for q: its answer comes through req_answered. */
+static void
+req_wait(struct api_req *q)
+{
+	struct api *a = q->api;
+
+	q->phase = REQ_WAITING;
+	q->next = a->waiting;
+	if (a->waiting != NULL)
+		a->waiting->prev = q;
+	a->waiting = q;
+}
+
+/* q's reply is ready: it goes out now, or when MHD runs the resumed connection. */
+static void
+req_answered(struct api_req *q)
+{
+	req_unlink(q);
+	q->phase = REQ_ANSWERED;
+	if (q->suspended) {
+		q->suspended = false;
+		MHD_resume_connection(q->c);
+		server_poke(q->srv);
+	}
+}
+
+static void
+req_free(struct api_req *q)
+{
+	if (q->phase == REQ_WAITING) {
+		store_forget(q->api->st, q);
+		req_unlink(q);
+	}
+	if (q->phase != REQ_SENT)
+		free(q->r.body.p);
+	free(q->last);
+	free(q->after);
+	free(q->dead.p);
+	json_object_put(q->arr);
+	free(q);
+}
+
+/* MHD is done with the request (answered, or the connection went). */
+static void
+req_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+    enum MHD_RequestTerminationCode toe)
+{
+	(void)cls;
+	(void)c;
+	(void)toe;
+	if (*con_cls != NULL)
+		req_free(*con_cls);
+	*con_cls = NULL;
+}
+
 static enum MHD_Result
 on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
     const char *version, const char *upload_data, size_t *upload_data_size, void **req)
 {
-	static char headers_seen, answered;
-	struct api *a = cls;
-	struct reply r = { .status = 500, .type = TYPE_JSON };
+	struct server *srv = cls;
+	struct api_req *q = *req;
+	enum MHD_Result rc;
 
 	(void)version;
 	(void)upload_data;
@@ -544,18 +721,29 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
 	 * call (request complete: the connection can be kept alive); with one,
 	 * on the first, and MHD closes the connection instead of reading it.
 	 */
-	if (*req == &answered || (*req != NULL && *upload_data_size != 0)) {
+	if (q == NULL) {
+		*req = q = req_new(srv, c);
+		if (!has_body(c))
+			return MHD_YES;
+	} else if (q->phase == REQ_ANSWERED) {
+		*upload_data_size = 0;
+		goto send;
+	} else if (q->phase != REQ_HEADERS || *upload_data_size != 0) {
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
-	if (*req == NULL && !has_body(c)) {
-		*req = &headers_seen;
+	route(q, url, method);
+	if (q->phase == REQ_WAITING) {
+		/* The store answers later: nothing of this connection runs until then. */
+		q->suspended = true;
+		MHD_suspend_connection(c);
 		return MHD_YES;
 	}
-	*req = &answered;
-	route(a, c, url, method, &r);
-	log_debug("api: %s %s: %u", method, url, r.status);
-	return send_reply(a, c, &r);
+send:
+	log_debug("api: %s %s: %u", method, url, q->r.status);
+	rc = send_reply(q->api, c, &q->r);
+	q->phase = REQ_SENT;
+	return rc;
 }
 
 static void __attribute__((format(printf, 2, 0)))
@@ -597,6 +785,15 @@ server_io(struct ev_loop *loop, ev_io *w, int revents)
 	(void)revents;
 	MHD_run(s->mhd);
 	server_arm(s);
+}
+
+/* Makes MHD run soon: a resumed connection has an answer to send. */
+static void
+server_poke(struct server *s)
+{
+	ev_timer_stop(s->api->loop, &s->timer);
+	ev_timer_set(&s->timer, 0., 0.);
+	ev_timer_start(s->api->loop, &s->timer);
 }
 
 static void
@@ -674,8 +871,9 @@ server_start(struct api *a, const char *listen_on)
 	}
 	s = xcalloc(1, sizeof(*s));
 	s->api = a;
-	s->mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL,
-	    on_request, a,
+	s->mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME,
+	    0, NULL, NULL, on_request, s,
+	    MHD_OPTION_NOTIFY_COMPLETED, req_completed, s,
 	    MHD_OPTION_LISTEN_SOCKET, fd,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)API_MAX_CONNECTIONS,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)API_IDLE_TIMEOUT,
@@ -713,6 +911,18 @@ server_stop(struct server *s, bool flush)
 	MHD_socket fd;
 	double end = ev_time() + API_FLUSH_SECONDS;
 
+	/* Answers still waiting for the store are given up: 503, and the store forgets them. */
+	for (struct api_req *q = s->api->waiting, *next; q != NULL; q = next) {
+		next = q->next;
+		if (q->srv != s)
+			continue;
+		store_forget(s->api->st, q);
+		q->r.body.len = 0;
+		reply_error(&q->r, 503, "the API is stopping");
+		req_answered(q);
+	}
+	/* Resumed connections are taken up only by a run; MHD must not stop with them suspended. */
+	MHD_run(s->mhd);
 	ev_io_stop(loop, &s->io);
 	ev_timer_stop(loop, &s->timer);
 	fd = MHD_quiesce_daemon(s->mhd);
@@ -741,7 +951,7 @@ warn_open(const struct api *a)
 
 struct api *
 api_new(struct ev_loop *loop, const struct config *cfg, struct engine *eng,
-    struct delivery *dlv, struct outbox *ob)
+    struct delivery *dlv, struct store *st)
 {
 	struct api *a = xcalloc(1, sizeof(*a));
 
@@ -749,7 +959,7 @@ api_new(struct ev_loop *loop, const struct config *cfg, struct engine *eng,
 	a->cfg = cfg;
 	a->eng = eng;
 	a->dlv = dlv;
-	a->ob = ob;
+	a->st = st;
 	set_token(a, cfg->bridge.api.token);
 	if (cfg->bridge.api.listen != NULL) {
 		a->srv = server_start(a, cfg->bridge.api.listen);

@@ -4,7 +4,7 @@
 /*
  * The management API: an HTTP server (libmicrohttpd) on the daemon's libev
  * loop, no thread of its own, off unless bridge.api.listen is set. It reads
- * the engine's source status, the delivery counters and the outbox, and
+ * the engine's source status, the delivery counters and the store, and
  * writes only dead-letter retry requests.
  */
 
@@ -13,17 +13,17 @@
 #include "config.h"
 #include "delivery.h"
 #include "engine.h"
-#include "outbox.h"
+#include "store.h"
 
 struct api;
 
 /*
- * Starts the API of cfg (borrowed, like eng, dlv and ob: all must outlive the
+ * Starts the API of cfg (borrowed, like eng, dlv and st: all must outlive the
  * API) on loop: listening when cfg->bridge.api.listen is set, idle otherwise.
  * Returns NULL, after logging why, when the address cannot be listened on.
  */
 struct api *api_new(struct ev_loop *loop, const struct config *cfg, struct engine *eng,
-    struct delivery *dlv, struct outbox *ob);
+    struct delivery *dlv, struct store *st);
 /*
  * Switches to cfg (borrowed), the daemon's configuration after a reload: a
  * new token applies at once; a changed listen address moves the server (the

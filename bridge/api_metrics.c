@@ -7,15 +7,13 @@
 
 #include <stdint.h>
 
-#include "api_buf.h"
+#include "buf.h"
 #include "config.h"
 #include "delivery.h"
 #include "engine.h"
 #include "histogram.h"
-#include "outbox.h"
+#include "store.h"
 #include "util.h"
-
-#define API_MAX_SUBSCRIBERS	1000	/* per-subscriber metric lines */
 
 /* Appends a label value, escaped as the text format wants: \\, \" and \n. */
 static void
@@ -114,11 +112,9 @@ latency_summary(const struct delivery_stats *ds, struct buf *b)
 	    (unsigned long long)h->count);
 }
 
-static void
-dead_line(void *arg, const char *subscriber, long long count)
+void
+api_metrics_dead_line(struct buf *b, const char *subscriber, long long count)
 {
-	struct buf *b = arg;
-
 	buf_str(b, "pollhook_dead_letters{subscriber=\"");
 	label_value(b, subscriber);
 	buf_printf(b, "\"} %lld\n", count);
@@ -139,12 +135,30 @@ static const struct source_family {
 	    "Whether the last poll of the source succeeded (sources polled at least once).", F_UP },
 };
 
+static void
+store_families(struct buf *b, const struct store_stats *ss)
+{
+	family(b, "pollhook_store_up", "gauge",
+	    "Whether the last commit to the store succeeded (0 while the database is away).");
+	buf_printf(b, "pollhook_store_up %d\n", ss->up ? 1 : 0);
+	family(b, "pollhook_store_queued_events", "gauge",
+	    "Events in memory waiting to be stored (bounded by bridge.store.queue_max).");
+	buf_printf(b, "pollhook_store_queued_events %zu\n", ss->queued_events);
+	family(b, "pollhook_store_dropped_events_total", "counter",
+	    "Events dropped because the memory queue was full while the database was away.");
+	buf_printf(b, "pollhook_store_dropped_events_total %llu\n",
+	    (unsigned long long)ss->dropped_events);
+	family(b, "pollhook_store_commits_total", "counter",
+	    "Transactions that stored a batch of writes.");
+	buf_printf(b, "pollhook_store_commits_total %llu\n", (unsigned long long)ss->commits);
+}
+
 void
 api_metrics_render(struct buf *b, const struct config *cfg, const struct engine *eng,
-    const struct delivery *dlv, struct outbox *ob)
+    const struct delivery *dlv, const struct store_stats *ss, long long depth,
+    const char *dead_lines)
 {
 	const struct delivery_stats *ds = delivery_stats(dlv);
-	long long depth = outbox_depth(ob);
 
 	for (size_t i = 0; i < NELEM(per_source_families); i++) {
 		const struct source_family *f = &per_source_families[i];
@@ -173,5 +187,7 @@ api_metrics_render(struct buf *b, const struct config *cfg, const struct engine 
 	latency_summary(ds, b);
 	family(b, "pollhook_dead_letters", "gauge",
 	    "Dead letters in the outbox, by subscriber: its failed deliveries.");
-	outbox_count_by_subscriber(ob, OUTBOX_DEAD, API_MAX_SUBSCRIBERS, dead_line, b);
+	if (dead_lines != NULL)
+		buf_str(b, dead_lines);
+	store_families(b, ss);
 }

@@ -4,17 +4,26 @@
 /*
  * The body of the management API's GET /metrics: the Prometheus text format
  * (version 0.0.4) of the engine's poll counters, the delivery counters and
- * the outbox.
+ * the store's.
  */
 
 struct buf;
 struct config;
 struct delivery;
 struct engine;
-struct outbox;
+struct store_stats;
 
-/* Appends the metrics of cfg's sources (eng), of dlv and of ob (all borrowed) to b. */
+#define API_MAX_SUBSCRIBERS	1000	/* per-subscriber metric lines */
+
+/*
+ * Appends the metrics of cfg's sources (eng), of dlv and of the store (ss,
+ * depth: pending deliveries or -1 when unknown, dead_lines: what
+ * api_metrics_dead_line rendered, or NULL) to b; all borrowed.
+ */
 void api_metrics_render(struct buf *b, const struct config *cfg, const struct engine *eng,
-    const struct delivery *dlv, struct outbox *ob);
+    const struct delivery *dlv, const struct store_stats *ss, long long depth,
+    const char *dead_lines);
+/* Appends the dead-letter line of one subscriber to b. */
+void api_metrics_dead_line(struct buf *b, const char *subscriber, long long count);
 
 #endif

@@ -1,7 +1,9 @@
 /*
- * "pollhook deliveries": the outbox's dead letters and pending deliveries,
- * read and changed in the state directory beside the running daemon. Each
- * subcommand is one entry of deliveries_cmds: its words and what it does.
+ * "pollhook deliveries": the dead letters and pending deliveries of the
+ * store, read and changed beside the running daemon (the SQLite file in the
+ * state directory, or the PostgreSQL database). Each subcommand is one
+ * entry of deliveries_cmds: its words and what it does. Not on a loop of
+ * its own, it waits for each answer of the store (cli_store_wait).
  */
 
 #include "cli.h"
@@ -19,7 +21,9 @@
 #include "config.h"
 #include "event.h"
 #include "log.h"
-#include "outbox.h"
+#include "xmalloc.h"
+#include "cli_store.h"
+#include "store.h"
 
 static void
 deliveries_usage(FILE *f)
@@ -52,26 +56,30 @@ cli_parse_duration(const char *s)
 	return -1;
 }
 
+#define LIST_PAGE 1000	/* deliveries listed per query */
+
 static const char *
-row_state(enum outbox_state st)
+row_state(enum store_dstate st)
 {
-	return st == OUTBOX_PENDING ? "pending" : st == OUTBOX_DEAD ? "dead" : "retry";
+	return st == STORE_PENDING ? "pending" : st == STORE_DEAD ? "dead" : "retry";
 }
 
 struct list_ctx {
 	bool json;
 	struct json_object *rows;
 	size_t n;
+	int64_t last;
 };
 
 static void
-list_row(void *arg, const struct outbox_row *r)
+list_row(void *arg, const struct store_row *r)
 {
-	struct list_ctx *lc = arg;
+	struct list_ctx *lc = ((struct cli_wait *)arg)->data;
 	char created[40];
 
 	event_format_time(created, sizeof(created), r->created);
 	lc->n++;
+	lc->last = r->seq;
 	if (lc->json) {
 		struct json_object *j = json_object_new_object();
 
@@ -105,16 +113,17 @@ struct deliveries_opts {
 };
 
 static int
-deliveries_list(struct outbox *ob, const struct deliveries_opts *o)
+deliveries_list(struct store *store, const struct deliveries_opts *o)
 {
-	struct list_ctx lc = { o->json, NULL, 0 };
-	enum outbox_state st;
+	struct list_ctx lc = { o->json, NULL, 0, 0 };
+	enum store_dstate st;
+	long long n;
 	int rc = 1;
 
 	if (strcmp(o->state, "pending") == 0)
-		st = OUTBOX_PENDING;
+		st = STORE_PENDING;
 	else if (strcmp(o->state, "dead") == 0)
-		st = OUTBOX_DEAD;
+		st = STORE_DEAD;
 	else {
 		fprintf(stderr, "pollhook: --state is pending or dead, not \"%s\"\n", o->state);
 		return 1;
@@ -123,8 +132,14 @@ deliveries_list(struct outbox *ob, const struct deliveries_opts *o)
 	if (!o->json)
 		printf("%-8s %-7s %-16s %-28s %-30s %8s %6s  %s\n", "ID", "STATE",
 		    "SUBSCRIBER", "EVENT", "EVENT_ID", "ATTEMPTS", "STATUS", "LAST_ERROR");
-	if (outbox_scan(ob, st, NULL, list_row, &lc) != 0)
-		goto out;
+	/* Page by page, so that no query reads the whole table at once. */
+	do {
+		struct cli_wait w = { .data = &lc };
+
+		store_deliveries_page(store, st, lc.last, LIST_PAGE, list_row, cli_wait_done, &w);
+		if ((n = cli_store_wait(store, &w)) < 0)
+			goto out;
+	} while (n == LIST_PAGE);
 	if (o->json)
 		printf("%s\n", json_object_to_json_string_ext(lc.rows,
 		    JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
@@ -135,11 +150,11 @@ out:
 }
 
 static int
-deliveries_retry(struct outbox *ob, const struct deliveries_opts *o)
+deliveries_retry(struct store *st, const struct deliveries_opts *o)
 {
-	long long seq = 0;
+	struct cli_wait w = { 0 };
+	long long seq = 0, n;
 	char *end;
-	int n;
 
 	if (!o->all) {
 		errno = 0;
@@ -149,33 +164,34 @@ deliveries_retry(struct outbox *ob, const struct deliveries_opts *o)
 			return 1;
 		}
 	}
-	n = outbox_request_retry(ob, seq);
-	if (n < 0)
+	store_request_retry(st, seq, cli_wait_done, &w);
+	if ((n = cli_store_wait(st, &w)) < 0)
 		return 1;
 	if (n == 0 && !o->all) {
 		fprintf(stderr, "pollhook: no dead delivery with id %lld\n", seq);
 		return 1;
 	}
-	printf("%d dead deliver%s queued for retry (the running daemon picks them up "
+	printf("%lld dead deliver%s queued for retry (the running daemon picks them up "
 	    "within a second)\n", n, n == 1 ? "y" : "ies");
 	return 0;
 }
 
 static int
-deliveries_purge(struct outbox *ob, const struct deliveries_opts *o)
+deliveries_purge(struct store *st, const struct deliveries_opts *o)
 {
 	double secs = cli_parse_duration(o->older);
-	int n;
+	struct cli_wait w = { 0 };
+	long long n;
 
 	if (secs < 0) {
 		fprintf(stderr, "pollhook: --older-than \"%s\" is not a duration "
 		    "(e.g. 3600, 90m, 7d)\n", o->older);
 		return 1;
 	}
-	n = outbox_purge(ob, (double)time(NULL) - secs);
-	if (n < 0)
+	store_purge(st, (double)time(NULL) - secs, cli_wait_done, &w);
+	if ((n = cli_store_wait(st, &w)) < 0)
 		return 1;
-	printf("%d dead deliver%s purged\n", n, n == 1 ? "y" : "ies");
+	printf("%lld dead deliver%s purged\n", n, n == 1 ? "y" : "ies");
 	return 0;
 }
 
@@ -201,7 +217,7 @@ purge_args_ok(const struct deliveries_opts *o)
 static const struct deliveries_cmd {
 	const char *name;
 	bool (*args_ok)(const struct deliveries_opts *o);
-	int (*run)(struct outbox *ob, const struct deliveries_opts *o);
+	int (*run)(struct store *st, const struct deliveries_opts *o);
 } deliveries_cmds[] = {
 	{ "list", list_args_ok, deliveries_list },
 	{ "retry", retry_args_ok, deliveries_retry },
@@ -234,8 +250,9 @@ cli_deliveries(int argc, char **argv)
 	const char *config_path = POLLHOOK_DEFAULT_CONFIG, *dir = NULL;
 	const struct deliveries_cmd *cmd;
 	struct config *cfg = NULL;
-	struct outbox *ob = NULL;
-	char err[512];
+	struct store_config sqlite_conf = { .backend = "sqlite", .queue_max = 1 };
+	const struct store_config *sc;
+	struct store *st = NULL;
 	int ch, rc = 1;
 
 	if (argc < 2 || argv[1][0] == '-') {
@@ -284,17 +301,19 @@ cli_deliveries(int argc, char **argv)
 		cfg = config_load(config_path);
 		if (cfg == NULL)
 			return 1;
-		dir = cfg->bridge.state_dir;
+		sc = &cfg->bridge.store;
+	} else {
+		/* --state-dir names the SQLite store of a state directory. */
+		sqlite_conf.path = xasprintf("%s/pollhook.db", dir);
+		sc = &sqlite_conf;
 	}
 	log_init(LOG_LEVEL_WARNING, false);
-	ob = outbox_open(dir, err, sizeof(err));
-	if (ob == NULL) {
-		fprintf(stderr, "pollhook: %s\n", err);
+	if ((st = cli_store_open(sc, 0)) == NULL)
 		goto out;
-	}
-	rc = cmd->run(ob, &o);
+	rc = cmd->run(st, &o);
 out:
-	outbox_close(ob);
+	store_close(st);
+	free(sqlite_conf.path);
 	config_free(cfg);
 	return rc;
 }

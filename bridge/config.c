@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "conf.h"
 #include "emitter.h"
@@ -25,9 +26,12 @@
 #include "poller.h"
 #include "registry.h"
 #include "rule.h"
+#include "store.h"
 #include "xmalloc.h"
 
 #define STATE_DIR_DEFAULT	LOCALSTATEDIR "/lib/pollhook"
+#define STORE_QUEUE_DEFAULT	100000	/* 60 s at 1,000 events/s fit */
+#define STORE_LEASE_DEFAULT	10.0
 #define INTERVAL_DEFAULT	60.0
 #define TIMEOUT_DEFAULT_MAX	10.0
 #define MAX_IN_FLIGHT_DEFAULT	8
@@ -63,6 +67,24 @@ static const struct conf_key shard_keys[] = {
 	CONF_KEY_END
 };
 
+static const char *const store_backends[] = { "sqlite", "postgres", NULL };
+
+static const struct conf_key store_keys[] = {
+	{ "backend", CONF_STRING, 0, 0, 0, store_backends, NULL,
+	    "where state is kept: sqlite (a local file, the default) or postgres" },
+	{ "path", CONF_STRING, CONF_HAS_MIN, 1, 0, NULL, NULL,
+	    "sqlite: the database file; default state_dir/pollhook.db" },
+	{ "conninfo", CONF_SECRET, CONF_HAS_MIN, 1, 0, NULL, NULL,
+	    "postgres: the libpq connection string or URI (it may hold a password)" },
+	{ "node", CONF_STRING, CONF_NAME, 0, 0, NULL, NULL,
+	    "postgres: this instance's name among those sharing the database; default the host name" },
+	{ "lease_ttl", CONF_FLOAT, NUM_GT0_MAX, 0, 3600, NULL, NULL,
+	    "postgres: seconds this instance's claims outlive its last renewal" },
+	{ "queue_max", CONF_INT, RANGE, 1, 10000000, NULL, NULL,
+	    "events kept in memory while the database is unreachable; more are dropped" },
+	CONF_KEY_END
+};
+
 static const struct conf_key bridge_keys[] = {
 	{ "state_dir", CONF_STRING, CONF_HAS_MIN, 1, 0, NULL, NULL,
 	    "directory of the outbox and the rule state" },
@@ -72,6 +94,8 @@ static const struct conf_key bridge_keys[] = {
 	{ "api", CONF_GROUP, 0, 0, 0, NULL, api_keys, "the management API; off when absent" },
 	{ "shard", CONF_GROUP, 0, 0, 0, NULL, shard_keys,
 	    "poll only the sources whose name hashes to this instance" },
+	{ "store", CONF_GROUP, 0, 0, 0, NULL, store_keys,
+	    "the store of events, deliveries and rule state; default sqlite in state_dir" },
 	CONF_KEY_END
 };
 
@@ -255,6 +279,60 @@ valid_listen(const char *s)
 	return *end == '\0' && colon[1] >= '0' && colon[1] <= '9' && port >= 1 && port <= 65535;
 }
 
+/* Reports a key of bridge.store that the chosen backend does not read. */
+static void
+store_only(const struct conf_node *g, const char *key, const char *backend)
+{
+	if (conf_has(g, key))
+		conf_error(conf_get(g, key), "\"%s\" in bridge.store is for the %s backend",
+		    key, backend);
+}
+
+static void
+load_store(struct loader *ld, const struct conf_node *g)
+{
+	struct bridge_config *bc = &ld->cfg->bridge;
+	struct store_config *sc = &bc->store;
+	const char *backend = conf_string(g, "backend", "sqlite"), *why;
+	char buf[128], host[256];
+
+	sc->backend = xstrdup(backend);
+	sc->queue_max = (unsigned)conf_int(g, "queue_max", STORE_QUEUE_DEFAULT);
+	sc->lease_ttl = conf_float(g, "lease_ttl", STORE_LEASE_DEFAULT);
+	if (gethostname(host, sizeof(host)) != 0 || !conf_valid_name(host))
+		snprintf(host, sizeof(host), "pollhook");
+	sc->node = xstrdup(conf_string(g, "node", host));
+	/* An unknown name was reported by the check (its choices); a known one may be left out. */
+	if (strcmp(backend, "postgres") == 0 &&
+	    (why = store_backend_check(backend, buf, sizeof(buf))) != NULL)
+		conf_error(conf_get(g, "backend"), "%s", why);
+	if (strcmp(backend, "postgres") == 0) {
+		size_t count;
+		char **ci;
+
+		store_only(g, "path", "sqlite");
+		if (!conf_has(g, "conninfo") && !conf_has(g, "conninfo_file"))
+			conf_error(g, "bridge.store with backend \"postgres\" needs \"conninfo\" "
+			    "or \"conninfo_file\"");
+		/* An unreadable file was reported by the check; don't say it twice. */
+		else if (conf_errors(ld->tree) == 0 &&
+		    (ci = conf_secrets(g, "conninfo", &count)) != NULL) {
+			sc->conninfo = ci[0];
+			ci[0] = NULL;
+			conf_free_secrets(ci);
+		}
+		return;
+	}
+	store_only(g, "conninfo", "postgres");
+	store_only(g, "conninfo_file", "postgres");
+	store_only(g, "node", "postgres");
+	store_only(g, "lease_ttl", "postgres");
+	if (g != NULL && conf_has(g, "path"))
+		sc->path = xstrdup(conf_string(g, "path", NULL));
+	else
+		sc->path = xasprintf("%s/pollhook.db", bc->state_dir);
+}
+
 static void
 load_bridge(struct loader *ld, const struct conf_node *b)
 {
@@ -295,6 +373,7 @@ load_bridge(struct loader *ld, const struct conf_node *b)
 			bc->shard_count = (unsigned)count;
 		}
 	}
+	load_store(ld, conf_get(b, "store"));
 }
 
 /* sources */
@@ -713,6 +792,10 @@ config_free(struct config *cfg)
 	if (cfg == NULL)
 		return;
 	free(cfg->bridge.state_dir);
+	free(cfg->bridge.store.backend);
+	free(cfg->bridge.store.path);
+	free(cfg->bridge.store.conninfo);
+	free(cfg->bridge.store.node);
 	free(cfg->bridge.api.listen);
 	free(cfg->bridge.api.token);
 	for (size_t i = 0; i < cfg->nsources; i++) {

@@ -12,6 +12,7 @@
 #include <stddef.h>
 
 #include "sample.h"
+#include "store.h"
 
 struct poller_ops;
 struct emitter_ops;
@@ -80,6 +81,7 @@ struct api_config {
 
 struct bridge_config {
 	char *state_dir;
+	struct store_config store;	/* bridge.store, defaults filled in */
 	int log_level;		/* enum log_level */
 	bool syslog;
 	struct api_config api;

@@ -15,16 +15,18 @@
 #include "util.h"
 #include "xmalloc.h"
 
-#define RETRY_SCAN_INTERVAL 1.0	/* seconds between looks for CLI retry requests */
+#define CLAIM_INTERVAL	1.0	/* seconds between claims: retry requests, takeovers */
+#define CLAIM_LIMIT	1000	/* deliveries one claim hands over at most */
 #define MARK_DELAY 0.05		/* outcomes alone wait this long for a commit */
 #define SWEEP_INTERVAL 60.0	/* seconds between sweeps of delivered events */
 #define EVENT_RETENTION 3600.0	/* delivered events are kept this long (history) */
 
 struct sub_rt;
 
-/* One (event, subscriber) delivery in memory, mirrored by an outbox row. */
+/* One (event, subscriber) delivery in memory, mirrored by a row of the store. */
 struct dlv {
-	int64_t seq;		/* 0: not in the outbox (its commit failed) */
+	int64_t seq;
+	const struct store_ticket *tk;	/* while staged: what its commit made of it */
 	struct event *ev;	/* one reference */
 	struct keyq *kq;
 	unsigned attempts;
@@ -60,18 +62,32 @@ struct sub_rt {
 				   inside deliver(), and must not recurse */
 };
 
+/* The deliveries of one commit, waiting for the store to say they are stored. */
+struct gen {
+	struct dlv **items;
+	size_t n;
+	struct gen *next;
+};
+
 struct delivery {
 	struct ev_loop *loop;
-	struct outbox *ob;
+	struct store *st;
 	const struct config *cfg;
 	struct sub_rt **subs;
 	size_t nsubs;
 	struct kinds kinds;	/* the shared state of each emitter kind */
 	struct dlv **staged;	/* waiting for this iteration's commit */
 	size_t nstaged, capstaged;
+	struct gen *gens, *gens_tail;	/* committed, oldest first */
+	struct hmap disabled;	/* subscriber -> fingerprint it was disabled under (owned) */
+	bool loaded;		/* the disabled subscribers are known: attempts may start */
+	bool resumed;		/* the first claims (the backlog at start) are done */
+	size_t resumed_n;
+	bool claiming, claim_again, in_claim;
+	int round_retries, round_taken;	/* what the claims in progress handed over */
 	ev_prepare commit;
 	ev_timer mark_flush;
-	ev_timer retry_scan;
+	ev_timer claim_timer;
 	ev_timer sweep;
 	bool draining;
 	struct delivery_stats stats;
@@ -212,13 +228,22 @@ schedule_head(struct sub_rt *s, struct keyq *kq)
 	}
 }
 
+/* Queues it behind its key; a claimed copy of a delivery already queued is dropped. */
 static void
 enqueue(struct sub_rt *s, struct dlv *it)
 {
-	char *key = outbox_order_key(it->ev);
+	char *key = store_order_key(it->ev);
 	struct keyq *kq;
 
 	kq = hmap_get(&s->keys, key);
+	for (struct dlv *o = kq != NULL ? kq->head : NULL; o != NULL; o = o->next) {
+		if (o->seq == it->seq) {
+			free(key);
+			event_free(it->ev);
+			free(it);
+			return;
+		}
+	}
 	if (kq == NULL) {
 		kq = xcalloc(1, sizeof(*kq));
 		kq->okey = key;
@@ -272,8 +297,7 @@ mark_dead(struct sub_rt *s, struct dlv *it, int status, const char *why)
 	log_warnx("%s/%s: event %s (%s) dead after %u attempt%s: %s",
 	    s->conf->emitter->name, s->name, it->ev->id, it->ev->name, it->attempts,
 	    it->attempts == 1 ? "" : "s", why);
-	if (it->seq != 0)
-		outbox_mark_dead(d->ob, it->seq, it->attempts, status, why);
+	store_mark_dead(d->st, it->seq, it->attempts, status, why);
 	d->stats.dead++;
 	finish_head(s, it);
 }
@@ -301,8 +325,7 @@ attempt_done(void *arg, const struct delivery_outcome *out)
 		ready_push(s, it->kq);
 		return;
 	case DELIVERY_OK:
-		if (it->seq != 0)
-			outbox_mark_done(d->ob, it->seq);
+		store_mark_done(d->st, it->seq);
 		d->stats.ok++;
 		hist_add(&d->stats.latency, ev_time() - (double)it->ev->ts_ms / 1000.0);
 		finish_head(s, it);
@@ -314,7 +337,8 @@ attempt_done(void *arg, const struct delivery_outcome *out)
 		log_warnx("%s/%s: the receiver answered %d (gone): subscriber disabled until "
 		    "its configuration changes", s->conf->emitter->name, s->name, out->status);
 		s->disabled = true;
-		outbox_sub_disable(d->ob, s->name, s->conf->fingerprint);
+		store_sub_disable(d->st, s->name, s->conf->fingerprint);
+		free(hmap_put(&d->disabled, s->name, xstrdup(s->conf->fingerprint)));
 		d->stats.gone++;
 		mark_dead(s, it, out->status, out->error);
 		break;
@@ -335,9 +359,8 @@ attempt_done(void *arg, const struct delivery_outcome *out)
 		log_debug("%s/%s: event %s attempt %u failed (%s), retry in %.1fs",
 		    s->conf->emitter->name, s->name, it->ev->id, it->attempts, out->error, delay);
 		it->next_at = now + delay;
-		if (it->seq != 0)
-			outbox_mark_retry(d->ob, it->seq, it->attempts, it->next_at, out->status,
-			    out->error);
+		store_mark_retry(d->st, it->seq, it->attempts, it->next_at, out->status,
+		    out->error);
 		d->stats.retried++;
 		schedule_head(s, it->kq);
 		break;
@@ -353,7 +376,9 @@ sub_pump(struct sub_rt *s)
 	if (s->pumping)
 		return;
 	s->pumping = true;
-	while (!d->draining && !s->disabled && s->in_flight < s->conf->max_in_flight) {
+	/* No attempt without a current claim: another instance may hold it otherwise. */
+	while (!d->draining && d->loaded && !s->disabled && store_holding(d->st) &&
+	    s->in_flight < s->conf->max_in_flight) {
 		struct keyq *kq = ready_pop(s);
 		struct dlv *it;
 
@@ -406,7 +431,7 @@ delivery_submit(struct delivery *d, struct event *ev)
 {
 	const char **names = xcalloc(d->nsubs, sizeof(*names));
 	struct sub_rt **targets = xcalloc(d->nsubs, sizeof(*targets));
-	int64_t *seqs = xcalloc(d->nsubs, sizeof(*seqs));
+	const struct store_ticket **tickets = xcalloc(d->nsubs, sizeof(*tickets));
 	double now = ev_now(d->loop);
 	size_t n = 0;
 
@@ -417,13 +442,13 @@ delivery_submit(struct delivery *d, struct event *ev)
 		targets[n++] = d->subs[i];
 	}
 	d->stats.events++;
-	if (n > 0 && outbox_add(d->ob, ev, names, n, now, seqs) != 0)
-		log_warnx("event %s (%s): not stored in the outbox; delivering from memory only",
-		    ev->id, ev->name);
+	/* Refused only when the memory queue is full: the store logs and counts it. */
+	if (n > 0 && store_add(d->st, ev, names, n, now, tickets) != 0)
+		n = 0;
 	for (size_t i = 0; i < n; i++) {
 		struct dlv *it = xcalloc(1, sizeof(*it));
 
-		it->seq = seqs[i];
+		it->tk = tickets[i];
 		it->ev = event_ref(ev);
 		it->created = it->next_at = now;
 		it->sub = targets[i];
@@ -431,31 +456,71 @@ delivery_submit(struct delivery *d, struct event *ev)
 	}
 	free(names);
 	free(targets);
-	free(seqs);
+	free(tickets);
 	event_free(ev);
 }
 
-/* Commits the batch, then queues the deliveries it made durable. */
+static void
+pump_all(struct delivery *d)
+{
+	for (size_t i = 0; i < d->nsubs; i++)
+		sub_pump(d->subs[i]);
+}
+
+/*
+ * A commit ended: its deliveries are stored, so attempts may start, for
+ * those this instance holds. The others wait in the store for whoever
+ * holds their key (store_claim brings them here when that is this one).
+ */
+static void
+commit_done(void *arg, long long result)
+{
+	struct delivery *d = arg;
+	struct gen *g = d->gens;
+
+	d->gens = g->next;
+	if (d->gens == NULL)
+		d->gens_tail = NULL;
+	for (size_t i = 0; i < g->n; i++) {
+		struct dlv *it = g->items[i];
+
+		if (result >= 0 && it->sub != NULL && it->tk->claimed && it->tk->seq != 0) {
+			it->seq = it->tk->seq;
+			it->tk = NULL;
+			enqueue(it->sub, it);
+		} else
+			item_free(it);
+	}
+	free(g->items);
+	free(g);
+	/* Pumping may complete and free items: they are not looked at again. */
+	if (result >= 0)
+		pump_all(d);
+}
+
+/* Sends the staged deliveries' batch; commit_done queues them once it is stored. */
 static void
 flush_staged(struct delivery *d)
 {
-	bool failed = false;
+	struct gen *g;
 
-	if (outbox_dirty(d->ob) && outbox_commit(d->ob) != 0)
-		failed = true;
-	for (size_t i = 0; i < d->nstaged; i++) {
-		struct dlv *it = d->staged[i];
-
-		if (failed)
-			it->seq = 0;	/* the rows were rolled back */
-		enqueue(it->sub, it);
+	if (d->nstaged == 0) {
+		if (store_dirty(d->st))
+			store_commit(d->st, NULL, NULL);
+		return;
 	}
-	/* Pumping may complete and free staged items: they are not looked at again. */
-	if (d->nstaged > 0)
-		for (size_t i = 0; i < d->nsubs; i++)
-			sub_pump(d->subs[i]);
-	d->nstaged = 0;
-	/* Attempt outcomes queued more writes: they go with the next batch. */
+	g = xcalloc(1, sizeof(*g));
+	g->items = d->staged;
+	g->n = d->nstaged;
+	d->staged = NULL;
+	d->nstaged = d->capstaged = 0;
+	if (d->gens_tail != NULL)
+		d->gens_tail->next = g;
+	else
+		d->gens = g;
+	d->gens_tail = g;
+	/* Attempt outcomes made meanwhile go with the next batch. */
+	store_commit(d->st, commit_done, d);
 }
 
 /*
@@ -474,7 +539,7 @@ commit_batch(struct ev_loop *loop, ev_prepare *w, int revents)
 	if (d->nstaged > 0) {
 		ev_timer_stop(loop, &d->mark_flush);
 		flush_staged(d);
-	} else if (outbox_dirty(d->ob) && !ev_is_active(&d->mark_flush)) {
+	} else if (store_dirty(d->st) && !ev_is_active(&d->mark_flush)) {
 		ev_timer_set(&d->mark_flush, MARK_DELAY, 0.);
 		ev_timer_start(loop, &d->mark_flush);
 	}
@@ -494,17 +559,13 @@ static void
 sweep(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct delivery *d = container_of(w, struct delivery, sweep);
-	int n;
 
 	(void)revents;
-	n = outbox_sweep(d->ob, (int64_t)((ev_now(loop) - EVENT_RETENTION) * 1000));
-	if (n > 0)
-		log_debug("outbox: %d delivered events older than %.0f s removed", n,
-		    EVENT_RETENTION);
+	store_sweep(d->st, (int64_t)((ev_now(loop) - EVENT_RETENTION) * 1000));
 }
 
 static struct dlv *
-item_from_row(const struct outbox_row *r)
+item_from_row(const struct store_row *r)
 {
 	struct dlv *it = xcalloc(1, sizeof(*it));
 	struct event *ev = event_new(r->event_name, r->rule, r->source, r->instance, NULL,
@@ -523,11 +584,15 @@ item_from_row(const struct outbox_row *r)
 }
 
 static void
-load_row(void *arg, const struct outbox_row *r)
+claimed_row(void *arg, const struct store_row *r)
 {
 	struct delivery *d = arg;
 	struct sub_rt *s = find_sub(d, r->subscriber);
 
+	if (r->state == STORE_RETRY)
+		d->round_retries++;
+	else
+		d->round_taken++;
 	if (s == NULL) {
 		d->stats.orphaned++;
 		return;
@@ -535,19 +600,128 @@ load_row(void *arg, const struct outbox_row *r)
 	enqueue(s, item_from_row(r));
 }
 
-static void
-retry_scan(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	struct delivery *d = container_of(w, struct delivery, retry_scan);
-	int n;
+static void claim(struct delivery *d);
 
-	(void)revents;
-	n = outbox_take_retries(d->ob, ev_now(loop), load_row, d);
-	if (n > 0) {
-		log_info("outbox: %d dead letter%s queued again", n, n == 1 ? "" : "s");
-		for (size_t i = 0; i < d->nsubs; i++)
-			sub_pump(d->subs[i]);
+static void
+claim_done(void *arg, long long n)
+{
+	struct delivery *d = arg;
+
+	d->claiming = false;
+	if (n >= CLAIM_LIMIT)
+		d->claim_again = true;	/* a full page: there may be more */
+	if (d->round_retries > 0)
+		log_info("store: %d dead letter%s queued again", d->round_retries,
+		    d->round_retries == 1 ? "" : "s");
+	if (!d->resumed) {
+		d->resumed_n += (size_t)d->round_taken;
+		if (n >= 0 && !d->claim_again) {
+			d->resumed = true;
+			if (d->resumed_n > 0)
+				log_info("store: %zu pending deliveries resumed", d->resumed_n);
+			if (d->stats.orphaned > 0)
+				log_warnx("store: %llu pending deliveries belong to subscribers "
+				    "no longer configured; kept in the store",
+				    (unsigned long long)d->stats.orphaned);
+		}
+	} else if (d->round_taken > 0)
+		log_info("store: %d pending deliveries taken over from instances whose lease "
+		    "lapsed", d->round_taken);
+	d->round_retries = d->round_taken = 0;
+	if (n > 0)
+		pump_all(d);
+	/* Completed later than the call: go on from here. */
+	if (d->claim_again && !d->in_claim)
+		claim(d);
+}
+
+/* Claims what the store hands over, page after page; one round at a time. */
+static void
+claim(struct delivery *d)
+{
+	if (d->claiming || d->in_claim) {
+		d->claim_again = true;
+		return;
 	}
+	d->in_claim = true;
+	do {
+		d->claim_again = false;
+		d->claiming = true;
+		store_claim(d->st, CLAIM_LIMIT, claimed_row, claim_done, d);
+	} while (!d->claiming && d->claim_again && !d->draining);
+	d->in_claim = false;
+}
+
+static void
+claim_tick(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct delivery *d = container_of(w, struct delivery, claim_timer);
+
+	(void)loop;
+	(void)revents;
+	if (d->loaded)
+		claim(d);
+}
+
+static void
+on_wake(void *arg)
+{
+	struct delivery *d = arg;
+
+	if (d->loaded)
+		claim(d);
+	pump_all(d);
+}
+
+/* Drops what s has queued but not in flight, which the store no longer says it holds. */
+static void
+sub_drop_queued(struct sub_rt *s)
+{
+	size_t pos = 0;
+	const char *k;
+	void *v;
+
+	ev_timer_stop(s->d->loop, &s->timer);
+	s->nheap = 0;
+	s->ready_head = s->ready_tail = NULL;
+	while (hmap_next(&s->keys, &pos, &k, &v)) {
+		struct keyq *kq = v;
+		struct dlv *it = kq->head, *next;
+
+		kq->ready = false;
+		if (it->in_flight) {
+			/* Its outcome finishes the head; the copy claimed again is dropped. */
+			next = it->next;
+			it->next = NULL;
+			kq->tail = it;
+			it = next;
+		} else
+			kq->head = kq->tail = NULL;
+		for (; it != NULL; it = next) {
+			next = it->next;
+			item_free(it);
+			s->d->stats.queued--;
+		}
+		if (kq->head == NULL) {
+			/* Deletion leaves a tombstone: iteration may go on. */
+			hmap_del(&s->keys, kq->okey);
+			free(kq->okey);
+			free(kq);
+		}
+	}
+}
+
+static void
+on_claims_reset(void *arg)
+{
+	struct delivery *d = arg;
+
+	log_warnx("store: this instance's claims lapsed and were given up: queued "
+	    "deliveries are claimed again");
+	for (size_t i = 0; i < d->nsubs; i++)
+		sub_drop_queued(d->subs[i]);
+	d->resumed = true;
+	claim(d);
 }
 
 static void
@@ -583,6 +757,18 @@ sub_stop(struct delivery *d, struct sub_rt *s)
 	free(s);
 }
 
+/* Applies what the store says about 410s: disabled until the configuration changes. */
+static void
+sub_check_disabled(struct delivery *d, struct sub_rt *s)
+{
+	const char *fp = hmap_get(&d->disabled, s->name);
+
+	s->disabled = fp != NULL && strcmp(fp, s->conf->fingerprint) == 0;
+	if (s->disabled)
+		log_warnx("%s/%s: disabled after a 410 answer; change its configuration to "
+		    "enable it again", s->conf->emitter->name, s->name);
+}
+
 static struct sub_rt *
 sub_new(struct delivery *d, const struct subscriber_config *sc)
 {
@@ -595,10 +781,8 @@ sub_new(struct delivery *d, const struct subscriber_config *sc)
 	s->name = xstrdup(sc->name);
 	hmap_init(&s->keys);
 	ev_timer_init(&s->timer, sub_timer, 0., 0.);
-	s->disabled = outbox_sub_disabled(d->ob, sc->name, sc->fingerprint);
-	if (s->disabled)
-		log_warnx("%s/%s: disabled after a 410 answer; change its configuration to "
-		    "enable it again", ops->name, sc->name);
+	if (d->loaded)
+		sub_check_disabled(d, s);
 	if (kinds_emitter(&d->kinds, ops, d->loop, &shared) != 0)
 		goto fail;
 	if (ops->start(d->loop, shared, s->name, sc->emitter_conf, &s->state) != 0) {
@@ -612,14 +796,40 @@ fail:
 	return NULL;
 }
 
+static void
+disabled_row(void *arg, const char *name, const char *fp)
+{
+	struct delivery *d = arg;
+
+	free(hmap_put(&d->disabled, name, xstrdup(fp)));
+}
+
+/* The disabled subscribers are known: attempts may start, the backlog is claimed. */
+static void
+subs_loaded(void *arg, long long n)
+{
+	struct delivery *d = arg;
+
+	if (n < 0)
+		log_warnx("store: the disabled subscribers could not be read: %s",
+		    store_error(d->st));
+	d->loaded = true;
+	for (size_t i = 0; i < d->nsubs; i++)
+		sub_check_disabled(d, d->subs[i]);
+	claim(d);
+	pump_all(d);
+}
+
 struct delivery *
-delivery_new(struct ev_loop *loop, const struct config *cfg, struct outbox *ob)
+delivery_new(struct ev_loop *loop, const struct config *cfg, struct store *st)
 {
 	struct delivery *d = xcalloc(1, sizeof(*d));
+	struct store_hooks hooks = { on_wake, on_claims_reset, d };
 
 	d->loop = loop;
-	d->ob = ob;
+	d->st = st;
 	d->cfg = cfg;
+	hmap_init(&d->disabled);
 	d->subs = xcalloc(cfg->nsubscribers, sizeof(*d->subs));
 	for (size_t i = 0; i < cfg->nsubscribers; i++) {
 		d->subs[i] = sub_new(d, &cfg->subscribers[i]);
@@ -627,26 +837,38 @@ delivery_new(struct ev_loop *loop, const struct config *cfg, struct outbox *ob)
 			goto fail;
 		d->nsubs++;
 	}
-	if (outbox_scan(ob, OUTBOX_PENDING, NULL, load_row, d) != 0)
-		goto fail;
-	if (d->stats.queued > 0)
-		log_info("outbox: %zu pending deliveries resumed", d->stats.queued);
-	if (d->stats.orphaned > 0)
-		log_warnx("outbox: %llu pending deliveries belong to subscribers no longer "
-		    "configured; kept in the outbox", (unsigned long long)d->stats.orphaned);
 	ev_prepare_init(&d->commit, commit_batch);
 	ev_prepare_start(loop, &d->commit);
 	ev_timer_init(&d->mark_flush, mark_flush, MARK_DELAY, 0.);
 	ev_timer_init(&d->sweep, sweep, SWEEP_INTERVAL, SWEEP_INTERVAL);
 	ev_timer_start(loop, &d->sweep);
-	ev_timer_init(&d->retry_scan, retry_scan, RETRY_SCAN_INTERVAL, RETRY_SCAN_INTERVAL);
-	ev_timer_start(loop, &d->retry_scan);
-	for (size_t i = 0; i < d->nsubs; i++)
-		sub_pump(d->subs[i]);
+	ev_timer_init(&d->claim_timer, claim_tick, CLAIM_INTERVAL, CLAIM_INTERVAL);
+	ev_timer_start(loop, &d->claim_timer);
+	store_set_hooks(st, &hooks);
+	store_subs_load(st, disabled_row, subs_loaded, d);
 	return d;
 fail:
 	delivery_free(d);
 	return NULL;
+}
+
+/* Points staged and committing deliveries at the subscriber of the same name in next. */
+static void
+remap_staged(struct delivery *d, struct sub_rt **next, size_t n)
+{
+	struct gen cur = { d->staged, d->nstaged, d->gens };
+
+	for (struct gen *g = &cur; g != NULL; g = g->next) {
+		for (size_t i = 0; i < g->n; i++) {
+			struct dlv *it = g->items[i];
+			struct sub_rt *s = NULL;
+
+			for (size_t j = 0; it->sub != NULL && j < n; j++)
+				if (strcmp(next[j]->name, it->sub->name) == 0)
+					s = next[j];
+			it->sub = s;
+		}
+	}
 }
 
 int
@@ -655,7 +877,6 @@ delivery_reload(struct delivery *d, const struct config *cfg)
 	struct sub_rt **next = xcalloc(cfg->nsubscribers, sizeof(*next));
 	struct kinds old_kinds = d->kinds;
 
-	flush_staged(d);
 	/* New emitter runtimes first: a failure leaves everything as it was. */
 	memset(&d->kinds, 0, sizeof(d->kinds));
 	for (size_t i = 0; i < cfg->nsubscribers; i++) {
@@ -669,6 +890,7 @@ delivery_reload(struct delivery *d, const struct config *cfg)
 			return -1;
 		}
 	}
+	remap_staged(d, next, cfg->nsubscribers);
 	/* Move each kept subscriber's queue into its new runtime. */
 	for (size_t i = 0; i < d->nsubs; i++) {
 		struct sub_rt *old = d->subs[i], *s = NULL;
@@ -717,8 +939,7 @@ delivery_reload(struct delivery *d, const struct config *cfg)
 	d->subs = next;
 	d->nsubs = cfg->nsubscribers;
 	d->cfg = cfg;
-	for (size_t i = 0; i < d->nsubs; i++)
-		sub_pump(d->subs[i]);
+	pump_all(d);
 	return 0;
 }
 
@@ -737,6 +958,10 @@ delivery_stats(const struct delivery *d)
 void
 delivery_free(struct delivery *d)
 {
+	size_t pos = 0;
+	const char *k;
+	void *v;
+
 	if (d == NULL)
 		return;
 	d->draining = true;
@@ -747,19 +972,34 @@ delivery_free(struct delivery *d)
 		    (unsigned long long)d->stats.retried, (unsigned long long)d->stats.dead,
 		    hist_quantile(&d->stats.latency, 0.5) * 1e3,
 		    hist_quantile(&d->stats.latency, 0.99) * 1e3,
-		    (unsigned long long)outbox_commits(d->ob));
+		    (unsigned long long)store_stats(d->st)->commits);
 	ev_prepare_stop(d->loop, &d->commit);
 	ev_timer_stop(d->loop, &d->mark_flush);
 	ev_timer_stop(d->loop, &d->sweep);
-	ev_timer_stop(d->loop, &d->retry_scan);
-	/* Staged items were committed or not; either way the outbox has them or not. */
+	ev_timer_stop(d->loop, &d->claim_timer);
+	/* What is staged or committing stays in the store's batches, stored or not. */
+	store_forget(d->st, d);
+	store_set_hooks(d->st, &(struct store_hooks){ NULL, NULL, NULL });
 	for (size_t i = 0; i < d->nstaged; i++)
 		item_free(d->staged[i]);
 	free(d->staged);
+	while (d->gens != NULL) {
+		struct gen *g = d->gens;
+
+		d->gens = g->next;
+		for (size_t i = 0; i < g->n; i++)
+			item_free(g->items[i]);
+		free(g->items);
+		free(g);
+	}
 	for (size_t i = 0; i < d->nsubs; i++)
 		sub_stop(d, d->subs[i]);
 	free(d->subs);
 	kinds_fini(&d->kinds);
-	outbox_commit(d->ob);
+	while (hmap_next(&d->disabled, &pos, &k, &v))
+		free(v);
+	hmap_free(&d->disabled);
+	if (store_dirty(d->st))
+		store_commit(d->st, NULL, NULL);
 	free(d);
 }

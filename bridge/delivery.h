@@ -4,8 +4,9 @@
 /*
  * The delivery manager: the push half of the daemon. It routes each event to
  * the subscribers that want it, records the event and its deliveries in the
- * outbox (committed once per loop iteration, before any attempt), and runs
- * the attempts through each subscriber's emitter:
+ * store (committed once per loop iteration; no attempt starts before its
+ * commit is acknowledged), and runs the attempts of the deliveries this
+ * instance holds through each subscriber's emitter:
  *
  * - for one subscriber, deliveries with the same ordering key (source, rule,
  *   instance) go strictly one after the other, in creation order, retries
@@ -14,7 +15,9 @@
  *   (or after Retry-After), until max_attempts or max_age make it a dead
  *   letter; a permanent failure is a dead letter at once; 410 disables the
  *   subscriber until its configuration changes;
- * - on start, pending deliveries are loaded back from the outbox.
+ * - on start, pending deliveries are claimed back from the store; later
+ *   claims bring dead letters asked for again and, with a shared store, the
+ *   deliveries of instances that went away.
  */
 
 #include <stdint.h>
@@ -24,7 +27,7 @@
 #include "config.h"
 #include "event.h"
 #include "histogram.h"
-#include "outbox.h"
+#include "store.h"
 
 struct delivery;
 
@@ -39,11 +42,12 @@ struct delivery_stats {
 };
 
 /*
- * Starts every subscriber of cfg (borrowed) on loop with ob (borrowed) as
- * the outbox, and loads their pending deliveries. NULL after logging why.
+ * Starts every subscriber of cfg (borrowed) on loop with st (borrowed; it
+ * takes st's hooks) as the store, and claims their pending deliveries as
+ * soon as the store answers. NULL after logging why.
  */
 struct delivery *delivery_new(struct ev_loop *loop, const struct config *cfg,
-    struct outbox *ob);
+    struct store *st);
 /* Routes ev to its subscribers and queues it durably; takes ownership of ev. */
 void delivery_submit(struct delivery *d, struct event *ev);
 /*
@@ -57,7 +61,7 @@ void delivery_drain(struct delivery *d);
 const struct delivery_stats *delivery_stats(const struct delivery *d);
 /* Computes the delay before retry number attempt (1-based), with full jitter in [0, cap]. */
 double delivery_backoff(unsigned attempt, double first, double cap, double jitter01);
-/* Cancels attempts in flight (they stay pending in the outbox), commits and frees d. */
+/* Cancels attempts in flight (they stay pending in the store), commits and frees d. */
 void delivery_free(struct delivery *d);
 
 #endif

@@ -55,7 +55,10 @@ struct engine {
 	struct hmap states;		/* "rule\x1fsource\x1finstance" -> struct rule_state */
 	struct hmap cursors;		/* source name -> its poller's cursor (owned string) */
 	const struct config *state_cfg;	/* the config the states were built for */
-	struct outbox *store;		/* rule states are saved here; NULL for --once */
+	struct store *store;		/* rule states are saved here; NULL for --once */
+	void (*ready)(void *arg, int status);	/* the states are loaded */
+	void *ready_arg;
+	size_t loaded, dropped;		/* states restored and dropped at the load */
 	struct engine_poll_hist poll_hist;	/* kept across reloads */
 	double (*clock)(void *arg);	/* NULL: ev_time() */
 	void *clock_arg;
@@ -231,7 +234,7 @@ save_state(struct engine *e, const char *key, const struct rule_state *st)
 {
 	struct json_object *j = rule_state_to_json(st);
 
-	outbox_state_save(e->store, key, json_object_to_json_string_ext(j,
+	store_state_save(e->store, key, json_object_to_json_string_ext(j,
 	    JSON_C_TO_STRING_PLAIN));
 	json_object_put(j);
 }
@@ -274,34 +277,28 @@ cursor_save(struct engine *e, struct source_rt *s)
 		return;
 	key = xasprintf(CURSOR_PREFIX "%s", s->conf->name);
 	j = json_object_new_string(s->sample.cursor);
-	outbox_state_save(e->store, key, json_object_to_json_string_ext(j,
+	store_state_save(e->store, key, json_object_to_json_string_ext(j,
 	    JSON_C_TO_STRING_PLAIN));
 	json_object_put(j);
 	free(key);
 }
 
-struct load_ctx {
-	struct engine *e;
-	size_t loaded, dropped;
-	char **drop;		/* keys to delete from the store */
-};
-
 static void
 load_state(void *arg, const char *key, const char *json)
 {
-	struct load_ctx *lc = arg;
+	struct engine *e = arg;
 	const char *sep = strchr(key, STATE_SEP);
 	const struct rule_config *rc = NULL;
 	struct json_object *j;
 	struct rule_state *st = NULL;
 
 	if (strncmp(key, CURSOR_PREFIX, strlen(CURSOR_PREFIX)) == 0) {
-		cursor_load(lc->e, key + strlen(CURSOR_PREFIX), json);
+		cursor_load(e, key + strlen(CURSOR_PREFIX), json);
 		return;
 	}
 	if (sep != NULL) {
-		for (size_t i = 0; i < lc->e->state_cfg->nrules; i++) {
-			const struct rule_config *r = &lc->e->state_cfg->rules[i];
+		for (size_t i = 0; i < e->state_cfg->nrules; i++) {
+			const struct rule_config *r = &e->state_cfg->rules[i];
 
 			if (strlen(r->name) == (size_t)(sep - key) &&
 			    memcmp(r->name, key, (size_t)(sep - key)) == 0)
@@ -314,32 +311,37 @@ load_state(void *arg, const char *key, const char *json)
 	json_object_put(j);
 	if (st == NULL) {
 		/* A rule removed or changed in kind: its state means nothing now. */
-		lc->drop = xreallocarray(lc->drop, lc->dropped + 1, sizeof(*lc->drop));
-		lc->drop[lc->dropped++] = xstrdup(key);
+		store_state_delete(e->store, key);
+		e->dropped++;
 		return;
 	}
-	rule_state_free(hmap_put(&lc->e->states, key, st));
-	lc->loaded++;
+	rule_state_free(hmap_put(&e->states, key, st));
+	e->loaded++;
+}
+
+static void
+states_loaded(void *arg, long long n)
+{
+	struct engine *e = arg;
+
+	if (n < 0)
+		log_warnx("rule state could not be loaded: %s", store_error(e->store));
+	else if (e->loaded + e->dropped > 0)
+		log_info("rule state: %zu instances restored, %zu dropped", e->loaded, e->dropped);
+	for (size_t i = 0; i < e->run.nsrcs; i++)
+		cursor_restore(e, &e->run.srcs[i]);
+	if (e->ready != NULL)
+		e->ready(e->ready_arg, n < 0 ? -1 : 0);
 }
 
 void
-engine_set_store(struct engine *e, struct outbox *ob)
+engine_set_store(struct engine *e, struct store *st, void (*ready)(void *arg, int status),
+    void *arg)
 {
-	struct load_ctx lc = { e, 0, 0, NULL };
-
-	e->store = ob;
-	if (outbox_state_load(ob, load_state, &lc) != 0)
-		log_warnx("rule state could not be loaded: rules start afresh");
-	else if (lc.loaded + lc.dropped > 0)
-		log_info("rule state: %zu instances restored, %zu dropped", lc.loaded, lc.dropped);
-	for (size_t i = 0; i < lc.dropped; i++) {
-		outbox_state_delete(ob, lc.drop[i]);
-		free(lc.drop[i]);
-	}
-	free(lc.drop);
-	outbox_commit(ob);
-	for (size_t i = 0; i < e->run.nsrcs; i++)
-		cursor_restore(e, &e->run.srcs[i]);
+	e->store = st;
+	e->ready = ready;
+	e->ready_arg = arg;
+	store_states_load(st, load_state, states_loaded, e);
 }
 
 static void
@@ -665,7 +667,7 @@ prune_states(struct engine *e, const struct config *old, const struct config *cf
 			continue;
 		/* Deletion leaves a tombstone: iteration may go on. */
 		if (e->store != NULL)
-			outbox_state_delete(e->store, key);
+			store_state_delete(e->store, key);
 		rule_state_free(hmap_del(&e->states, key));
 	}
 }
@@ -697,7 +699,7 @@ carry_over(struct engine *e, const struct runset *old, struct runset *next)
 			continue;
 		if (e->store != NULL) {
 			key = xasprintf(CURSOR_PREFIX "%s", name);
-			outbox_state_delete(e->store, key);
+			store_state_delete(e->store, key);
 			free(key);
 		}
 		/* Deletion leaves a tombstone: iteration may go on. */
@@ -767,6 +769,8 @@ engine_free(struct engine *e)
 
 	if (e == NULL)
 		return;
+	if (e->store != NULL)
+		store_forget(e->store, e);
 	runset_stop(e->loop, &e->run);
 	while (hmap_next(&e->states, &pos, &k, &v))
 		rule_state_free(v);

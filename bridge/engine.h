@@ -16,7 +16,7 @@
 #include "config.h"
 #include "event.h"
 #include "hmap.h"
-#include "outbox.h"
+#include "store.h"
 #include "sample.h"
 
 struct engine;
@@ -48,11 +48,14 @@ struct source_status {
 struct engine *engine_new(struct ev_loop *loop, const struct config *cfg,
     const struct engine_sink *sink);
 /*
- * Makes ob (borrowed) the rule-state store: loads the states saved there for
- * the rules of the current config, and from now on saves each state whose
- * rule emitted an event or that was created.
+ * Makes st (borrowed) the rule-state store: loads the states saved there for
+ * the rules of the current config (dropping those of rules gone or changed
+ * in kind), then calls ready(arg, 0), or ready(arg, -1) when they could not
+ * be read; from then on saves each state whose rule emitted an event or
+ * that was created. Start the engine once ready was called.
  */
-void engine_set_store(struct engine *e, struct outbox *ob);
+void engine_set_store(struct engine *e, struct store *st, void (*ready)(void *arg, int status),
+    void *arg);
 /* Schedules every source on its splayed timer. */
 void engine_start(struct engine *e);
 /* Stops scheduling new polls; polls in flight go on to completion. */

@@ -18,11 +18,12 @@
 #include "api.h"
 #include "config.h"
 #include "cli.h"
+#include "cli_store.h"
 #include "delivery.h"
 #include "engine.h"
 #include "log.h"
 #include "once.h"
-#include "outbox.h"
+#include "store.h"
 #include "util.h"
 #include "cli_verify.h"
 #include "version.h"
@@ -36,13 +37,14 @@ struct daemon {
 	bool verbose;
 	struct config *cfg;
 	struct engine *eng;
-	struct outbox *ob;
+	struct store *st;
 	struct delivery *dlv;
 	struct api *api;
 	ev_signal sigterm, sigint, sighup;
 	ev_prepare drain;
 	ev_timer grace;
 	bool stopping;
+	int rc;			/* the exit status, once the loop ends */
 };
 
 static void
@@ -54,6 +56,8 @@ usage(FILE *f)
 	    "       pollhook deliveries list [--state pending|dead] [--json] [-c FILE | --state-dir DIR]\n"
 	    "       pollhook deliveries retry ID|--all [-c FILE]\n"
 	    "       pollhook deliveries purge --older-than DURATION [-c FILE]\n"
+	    "       pollhook store check|migrate [-c FILE]\n"
+	    "       pollhook store copy --from sqlite:PATH|postgres:CONNINFO --to ...\n"
 	    "       pollhook verify --scheme S --secret S --header 'Name: value'... [--body-file F]\n"
 	    "\n"
 	    "  -c, --config FILE   configuration file (default " DEFAULT_CONFIG ")\n"
@@ -102,7 +106,7 @@ grace_expired(struct ev_loop *loop, ev_timer *w, int revents)
 
 	(void)revents;
 	log_warnx("stopping with %zu polls and %zu delivery attempts unfinished; "
-	    "the deliveries stay in the outbox", engine_in_flight(d->eng),
+	    "the deliveries stay in the store", engine_in_flight(d->eng),
 	    delivery_stats(d->dlv)->in_flight);
 	ev_break(loop, EVBREAK_ALL);
 }
@@ -147,6 +151,8 @@ on_reload(struct ev_loop *loop, ev_signal *w, int revents)
 	}
 	if (strcmp(next->bridge.state_dir, d->cfg->bridge.state_dir) != 0)
 		log_warnx("bridge.state_dir changed: takes effect at the next restart");
+	if (!store_config_equal(&next->bridge.store, &d->cfg->bridge.store))
+		log_warnx("bridge.store changed: takes effect at the next restart");
 	if (delivery_reload(d->dlv, next) != 0) {
 		log_warnx("reload failed: subscribers of the new configuration cannot start");
 		config_free(next);
@@ -170,32 +176,55 @@ on_reload(struct ev_loop *loop, ev_signal *w, int revents)
 	    d->cfg->nrules, d->cfg->nsubscribers);
 }
 
+/* The rule state is loaded: polling starts (or the store cannot be used at all). */
+static void
+on_ready(void *arg, int status)
+{
+	struct daemon *d = arg;
+
+	if (status != 0 && store_failed(d->st)) {
+		log_warnx("store: %s: cannot be used: %s", store_backend_name(d->st),
+		    store_error(d->st));
+		d->rc = 1;
+		ev_break(d->loop, EVBREAK_ALL);
+		return;
+	}
+	if (d->stopping)
+		return;
+	engine_start(d->eng);
+	log_info("pollhook " PACKAGE_VERSION " started: %zu sources, %zu rules, %zu subscribers"
+	    " (%s store)", d->cfg->nsources, d->cfg->nrules, d->cfg->nsubscribers,
+	    store_backend_name(d->st));
+}
+
 static int
 run_daemon(struct daemon *d)
 {
 	struct engine_sink sink = { NULL, on_event, d };
 	char err[512];
-	int rc = 1;
 
+	d->rc = 1;
 	d->loop = ev_default_loop(EVFLAG_AUTO);
 	if (d->loop == NULL)
 		fatalx("cannot create the event loop");
 	signal(SIGPIPE, SIG_IGN);
-	d->ob = outbox_open(d->cfg->bridge.state_dir, err, sizeof(err));
-	if (d->ob == NULL) {
-		log_warnx("outbox: %s", err);
+	d->st = store_open(d->loop, &d->cfg->bridge.store, STORE_CLAIMS, err, sizeof(err));
+	if (d->st == NULL) {
+		log_warnx("store: %s", err);
 		goto out;
 	}
-	d->dlv = delivery_new(d->loop, d->cfg, d->ob);
+	d->dlv = delivery_new(d->loop, d->cfg, d->st);
 	if (d->dlv == NULL)
 		goto out;
 	d->eng = engine_new(d->loop, d->cfg, &sink);
 	if (d->eng == NULL)
 		goto out;
-	engine_set_store(d->eng, d->ob);
-	d->api = api_new(d->loop, d->cfg, d->eng, d->dlv, d->ob);
+	d->api = api_new(d->loop, d->cfg, d->eng, d->dlv, d->st);
 	if (d->api == NULL)
 		goto out;
+	/* Polls start once the rule state is back (on_ready). */
+	d->rc = 0;
+	engine_set_store(d->eng, d->st, on_ready, d);
 	ev_signal_init(&d->sigterm, on_stop, SIGTERM);
 	ev_signal_init(&d->sigint, on_stop, SIGINT);
 	ev_signal_init(&d->sighup, on_reload, SIGHUP);
@@ -203,10 +232,8 @@ run_daemon(struct daemon *d)
 	ev_signal_start(d->loop, &d->sigterm);
 	ev_signal_start(d->loop, &d->sigint);
 	ev_signal_start(d->loop, &d->sighup);
-	engine_start(d->eng);
-	log_info("pollhook " PACKAGE_VERSION " started: %zu sources, %zu rules, %zu subscribers",
-	    d->cfg->nsources, d->cfg->nrules, d->cfg->nsubscribers);
-	ev_run(d->loop, 0);
+	if (d->rc == 0)
+		ev_run(d->loop, 0);
 	{
 		uint64_t polls, errors, overruns;
 
@@ -215,15 +242,22 @@ run_daemon(struct daemon *d)
 		    (unsigned long long)polls, (unsigned long long)errors,
 		    (unsigned long long)overruns);
 	}
-	log_info("stopped");
-	rc = 0;
+	if (d->rc == 0)
+		log_info("stopped");
 out:
+	if (d->loop != NULL) {
+		ev_signal_stop(d->loop, &d->sigterm);
+		ev_signal_stop(d->loop, &d->sigint);
+		ev_signal_stop(d->loop, &d->sighup);
+		ev_prepare_stop(d->loop, &d->drain);
+		ev_timer_stop(d->loop, &d->grace);
+	}
 	api_free(d->api);
-	/* Polls first: their last events still reach the outbox. */
+	/* Polls first: their last events still reach the store. */
 	engine_free(d->eng);
 	delivery_free(d->dlv);
-	outbox_close(d->ob);
-	return rc;
+	store_close(d->st);
+	return d->rc;
 }
 
 int
@@ -248,6 +282,8 @@ main(int argc, char **argv)
 
 	if (argc > 1 && strcmp(argv[1], "deliveries") == 0)
 		return cli_deliveries(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "store") == 0)
+		return cli_store(argc - 1, argv + 1);
 	if (argc > 1 && strcmp(argv[1], "verify") == 0)
 		return cli_verify_main(argc - 1, argv + 1);
 

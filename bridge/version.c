@@ -20,6 +20,7 @@
 #include "emitter.h"
 #include "poller.h"
 #include "registry.h"
+#include "store.h"
 
 /* Prints "LABEL: a b" with the names whose compiled-in state is want, if any. */
 static void
@@ -39,18 +40,38 @@ print_kinds(FILE *f, const char *label, bool pollers, bool want)
 		fputc('\n', f);
 }
 
+/* Prints "LABEL: a b" with the store backends whose compiled-in state is want, if any. */
+static void
+print_stores(FILE *f, const char *label, bool want)
+{
+	const char *name, *lib;
+	bool compiled, any = false;
+
+	for (size_t i = 0; (name = store_backend_at(i, &compiled, &lib)) != NULL; i++) {
+		if (compiled != want)
+			continue;
+		fprintf(f, "%s%s", any ? " " : label, name);
+		any = true;
+	}
+	if (any)
+		fputc('\n', f);
+}
+
 void
 version_print(FILE *f)
 {
 	const curl_version_info_data *cv = curl_version_info(CURLVERSION_NOW);
 	const struct poller_ops *p;
+	const char *name, *lib;
+	bool compiled;
 
 	fprintf(f, "pollhook %s\n", PACKAGE_VERSION);
 	print_kinds(f, "pollers: ", true, true);
 	print_kinds(f, "pollers left out: ", true, false);
 	print_kinds(f, "emitters: ", false, true);
 	print_kinds(f, "emitters left out: ", false, false);
-	fprintf(f, "stores: sqlite\n");
+	print_stores(f, "stores: ", true);
+	print_stores(f, "stores left out: ", false);
 	fprintf(f, "libraries:\n");
 	fprintf(f, "  libcurl %s (%s%s%s)\n", cv->version, cv->ssl_version != NULL ?
 	    cv->ssl_version : "no TLS", cv->nghttp2_version != NULL ? ", nghttp2/" : "",
@@ -65,4 +86,7 @@ version_print(FILE *f)
 	fprintf(f, "  libmicrohttpd %s\n", MHD_get_version());
 	fprintf(f, "  %s\n", OpenSSL_version(OPENSSL_VERSION));
 	fprintf(f, "  SQLite %s\n", sqlite3_libversion());
+	for (size_t i = 0; (name = store_backend_at(i, &compiled, &lib)) != NULL; i++)
+		if (compiled && lib != NULL)
+			fprintf(f, "  %s\n", lib);
 }

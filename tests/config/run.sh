@@ -7,6 +7,7 @@
 # (in good/*.conf too):
 #   # requires-key: KEY    skip unless `pollhook --list-keys` prints KEY
 #   # skip-if-key: KEY     skip if it does (e.g. "not compiled in" cases)
+#   # requires-store-left-out: NAME   skip unless this build left out store NAME
 # A file (the reference config too) whose sources name a poller this build
 # left out is skipped, unless it is such a "not compiled in" case.
 # FILE is relative to tests/config: the suite runs from there.
@@ -36,6 +37,7 @@ has_key() {
 }
 
 lacking=" $("$pollhook" --version | sed -n 's/^pollers left out: //p') "
+stores_lacking=" $("$pollhook" --version | sed -n 's/^stores left out: //p') "
 
 # left_out FILE: prints the first poller FILE names that this build left out.
 left_out() {
@@ -54,6 +56,12 @@ header() {	# header FILE NAME: prints the value of "# NAME: value"
 for f in bad/*.conf; do
 	need=$(header "$f" requires-key)
 	unless=$(header "$f" skip-if-key)
+	store_out=$(header "$f" requires-store-left-out)
+	if [ -n "$store_out" ] && [[ $stores_lacking != *" $store_out "* ]]; then
+		echo "SKIP: $f (the $store_out store is compiled in)"
+		skip=$((skip + 1))
+		continue
+	fi
 	if [ -n "$need" ] && ! has_key "$need"; then
 		echo "SKIP: $f (needs $need)"
 		skip=$((skip + 1))

@@ -1,9 +1,9 @@
-#ifndef POLLHOOK_API_BUF_H
-#define POLLHOOK_API_BUF_H
+#ifndef POLLHOOK_BUF_H
+#define POLLHOOK_BUF_H
 
 /*
- * The growing response body that api.c answers with and api_metrics.c
- * renders into; internal to the management API.
+ * A growing NUL-terminated byte buffer: the management API's response
+ * bodies, the PostgreSQL store's array parameters.
  */
 
 #include <stdarg.h>
@@ -12,7 +12,7 @@
 
 #include "xmalloc.h"
 
-/* A growing response body. */
+/* A growing buffer; all zero is empty. */
 struct buf {
 	char *p;
 	size_t len, cap;

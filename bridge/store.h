@@ -1,0 +1,266 @@
+#ifndef POLLHOOK_STORE_H
+#define POLLHOOK_STORE_H
+
+/*
+ * The store: events, their deliveries (the outbox), rule state and
+ * subscriber state, behind one asynchronous interface with two backends:
+ * store_sqlite.c (embedded, the default) and store_pg.c (PostgreSQL, which
+ * several instances can share). This front, store.c, picks the backend by
+ * name and does what every backend shares:
+ *
+ * - Writes are collected in an open batch in memory; store_commit closes it
+ *   and sends it as one transaction (the daemon commits once per loop
+ *   iteration: group commit). While one commit is in flight, the batches
+ *   closed after it wait and go together when it completes.
+ * - While the database is unreachable, closed batches wait in memory, at
+ *   most queue_max events; past that, store_add refuses events, and the
+ *   front counts and logs them. Nothing is reported stored before it is.
+ * - Every request completes through its callback, exactly once: with the
+ *   result (a count where the operation has one, else 0) or -1 on failure
+ *   (store_error says why), at the latest when the store is closed. With
+ *   SQLite, callbacks usually run before the call returns.
+ *
+ * Deliveries are claimed: an instance attempts only the deliveries it
+ * holds. With SQLite the one instance holds them all. With PostgreSQL a
+ * delivery is claimed when it is stored, if nobody else holds an older one
+ * of its ordering key, or later by store_claim, which hands over the heads
+ * of ordering keys that no live instance holds (with the rest of their
+ * keys), under a lease the backend renews.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <ev.h>
+
+struct event;
+struct store;
+
+/* The state of a delivery as stored; the values are the databases' too. */
+enum store_dstate { STORE_PENDING = 0, STORE_DEAD = 1, STORE_RETRY = 2 };
+
+/* bridge.store: which backend, and its settings (owned by the config). */
+struct store_config {
+	char *backend;		/* "sqlite" or "postgres" */
+	char *path;		/* sqlite: the database file */
+	char *conninfo;		/* postgres: libpq connection string (a secret) */
+	char *node;		/* postgres: this instance's name among the sharers */
+	unsigned queue_max;	/* events kept in memory while the database is away */
+	double lease_ttl;	/* postgres: seconds claims outlive their last renewal */
+};
+
+/* One delivery as stored, with its event; strings are borrowed for a callback. */
+struct store_row {
+	int64_t seq;		/* creation order; the delivery's id */
+	const char *event_id;
+	const char *event_name;
+	const char *subscriber;
+	const char *okey;	/* ordering key: source, rule, instance */
+	const char *body;
+	enum store_dstate state;	/* for claims: STORE_RETRY when it was a requested retry */
+	unsigned attempts;
+	double created;		/* Unix seconds */
+	double next_at;		/* Unix seconds of the next attempt */
+	double updated;		/* Unix seconds of the last change */
+	int last_status;
+	const char *last_error;
+	const char *source, *rule, *instance;
+	int64_t ts_ms;
+};
+
+/* One stored event; strings borrowed for a callback. */
+struct store_event {
+	const char *id, *name, *source, *rule, *instance, *body;
+	int64_t ts_ms;
+};
+
+/* What became of one delivery of store_add, filled in before its commit's callback. */
+struct store_ticket {
+	int64_t seq;		/* its id; 0 when the batch was not stored */
+	bool claimed;		/* this instance holds it and may attempt it */
+};
+
+/* Counters of the front, for logs and the metrics endpoint. */
+struct store_stats {
+	bool up;			/* the last commit (or none yet) succeeded */
+	size_t queued_events;		/* events in batches not yet stored */
+	uint64_t dropped_events;	/* refused by store_add: the memory queue was full */
+	uint64_t commits;		/* transactions that stored a batch */
+};
+
+/* Completes a request: result >= 0 (a count, or 0), or -1 on failure. */
+typedef void (*store_done_fn)(void *arg, long long result);
+/* Receives one delivery of a scan or a claim. */
+typedef void (*store_row_fn)(void *arg, const struct store_row *row);
+/* Receives one event; returns false to stop the scan. */
+typedef bool (*store_event_fn)(void *arg, const struct store_event *ev);
+/* Receives a key and its value: a rule state's JSON, a subscriber's fingerprint. */
+typedef void (*store_pair_fn)(void *arg, const char *key, const char *value);
+/* Receives a subscriber's name and a count. */
+typedef void (*store_count_fn)(void *arg, const char *subscriber, long long n);
+
+/* What the store tells the daemon between requests (all optional). */
+struct store_hooks {
+	/* Deliveries may have become claimable (a NOTIFY, the lease back): claim. */
+	void (*wake)(void *arg);
+	/* The claims held were lost and given up: drop what is queued, claim again. */
+	void (*claims_reset)(void *arg);
+	void *arg;
+};
+
+/* Opening flags. */
+#define STORE_CLAIMS	0x01	/* the daemon: claims deliveries, joins as a member */
+#define STORE_NO_MIGRATE 0x02	/* leave the schema as it is (`pollhook store check`) */
+
+/*
+ * Returns the name of store backend i (NULL past the last), whether it is
+ * compiled in, and in *library its library's version text or NULL (borrowed).
+ */
+const char *store_backend_at(size_t i, bool *compiled, const char **library);
+/* Returns whether a and b configure the same store. */
+bool store_config_equal(const struct store_config *a, const struct store_config *b);
+/*
+ * Returns NULL when a store backend named name is built in, else the reason
+ * (borrowed): "postgres store not compiled in", "unknown store backend ...".
+ */
+const char *store_backend_check(const char *name, char *buf, size_t len);
+/*
+ * Opens the store conf (copied) on loop, applying
+ * the schema migrations the database lacks (PostgreSQL: once connected)
+ * unless STORE_NO_MIGRATE is given. Returns NULL with a message
+ * in err when it cannot be used at all; a database that is only unreachable
+ * is not an error: requests wait or fail while it is away.
+ */
+struct store *store_open(struct ev_loop *loop, const struct store_config *conf, int flags,
+    char *err, size_t errlen);
+/*
+ * Sends what is committed, lets work in flight finish for a bounded time,
+ * gives up this instance's claims, fails the requests still open and frees st.
+ */
+void store_close(struct store *st);
+/* Sets the hooks (copied). */
+void store_set_hooks(struct store *st, const struct store_hooks *hooks);
+/* Returns the backend's name, "sqlite" or "postgres". */
+const char *store_backend_name(const struct store *st);
+/* Returns the last error message (borrowed). */
+const char *store_error(const struct store *st);
+/* Returns the front's counters (borrowed, updated in place). */
+const struct store_stats *store_stats(const struct store *st);
+/* Returns whether the store failed for good (e.g. a schema newer than this program). */
+bool store_failed(const struct store *st);
+/*
+ * Returns the ordering key of ev, newly allocated: its source, rule and
+ * instance, which the deliveries of one subscriber keep in order.
+ */
+char *store_order_key(const struct event *ev);
+
+/* The write batch: each call adds to the open batch; store_commit sends it. */
+
+/*
+ * Adds ev (borrowed: the batch takes a reference) and one pending delivery
+ * per subscriber name (copied); tickets[i] receives a pointer to delivery
+ * i's ticket, valid until the callback of the commit that sends it. Returns
+ * 0, or -1 when the memory queue is full (the event is dropped and counted).
+ */
+int store_add(struct store *st, struct event *ev, const char *const *subs, size_t nsubs,
+    double now, const struct store_ticket **tickets);
+/* Records that delivery seq succeeded: it is removed; its event stays for store_sweep. */
+void store_mark_done(struct store *st, int64_t seq);
+/* Records a failed attempt of seq and when to try again. */
+void store_mark_retry(struct store *st, int64_t seq, unsigned attempts, double next_at,
+    int status, const char *error);
+/* Moves delivery seq to the dead letters. */
+void store_mark_dead(struct store *st, int64_t seq, unsigned attempts, int status,
+    const char *error);
+/* Saves the JSON state of one rule instance (json copied); a later save of key wins. */
+void store_state_save(struct store *st, const char *key, const char *json);
+/* Deletes the saved state of one rule instance. */
+void store_state_delete(struct store *st, const char *key);
+/* Records that subscriber name is disabled (410) under fingerprint fp, or not (NULL). */
+void store_sub_disable(struct store *st, const char *name, const char *fp);
+/* Deletes events older than before_ms (Unix ms) that no delivery needs. */
+void store_sweep(struct store *st, int64_t before_ms);
+/* Returns whether the open batch holds writes. */
+bool store_dirty(const struct store *st);
+/*
+ * Closes the open batch and sends it (after the commit in flight, if any);
+ * fn (optional) is called with 0 once it is stored, or -1 when the store
+ * closes first. Callbacks run in the order of the calls.
+ */
+void store_commit(struct store *st, store_done_fn fn, void *arg);
+/*
+ * Drops every callback with arg, of commits (their batches are still sent)
+ * and of requests still open: arg may be freed after this.
+ */
+void store_forget(struct store *st, void *arg);
+/* Returns whether no committed batch is waiting or in flight. */
+bool store_idle(const struct store *st);
+
+/* Claims, for the daemon (STORE_CLAIMS). */
+
+/*
+ * Hands over, through fn, deliveries this instance should now attempt and
+ * holds from now on: at the first call every pending one it can claim (all
+ * of them with SQLite); later, dead letters asked for again (turned
+ * pending) and, with PostgreSQL, the heads of keys no live instance holds.
+ * At most limit rows per call (0: no limit); done gets their number.
+ */
+void store_claim(struct store *st, int limit, store_row_fn fn, store_done_fn done, void *arg);
+/* Returns whether this instance's claims are valid now (its lease is current). */
+bool store_holding(const struct store *st);
+
+/* Loads, at start. */
+
+/* Calls fn for every saved rule state (key, JSON), then done. */
+void store_states_load(struct store *st, store_pair_fn fn, store_done_fn done, void *arg);
+/* Calls fn for every subscriber recorded as disabled (name, fingerprint), then done. */
+void store_subs_load(struct store *st, store_pair_fn fn, store_done_fn done, void *arg);
+
+/* Bounded reads and changes for the API and the CLI. */
+
+/*
+ * Calls fn for at most limit stored events whose id sorts after after (NULL:
+ * from the first), in id order; done gets how many fn received.
+ */
+void store_events_after(struct store *st, const char *after, int limit, store_event_fn fn,
+    store_done_fn done, void *arg);
+/* Calls fn for at most limit deliveries in state with a seq above after, in seq order. */
+void store_deliveries_page(struct store *st, enum store_dstate state, int64_t after,
+    int limit, store_row_fn fn, store_done_fn done, void *arg);
+/* Calls fn with the number of deliveries in state of each subscriber (at most limit). */
+void store_count_by_subscriber(struct store *st, enum store_dstate state, int limit,
+    store_count_fn fn, store_done_fn done, void *arg);
+/* Completes done with the number of pending deliveries. */
+void store_depth(struct store *st, store_done_fn done, void *arg);
+/*
+ * Marks dead deliveries for another try (seq, or all when seq is 0) so a
+ * daemon claims them; done gets the number marked.
+ */
+void store_request_retry(struct store *st, int64_t seq, store_done_fn done, void *arg);
+/* Deletes dead deliveries last updated before the given Unix time; done gets the count. */
+void store_purge(struct store *st, double before, store_done_fn done, void *arg);
+
+/* Schema and copies, for `pollhook store`. */
+
+/* Completes done with the schema version of the database (0: none yet). */
+void store_schema_version(struct store *st, store_done_fn done, void *arg);
+/* Returns the schema version this program writes. */
+int store_schema_latest(const struct store *st);
+/*
+ * Adds to the open batch one delivery as another store holds it (row
+ * borrowed: seq, state and attempts kept, unclaimed), for `store copy`.
+ */
+void store_import_delivery(struct store *st, const struct store_row *row);
+/* Adds to the open batch one event as another store holds it, for `store copy`. */
+void store_import_event(struct store *st, const struct store_event *ev);
+
+/* For programs not on a loop of their own: the CLI. */
+
+/*
+ * Runs the store's loop until *done is true or timeout seconds pass; returns
+ * 0, or -1 on timeout (with a message in store_error).
+ */
+int store_wait(struct store *st, const bool *done, double timeout);
+
+#endif
