@@ -745,16 +745,22 @@ store_wait(struct store *st, const bool *done, double timeout)
 	return -1;
 }
 
-/* Whether close can stop waiting: nothing left that could still be stored. */
+/* Whether nothing committed could still be stored: the batches went, or cannot go. */
 static bool
-settled(const struct store *st)
+stored_all(const struct store *st)
 {
-	return !st->ops->busy(st->be) &&
-	    (store_idle(st) || !st->backend_up || st->failed);
+	return store_idle(st) || !st->backend_up || st->failed;
 }
 
+static bool
+not_busy(const struct store *st)
+{
+	return !st->ops->busy(st->be);
+}
+
+/* Runs the loop until done(st) or secs pass. */
 static void
-run_until_settled(struct store *st, double secs)
+run_until(struct store *st, bool (*done)(const struct store *st), double secs)
 {
 	bool expired = false;
 	ev_timer t;
@@ -762,7 +768,7 @@ run_until_settled(struct store *st, double secs)
 	ev_timer_init(&t, wait_timeout, secs, 0.);
 	t.data = &expired;
 	ev_timer_start(st->loop, &t);
-	while (!settled(st) && !expired)
+	while (!done(st) && !expired)
 		ev_run(st->loop, EVRUN_ONCE);
 	ev_timer_stop(st->loop, &t);
 }
@@ -779,10 +785,10 @@ store_close(struct store *st)
 	/* What is committed gets its chance before the claims go. */
 	ev_timer_stop(st->loop, &st->retry);
 	kick(st);
-	run_until_settled(st, CLOSE_GRACE);
+	run_until(st, stored_all, CLOSE_GRACE);
 	if (st->flags & STORE_CLAIMS) {
 		st->ops->release(st->be);
-		run_until_settled(st, CLOSE_GRACE);
+		run_until(st, not_busy, CLOSE_GRACE);
 	}
 	st->failed = true;	/* what fails from now on is not tried again */
 	st->ops->close(st->be);

@@ -115,7 +115,7 @@ struct store_ops {
 	void (*commit)(void *be, struct store_batch *b);
 	/* Runs a request: answers through rq's callbacks, then store_req_done(rq, result). */
 	void (*request)(void *be, struct store_req *rq);
-	/* Returns whether requests or a commit are in flight. */
+	/* Returns whether queries are in flight to a database that answers. */
 	bool (*busy)(void *be);
 	/* Starts giving up this instance's claims (close is near); may complete later. */
 	void (*release)(void *be);

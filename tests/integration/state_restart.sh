@@ -11,7 +11,7 @@ items auto a b
 start_api api
 EVENTS=$TMP/events.jsonl
 cat >"$TMP/pollhook.conf" <<CONF
-bridge = { state_dir = "$TMP/state"; };
+bridge = { state_dir = "$TMP/state"; $STORE_CONF };
 sources = ( { name = "rec"; poller = "http"; interval = 0.2; timeout = 0.2;
     http = { url = "http://127.0.0.1:$api_PORT/api.json"; };
     metrics = ( { name = "meetings"; json = "/meetings"; items = true; key = "/uuid"; },

@@ -6,7 +6,7 @@
 . "$(dirname "$0")/../lib/http_common.sh"
 
 cat >"$TMP/pollhook.conf" <<CONF
-bridge = { state_dir = "$TMP/state"; };
+bridge = { state_dir = "$TMP/state"; $STORE_CONF };
 sources = ( { name = "edge-1"; poller = "http"; http = { url = "http://127.0.0.1:1/status.json"; };
     metrics = ( { name = "cpu"; json = "/cpu"; } ); } );
 subscribers = ( { name = "log"; emitter = "log"; path = "$TMP/events.jsonl"; } );

@@ -16,7 +16,7 @@ start_receiver gh github "It's a Secret to Everybody"
 start_receiver rot standard "$SECRET_B"
 
 cat >"$TMP/pollhook.conf" <<CONF
-bridge = { state_dir = "$TMP/state"; };
+bridge = { state_dir = "$TMP/state"; $STORE_CONF };
 sources = ( { name = "edge-1"; poller = "http"; interval = 0.2; timeout = 0.2;
     labels = { site = "fra1"; };
     http = { url = "http://127.0.0.1:$api_PORT/status.json"; };

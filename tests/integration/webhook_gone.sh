@@ -18,7 +18,7 @@ echo '{"cpu": 20}' | put status.json
 start_api api
 start_receiver gone standard "$SECRET_A"
 cat >"$TMP/pollhook.conf" <<CONF
-bridge = { state_dir = "$TMP/state"; };
+bridge = { state_dir = "$TMP/state"; $STORE_CONF };
 sources = ( { name = "edge-1"; poller = "http"; interval = 0.2; timeout = 0.2;
     http = { url = "http://127.0.0.1:$api_PORT/status.json"; };
     metrics = ( { name = "cpu"; json = "/cpu"; } ); } );

@@ -17,7 +17,7 @@ cpus 20
 start_api api
 start_receiver r standard "$SECRET_A"
 cat >"$TMP/pollhook.conf" <<CONF
-bridge = { state_dir = "$TMP/state"; };
+bridge = { state_dir = "$TMP/state"; $STORE_CONF };
 sources = ( { name = "edge-1"; poller = "http"; interval = 0.2; timeout = 0.2;
     http = { url = "http://127.0.0.1:$api_PORT/status.json"; };
     metrics = ( { name = "cpu"; json = "/cpus/*"; } ); } );

@@ -68,7 +68,7 @@ mode r 200
 # write_conf API-KEYS: the daemon's configuration, bridge.api = { listen; API-KEYS }.
 write_conf() {
 	cat >"$TMP/pollhook.conf" <<CONF
-bridge = { state_dir = "$TMP/state";
+bridge = { state_dir = "$TMP/state"; $STORE_CONF
   api = { listen = "127.0.0.1:$API_PORT"; $1 }; };
 sources = ( { name = "edge-1"; poller = "http"; interval = 0.2; timeout = 0.2;
     http = { url = "http://127.0.0.1:$api_PORT/status.json"; };

@@ -23,6 +23,10 @@ cleanup() {
 	for p in $PIDS; do
 		wait "$p" 2>/dev/null
 	done
+	# What other helpers started (tests/lib/pg.sh's server).
+	for h in ${CLEANUP_HOOKS:-}; do
+		"$h"
+	done
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -52,6 +56,18 @@ for tool in python3; do
 	command -v "$tool" >/dev/null 2>&1 || fail "$tool is required"
 done
 [ -x "$POLLHOOK" ] || fail "$POLLHOOK not built"
+
+# The store every test's configuration uses: SQLite in $TMP/state (nothing
+# to say), or with POLLHOOK_TEST_STORE=postgres a PostgreSQL server of the
+# test's own (tests/lib/pg.sh), the same test body on either backend.
+# Configurations put $STORE_CONF in their bridge group.
+STORE_CONF=
+if [ "${POLLHOOK_TEST_STORE:-sqlite}" = postgres ]; then
+	. "$top_srcdir/tests/lib/pg.sh"
+	need_pg
+	pg_start || fail "PostgreSQL did not start"
+	STORE_CONF="store = { backend = \"postgres\"; conninfo = \"$PG_CONNINFO\"; node = \"test\"; };"
+fi
 
 # Writes stdin to $WWW/NAME atomically, so the server never serves half a file.
 put() {
