@@ -12,7 +12,9 @@
 #                  adds pg_stop to CLEANUP_HOOKS, which http_common.sh's
 #                  cleanup runs on exit (others: trap pg_stop EXIT)
 #   pg_stop        stops it and removes its directory
-#   pg_restart [SECONDS]   stops it, waits SECONDS (default 0), starts it again
+#   pg_down        stops the server (fast shutdown: connections are closed)
+#   pg_up          starts it again
+#   pg_restart [SECONDS]   pg_down, waits SECONDS (default 0), pg_up
 #   pg_sql SQL     runs SQL in the database pollhook (psql, output unaligned)
 #
 # PG_SETTINGS (before pg_start): extra "-c name=value" server options.
@@ -92,10 +94,18 @@ pg_stop() {
 	PG_DIR=
 }
 
-pg_restart() {
+pg_down() {
 	pg_as "$PG_BINDIR/pg_ctl" -D "$PG_DIR/data" -m fast -w -t 20 stop >>"$PG_DIR/ctl.log" 2>&1
-	sleep "${1:-0}"
+}
+
+pg_up() {
 	_pg_ctl_start
+}
+
+pg_restart() {
+	pg_down
+	sleep "${1:-0}"
+	pg_up
 }
 
 pg_sql() {
