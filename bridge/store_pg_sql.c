@@ -47,7 +47,8 @@ static const struct pg_migration migrations[] = {
 	    " attempts integer NOT NULL DEFAULT 0, created double precision NOT NULL,"
 	    " next_at double precision NOT NULL, updated double precision NOT NULL,"
 	    " last_status integer NOT NULL DEFAULT 0, last_error text);"
-	    "CREATE INDEX IF NOT EXISTS deliveries_state ON deliveries(state, subscriber, seq);"
+	    /* Pages and retries go by state in seq order; a key is looked up by its own index. */
+	    "CREATE INDEX IF NOT EXISTS deliveries_state ON deliveries(state, seq);"
 	    "CREATE INDEX IF NOT EXISTS deliveries_event ON deliveries(event_id);"
 	    "CREATE TABLE IF NOT EXISTS rule_state (key text PRIMARY KEY, json text NOT NULL);"
 	    "CREATE TABLE IF NOT EXISTS subscriber_state (name text PRIMARY KEY,"
@@ -59,7 +60,13 @@ static const struct pg_migration migrations[] = {
 	    "ALTER TABLE deliveries ADD COLUMN claimed_by bigint;"
 	    "CREATE UNIQUE INDEX deliveries_once ON deliveries(event_id, subscriber);"
 	    "CREATE INDEX deliveries_key ON deliveries(subscriber, okey, seq) WHERE state = 0;"
-	    "CREATE INDEX deliveries_claim ON deliveries(claimed_by, seq) WHERE state = 0;" },
+	    "CREATE INDEX deliveries_claim ON deliveries(claimed_by, seq) WHERE state = 0;"
+	    /* Usually empty: what store_claim and the wake-ups look for is found at once. */
+	    "CREATE INDEX deliveries_unclaimed ON deliveries(subscriber, okey, seq)"
+	    " WHERE state = 0 AND claimed_by IS NULL;"
+	    /* A queue: every row is deleted soon after it is made; vacuum keeps up. */
+	    "ALTER TABLE deliveries SET (autovacuum_vacuum_scale_factor = 0.01,"
+	    " autovacuum_vacuum_threshold = 2000, autovacuum_analyze_scale_factor = 0.02);" },
 };
 
 const struct pg_migration *
@@ -132,9 +139,9 @@ static const struct pg_stmt stmts[PS_NSTMTS] = {
 	[PS_DONE] = { "ph_done", 2,
 	    "WITH del AS (DELETE FROM deliveries WHERE seq = ANY($1::bigint[])"
 	    " AND claimed_by = $2 RETURNING subscriber, okey)"
-	    " SELECT pg_notify('" NOTIFY_CHANNEL "', '') FROM (SELECT 1 FROM deliveries x"
-	    " JOIN del ON x.subscriber = del.subscriber AND x.okey = del.okey"
-	    " WHERE x.state = 0 AND x.claimed_by IS NULL LIMIT 1) s" },
+	    " SELECT pg_notify('" NOTIFY_CHANNEL "', '') FROM (SELECT 1 FROM del WHERE EXISTS"
+	    " (SELECT 1 FROM deliveries x WHERE x.state = 0 AND x.claimed_by IS NULL"
+	    " AND x.subscriber = del.subscriber AND x.okey = del.okey) LIMIT 1) s" },
 	[PS_RETRY] = { "ph_retry", 7,
 	    "UPDATE deliveries d SET attempts = u.a, next_at = u.n, last_status = u.s,"
 	    " last_error = u.e, updated = u.t FROM unnest($1::bigint[], $2::integer[],"
@@ -145,9 +152,9 @@ static const struct pg_stmt stmts[PS_NSTMTS] = {
 	    " last_error = u.e, updated = u.t, claimed_by = NULL FROM unnest($1::bigint[],"
 	    " $2::integer[], $3::integer[], $4::text[], $5::float8[]) AS u(seq, a, s, e, t)"
 	    " WHERE d.seq = u.seq AND d.claimed_by = $6 RETURNING d.subscriber, d.okey)"
-	    " SELECT pg_notify('" NOTIFY_CHANNEL "', '') FROM (SELECT 1 FROM deliveries x"
-	    " JOIN dead ON x.subscriber = dead.subscriber AND x.okey = dead.okey"
-	    " WHERE x.state = 0 AND x.claimed_by IS NULL LIMIT 1) s" },
+	    " SELECT pg_notify('" NOTIFY_CHANNEL "', '') FROM (SELECT 1 FROM dead WHERE EXISTS"
+	    " (SELECT 1 FROM deliveries x WHERE x.state = 0 AND x.claimed_by IS NULL"
+	    " AND x.subscriber = dead.subscriber AND x.okey = dead.okey) LIMIT 1) s" },
 	[PS_STATES_UPSERT] = { "ph_states_upsert", 2,
 	    "INSERT INTO rule_state(key, json) SELECT * FROM unnest($1::text[], $2::text[])"
 	    " ON CONFLICT (key) DO UPDATE SET json = EXCLUDED.json" },
@@ -172,9 +179,18 @@ static const struct pg_stmt stmts[PS_NSTMTS] = {
 	[PS_RETRIES_TAKE] = { "ph_retries_take", 1,
 	    "UPDATE deliveries SET state = 0, attempts = 0, next_at = $1, created = $1,"
 	    " updated = $1, claimed_by = NULL WHERE state = 2 RETURNING seq" },
+	/*
+	 * The candidates come from two index scans, rows nobody claimed and rows
+	 * of members whose lease lapsed, both usually empty: the rows held by
+	 * live members, nearly all of them, are never read.
+	 */
 	[PS_CLAIM] = { "ph_claim", 2,
-	    "WITH heads AS (SELECT d.subscriber, d.okey, d.seq FROM deliveries d"
-	    " WHERE d.state = 0 AND " UNHELD("d") " AND NOT EXISTS (SELECT 1 FROM deliveries o"
+	    "WITH cand AS (SELECT seq FROM deliveries WHERE state = 0 AND claimed_by IS NULL"
+	    " UNION ALL SELECT d.seq FROM members m JOIN deliveries d ON d.claimed_by = m.id"
+	    " AND d.state = 0 WHERE m.lease_until < now()),"
+	    " heads AS (SELECT d.subscriber, d.okey, d.seq FROM deliveries d"
+	    " WHERE d.seq IN (SELECT seq FROM cand) AND d.state = 0 AND " UNHELD("d") ""
+	    " AND NOT EXISTS (SELECT 1 FROM deliveries o"
 	    " WHERE o.state = 0 AND o.subscriber = d.subscriber AND o.okey = d.okey"
 	    " AND o.seq < d.seq) ORDER BY d.seq LIMIT $2 FOR UPDATE OF d SKIP LOCKED),"
 	    " claimed AS (UPDATE deliveries d SET claimed_by = $1 FROM heads h"

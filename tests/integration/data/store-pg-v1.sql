@@ -8,7 +8,7 @@ CREATE TABLE deliveries (seq bigserial PRIMARY KEY, event_id text COLLATE "C" NO
     attempts integer NOT NULL DEFAULT 0, created double precision NOT NULL,
     next_at double precision NOT NULL, updated double precision NOT NULL,
     last_status integer NOT NULL DEFAULT 0, last_error text);
-CREATE INDEX deliveries_state ON deliveries(state, subscriber, seq);
+CREATE INDEX deliveries_state ON deliveries(state, seq);
 CREATE INDEX deliveries_event ON deliveries(event_id);
 CREATE TABLE rule_state (key text PRIMARY KEY, json text NOT NULL);
 CREATE TABLE subscriber_state (name text PRIMARY KEY, disabled_fp text);
