@@ -189,6 +189,39 @@ conf_line(const struct conf_node *n)
 	return n == NULL ? 0 : (int)config_setting_source_line(setting(n));
 }
 
+/*
+ * A setting copied from a profile (conf_profile.c) points to its original
+ * (hook), the setting of a group in a top-level list: appends where that is.
+ */
+static void
+conf_origin_suffix(const config_setting_t *copy, char *buf, size_t len)
+{
+	const config_setting_t *o = copy->hook, *g = o;
+	const char *name = "", *file = o->file != NULL ? o->file : "";
+	size_t used = strlen(buf);
+
+	while (g->parent != NULL && g->parent->parent != NULL && g->parent->parent->parent != NULL)
+		g = g->parent;
+	config_setting_lookup_string(g, "name", &name);
+	if (used < len)
+		snprintf(buf + used, len - used, " (from profile \"%s\" at %s:%u)", name, file,
+		    o->line);
+}
+
+static void report(struct conf_tree *t, const char *file, int line, const char *fmt,
+    va_list ap);
+
+/* As report, with the arguments themselves. */
+static void __attribute__((format(printf, 4, 5)))
+report_fmt(struct conf_tree *t, const char *file, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	report(t, file, line, fmt, ap);
+	va_end(ap);
+}
+
 /* Prints an error now, or holds it for t's close when it belongs to a tree. */
 static void
 report(struct conf_tree *t, const char *file, int line, const char *fmt, va_list ap)
@@ -225,11 +258,17 @@ report(struct conf_tree *t, const char *file, int line, const char *fmt, va_list
 void
 conf_error(const struct conf_node *n, const char *fmt, ...)
 {
+	char full[1024];
 	va_list ap;
 
 	/* A node of no tree (a plugin's own test) has no counter: its caller counts. */
 	va_start(ap, fmt);
-	report(tree_of(n), conf_file(n), conf_line(n), fmt, ap);
+	if (n != NULL && setting(n)->hook != NULL) {
+		vsnprintf(full, sizeof(full), fmt, ap);
+		conf_origin_suffix(setting(n), full, sizeof(full));
+		report_fmt(tree_of(n), conf_file(n), conf_line(n), "%s", full);
+	} else
+		report(tree_of(n), conf_file(n), conf_line(n), fmt, ap);
 	va_end(ap);
 }
 
@@ -262,9 +301,12 @@ flush_errors(struct conf_tree *t)
 	if (t->nmsgs > 1)
 		qsort(t->msgs, t->nmsgs, sizeof(*t->msgs), msg_order);
 	for (size_t i = 0; i < t->nmsgs; i++) {
-		fprintf(stderr, "%s\n", t->msgs[i].text);
-		free(t->msgs[i].text);
+		/* Sources sharing a profile's metrics may meet the same error in it. */
+		if (i == 0 || strcmp(t->msgs[i].text, t->msgs[i - 1].text) != 0)
+			fprintf(stderr, "%s\n", t->msgs[i].text);
 	}
+	for (size_t i = 0; i < t->nmsgs; i++)
+		free(t->msgs[i].text);
 	free(t->msgs);
 	t->msgs = NULL;
 	t->nmsgs = 0;
@@ -277,6 +319,10 @@ static char *
 resolve_path(const struct conf_node *n, const char *path)
 {
 	const char *file = conf_file(n), *slash;
+
+	/* A setting copied from a profile names files relative to the profile's file. */
+	if (n != NULL && setting(n)->hook != NULL)
+		file = ((const config_setting_t *)setting(n)->hook)->file;
 
 	if (path[0] == '/' || file == NULL || (slash = strrchr(file, '/')) == NULL)
 		return xstrdup(path);

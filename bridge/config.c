@@ -20,13 +20,16 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "conf_profile.h"
 #include "emitter.h"
 #include "hmap.h"
+#include "inventory.h"
 #include "log.h"
 #include "poller.h"
 #include "registry.h"
 #include "rule.h"
 #include "store.h"
+#include "util.h"
 #include "xmalloc.h"
 
 #define STATE_DIR_DEFAULT	LOCALSTATEDIR "/lib/pollhook"
@@ -112,6 +115,8 @@ static const struct conf_key source_keys[] = {
 	{ "labels", CONF_MAP, 0, 0, 0, NULL, NULL, "name = \"value\" pairs added to its events" },
 	{ "metrics", CONF_GROUPS, CONF_REQUIRED | CONF_HAS_MIN, 1, 0, NULL, NULL,
 	    "the values a poll extracts" },
+	{ "profile", CONF_STRING, CONF_NAME, 0, 0, NULL, NULL,
+	    "a profile whose keys it takes; its own keys override them" },
 	CONF_KEY_END
 };
 
@@ -179,6 +184,10 @@ static const struct conf_key top_keys[] = {
 	{ "bridge", CONF_GROUP, 0, 0, 0, NULL, bridge_keys, "settings of the daemon itself" },
 	{ "sources", CONF_GROUPS, CONF_REQUIRED | CONF_HAS_MIN, 1, 0, NULL, NULL,
 	    "the things to poll" },
+	{ "profiles", CONF_GROUPS, 0, 0, 0, NULL, NULL,
+	    "named sets of source keys that sources take with profile = \"NAME\"" },
+	{ "inventory", CONF_GROUPS, 0, 0, 0, NULL, inventory_keys,
+	    "files of devices, one source a row" },
 	{ "rules", CONF_GROUPS, 0, 0, 0, NULL, NULL, "what turns values into events" },
 	{ "subscribers", CONF_GROUPS, 0, 0, 0, NULL, NULL, "who gets the events" },
 	CONF_KEY_END
@@ -189,6 +198,9 @@ struct loader {
 	struct config *cfg;
 	bool *source_ok;	/* per source: loaded without error */
 	int *name_line;		/* per source: the line of its valid name, or 0 */
+	size_t cap;		/* sources the three arrays have room for */
+	struct conf_profiles *profiles;
+	struct inventory_config *inv;	/* the inventory being read, or NULL */
 };
 
 /* Sources converted before their part of the tree is freed (conf_drop_tail). */
@@ -472,20 +484,83 @@ load_metric(struct loader *ld, const struct conf_node *e, struct source_config *
 	src->nmetrics++;
 }
 
+/* Writes the names of the profiles known as "a, b". */
+static void
+profile_names(const struct conf_profiles *ps, char *buf, size_t len)
+{
+	size_t off = 0;
+
+	snprintf(buf, len, "none");
+	for (size_t i = 0; i < ps->n && off < len; i++)
+		off += (size_t)snprintf(buf + off, len - off, "%s%s", i > 0 ? ", " : "",
+		    ps->v[i].name);
+}
+
+/*
+ * Merges the profile n names (if any) into n and returns it in *out; returns
+ * -1 when the source cannot be loaded: an unknown profile (reported) or one
+ * whose own errors were reported where it is defined.
+ */
+static int
+take_profile(struct loader *ld, const struct conf_node *n, struct source_config *src,
+    struct conf_profile **out)
+{
+	const char *name = conf_value_string(conf_get(n, "profile"));
+	struct conf_profile *p;
+	char names[512];
+
+	*out = NULL;
+	if (name == NULL || !conf_valid_name(name))
+		return 0;
+	if ((p = conf_profiles_find(ld->profiles, name)) == NULL) {
+		profile_names(ld->profiles, names, sizeof(names));
+		conf_error(conf_get(n, "profile"), "unknown profile \"%s\" (known: %s)", name,
+		    names);
+		return -1;
+	}
+	if (p->broken)
+		return -1;
+	conf_profile_merge(p, n);
+	p->used++;
+	src->profile = p->name;
+	*out = p;
+	return 0;
+}
+
 static void
 load_source(struct loader *ld, const struct conf_node *n, size_t idx)
 {
 	struct source_config *src = &ld->cfg->sources[idx];
 	unsigned before = conf_errors(ld->tree);
-	const struct conf_node *pn = conf_get(n, "poller"), *tn, *metrics;
-	const char *pname = conf_value_string(pn), *name;
+	const struct conf_node *pn, *tn, *metrics;
+	const char *pname, *name;
 	const struct conf_key *tables[3] = { source_keys, NULL, NULL };
-	struct conf_key *extra;
-	bool known = false;
+	struct conf_key *extra, keys[NELEM(source_keys)];
+	struct conf_profile *prof = NULL;
+	bool known = false, shared = false;
 	char names[256];
 
 	src->file = cfg_file(ld->cfg, n);
 	src->line = conf_line(n);
+	if (ld->inv != NULL)
+		src->inventory = ld->inv->path;
+	if (take_profile(ld, n, src, &prof) == -1) {
+		ld->source_ok[idx] = false;
+		return;
+	}
+	pn = conf_get(n, "poller");
+	pname = conf_value_string(pn);
+	/* The profile's metrics are the source's unless it has its own. */
+	metrics = conf_get(n, "metrics");
+	if (metrics == NULL && prof != NULL && prof->metrics != NULL) {
+		metrics = prof->metrics;
+		shared = true;
+		memcpy(keys, source_keys, sizeof(keys));
+		for (size_t i = 0; keys[i].name != NULL; i++)
+			if (strcmp(keys[i].name, "metrics") == 0)
+				keys[i].flags &= ~(unsigned)CONF_REQUIRED;
+		tables[0] = keys;
+	}
 	if (pname != NULL) {
 		src->poller = registry_poller(pname, &known);
 		if (src->poller == NULL && known) {
@@ -512,11 +587,24 @@ load_source(struct loader *ld, const struct conf_node *n, size_t idx)
 		    src->timeout, src->interval);
 	load_map(conf_get(n, "labels"), &src->labels);
 
-	metrics = conf_get(n, "metrics");
-	src->metrics = xcalloc(conf_count(metrics) + 1, sizeof(*src->metrics));
-	/* Without its poller, the poller's metric keys cannot be told from typos. */
-	for (size_t i = 0; i < conf_count(metrics); i++)
-		load_metric(ld, conf_elem(metrics, i), src, src->poller == NULL);
+	if (shared && prof->metrics_conf != NULL) {
+		src->metrics = prof->metrics_conf;
+		src->nmetrics = prof->nmetrics;
+		src->metrics_shared = true;
+	} else {
+		unsigned mbefore = conf_errors(ld->tree);
+
+		src->metrics = xcalloc(conf_count(metrics) + 1, sizeof(*src->metrics));
+		/* Without its poller, the poller's metric keys cannot be told from typos. */
+		for (size_t i = 0; i < conf_count(metrics); i++)
+			load_metric(ld, conf_elem(metrics, i), src, src->poller == NULL);
+		if (shared && conf_errors(ld->tree) == mbefore) {
+			prof->metrics_conf = src->metrics;
+			prof->nmetrics = src->nmetrics;
+			src->metrics_shared = true;
+		}
+	}
+	src->share = shared ? &prof->poller_share : NULL;
 
 	/* Plugins get validated groups only: no plugin has to guard against types. */
 	if (conf_errors(ld->tree) == before && src->poller != NULL) {
@@ -525,6 +613,7 @@ load_source(struct loader *ld, const struct conf_node *n, size_t idx)
 			conf_error(n, "%s poller rejected source \"%s\"", src->poller->name,
 			    src->name);
 	}
+	src->share = NULL;
 	ld->source_ok[idx] = conf_errors(ld->tree) == before;
 }
 
@@ -717,29 +806,103 @@ load_subscriber(struct loader *ld, const struct conf_node *n, struct subscriber_
 	}
 }
 
+/* inventories */
+
+static const char *
+inventory_poller(void *arg, const char *name)
+{
+	struct loader *ld = arg;
+	const struct conf_profile *p = conf_profiles_find(ld->profiles, name);
+
+	return p != NULL ? conf_string(p->node, "poller", NULL) : NULL;
+}
+
+/* Loads one inventory row as the next source. */
+static void
+inventory_row(void *arg, const struct conf_node *row)
+{
+	struct loader *ld = arg;
+	struct config *cfg = ld->cfg;
+	size_t i = cfg->nsources;
+
+	if (i + 1 >= ld->cap) {
+		size_t cap = ld->cap * 2 + 64;
+
+		cfg->sources = xreallocarray(cfg->sources, cap, sizeof(*cfg->sources));
+		ld->source_ok = xreallocarray(ld->source_ok, cap, sizeof(*ld->source_ok));
+		ld->name_line = xreallocarray(ld->name_line, cap, sizeof(*ld->name_line));
+		memset(&cfg->sources[i], 0, (cap - i) * sizeof(*cfg->sources));
+		memset(&ld->source_ok[i], 0, (cap - i) * sizeof(*ld->source_ok));
+		memset(&ld->name_line[i], 0, (cap - i) * sizeof(*ld->name_line));
+		ld->cap = cap;
+	}
+	cfg->nsources++;
+	load_source(ld, row, i);
+	ld->inv->nsources++;
+}
+
+static void
+load_inventories(struct loader *ld, const struct conf_node *list)
+{
+	struct config *cfg = ld->cfg;
+	size_t count = conf_count(list);
+
+	cfg->inventories = xcalloc(count + 1, sizeof(*cfg->inventories));
+	for (size_t i = 0; i < count; i++) {
+		const struct conf_node *e = conf_elem(list, i);
+		struct inventory_config *ic = &cfg->inventories[cfg->ninventories];
+
+		/* Its keys were checked with the top level (the sub table). */
+		if (conf_string(e, "file", NULL) == NULL)
+			continue;
+		cfg->ninventories++;
+		ic->path = inventory_path(e);
+		ic->profile = xstrdup(conf_string(e, "profile", NULL));
+		ic->watch = conf_bool(e, "watch", false);
+		/* The rows' file, which cfg_file must find among the config's own. */
+		cfg->files = xreallocarray(cfg->files, cfg->nfiles + 2, sizeof(*cfg->files));
+		cfg->files[cfg->nfiles++] = xstrdup(ic->path);
+		cfg->files[cfg->nfiles] = NULL;
+		ld->inv = ic;
+		inventory_load(ld->tree, e, cfg->files[cfg->nfiles - 1], inventory_poller,
+		    inventory_row, ld);
+		ld->inv = NULL;
+	}
+}
+
 static void
 load_all(struct loader *ld, const struct conf_node *root)
 {
-	static const struct conf_key *const tables[] = { top_keys, NULL };
+	struct conf_key top[NELEM(top_keys)];
+	const struct conf_key *const tables[] = { top, NULL };
 	struct config *cfg = ld->cfg;
 	const struct conf_node *list;
 	size_t count;
 
+	/* With an inventory, the file needs no sources of its own. */
+	memcpy(top, top_keys, sizeof(top));
+	for (size_t i = 0; top[i].name != NULL; i++)
+		if (strcmp(top[i].name, "sources") == 0 && conf_has(root, "inventory"))
+			top[i].flags &= ~(unsigned)(CONF_REQUIRED | CONF_HAS_MIN);
 	conf_check(root, NULL, tables, false);
 	load_bridge(ld, conf_get(root, "bridge"));
+	cfg->profiles = ld->profiles = xcalloc(1, sizeof(*ld->profiles));
+	conf_profiles_load(ld->profiles, root, source_keys);
 
 	list = conf_get(root, "sources");
 	count = conf_count(list);
-	cfg->sources = xcalloc(count + 1, sizeof(*cfg->sources));
+	ld->cap = count + 1;
+	cfg->sources = xcalloc(ld->cap, sizeof(*cfg->sources));
 	cfg->nsources = count;
-	ld->source_ok = xcalloc(count + 1, sizeof(*ld->source_ok));
-	ld->name_line = xcalloc(count + 1, sizeof(*ld->name_line));
+	ld->source_ok = xcalloc(ld->cap, sizeof(*ld->source_ok));
+	ld->name_line = xcalloc(ld->cap, sizeof(*ld->name_line));
 	/* Last to first, so each batch done is the tail of the list: freed at once. */
 	for (size_t i = count; i-- > 0;) {
 		load_source(ld, conf_elem(list, i), i);
 		if ((count - i) % SOURCE_BATCH == 0)
 			conf_drop_tail(list, SOURCE_BATCH);
 	}
+	load_inventories(ld, conf_get(root, "inventory"));
 	check_source_names(ld);
 
 	list = conf_get(root, "rules");
@@ -786,6 +949,29 @@ out:
 	return cfg;
 }
 
+static void
+free_metrics(struct metric_config *m, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(m[i].name);
+	free(m);
+}
+
+void
+config_print_origins(const struct config *cfg, FILE *f)
+{
+	for (size_t i = 0; cfg->profiles != NULL && i < cfg->profiles->n; i++) {
+		const struct conf_profile *p = &cfg->profiles->v[i];
+
+		if (p->used > 0 || !p->builtin)
+			fprintf(f, "  profile %s%s: %zu sources\n", p->name,
+			    p->builtin ? " (built-in)" : "", p->used);
+	}
+	for (size_t i = 0; i < cfg->ninventories; i++)
+		fprintf(f, "  inventory %s: %zu sources\n", cfg->inventories[i].path,
+		    cfg->inventories[i].nsources);
+}
+
 void
 config_free(struct config *cfg)
 {
@@ -803,13 +989,22 @@ config_free(struct config *cfg)
 
 		if (s->poller != NULL && s->poller_conf != NULL)
 			s->poller->free_conf(s->poller_conf);
-		for (size_t m = 0; m < s->nmetrics; m++)
-			free(s->metrics[m].name);
-		free(s->metrics);
+		if (!s->metrics_shared)
+			free_metrics(s->metrics, s->nmetrics);
 		labels_clear(&s->labels);
 		free(s->name);
 	}
 	free(cfg->sources);
+	for (size_t i = 0; cfg->profiles != NULL && i < cfg->profiles->n; i++)
+		free_metrics(cfg->profiles->v[i].metrics_conf, cfg->profiles->v[i].nmetrics);
+	if (cfg->profiles != NULL)
+		conf_profiles_free(cfg->profiles);
+	free(cfg->profiles);
+	for (size_t i = 0; i < cfg->ninventories; i++) {
+		free(cfg->inventories[i].path);
+		free(cfg->inventories[i].profile);
+	}
+	free(cfg->inventories);
 	for (size_t i = 0; i < cfg->nrules; i++) {
 		struct rule_config *r = &cfg->rules[i];
 
@@ -930,6 +1125,8 @@ config_dump_keys(void)
 		dump_table(&kl, "sources.metrics", p->metric_keys);
 		free(prefix);
 	}
+	dump_table(&kl, "profiles", conf_profile_keys);
+	dump_table(&kl, "inventory", inventory_keys);
 	dump_table(&kl, "rules", rule_keys);
 	dump_table(&kl, "subscribers", subscriber_keys);
 	for (size_t i = 0; (e = registry_emitter_at(i)) != NULL; i++)

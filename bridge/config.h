@@ -10,12 +10,14 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "sample.h"
 #include "store.h"
 
 struct poller_ops;
 struct emitter_ops;
+struct conf_profiles;
 
 enum reduce_op { REDUCE_NONE, REDUCE_MAX, REDUCE_MIN, REDUCE_AVG, REDUCE_SUM, REDUCE_COUNT };
 
@@ -36,8 +38,25 @@ struct source_config {
 	struct metric_config *metrics;
 	size_t nmetrics;
 	void *poller_conf;	/* owned; freed with poller->free_conf */
-	const char *file;
+	const char *file;	/* its block, or its inventory file (then line is its row) */
 	int line;
+	const char *profile;	/* the profile it took keys from (the config's), or NULL */
+	const char *inventory;	/* the inventory file of its row (the config's), or NULL */
+	bool metrics_shared;	/* metrics belongs to its profile: sources share it */
+	/*
+	 * While the config loads, and only then: a slot shared by every source
+	 * whose metrics list is its profile's, where the poller may keep what it
+	 * parsed of that list once (NULL after load and for own metrics).
+	 */
+	void **share;
+};
+
+/* One inventory = ( { file = ...; } ) element: a file of devices, one source a row. */
+struct inventory_config {
+	char *path;		/* as given (the sources' inventory and file point here) */
+	char *profile;		/* the rows' default profile, or NULL */
+	bool watch;		/* reload when the file changes */
+	size_t nsources;	/* rows that became sources */
 };
 
 enum rule_kind { RULE_ABOVE, RULE_BELOW, RULE_CHANGE, RULE_NEW };
@@ -99,6 +118,9 @@ struct config {
 	size_t nsubscribers;
 	char **files;		/* every file read, owned; points' file pointers refer here */
 	size_t nfiles;
+	struct conf_profiles *profiles;	/* the profiles known (counts, shared metrics) */
+	struct inventory_config *inventories;
+	size_t ninventories;
 };
 
 /*
@@ -116,6 +138,8 @@ const struct source_config *config_find_source(const struct config *cfg, const c
 bool config_source_has_metric(const struct source_config *s, const char *name);
 /* Returns whether the rule r applies to source s (its name matches r's globs). */
 bool config_rule_applies(const struct rule_config *r, const struct source_config *s);
+/* Prints how many sources each profile and each inventory of cfg produced (--check-config). */
+void config_print_origins(const struct config *cfg, FILE *f);
 /* Prints every key the validator knows, one "group.key" per line, for docs and tests. */
 void config_dump_keys(void);
 

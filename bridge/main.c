@@ -16,6 +16,7 @@
 #include <ev.h>
 
 #include "api.h"
+#include "conf_profile.h"
 #include "config.h"
 #include "cli.h"
 #include "cli_store.h"
@@ -52,7 +53,7 @@ usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: pollhook [-c FILE] [--check-config | --once [--json | --table]] [-v]\n"
-	    "       pollhook --list-keys\n"
+	    "       pollhook --list-keys | --list-profiles\n"
 	    "       pollhook deliveries list [--state pending|dead] [--json] [-c FILE | --state-dir DIR]\n"
 	    "       pollhook deliveries retry ID|--all [-c FILE]\n"
 	    "       pollhook deliveries purge --older-than DURATION [-c FILE]\n"
@@ -66,6 +67,7 @@ usage(FILE *f)
 	    "      --json          with --once: print JSON (default when not a terminal)\n"
 	    "      --table         with --once: print a table (default on a terminal)\n"
 	    "      --list-keys     print every configuration key pollhook knows, and exit\n"
+	    "      --list-profiles print the built-in profiles, and exit\n"
 	    "  -v, --verbose       log at debug level\n"
 	    "  -V, --version       print the version and exit\n"
 	    "  -h, --help          print this help and exit\n"
@@ -263,7 +265,7 @@ out:
 int
 main(int argc, char **argv)
 {
-	enum { OPT_CHECK = 256, OPT_ONCE, OPT_JSON, OPT_TABLE, OPT_KEYS };
+	enum { OPT_CHECK = 256, OPT_ONCE, OPT_JSON, OPT_TABLE, OPT_KEYS, OPT_PROFILES };
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "check-config", no_argument, NULL, OPT_CHECK },
@@ -271,6 +273,7 @@ main(int argc, char **argv)
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "table", no_argument, NULL, OPT_TABLE },
 		{ "list-keys", no_argument, NULL, OPT_KEYS },
+		{ "list-profiles", no_argument, NULL, OPT_PROFILES },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
@@ -307,6 +310,8 @@ main(int argc, char **argv)
 		case OPT_KEYS:
 			config_dump_keys();
 			return 0;
+		case OPT_PROFILES:
+			return conf_profiles_list(stdout) == 0 ? 0 : 1;
 		case 'v':
 			d.verbose = true;
 			break;
@@ -342,6 +347,7 @@ main(int argc, char **argv)
 	if (check) {
 		printf("%s: configuration ok (%zu sources, %zu rules, %zu subscribers)\n",
 		    d.path, d.cfg->nsources, d.cfg->nrules, d.cfg->nsubscribers);
+		config_print_origins(d.cfg, stdout);
 		config_free(d.cfg);
 		return 0;
 	}

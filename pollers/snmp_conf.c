@@ -365,6 +365,39 @@ parse_metric(struct snmp_conf *c, const struct conf_node *m, struct snmp_metric_
 	return 0;
 }
 
+/* Points c's metrics, scalars and columns to those of sh, one more reference. */
+static void
+share_take(struct snmp_conf *c, struct snmp_shared *sh)
+{
+	sh->refs++;
+	c->shared = sh;
+	c->metrics = sh->metrics;
+	c->nmetrics = sh->nmetrics;
+	c->scalars = sh->scalars;
+	c->nscalars = sh->nscalars;
+	c->columns = sh->columns;
+	c->ncolumns = sh->ncolumns;
+	c->uptime = sh->uptime;
+}
+
+/* Hands c's parsed metrics to a new shared object, c holding its first reference. */
+static struct snmp_shared *
+share_make(struct snmp_conf *c)
+{
+	struct snmp_shared *sh = xcalloc(1, sizeof(*sh));
+
+	sh->metrics = c->metrics;
+	sh->nmetrics = c->nmetrics;
+	sh->scalars = c->scalars;
+	sh->nscalars = c->nscalars;
+	sh->columns = c->columns;
+	sh->ncolumns = c->ncolumns;
+	sh->uptime = c->uptime;
+	share_take(c, sh);
+	sh->refs = 1;
+	return sh;
+}
+
 struct snmp_conf *
 snmp_conf_parse(const struct conf_node *group, const struct conf_node *metrics,
     const struct source_config *src)
@@ -381,6 +414,12 @@ snmp_conf_parse(const struct conf_node *group, const struct conf_node *metrics,
 	}
 	if (parse_group(c, group) == -1)
 		errs++;
+	if (src->share != NULL && *src->share != NULL) {
+		if (errs > 0)
+			goto fail;
+		share_take(c, *src->share);
+		return c;
+	}
 	c->metrics = xcalloc(n > 0 ? n : 1, sizeof(*c->metrics));
 	for (size_t i = 0; i < n; i++) {
 		if (parse_metric(c, conf_elem(metrics, i), &c->metrics[i]) == -1)
@@ -399,6 +438,8 @@ snmp_conf_parse(const struct conf_node *group, const struct conf_node *metrics,
 			break;
 		}
 	}
+	if (src->share != NULL)
+		*src->share = share_make(c);
 	return c;
 fail:
 	snmp_conf_free(c);
@@ -440,6 +481,11 @@ snmp_conf_free(struct snmp_conf *c)
 		explicit_bzero(c->community, strlen(c->community));
 	free(c->community);
 	usm_free(c->usm);
+	if (c->shared != NULL && --c->shared->refs > 0) {
+		free(c);
+		return;
+	}
+	free(c->shared);
 	for (size_t i = 0; i < c->nmetrics; i++) {
 		free(c->metrics[i].name);
 		free(c->metrics[i].oid_text);

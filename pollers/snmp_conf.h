@@ -45,6 +45,21 @@ struct snmp_usm {
 	size_t engine_id_len;
 };
 
+/*
+ * What the sources of one profile share: its metrics list, parsed once (see
+ * source_config.share). Counted: each snmp_conf holding it is one reference.
+ */
+struct snmp_shared {
+	unsigned refs;
+	struct snmp_metric_conf *metrics;
+	size_t nmetrics;
+	struct snmp_oidv *scalars;
+	size_t nscalars;
+	struct snmp_oidv *columns;
+	size_t ncolumns;
+	long uptime;
+};
+
 struct snmp_conf {
 	const char *transport;	/* "udp" or "udp6" (static) */
 	char *host;		/* literal address or host name */
@@ -64,6 +79,7 @@ struct snmp_conf {
 	struct snmp_oidv *columns;	/* distinct subtrees walked */
 	size_t ncolumns;
 	long uptime;		/* scalars index of sysUpTime.0 (for rates), or -1 */
+	struct snmp_shared *shared;	/* when set, the metrics, scalars and columns are its */
 };
 
 /* The keys of the "snmp = { ... }" group and of each snmp metric. */
