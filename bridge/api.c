@@ -312,6 +312,21 @@ do_metrics(struct api_req *q)
 
 /* GET /v1/sources */
 
+/* Where a source came from: its block or inventory row, and its profile. */
+static struct json_object *
+origin_json(const struct source_config *sc)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "kind", json_object_new_string(sc->inventory != NULL ?
+	    "inventory" : "block"));
+	json_object_object_add(o, "file", json_object_new_string(sc->file));
+	json_object_object_add(o, "line", json_object_new_int(sc->line));
+	json_object_object_add(o, "profile", sc->profile != NULL ?
+	    json_object_new_string(sc->profile) : NULL);
+	return o;
+}
+
 static void
 do_sources(struct api_req *q)
 {
@@ -340,6 +355,7 @@ do_sources(struct api_req *q)
 		json_object_object_add(j, "errors", json_object_new_int64((int64_t)st->errors));
 		json_object_object_add(j, "overruns",
 		    json_object_new_int64((int64_t)st->overruns));
+		json_object_object_add(j, "origin", origin_json(sc));
 		json_object_array_add(arr, j);
 	}
 	reply_json(r, 200, arr);

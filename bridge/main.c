@@ -22,6 +22,7 @@
 #include "cli_store.h"
 #include "delivery.h"
 #include "engine.h"
+#include "inventory_watch.h"
 #include "log.h"
 #include "once.h"
 #include "store.h"
@@ -41,6 +42,7 @@ struct daemon {
 	struct store *st;
 	struct delivery *dlv;
 	struct api *api;
+	struct inventory_watch *watch;	/* inventories with watch = true */
 	ev_signal sigterm, sigint, sighup;
 	ev_prepare drain;
 	ev_timer grace;
@@ -129,6 +131,9 @@ on_stop(struct ev_loop *loop, ev_signal *w, int revents)
 	api_stopping(d->api);
 	engine_stop_timers(d->eng);
 	delivery_drain(d->dlv);
+	/* Before SIGHUP is given back its default action. */
+	inventory_watch_stop(d->watch);
+	d->watch = NULL;
 	ev_signal_stop(loop, &d->sighup);
 	/* Checked after each iteration's callbacks, before the loop blocks. */
 	ev_prepare_init(&d->drain, drain_check);
@@ -234,6 +239,7 @@ run_daemon(struct daemon *d)
 	ev_signal_start(d->loop, &d->sigterm);
 	ev_signal_start(d->loop, &d->sigint);
 	ev_signal_start(d->loop, &d->sighup);
+	d->watch = inventory_watch_start(d->loop, &d->cfg);
 	if (d->rc == 0)
 		ev_run(d->loop, 0);
 	{
@@ -248,6 +254,8 @@ run_daemon(struct daemon *d)
 		log_info("stopped");
 out:
 	if (d->loop != NULL) {
+		inventory_watch_stop(d->watch);
+		d->watch = NULL;
 		ev_signal_stop(d->loop, &d->sigterm);
 		ev_signal_stop(d->loop, &d->sigint);
 		ev_signal_stop(d->loop, &d->sighup);

@@ -26,7 +26,8 @@ s = json.load(open(sys.argv[1]))
 assert len(s) == 1, s
 e = s[0]
 assert set(e) == {"name", "poller", "up", "last_poll", "last_error", "polls", "errors",
-                  "overruns"}, e
+                  "overruns", "origin"}, e
+assert e["origin"]["kind"] == "block" and e["origin"]["profile"] is None, e
 assert e["name"] == "edge-1" and e["poller"] == "http" and e["up"] is True, e
 assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", e["last_poll"]), e
 assert e["last_error"] is None and e["errors"] == 0 and isinstance(e["overruns"], int), e
