@@ -143,11 +143,12 @@ check_profile(struct conf_profile *p, const struct conf_node *n, struct conf_key
 
 	if (pname != NULL) {
 		ops = registry_poller(pname, &known);
-		if (ops == NULL) {
+		/* A built-in profile of a poller left out says so where it is used. */
+		if (ops == NULL && !p->builtin)
 			conf_error(pn, known ? "%s poller not compiled in" :
 			    "unknown poller \"%s\" in profile", pname);
+		if (ops == NULL)
 			lenient = true;
-		}
 	}
 	if (ops != NULL && ops->keys != NULL) {
 		group = relax(ops->keys, false);

@@ -518,6 +518,9 @@ take_profile(struct loader *ld, const struct conf_node *n, struct source_config 
 		    names);
 		return -1;
 	}
+	if (p->broken && p->builtin)
+		conf_error(conf_get(n, "profile"), "profile \"%s\" needs the %s poller, which "
+		    "is not compiled in", name, conf_string(p->node, "poller", ""));
 	if (p->broken)
 		return -1;
 	conf_profile_merge(p, n);

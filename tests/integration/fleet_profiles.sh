@@ -63,7 +63,7 @@ jcheck 'sample("linux")["ok"] and val("linux", "uptime_s") > 0 and len(pts("linu
 pass "the built-in profile net-snmp-linux polls net-snmp's objects"
 
 daemon_start "$TMP/p.conf"
-wait_grep 'started:' "$TMP/daemon.err" 10 || fail "daemon did not start"
+wait_grep 'started:' "$TMP/daemon.err" 30 || fail "daemon did not start"
 python3 - "$API_PORT" "$TMP/p.conf" <<'PY' || fail "/v1/sources origin"
 import json, sys, urllib.request
 s = json.load(urllib.request.urlopen("http://127.0.0.1:%s/v1/sources" % sys.argv[1], timeout=5))
