@@ -867,7 +867,7 @@ test_pg_cluster_fencing(void **state)
 	struct member a = { 0 }, b = { 0 };
 	struct fencing fa = { 0 }, fb = { 0 };
 	struct store_cluster_hooks ha = { fence_epoch, fence_refused, NULL, &fa };
-	struct event *fire = mkevent("cpu.high", "1"), *stale = mkevent("cpu.high", "1");
+	struct event *fire, *stale;
 	const char *key = "cpu.high\x1f" "edge-1\x1f" "1";
 	struct answer s = { .data = &fa };
 	struct ids ids = { 0 };
@@ -875,6 +875,8 @@ test_pg_cluster_fencing(void **state)
 
 	if (!f->pg)
 		skip();
+	fire = mkevent("cpu.high", "1");
+	stale = mkevent("cpu.high", "1");
 	member_open(&a, f, "a", 10.0);
 	member_open(&b, f, "b", 10.0);
 	store_cluster_sync(a.st, 10.0, "test", saw_member, saw_own, answered, &s);
