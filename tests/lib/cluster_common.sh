@@ -35,8 +35,8 @@ fail() {
 }
 
 NSRC=${NSRC:-300}
-TTL=3		# lease_ttl, seconds
-INTERVAL=1	# every source's, seconds
+TTL=${CLUSTER_TTL:-3}	# lease_ttl, seconds (whole)
+INTERVAL=${CLUSTER_INTERVAL:-1}	# every source's, seconds (whole)
 SNMPD=$(command -v snmpd || echo /usr/sbin/snmpd)
 command -v "$SNMPD" >/dev/null 2>&1 || fail "snmpd is required (Debian package snmpd)"
 SNMP_STATE=$TMP/snmp-state
