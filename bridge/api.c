@@ -344,9 +344,11 @@ do_sources(struct api_req *q)
 		json_object_object_add(j, "errors", json_object_new_int64((int64_t)st->errors));
 		json_object_object_add(j, "overruns",
 		    json_object_new_int64((int64_t)st->overruns));
-		json_object_object_add(j, "owner", a->cluster != NULL &&
-		    cluster_source_owner(a->cluster, i) != NULL ?
-		    json_object_new_string(cluster_source_owner(a->cluster, i)) : NULL);
+		/* Only in a cluster: without one, the answer is as it was. */
+		if (a->cluster != NULL)
+			json_object_object_add(j, "owner", cluster_source_owner(a->cluster, i) !=
+			    NULL ? json_object_new_string(cluster_source_owner(a->cluster, i)) :
+			    NULL);
 		json_object_array_add(arr, j);
 	}
 	reply_json(r, 200, arr);
