@@ -35,6 +35,7 @@
 #include <openssl/evp.h>
 
 #include "buf.h"
+#include "api_cluster.h"
 #include "api_metrics.h"
 #include "event.h"
 #include "log.h"
@@ -71,6 +72,7 @@ struct api {
 	struct engine *eng;
 	struct delivery *dlv;
 	struct store *st;
+	struct cluster *cluster;	/* NULL: none */
 	struct server *srv;	/* NULL: off */
 	struct api_req *waiting;	/* requests waiting for the store */
 	bool has_token;
@@ -280,6 +282,8 @@ metrics_dead(void *arg, long long n)
 	q->r.type = TYPE_PROM;
 	api_metrics_render(&q->r.body, a->cfg, a->eng, a->dlv, store_stats(a->st), q->depth,
 	    n >= 0 && q->dead.p != NULL ? q->dead.p : NULL);
+	if (a->cluster != NULL)
+		api_cluster_metrics(&q->r.body, a->cluster);
 	req_answered(q);
 }
 
@@ -356,9 +360,28 @@ do_sources(struct api_req *q)
 		json_object_object_add(j, "overruns",
 		    json_object_new_int64((int64_t)st->overruns));
 		json_object_object_add(j, "origin", origin_json(sc));
+		/* Only in a cluster: without one, the answer is as it was. */
+		if (a->cluster != NULL)
+			json_object_object_add(j, "owner", cluster_source_owner(a->cluster, i) !=
+			    NULL ? json_object_new_string(cluster_source_owner(a->cluster, i)) :
+			    NULL);
 		json_object_array_add(arr, j);
 	}
 	reply_json(r, 200, arr);
+}
+
+/* GET /v1/cluster */
+
+static void
+do_cluster(struct api_req *q)
+{
+	struct api *a = q->api;
+
+	if (a->cluster == NULL) {
+		reply_error(&q->r, 404, "no bridge.cluster here");
+		return;
+	}
+	reply_json(&q->r, 200, api_cluster_json(a->cluster));
 }
 
 /* GET /v1/events */
@@ -536,6 +559,7 @@ static const struct get_route {
 } get_routes[] = {
 	{ "/metrics", do_metrics },
 	{ "/v1/sources", do_sources },
+	{ "/v1/cluster", do_cluster },
 	{ "/v1/events", do_events },
 	{ "/v1/deliveries", do_deliveries },
 };
@@ -986,6 +1010,12 @@ api_new(struct ev_loop *loop, const struct config *cfg, struct engine *eng,
 	}
 	warn_open(a);
 	return a;
+}
+
+void
+api_set_cluster(struct api *a, struct cluster *c)
+{
+	a->cluster = c;
 }
 
 void

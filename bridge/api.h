@@ -30,6 +30,10 @@ struct api *api_new(struct ev_loop *loop, const struct config *cfg, struct engin
  * old one stays, with a warning, when the new address cannot be listened on).
  */
 void api_reload(struct api *a, const struct config *cfg);
+struct cluster;
+
+/* Shows the cluster c (borrowed; it must outlive the API) in /v1/cluster, /v1/sources, /metrics. */
+void api_set_cluster(struct api *a, struct cluster *c);
 /* The daemon is stopping: /healthz answers 503 and connections are not kept alive. */
 void api_stopping(struct api *a);
 /* Stops accepting, gives answers still being sent up to a second, and frees a (NULL: nothing). */

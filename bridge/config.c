@@ -88,6 +88,14 @@ static const struct conf_key store_keys[] = {
 	CONF_KEY_END
 };
 
+static const struct conf_key cluster_keys[] = {
+	{ "node", CONF_STRING, CONF_NAME, 0, 0, NULL, NULL,
+	    "this instance's name in the cluster, unique among its members; default the host name" },
+	{ "lease_ttl", CONF_FLOAT, NUM_GT0_MAX, 0, 3600, NULL, NULL,
+	    "seconds without a heartbeat after which a member is dead and its sources move" },
+	CONF_KEY_END
+};
+
 static const struct conf_key bridge_keys[] = {
 	{ "state_dir", CONF_STRING, CONF_HAS_MIN, 1, 0, NULL, NULL,
 	    "directory of the outbox and the rule state" },
@@ -99,6 +107,8 @@ static const struct conf_key bridge_keys[] = {
 	    "poll only the sources whose name hashes to this instance" },
 	{ "store", CONF_GROUP, 0, 0, 0, NULL, store_keys,
 	    "the store of events, deliveries and rule state; default sqlite in state_dir" },
+	{ "cluster", CONF_GROUP, 0, 0, 0, NULL, cluster_keys,
+	    "share the sources among the live instances of one postgres store" },
 	CONF_KEY_END
 };
 
@@ -345,6 +355,35 @@ load_store(struct loader *ld, const struct conf_node *g)
 		sc->path = xasprintf("%s/pollhook.db", bc->state_dir);
 }
 
+/* bridge.cluster: its node and lease are the store's member's. */
+static void
+load_cluster(struct loader *ld, const struct conf_node *g, const struct conf_node *store,
+    const struct conf_node *shard)
+{
+	struct bridge_config *bc = &ld->cfg->bridge;
+	static const char *const shared[] = { "node", "lease_ttl" };
+
+	if (g == NULL)
+		return;
+	bc->cluster = true;
+	if (strcmp(bc->store.backend, "postgres") != 0) {
+		conf_error(g, "bridge.cluster needs bridge.store with backend \"postgres\"");
+		return;
+	}
+	if (shard != NULL)
+		conf_error(shard, "bridge.shard and bridge.cluster exclude each other: "
+		    "the cluster assigns the sources itself");
+	for (size_t i = 0; i < NELEM(shared); i++)
+		if (store != NULL && conf_has(store, shared[i]))
+			conf_error(conf_get(store, shared[i]), "\"%s\" in bridge.store: with "
+			    "bridge.cluster, set it in bridge.cluster", shared[i]);
+	if (conf_has(g, "node")) {
+		free(bc->store.node);
+		bc->store.node = xstrdup(conf_string(g, "node", NULL));
+	}
+	bc->store.lease_ttl = conf_float(g, "lease_ttl", STORE_LEASE_DEFAULT);
+}
+
 static void
 load_bridge(struct loader *ld, const struct conf_node *b)
 {
@@ -386,6 +425,7 @@ load_bridge(struct loader *ld, const struct conf_node *b)
 		}
 	}
 	load_store(ld, conf_get(b, "store"));
+	load_cluster(ld, conf_get(b, "cluster"), conf_get(b, "store"), shard);
 }
 
 /* sources */

@@ -105,6 +105,7 @@ struct bridge_config {
 	bool syslog;
 	struct api_config api;
 	unsigned shard_index, shard_count;	/* count 0 or 1: no sharding */
+	bool cluster;		/* bridge.cluster: store.node and store.lease_ttl are its */
 };
 
 struct config {

@@ -62,6 +62,8 @@ struct engine {
 	struct engine_poll_hist poll_hist;	/* kept across reloads */
 	double (*clock)(void *arg);	/* NULL: ev_time() */
 	void *clock_arg;
+	bool (*owned)(void *arg, const char *source);	/* NULL: every active source */
+	void *owned_arg;
 };
 
 /* Prometheus's default buckets: polls take milliseconds to their timeout. */
@@ -70,6 +72,13 @@ const double engine_poll_bounds[ENGINE_POLL_BUCKETS] = {
 };
 
 static void source_fire(struct sched_entry *se);
+
+/* Returns whether this instance polls s now (a cluster decides; else its shard). */
+static bool
+owns(const struct engine *e, const struct source_rt *s)
+{
+	return s->active && (e->owned == NULL || e->owned(e->owned_arg, s->conf->name));
+}
 
 static double
 engine_now(const struct engine *e)
@@ -430,10 +439,13 @@ source_poll_done(void *arg)
 	/*
 	 * Rules measure time by the poll's scheduled start, not by when the
 	 * answer came: a device answering a few milliseconds late must not
-	 * decide whether `for` has been met.
+	 * decide whether `for` has been met. A source that is no longer ours
+	 * (a cluster moved it meanwhile) has its new owner's rule state.
 	 */
-	run_rules(e, s, s->sample.start);
-	cursor_save(e, s);
+	if (owns(e, s)) {
+		run_rules(e, s, s->sample.start);
+		cursor_save(e, s);
+	}
 	if (s->sample.not_before > 0)
 		s->not_before = s->sample.not_before;
 	if (e->sink.sample != NULL)
@@ -458,8 +470,8 @@ source_fire(struct sched_entry *se)
 	struct source_rt *s = container_of(se, struct source_rt, sched);
 
 	s->st.overruns = se->overruns;
-	/* The source asked not to be polled before then (a rate limit). */
-	if (se->scheduled < s->not_before) {
+	/* The source asked not to be polled before then (a rate limit), or is not ours now. */
+	if (se->scheduled < s->not_before || !owns(s->eng, s)) {
 		sched_done(se);
 		return;
 	}
@@ -549,7 +561,7 @@ static void
 runset_schedule(struct engine *e, struct runset *rs)
 {
 	for (size_t i = 0; i < rs->nsrcs; i++)
-		if (rs->srcs[i].active)
+		if (owns(e, &rs->srcs[i]))
 			sched_start(e->loop, &rs->srcs[i].sched, rs->srcs[i].conf->name);
 }
 
@@ -758,6 +770,63 @@ engine_tick(struct engine *e, size_t i)
 {
 	if (i < e->run.nsrcs && e->run.srcs[i].active)
 		sched_tick_at(e->loop, &e->run.srcs[i].sched, engine_now(e));
+}
+
+void
+engine_set_owner(struct engine *e, bool (*owned)(void *arg, const char *source), void *arg)
+{
+	e->owned = owned;
+	e->owned_arg = arg;
+}
+
+void
+engine_own(struct engine *e, size_t i, bool own)
+{
+	struct source_rt *s;
+
+	if (i >= e->run.nsrcs || !(s = &e->run.srcs[i])->active)
+		return;
+	if (!own) {
+		sched_stop(e->loop, &s->sched);
+		return;
+	}
+	if (ev_is_active(&s->sched.timer))
+		return;
+	/* Its cursor may have come with its rule state. */
+	cursor_restore(e, s);
+	sched_start(e->loop, &s->sched, s->conf->name);
+}
+
+void
+engine_forget_sources(struct engine *e, const struct hmap *sources)
+{
+	size_t pos = 0;
+	const char *key, *name;
+	void *val;
+
+	while (hmap_next(&e->states, &pos, &key, &val)) {
+		const char *sep1 = strchr(key, STATE_SEP), *sep2;
+		char *source;
+		bool gone;
+
+		sep2 = sep1 != NULL ? strchr(sep1 + 1, STATE_SEP) : NULL;
+		if (sep2 == NULL)
+			continue;
+		source = xstrndup(sep1 + 1, (size_t)(sep2 - sep1 - 1));
+		gone = hmap_get(sources, source) != NULL;
+		free(source);
+		/* Deletion leaves a tombstone: iteration may go on. */
+		if (gone)
+			rule_state_free(hmap_del(&e->states, key));
+	}
+	for (pos = 0; hmap_next(sources, &pos, &name, &val);)
+		free(hmap_del(&e->cursors, name));
+}
+
+void
+engine_load_state(struct engine *e, const char *key, const char *json)
+{
+	load_state(e, key, json);
 }
 
 void

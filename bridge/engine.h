@@ -91,6 +91,18 @@ const struct source_status *engine_source_status(const struct engine *e, size_t 
 void engine_set_clock(struct engine *e, double (*clock)(void *arg), void *arg);
 /* Runs source i's scheduler tick as its timer would at the engine clock's time (tests). */
 void engine_tick(struct engine *e, size_t i);
+/*
+ * Makes owned(arg, source) decide which sources this instance polls (a
+ * cluster): consulted when polling starts, at every tick and when a poll
+ * ends (a source no longer owned runs no rules). Set before engine_start.
+ */
+void engine_set_owner(struct engine *e, bool (*owned)(void *arg, const char *source), void *arg);
+/* Starts (own) or stops the schedule of source i of the current config. */
+void engine_own(struct engine *e, size_t i, bool own);
+/* Forgets the rule states and cursors in memory of the sources named in sources (a set). */
+void engine_forget_sources(struct engine *e, const struct hmap *sources);
+/* Restores one rule state or cursor as stored (key and JSON), as engine_set_store does. */
+void engine_load_state(struct engine *e, const char *key, const char *json);
 /* Stops every timer and poll and frees the engine. */
 void engine_free(struct engine *e);
 /* Applies the metric's reduce and scale to the points of one sample (exposed for tests). */

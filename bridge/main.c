@@ -20,6 +20,7 @@
 #include "config.h"
 #include "cli.h"
 #include "cli_store.h"
+#include "cluster.h"
 #include "delivery.h"
 #include "engine.h"
 #include "inventory_watch.h"
@@ -43,6 +44,7 @@ struct daemon {
 	struct delivery *dlv;
 	struct api *api;
 	struct inventory_watch *watch;	/* inventories with watch = true */
+	struct cluster *cl;	/* bridge.cluster, once polling starts; else NULL */
 	ev_signal sigterm, sigint, sighup;
 	ev_prepare drain;
 	ev_timer grace;
@@ -130,6 +132,9 @@ on_stop(struct ev_loop *loop, ev_signal *w, int revents)
 	log_info("received signal %d, finishing work in flight", w->signum);
 	api_stopping(d->api);
 	engine_stop_timers(d->eng);
+	/* Given up now: the other members take over without waiting for the lease. */
+	if (d->cl != NULL)
+		cluster_leave(d->cl);
 	delivery_drain(d->dlv);
 	/* Before SIGHUP is given back its default action. */
 	inventory_watch_stop(d->watch);
@@ -160,6 +165,8 @@ on_reload(struct ev_loop *loop, ev_signal *w, int revents)
 		log_warnx("bridge.state_dir changed: takes effect at the next restart");
 	if (!store_config_equal(&next->bridge.store, &d->cfg->bridge.store))
 		log_warnx("bridge.store changed: takes effect at the next restart");
+	if (next->bridge.cluster != d->cfg->bridge.cluster)
+		log_warnx("bridge.cluster changed: takes effect at the next restart");
 	if (delivery_reload(d->dlv, next) != 0) {
 		log_warnx("reload failed: subscribers of the new configuration cannot start");
 		config_free(next);
@@ -173,6 +180,8 @@ on_reload(struct ev_loop *loop, ev_signal *w, int revents)
 		config_free(next);
 		return;
 	}
+	if (d->cl != NULL)
+		cluster_reload(d->cl, next);
 	config_free(d->cfg);
 	d->cfg = next;
 	api_reload(d->api, d->cfg);
@@ -198,6 +207,11 @@ on_ready(void *arg, int status)
 	}
 	if (d->stopping)
 		return;
+	/* With a cluster, nothing is polled until it is taken. */
+	if (d->cfg->bridge.cluster) {
+		d->cl = cluster_new(d->loop, d->cfg, d->st, d->eng);
+		api_set_cluster(d->api, d->cl);
+	}
 	engine_start(d->eng);
 	log_info("pollhook " PACKAGE_VERSION " started: %zu sources, %zu rules, %zu subscribers"
 	    " (%s store)", d->cfg->nsources, d->cfg->nrules, d->cfg->nsubscribers,
@@ -263,10 +277,15 @@ out:
 		ev_timer_stop(d->loop, &d->grace);
 	}
 	api_free(d->api);
+	/* The cluster lets go of the engine (and releases what it owns). */
+	if (d->cl != NULL)
+		cluster_leave(d->cl);
 	/* Polls first: their last events still reach the store. */
 	engine_free(d->eng);
 	delivery_free(d->dlv);
 	store_close(d->st);
+	/* After the store: its requests have ended. */
+	cluster_free(d->cl);
 	return d->rc;
 }
 

@@ -46,6 +46,7 @@ struct store {
 	size_t queued_events;		/* in open, ready and inflight */
 	struct store_stats stats;
 	struct store_hooks hooks;
+	struct store_cluster_hooks cluster;
 	bool backend_up;		/* as the backend last said */
 	bool holding;
 	bool failed;
@@ -208,6 +209,9 @@ store_add(struct store *st, struct event *ev, const char *const *subs, size_t ns
 		return -1;
 	}
 	batch_add(open_batch(st), ev, subs, nsubs, now, tickets);
+	if (st->cluster.fence != NULL)
+		st->open->adds[st->open->nadds - 1].epoch =
+		    st->cluster.fence(st->cluster.arg, ev->source, NULL);
 	st->queued_events++;
 	st->stats.queued_events = st->queued_events;
 	return 0;
@@ -235,13 +239,16 @@ store_mark_dead(struct store *st, int64_t seq, unsigned attempts, int status, co
 void
 store_state_save(struct store *st, const char *key, const char *json)
 {
-	batch_state(open_batch(st), xstrdup(key), xstrdup(json));
+	int64_t epoch = st->cluster.fence != NULL ?
+	    st->cluster.fence(st->cluster.arg, NULL, key) : 0;
+
+	batch_state(open_batch(st), xstrdup(key), xstrdup(json), epoch);
 }
 
 void
 store_state_delete(struct store *st, const char *key)
 {
-	batch_state(open_batch(st), xstrdup(key), NULL);
+	batch_state(open_batch(st), xstrdup(key), NULL, 0);
 }
 
 void
@@ -393,6 +400,21 @@ noop_count(void *arg, const char *subscriber, long long n)
 	(void)n;
 }
 
+static void
+noop_member(void *arg, const struct store_member *m)
+{
+	(void)arg;
+	(void)m;
+}
+
+static void
+noop_own(void *arg, const char *source, int64_t epoch)
+{
+	(void)arg;
+	(void)source;
+	(void)epoch;
+}
+
 void
 store_forget(struct store *st, void *arg)
 {
@@ -405,6 +427,8 @@ store_forget(struct store *st, void *arg)
 		rq->event = noop_event;
 		rq->pair = noop_pair;
 		rq->count = noop_count;
+		rq->member = noop_member;
+		rq->own = noop_own;
 		rq->done = NULL;
 	}
 	for (size_t l = 0; l < NELEM(lists); l++)
@@ -523,6 +547,26 @@ store_backend_wake(struct store *st)
 }
 
 void
+store_backend_cluster_wake(struct store *st)
+{
+	if (st->cluster.wake != NULL)
+		st->cluster.wake(st->cluster.arg);
+}
+
+void
+store_backend_fenced(struct store *st, const char *source, int64_t epoch)
+{
+	if (st->cluster.fenced != NULL)
+		st->cluster.fenced(st->cluster.arg, source, epoch);
+}
+
+void
+store_set_cluster_hooks(struct store *st, const struct store_cluster_hooks *hooks)
+{
+	st->cluster = *hooks;
+}
+
+void
 store_backend_failed(struct store *st)
 {
 	st->failed = true;
@@ -542,8 +586,8 @@ store_set_hooks(struct store *st, const struct store_hooks *hooks)
 
 /* Requests */
 
-static struct store_req *
-req_new(struct store *st, enum store_req_kind kind, store_done_fn done, void *arg)
+struct store_req *
+store_req_new(struct store *st, enum store_req_kind kind, store_done_fn done, void *arg)
 {
 	struct store_req *rq = xcalloc(1, sizeof(*rq));
 
@@ -558,8 +602,8 @@ req_new(struct store *st, enum store_req_kind kind, store_done_fn done, void *ar
 	return rq;
 }
 
-static void
-req_run(struct store_req *rq)
+void
+store_req_run(struct store_req *rq)
 {
 	struct store *st = rq->st;
 
@@ -585,103 +629,107 @@ store_req_done(struct store_req *rq, long long result)
 	if (rq->done != NULL)
 		rq->done(rq->arg, result);
 	free(rq->after);
+	for (size_t i = 0; i < rq->nnames; i++)
+		free(rq->names[i]);
+	free(rq->names);
+	free(rq->version);
 	free(rq);
 }
 
 void
 store_claim(struct store *st, int limit, store_row_fn fn, store_done_fn done, void *arg)
 {
-	struct store_req *rq = req_new(st, STORE_REQ_CLAIM, done, arg);
+	struct store_req *rq = store_req_new(st, STORE_REQ_CLAIM, done, arg);
 
 	rq->limit = limit;
 	rq->row = fn;
 	rq->when = ev_time();
-	req_run(rq);
+	store_req_run(rq);
 }
 
 void
 store_states_load(struct store *st, store_pair_fn fn, store_done_fn done, void *arg)
 {
-	struct store_req *rq = req_new(st, STORE_REQ_STATES, done, arg);
+	struct store_req *rq = store_req_new(st, STORE_REQ_STATES, done, arg);
 
 	rq->pair = fn;
-	req_run(rq);
+	store_req_run(rq);
 }
 
 void
 store_subs_load(struct store *st, store_pair_fn fn, store_done_fn done, void *arg)
 {
-	struct store_req *rq = req_new(st, STORE_REQ_SUBS, done, arg);
+	struct store_req *rq = store_req_new(st, STORE_REQ_SUBS, done, arg);
 
 	rq->pair = fn;
-	req_run(rq);
+	store_req_run(rq);
 }
 
 void
 store_events_after(struct store *st, const char *after, int limit, store_event_fn fn,
     store_done_fn done, void *arg)
 {
-	struct store_req *rq = req_new(st, STORE_REQ_EVENTS, done, arg);
+	struct store_req *rq = store_req_new(st, STORE_REQ_EVENTS, done, arg);
 
 	rq->after = xstrdup(after);
 	rq->limit = limit;
 	rq->event = fn;
-	req_run(rq);
+	store_req_run(rq);
 }
 
 void
 store_deliveries_page(struct store *st, enum store_dstate state, int64_t after, int limit,
     store_row_fn fn, store_done_fn done, void *arg)
 {
-	struct store_req *rq = req_new(st, STORE_REQ_DELIVERIES, done, arg);
+	struct store_req *rq = store_req_new(st, STORE_REQ_DELIVERIES, done, arg);
 
 	rq->state = state;
 	rq->seq = after;
 	rq->limit = limit;
 	rq->row = fn;
-	req_run(rq);
+	store_req_run(rq);
 }
 
 void
 store_count_by_subscriber(struct store *st, enum store_dstate state, int limit,
     store_count_fn fn, store_done_fn done, void *arg)
 {
-	struct store_req *rq = req_new(st, STORE_REQ_COUNT, done, arg);
+	struct store_req *rq = store_req_new(st, STORE_REQ_COUNT, done, arg);
 
 	rq->state = state;
 	rq->limit = limit;
 	rq->count = fn;
-	req_run(rq);
+	store_req_run(rq);
 }
 
 void
 store_depth(struct store *st, store_done_fn done, void *arg)
 {
-	req_run(req_new(st, STORE_REQ_DEPTH, done, arg));
+	store_req_run(store_req_new(st, STORE_REQ_DEPTH, done, arg));
 }
 
 void
 store_request_retry(struct store *st, int64_t seq, store_done_fn done, void *arg)
 {
-	struct store_req *rq = req_new(st, STORE_REQ_RETRY, done, arg);
+	struct store_req *rq = store_req_new(st, STORE_REQ_RETRY, done, arg);
 
 	rq->seq = seq;
-	req_run(rq);
+	store_req_run(rq);
 }
 
 void
 store_purge(struct store *st, double before, store_done_fn done, void *arg)
 {
-	struct store_req *rq = req_new(st, STORE_REQ_PURGE, done, arg);
+	struct store_req *rq = store_req_new(st, STORE_REQ_PURGE, done, arg);
 
 	rq->when = before;
-	req_run(rq);
+	store_req_run(rq);
 }
 
 void
 store_schema_version(struct store *st, store_done_fn done, void *arg)
 {
-	req_run(req_new(st, STORE_REQ_SCHEMA, done, arg));
+	store_req_run(store_req_new(st, STORE_REQ_SCHEMA, done, arg));
 }
 
 /* Life */

@@ -255,6 +255,63 @@ void store_import_delivery(struct store *st, const struct store_row *row);
 /* Adds to the open batch one event as another store holds it, for `store copy`. */
 void store_import_event(struct store *st, const struct store_event *ev);
 
+/*
+ * The cluster (PostgreSQL only; with SQLite these fail). Members heartbeat,
+ * own sources under an epoch per ownership, and fence their writes with it:
+ * with the cluster hooks set, every event and rule state stored carries the
+ * epoch the hook gives for its source when it is added, and the database
+ * refuses it (the hook fenced is told) when that is no longer this member's.
+ */
+
+/* One live member of the cluster; strings borrowed for the callback. */
+struct store_member {
+	int64_t id;
+	const char *name;
+	const char *version;	/* NULL before its first heartbeat as a member */
+	double started;		/* Unix seconds */
+	double last_seen;	/* Unix seconds of its last heartbeat */
+	double lease_left;	/* seconds until it is dead without another */
+	long long owned;	/* sources it owns */
+	int64_t max_epoch;	/* the highest epoch among them */
+	bool self;		/* this instance */
+};
+
+/* Receives one member. */
+typedef void (*store_member_fn)(void *arg, const struct store_member *m);
+/* Receives one source and the epoch of its ownership. */
+typedef void (*store_own_fn)(void *arg, const char *source, int64_t epoch);
+
+/* What the store tells the cluster (all optional). */
+struct store_cluster_hooks {
+	/* Returns the epoch a write about source (or of the rule state key) carries. */
+	int64_t (*fence)(void *arg, const char *source, const char *key);
+	/* A write about source carrying epoch was refused: it is not ours any more. */
+	void (*fenced)(void *arg, const char *source, int64_t epoch);
+	/* Another member changed the membership or released sources. */
+	void (*wake)(void *arg);
+	void *arg;
+};
+
+/* Sets the cluster hooks (copied). */
+void store_set_cluster_hooks(struct store *st, const struct store_cluster_hooks *hooks);
+/*
+ * Heartbeats as a cluster member for ttl seconds (version copied), then
+ * calls member for every live member and own for every source this member
+ * owns, then done(arg, 0), or done(arg, -1) (not yet a member, unreachable).
+ */
+void store_cluster_sync(struct store *st, double ttl, const char *version,
+    store_member_fn member, store_own_fn own, store_done_fn done, void *arg);
+/*
+ * Takes those of the n sources (copied) no live member owns: calls own for
+ * each taken, with its new epoch, then state for every saved rule state of
+ * the sources taken, then done with the number taken.
+ */
+void store_cluster_take(struct store *st, const char *const *sources, size_t n,
+    store_own_fn own, store_pair_fn state, store_done_fn done, void *arg);
+/* Gives up this member's ownership of the n sources (n 0: all) and wakes the others. */
+void store_cluster_release(struct store *st, const char *const *sources, size_t n,
+    store_done_fn done, void *arg);
+
 /* For programs not on a loop of their own: the CLI. */
 
 /*

@@ -96,19 +96,21 @@ grow(void *v, size_t n, size_t *cap, size_t sz)
 }
 
 void
-batch_state(struct store_batch *b, char *key, char *value)
+batch_state(struct store_batch *b, char *key, char *value, int64_t epoch)
 {
 	uintptr_t idx = (uintptr_t)hmap_get(&b->state_idx, key);
 
 	if (idx != 0) {
 		free(b->states[idx - 1].value);
 		b->states[idx - 1].value = value;
+		b->states[idx - 1].epoch = epoch;
 		free(key);
 		return;
 	}
 	b->states = grow(b->states, b->nstates, &b->capstates, sizeof(*b->states));
 	b->states[b->nstates].key = key;
 	b->states[b->nstates].value = value;
+	b->states[b->nstates].epoch = epoch;
 	b->nstates++;
 	hmap_put(&b->state_idx, key, (void *)(uintptr_t)b->nstates);
 }
@@ -137,7 +139,8 @@ batch_merge(struct store_batch *dst, struct store_batch *src)
 	append((void **)&dst->marks, &dst->nmarks, &dst->capmarks, src->marks, src->nmarks,
 	    sizeof(*src->marks));
 	for (size_t i = 0; i < src->nstates; i++)
-		batch_state(dst, src->states[i].key, src->states[i].value);
+		batch_state(dst, src->states[i].key, src->states[i].value,
+		    src->states[i].epoch);
 	append((void **)&dst->subs, &dst->nsubs, &dst->capsubs, src->subs, src->nsubs,
 	    sizeof(*src->subs));
 	append((void **)&dst->imports, &dst->nimports, &dst->capimports, src->imports,
@@ -162,6 +165,7 @@ batch_add(struct store_batch *b, struct event *ev, const char *const *subs, size
 	a->subs = xcalloc(nsubs, sizeof(*a->subs));
 	a->nsubs = nsubs;
 	a->now = now;
+	a->epoch = 0;
 	a->tickets = xcalloc(nsubs, sizeof(*a->tickets));
 	for (size_t i = 0; i < nsubs; i++) {
 		a->subs[i] = xstrdup(subs[i]);

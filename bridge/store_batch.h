@@ -20,7 +20,7 @@ void batch_add(struct store_batch *b, struct event *ev, const char *const *subs,
 void batch_mark(struct store_batch *b, enum store_mark_kind kind, int64_t seq,
     unsigned attempts, double next_at, int status, const char *error);
 /* Sets the state of key (NULL value: delete), taking both; a later one replaces. */
-void batch_state(struct store_batch *b, char *key, char *value);
+void batch_state(struct store_batch *b, char *key, char *value, int64_t epoch);
 /* Records subscriber name's disabled fingerprint (NULL: enabled); both copied. */
 void batch_sub(struct store_batch *b, const char *name, const char *fp);
 /* Adds a copy of an imported delivery (store copy). */

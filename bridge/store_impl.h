@@ -20,6 +20,7 @@ struct store_add {
 	size_t nsubs;
 	double now;
 	struct store_ticket *tickets;	/* nsubs, owned */
+	int64_t epoch;			/* the fence of its source (0: none) */
 };
 
 enum store_mark_kind { STORE_MARK_DONE, STORE_MARK_RETRY, STORE_MARK_DEAD };
@@ -39,6 +40,7 @@ struct store_mark {
 struct store_pair {
 	char *key;
 	char *value;
+	int64_t epoch;		/* rule states: the fence of its source (0: none) */
 };
 
 /* An imported delivery or event (`store copy`): strings owned. */
@@ -81,7 +83,8 @@ struct store_cb {
 enum store_req_kind {
 	STORE_REQ_CLAIM, STORE_REQ_STATES, STORE_REQ_SUBS, STORE_REQ_EVENTS,
 	STORE_REQ_DELIVERIES, STORE_REQ_COUNT, STORE_REQ_DEPTH, STORE_REQ_RETRY,
-	STORE_REQ_PURGE, STORE_REQ_SCHEMA
+	STORE_REQ_PURGE, STORE_REQ_SCHEMA,
+	STORE_REQ_CLUSTER_SYNC, STORE_REQ_CLUSTER_TAKE, STORE_REQ_CLUSTER_RELEASE
 };
 
 /* One request other than a commit: its parameters and where its answers go. */
@@ -99,6 +102,11 @@ struct store_req {
 	store_count_fn count;
 	store_done_fn done;
 	void *arg;
+	char **names;			/* cluster: sources, owned (NULL: all) */
+	size_t nnames;
+	char *version;			/* cluster sync: owned */
+	store_member_fn member;
+	store_own_fn own;
 	struct store_req *prev, *next;	/* the front's list of open requests */
 };
 
@@ -132,6 +140,12 @@ extern const struct store_ops store_sqlite_ops;
 extern const struct store_ops store_pg_ops;
 #endif
 
+/* Makes a request of kind for done(arg) and lists it as open (store_cluster.c too). */
+struct store_req *store_req_new(struct store *st, enum store_req_kind kind, store_done_fn done,
+    void *arg);
+/* Hands rq to the backend (or fails it when the store failed for good). */
+void store_req_run(struct store_req *rq);
+
 /* What a backend calls. */
 
 /* A commit ended: status 0 (stored, tickets filled) or -1 (nothing of b stored). */
@@ -146,6 +160,10 @@ void store_backend_holding(struct store *st, bool holding);
 void store_backend_reset(struct store *st);
 /* Deliveries may have become claimable. */
 void store_backend_wake(struct store *st);
+/* The cluster's membership or ownership changed (a NOTIFY). */
+void store_backend_cluster_wake(struct store *st);
+/* A fenced write about source with epoch was refused. */
+void store_backend_fenced(struct store *st, const char *source, int64_t epoch);
 /* The store cannot be used any more (why logged by the caller). */
 void store_backend_failed(struct store *st);
 /* Sets the message store_error returns. */

@@ -313,12 +313,17 @@ static void
 read_notifies(struct pg *pg)
 {
 	PGnotify *n;
-	bool any = false;
+	bool any = false, cluster = false;
 
 	while (pg->conn != NULL && (n = PQnotifies(pg->conn)) != NULL) {
+		if (strcmp(n->relname, "pollhook_cluster") == 0)
+			cluster = true;
+		else
+			any = true;
 		PQfreemem(n);
-		any = true;
 	}
+	if (cluster)
+		store_backend_cluster_wake(pg->st);
 	if (any)
 		store_backend_wake(pg->st);
 }
@@ -695,6 +700,9 @@ send_setup(struct pgq *q)
 		su->member_res = n + 1;
 		/* Claims freed by the join (an earlier run's) are for whoever listens. */
 		if (su->join && pg_send(q, PS_NOTIFY, NULL) != 0)
+			return -1;
+		/* Membership changes of a cluster (store_pg_cluster.c) wake it at once. */
+		if (pg_send(q, PS_CLUSTER_LISTEN, NULL) != 0)
 			return -1;
 	}
 	return 0;

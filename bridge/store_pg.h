@@ -26,7 +26,7 @@ struct pg;
 
 #define PG_ERR_NEWER	"PHNEW"		/* SQLSTATE of a schema newer than this program */
 #define PG_MIGRATE_LOCK	0x706f6c6cLL	/* the advisory lock migrations take ("poll") */
-#define PGQ_MAX_RESULTS	48	/* the setup: a result per prepared statement */
+#define PGQ_MAX_RESULTS	64	/* the setup: a result per prepared statement */
 
 /* The statements, prepared on every connection (those with a name). */
 enum pg_stmt_id {
@@ -35,7 +35,12 @@ enum pg_stmt_id {
 	PS_IMPORT_DELIVERIES, PS_IMPORT_SEQ, PS_RETRIES_TAKE, PS_CLAIM,
 	PS_MEMBER_JOIN, PS_MEMBER_RENEW, PS_RELEASE, PS_LEAVE, PS_NOTIFY, PS_LISTEN,
 	PS_STATES, PS_SUBS, PS_EVENTS_AFTER, PS_DELIVERIES_PAGE, PS_COUNT_BY_SUB, PS_DEPTH,
-	PS_REQUEST_RETRY, PS_PURGE, PS_SCHEMA_VERSION, PS_NSTMTS
+	PS_REQUEST_RETRY, PS_PURGE, PS_SCHEMA_VERSION,
+	/* The cluster (store_pg_cluster.c) and the fenced writes of its members. */
+	PS_EVENTS_FENCED, PS_DELIVERIES_FENCED, PS_STATES_FENCED, PS_CLUSTER_BEAT,
+	PS_CLUSTER_MEMBERS, PS_CLUSTER_MINE, PS_CLUSTER_TAKE, PS_CLUSTER_STATES,
+	PS_CLUSTER_RELEASE, PS_CLUSTER_LISTEN,
+	PS_NSTMTS
 };
 
 struct pg_stmt {
@@ -91,6 +96,15 @@ bool pg_claims(const struct pg *pg);
 void pg_op_commit(struct pg *pg, struct store_batch *b);
 /* Runs rq: its callbacks, then store_req_done. */
 void pg_op_request(struct pg *pg, struct store_req *rq);
+
+/* store_pg_cluster.c: the cluster's requests */
+
+/* Sends the statements of cluster request rq (a STORE_REQ_CLUSTER_* kind); 0 or -1. */
+int pg_cluster_send(struct pgq *q, struct store_req *rq);
+/* Passes the answers of cluster request rq to its callbacks; returns its result or -1. */
+long long pg_cluster_answer(struct pgq *q, struct store_req *rq);
+/* Reports, through the front, each source a fenced write refused in res (if it is such). */
+void pg_cluster_refused(struct pg *pg, const PGresult *res);
 
 /* store_pg_sql.c: the SQL */
 

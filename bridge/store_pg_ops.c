@@ -55,8 +55,21 @@ send_arrays(struct pgq *q, enum pg_stmt_id id, struct arrays *a, const char *ext
 	return rc;
 }
 
+/* Returns whether a write of b carries a fence: the cluster's statements are needed. */
+static bool
+fenced(const struct store_batch *b)
+{
+	for (size_t i = 0; i < b->nadds; i++)
+		if (b->adds[i].epoch != 0)
+			return true;
+	for (size_t i = 0; i < b->nstates; i++)
+		if (b->states[i].epoch != 0)
+			return true;
+	return false;
+}
+
 static int
-send_events(struct pgq *q, const struct store_batch *b)
+send_events(struct pgq *q, const struct store_batch *b, const char *me)
 {
 	struct arrays a = { .n = 7 };
 	const char **v = xcalloc(b->nadds, sizeof(*v));
@@ -78,14 +91,21 @@ send_events(struct pgq *q, const struct store_batch *b)
 	for (size_t i = 0; i < b->nadds; i++)
 		ts[i] = b->adds[i].ev->ts_ms;
 	pg_array_int(&a.p[5], ts, b->nadds);
-	rc = send_arrays(q, PS_EVENTS_INSERT, &a, NULL);
+	if (me != NULL) {
+		/* Fenced: their epochs, and who we are. */
+		for (size_t i = 0; i < b->nadds; i++)
+			ts[i] = b->adds[i].epoch;
+		pg_array_int(&a.p[7], ts, b->nadds);
+		a.n = 8;
+	}
+	rc = send_arrays(q, me != NULL ? PS_EVENTS_FENCED : PS_EVENTS_INSERT, &a, me);
 	free(v);
 	free(ts);
 	return rc;
 }
 
 static int
-send_deliveries(struct pgq *q, const struct store_batch *b, const char *me)
+send_deliveries(struct pgq *q, const struct store_batch *b, const char *me, bool fence)
 {
 	struct arrays a = { .n = 4 };
 	size_t n = 0, k = 0;
@@ -116,7 +136,7 @@ send_deliveries(struct pgq *q, const struct store_batch *b, const char *me)
 	pg_array_text(&a.p[1], subs, n);
 	pg_array_text(&a.p[2], keys, n);
 	pg_array_double(&a.p[3], t, n);
-	rc = send_arrays(q, PS_DELIVERIES_INSERT, &a, me);
+	rc = send_arrays(q, fence ? PS_DELIVERIES_FENCED : PS_DELIVERIES_INSERT, &a, me);
 	for (size_t i = 0; i < b->nadds; i++)
 		free(okeys[i]);
 	free(okeys);
@@ -231,9 +251,10 @@ send_marks(struct pgq *q, const struct store_batch *b, const char *me)
 }
 
 static int
-send_states(struct pgq *q, const struct store_batch *b)
+send_states(struct pgq *q, const struct store_batch *b, const char *me)
 {
 	const char **k = xcalloc(b->nstates, sizeof(*k)), **v = xcalloc(b->nstates, sizeof(*v));
+	long long *ep = xcalloc(b->nstates, sizeof(*ep));
 	const char **del = xcalloc(b->nstates, sizeof(*del));
 	size_t nk = 0, nd = 0;
 	struct arrays a = { 0 };
@@ -242,6 +263,7 @@ send_states(struct pgq *q, const struct store_batch *b)
 	/* One entry per key already (batch_state): a save is an upsert, NULL a delete. */
 	for (size_t i = 0; i < b->nstates; i++) {
 		if (b->states[i].value != NULL) {
+			ep[nk] = b->states[i].epoch;
 			k[nk] = b->states[i].key;
 			v[nk++] = b->states[i].value;
 		} else
@@ -251,7 +273,11 @@ send_states(struct pgq *q, const struct store_batch *b)
 		a.n = 2;
 		pg_array_text(&a.p[0], k, nk);
 		pg_array_text(&a.p[1], v, nk);
-		rc |= send_arrays(q, PS_STATES_UPSERT, &a, NULL);
+		if (me != NULL) {
+			pg_array_int(&a.p[2], ep, nk);
+			a.n = 3;
+		}
+		rc |= send_arrays(q, me != NULL ? PS_STATES_FENCED : PS_STATES_UPSERT, &a, me);
 	}
 	if (nd > 0) {
 		a.n = 1;
@@ -260,6 +286,7 @@ send_states(struct pgq *q, const struct store_batch *b)
 	}
 	free(k);
 	free(v);
+	free(ep);
 	free(del);
 	return rc != 0 ? -1 : 0;
 }
@@ -374,16 +401,19 @@ send_commit(struct pgq *q)
 	char me[32], before[32];
 	const char *p[1] = { before };
 
+	bool fence = fenced(b);
+
 	snprintf(me, sizeof(me), "%lld", (long long)pg_member(q->pg));
 	q->mark = -1;
 	if (b->nadds > 0) {
-		if (send_events(q, b) != 0 || send_deliveries(q, b, me) != 0)
+		if (send_events(q, b, fence ? me : NULL) != 0 ||
+		    send_deliveries(q, b, me, fence) != 0)
 			return -1;
 		q->mark = 1;
 	}
 	if (b->nmarks > 0 && send_marks(q, b, me) != 0)
 		return -1;
-	if (b->nstates > 0 && send_states(q, b) != 0)
+	if (b->nstates > 0 && send_states(q, b, fence ? me : NULL) != 0)
 		return -1;
 	if (b->nsubs > 0 && send_subs(q, b) != 0)
 		return -1;
@@ -438,6 +468,8 @@ commit_done(struct pgq *q, int status)
 		store_set_error(st, "the delivery insert did not answer for every delivery");
 		status = -1;
 	}
+	for (int i = 0; status == 0 && i < q->nres; i++)
+		pg_cluster_refused(q->pg, q->res[i]);
 	pgq_free(q);
 	store_batch_done(st, b, status);
 }
@@ -530,6 +562,10 @@ send_request(struct pgq *q)
 		return pg_send(q, PS_PURGE, p);
 	case STORE_REQ_SCHEMA:
 		return pg_send(q, PS_SCHEMA_VERSION, NULL);
+	case STORE_REQ_CLUSTER_SYNC:
+	case STORE_REQ_CLUSTER_TAKE:
+	case STORE_REQ_CLUSTER_RELEASE:
+		return pg_cluster_send(q, rq);
 	}
 	return -1;
 }
@@ -607,6 +643,10 @@ answer(struct pgq *q, struct store_req *rq)
 		return result_int(res);
 	case STORE_REQ_PURGE:
 		return strtoll(PQcmdTuples((PGresult *)res), NULL, 10);
+	case STORE_REQ_CLUSTER_SYNC:
+	case STORE_REQ_CLUSTER_TAKE:
+	case STORE_REQ_CLUSTER_RELEASE:
+		return pg_cluster_answer(q, rq);
 	}
 	return -1;
 }
@@ -630,9 +670,16 @@ pg_op_request(struct pg *pg, struct store_req *rq)
 {
 	struct pgq *q;
 
-	/* Claims are a member's: the daemon's (sent once it has joined). */
-	if (rq->kind == STORE_REQ_CLAIM && !pg_claims(pg)) {
-		store_set_error(pg_front(pg), "only the daemon claims deliveries");
+	/* Claims and the cluster are a member's: the daemon's (sent once it has joined). */
+	if ((rq->kind == STORE_REQ_CLAIM || rq->kind == STORE_REQ_CLUSTER_SYNC ||
+	    rq->kind == STORE_REQ_CLUSTER_TAKE || rq->kind == STORE_REQ_CLUSTER_RELEASE) &&
+	    !pg_claims(pg)) {
+		store_set_error(pg_front(pg), "only the daemon claims deliveries or joins a cluster");
+		store_req_done(rq, -1);
+		return;
+	}
+	if (rq->kind >= STORE_REQ_CLUSTER_SYNC && pg_member(pg) == 0) {
+		store_set_error(pg_front(pg), "not yet a member of the shared store");
 		store_req_done(rq, -1);
 		return;
 	}

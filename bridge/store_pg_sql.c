@@ -34,6 +34,11 @@
 	" e.rule, e.instance, e.ts_ms, d.updated"
 
 #define NOTIFY_CHANNEL "pollhook_deliveries"
+#define CLUSTER_CHANNEL "pollhook_cluster"	/* membership or ownership changed */
+
+/* A fenced write's rows pass when their epoch is 0 (no cluster) or the owner's. */
+#define FENCE_OWN(src, ids, me) "own AS (SELECT o.source, o.epoch FROM cluster_owners o" \
+	" WHERE o.owner = " me " AND o.source IN (SELECT " src " FROM " ids ") FOR SHARE)"
 
 static const struct pg_migration migrations[] = {
 	{ 1, "the outbox, rule state and subscriber state",
@@ -67,6 +72,18 @@ static const struct pg_migration migrations[] = {
 	    /* A queue: every row is deleted soon after it is made; vacuum keeps up. */
 	    "ALTER TABLE deliveries SET (autovacuum_vacuum_scale_factor = 0.01,"
 	    " autovacuum_vacuum_threshold = 2000, autovacuum_analyze_scale_factor = 0.02);" },
+	{ 3, "the cluster: members with versions, sources owned under epochs",
+	    "ALTER TABLE members ADD COLUMN cluster boolean NOT NULL DEFAULT false,"
+	    " ADD COLUMN version text, ADD COLUMN last_seen timestamptz NOT NULL DEFAULT now();"
+	    /* The source a rule state's key is of: cursor:SOURCE or RULE US SOURCE US INSTANCE. */
+	    "CREATE FUNCTION pollhook_key_source(k text) RETURNS text LANGUAGE sql IMMUTABLE"
+	    " AS $f$ SELECT CASE WHEN k LIKE 'cursor:%' THEN substr(k, 8)"
+	    " ELSE split_part(k, chr(31), 2) END $f$;"
+	    "CREATE INDEX rule_state_source ON rule_state(pollhook_key_source(key));"
+	    /* owner NULL: released; an owner that is no live member: taken by the next. */
+	    "CREATE TABLE cluster_owners (source text PRIMARY KEY, owner bigint,"
+	    " epoch bigint NOT NULL, since timestamptz NOT NULL DEFAULT now());"
+	    "CREATE INDEX cluster_owners_owner ON cluster_owners(owner);" },
 };
 
 const struct pg_migration *
@@ -111,30 +128,36 @@ pg_migrate_sql(void)
 	return b.p;
 }
 
+/*
+ * The delivery insert, with a filter on the rows of unnest (u): claimed at
+ * once unless an older pending row of the key is held by someone else (or
+ * nobody). Rows of one statement do not see each other, so all of a key's
+ * rows in a batch get the same answer.
+ */
+#define DELIVERIES_INSERT(FILTER) \
+	"WITH ins AS (INSERT INTO deliveries(event_id, subscriber, okey, state, created," \
+	" next_at, updated, claimed_by)" \
+	" SELECT u.e, u.s, u.k, 0, u.t, u.t, u.t, CASE WHEN EXISTS (SELECT 1 FROM" \
+	" deliveries o WHERE o.state = 0 AND o.subscriber = u.s AND o.okey = u.k AND" \
+	" o.claimed_by IS DISTINCT FROM $5) THEN NULL ELSE $5::bigint END" \
+	" FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[])" \
+	" WITH ORDINALITY AS u(e, s, k, t, n)" FILTER " ORDER BY u.n" \
+	" ON CONFLICT (event_id, subscriber) DO UPDATE SET event_id = EXCLUDED.event_id" \
+	" RETURNING seq, event_id, subscriber, claimed_by)," \
+	" woke AS (SELECT pg_notify('" NOTIFY_CHANNEL "', '') FROM ins" \
+	" WHERE claimed_by IS NULL LIMIT 1)" \
+	" SELECT seq, event_id, subscriber, claimed_by IS NOT DISTINCT FROM $5," \
+	" (SELECT count(*) FROM woke) FROM ins"
+
 static const struct pg_stmt stmts[PS_NSTMTS] = {
 	[PS_EVENTS_INSERT] = { "ph_events_insert", 7,
 	    "INSERT INTO events(id, name, source, rule, instance, ts_ms, body)"
 	    " SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],"
 	    " $6::bigint[], $7::text[]) ON CONFLICT (id) DO NOTHING" },
-	/*
-	 * Claimed at once unless an older pending row of the key is held by
-	 * someone else (or nobody): rows of one statement do not see each
-	 * other, so all of a key's rows in a batch get the same answer.
-	 */
-	[PS_DELIVERIES_INSERT] = { "ph_deliveries_insert", 5,
-	    "WITH ins AS (INSERT INTO deliveries(event_id, subscriber, okey, state, created,"
-	    " next_at, updated, claimed_by)"
-	    " SELECT u.e, u.s, u.k, 0, u.t, u.t, u.t, CASE WHEN EXISTS (SELECT 1 FROM"
-	    " deliveries o WHERE o.state = 0 AND o.subscriber = u.s AND o.okey = u.k AND"
-	    " o.claimed_by IS DISTINCT FROM $5) THEN NULL ELSE $5::bigint END"
-	    " FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[])"
-	    " WITH ORDINALITY AS u(e, s, k, t, n) ORDER BY u.n"
-	    " ON CONFLICT (event_id, subscriber) DO UPDATE SET event_id = EXCLUDED.event_id"
-	    " RETURNING seq, event_id, subscriber, claimed_by),"
-	    " woke AS (SELECT pg_notify('" NOTIFY_CHANNEL "', '') FROM ins"
-	    " WHERE claimed_by IS NULL LIMIT 1)"
-	    " SELECT seq, event_id, subscriber, claimed_by IS NOT DISTINCT FROM $5,"
-	    " (SELECT count(*) FROM woke) FROM ins" },
+	[PS_DELIVERIES_INSERT] = { "ph_deliveries_insert", 5, DELIVERIES_INSERT("") },
+	/* Fenced: only the deliveries of events stored (the fenced insert kept them). */
+	[PS_DELIVERIES_FENCED] = { "ph_deliveries_fenced", 5, DELIVERIES_INSERT(
+	    " WHERE EXISTS (SELECT 1 FROM events e WHERE e.id = u.e)") },
 	/* A key whose head is done or dead may have a successor nobody holds: wake them. */
 	[PS_DONE] = { "ph_done", 2,
 	    "WITH del AS (DELETE FROM deliveries WHERE seq = ANY($1::bigint[])"
@@ -237,6 +260,70 @@ static const struct pg_stmt stmts[PS_NSTMTS] = {
 	    " SELECT count(*), (SELECT count(*) FROM woke) FROM r" },
 	[PS_PURGE] = { "ph_purge", 1, "DELETE FROM deliveries WHERE state = 1 AND updated < $1" },
 	[PS_SCHEMA_VERSION] = { NULL, 0, "SELECT coalesce(max(version), 0) FROM pollhook_schema" },
+	/*
+	 * Fenced writes, for members of a cluster: a row passes when its epoch
+	 * is the one its source's ownership row has for this member ($last),
+	 * read under a share lock, so a takeover (which updates that row) waits
+	 * for the transaction, and one that came first refuses it. They return
+	 * the sources refused, in a column named fenced_source.
+	 */
+	[PS_EVENTS_FENCED] = { "ph_events_fenced", 9,
+	    "WITH u AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[],"
+	    " $5::text[], $6::bigint[], $7::text[], $8::bigint[])"
+	    " AS u(id, name, source, rule, instance, ts_ms, body, epoch)),"
+	    " " FENCE_OWN("u.source", "u", "$9") ","
+	    " ok AS (SELECT u.* FROM u WHERE u.epoch = 0 OR EXISTS (SELECT 1 FROM own"
+	    " WHERE own.source = u.source AND own.epoch = u.epoch)),"
+	    " ins AS (INSERT INTO events(id, name, source, rule, instance, ts_ms, body)"
+	    " SELECT id, name, source, rule, instance, ts_ms, body FROM ok"
+	    " ON CONFLICT (id) DO NOTHING)"
+	    " SELECT DISTINCT u.source AS fenced_source, u.epoch FROM u"
+	    " WHERE NOT EXISTS (SELECT 1 FROM ok WHERE ok.id = u.id)" },
+	[PS_STATES_FENCED] = { "ph_states_fenced", 4,
+	    "WITH u AS (SELECT u.*, pollhook_key_source(u.key) AS source FROM"
+	    " unnest($1::text[], $2::text[], $3::bigint[]) AS u(key, json, epoch)),"
+	    " " FENCE_OWN("u.source", "u", "$4") ","
+	    " ok AS (SELECT u.* FROM u WHERE u.epoch = 0 OR EXISTS (SELECT 1 FROM own"
+	    " WHERE own.source = u.source AND own.epoch = u.epoch)),"
+	    " ins AS (INSERT INTO rule_state(key, json) SELECT key, json FROM ok"
+	    " ON CONFLICT (key) DO UPDATE SET json = EXCLUDED.json)"
+	    " SELECT DISTINCT u.source AS fenced_source, u.epoch FROM u"
+	    " WHERE NOT EXISTS (SELECT 1 FROM ok WHERE ok.key = u.key)" },
+	/* The heartbeat of a cluster member: its lease, and what the others see of it. */
+	[PS_CLUSTER_BEAT] = { "ph_cluster_beat", 3,
+	    "UPDATE members SET lease_until = now() + make_interval(secs => $2),"
+	    " last_seen = now(), cluster = true, version = $3 WHERE id = $1 RETURNING id" },
+	[PS_CLUSTER_MEMBERS] = { "ph_cluster_members", 1,
+	    "SELECT m.id, m.name, extract(epoch FROM m.started), m.version,"
+	    " extract(epoch FROM m.last_seen), extract(epoch FROM m.lease_until - now()),"
+	    " coalesce(o.n, 0), coalesce(o.e, 0), m.id = $1"
+	    " FROM members m LEFT JOIN (SELECT owner, count(*) AS n, max(epoch) AS e"
+	    " FROM cluster_owners WHERE owner IS NOT NULL GROUP BY owner) o ON o.owner = m.id"
+	    " WHERE m.cluster AND m.lease_until > now() ORDER BY m.name, m.id" },
+	[PS_CLUSTER_MINE] = { "ph_cluster_mine", 1,
+	    "SELECT source, epoch FROM cluster_owners WHERE owner = $1" },
+	/*
+	 * Takes what nobody live owns (released, never owned, or its owner's
+	 * lease lapsed), each under a new epoch: the writes of an earlier owner
+	 * are refused from now on.
+	 */
+	[PS_CLUSTER_TAKE] = { "ph_cluster_take", 2,
+	    "INSERT INTO cluster_owners AS c(source, owner, epoch)"
+	    " SELECT s, $1, 1 FROM unnest($2::text[]) AS s"
+	    " ON CONFLICT (source) DO UPDATE SET owner = $1, epoch = c.epoch + 1, since = now()"
+	    " WHERE c.owner IS NULL OR c.owner = $1 OR NOT EXISTS (SELECT 1 FROM members m"
+	    " WHERE m.id = c.owner AND m.lease_until > now())"
+	    " RETURNING source, epoch" },
+	/* Its own statement: a snapshot taken after the take's locks were granted. */
+	[PS_CLUSTER_STATES] = { "ph_cluster_states", 2,
+	    "SELECT r.key, r.json FROM cluster_owners o JOIN rule_state r"
+	    " ON pollhook_key_source(r.key) = o.source"
+	    " WHERE o.owner = $1 AND o.source = ANY($2::text[])" },
+	[PS_CLUSTER_RELEASE] = { "ph_cluster_release", 2,
+	    "WITH r AS (UPDATE cluster_owners SET owner = NULL, since = now() WHERE owner = $1"
+	    " AND ($2::text[] IS NULL OR source = ANY($2::text[])) RETURNING 1)"
+	    " SELECT count(*), pg_notify('" CLUSTER_CHANNEL "', '') FROM r" },
+	[PS_CLUSTER_LISTEN] = { NULL, 0, "LISTEN " CLUSTER_CHANNEL },
 };
 
 const struct pg_stmt *

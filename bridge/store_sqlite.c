@@ -592,6 +592,11 @@ sqlite_request(void *arg, struct store_req *rq)
 	case STORE_REQ_SCHEMA:
 		n = one_int(be, "PRAGMA user_version");
 		break;
+	case STORE_REQ_CLUSTER_SYNC:
+	case STORE_REQ_CLUSTER_TAKE:
+	case STORE_REQ_CLUSTER_RELEASE:
+		store_set_error(be->st, "a cluster needs the postgres store");
+		break;
 	}
 	store_req_done(rq, n);
 }

@@ -786,6 +786,144 @@ test_pg_claims_between_members(void **state)
 	event_free(other);
 }
 
+/* What a cluster member's hooks and requests saw. */
+struct fencing {
+	int64_t epoch;		/* the fence a write of edge-1 carries */
+	int refused;
+	int64_t refused_epoch;
+	int members, taken, states;
+	int64_t taken_epoch;
+	char json[64];		/* the rule state read back */
+};
+
+static int64_t
+fence_epoch(void *arg, const char *source, const char *key)
+{
+	(void)key;
+	/* edge-1's events, and the rule states (of edge-1 here). */
+	return source == NULL || strcmp(source, "edge-1") == 0 ? ((struct fencing *)arg)->epoch : 0;
+}
+
+static void
+fence_refused(void *arg, const char *source, int64_t epoch)
+{
+	struct fencing *fc = arg;
+
+	assert_string_equal(source, "edge-1");
+	fc->refused++;
+	fc->refused_epoch = epoch;
+}
+
+static void
+saw_member(void *arg, const struct store_member *m)
+{
+	struct fencing *fc = ((struct answer *)arg)->data;
+
+	assert_true(m->lease_left > 0);
+	fc->members++;
+}
+
+static void
+saw_own(void *arg, const char *source, int64_t epoch)
+{
+	struct fencing *fc = ((struct answer *)arg)->data;
+
+	assert_string_equal(source, "edge-1");
+	fc->taken++;
+	fc->taken_epoch = epoch;
+}
+
+static void
+saw_state(void *arg, const char *key, const char *json)
+{
+	struct fencing *fc = ((struct answer *)arg)->data;
+
+	assert_string_equal(key, "cpu.high\x1f" "edge-1\x1f" "1");
+	snprintf(fc->json, sizeof(fc->json), "%s", json);
+	fc->states++;
+}
+
+static long long
+cluster_take(struct store *st, struct fencing *fc)
+{
+	const char *src[] = { "edge-1" };
+	struct answer a = { .data = fc };
+
+	fc->taken = fc->states = 0;
+	store_cluster_take(st, src, 1, saw_own, saw_state, answered, &a);
+	return wait_answer(st, &a);
+}
+
+/*
+ * Cluster members own sources under epochs: a live owner's source cannot be
+ * taken; once released, the taker gets a new epoch and the rule state; the
+ * earlier owner's writes under its old epoch are then refused (its event,
+ * the event's delivery, its rule state) and reported through the fenced hook.
+ */
+static void
+test_pg_cluster_fencing(void **state)
+{
+	struct fixture *f = *state;
+	struct member a = { 0 }, b = { 0 };
+	struct fencing fa = { 0 }, fb = { 0 };
+	struct store_cluster_hooks ha = { fence_epoch, fence_refused, NULL, &fa };
+	struct event *fire, *stale;
+	const char *key = "cpu.high\x1f" "edge-1\x1f" "1";
+	struct answer s = { .data = &fa };
+	struct ids ids = { 0 };
+	int64_t seq = -1;
+
+	if (!f->pg)
+		skip();
+	fire = mkevent("cpu.high", "1");
+	stale = mkevent("cpu.high", "1");
+	member_open(&a, f, "a", 10.0);
+	member_open(&b, f, "b", 10.0);
+	store_cluster_sync(a.st, 10.0, "test", saw_member, saw_own, answered, &s);
+	assert_int_equal(wait_answer(a.st, &s), 0);
+	memset(&s, 0, sizeof(s));
+	s.data = &fb;
+	store_cluster_sync(b.st, 10.0, "test", saw_member, saw_own, answered, &s);
+	assert_int_equal(wait_answer(b.st, &s), 0);
+	assert_int_equal(fb.members, 2);
+	assert_int_equal(fb.taken, 0);
+
+	assert_int_equal(cluster_take(a.st, &fa), 1);
+	assert_int_equal(fa.taken_epoch, 1);
+	fa.epoch = 1;
+	store_set_cluster_hooks(a.st, &ha);
+	store_state_save(a.st, key, "{\"v\":1}");
+	assert_true(add_one(a.st, fire, &seq));
+	assert_true(seq > 0);
+	assert_int_equal(fa.refused, 0);
+	/* a is live: b cannot take what a owns. */
+	assert_int_equal(cluster_take(b.st, &fb), 0);
+
+	memset(&s, 0, sizeof(s));
+	store_cluster_release(a.st, (const char *[]){ "edge-1" }, 1, answered, &s);
+	assert_int_equal(wait_answer(a.st, &s), 1);
+	assert_int_equal(cluster_take(b.st, &fb), 1);
+	assert_int_equal(fb.taken_epoch, 2);
+	assert_int_equal(fb.states, 1);
+	assert_string_equal(fb.json, "{\"v\":1}");
+
+	/* a, not knowing, writes on under epoch 1: refused, and told. */
+	store_state_save(a.st, key, "{\"v\":2}");
+	seq = -1;
+	assert_false(add_one(a.st, stale, &seq));
+	assert_int_equal(seq, 0);
+	assert_true(fa.refused >= 1);
+	assert_int_equal(fa.refused_epoch, 1);
+	assert_int_equal(cluster_take(b.st, &fb), 1);	/* b's again: epoch 3, a's state kept */
+	assert_string_equal(fb.json, "{\"v\":1}");
+	assert_int_equal(events_after(b.st, NULL, &ids), 1);
+	assert_int_equal(depth(b.st), 1);
+	member_close(&a);
+	member_close(&b);
+	event_free(fire);
+	event_free(stale);
+}
+
 static void
 test_backoff(void **state)
 {
@@ -815,6 +953,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_schema_version, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_memory_bound, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pg_claims_between_members, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pg_cluster_fencing, setup, teardown),
 		cmocka_unit_test(test_open_fails_cleanly),
 		cmocka_unit_test(test_backoff),
 	};

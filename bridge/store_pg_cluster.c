@@ -1,0 +1,119 @@
+/*
+ * The cluster's requests on the PostgreSQL store: the heartbeat with the
+ * live members and the sources this member owns, the takeover of sources
+ * with their rule states, the release; and the sources that fenced writes
+ * were refused for (store_pg_sql.c has the SQL and says how fencing works).
+ */
+
+#include "store_pg.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+
+#define FENCED_COLUMN "fenced_source"
+
+/* Sends the statements of cluster request rq; 0 or -1. */
+int
+pg_cluster_send(struct pgq *q, struct store_req *rq)
+{
+	char me[32], ttl[32];
+	struct buf names = { 0 };
+	const char *p[3] = { me, NULL, NULL };
+	int rc = -1;
+
+	snprintf(me, sizeof(me), "%lld", (long long)pg_member(q->pg));
+	if (rq->nnames > 0) {
+		pg_array_text(&names, (const char *const *)rq->names, rq->nnames);
+		p[1] = names.p;
+	}
+	switch (rq->kind) {
+	case STORE_REQ_CLUSTER_SYNC:
+		snprintf(ttl, sizeof(ttl), "%.3f", rq->when);
+		p[1] = ttl;
+		p[2] = rq->version;
+		rc = pg_send(q, PS_CLUSTER_BEAT, p) != 0 || pg_send(q, PS_CLUSTER_MEMBERS, p) != 0 ||
+		    pg_send(q, PS_CLUSTER_MINE, p) != 0 ? -1 : 0;
+		break;
+	case STORE_REQ_CLUSTER_TAKE:
+		rc = pg_send(q, PS_CLUSTER_TAKE, p) != 0 || pg_send(q, PS_CLUSTER_STATES, p) != 0 ?
+		    -1 : 0;
+		break;
+	case STORE_REQ_CLUSTER_RELEASE:
+		rc = pg_send(q, PS_CLUSTER_RELEASE, p);
+		break;
+	default:
+		break;
+	}
+	free(names.p);
+	return rc;
+}
+
+static void
+owned_rows(struct store_req *rq, const PGresult *res)
+{
+	for (int r = 0; r < PQntuples(res); r++)
+		rq->own(rq->arg, PQgetvalue(res, r, 0), strtoll(PQgetvalue(res, r, 1), NULL, 10));
+}
+
+static long long
+members(struct store_req *rq, const PGresult *beat, const PGresult *res)
+{
+	/* Our row is gone (swept, or the store joins again): not a member now. */
+	if (PQntuples(beat) != 1) {
+		store_set_error(rq->st, "this instance is not a member (joining again)");
+		return -1;
+	}
+	for (int r = 0; r < PQntuples(res); r++) {
+		struct store_member m = {
+			.id = strtoll(PQgetvalue(res, r, 0), NULL, 10),
+			.name = PQgetvalue(res, r, 1),
+			.started = strtod(PQgetvalue(res, r, 2), NULL),
+			.version = PQgetisnull(res, r, 3) ? NULL : PQgetvalue(res, r, 3),
+			.last_seen = strtod(PQgetvalue(res, r, 4), NULL),
+			.lease_left = strtod(PQgetvalue(res, r, 5), NULL),
+			.owned = strtoll(PQgetvalue(res, r, 6), NULL, 10),
+			.max_epoch = strtoll(PQgetvalue(res, r, 7), NULL, 10),
+			.self = PQgetvalue(res, r, 8)[0] == 't',
+		};
+
+		rq->member(rq->arg, &m);
+	}
+	return PQntuples(res);
+}
+
+long long
+pg_cluster_answer(struct pgq *q, struct store_req *rq)
+{
+	switch (rq->kind) {
+	case STORE_REQ_CLUSTER_SYNC:
+		if (q->nres != 3 || members(rq, q->res[0], q->res[1]) < 0)
+			return -1;
+		owned_rows(rq, q->res[2]);
+		return 0;
+	case STORE_REQ_CLUSTER_TAKE:
+		if (q->nres != 2)
+			return -1;
+		owned_rows(rq, q->res[0]);
+		for (int r = 0; r < PQntuples(q->res[1]); r++)
+			rq->pair(rq->arg, PQgetvalue(q->res[1], r, 0), PQgetvalue(q->res[1], r, 1));
+		return PQntuples(q->res[0]);
+	case STORE_REQ_CLUSTER_RELEASE:
+		return q->nres == 1 && PQntuples(q->res[0]) == 1 ?
+		    strtoll(PQgetvalue(q->res[0], 0, 0), NULL, 10) : -1;
+	default:
+		return -1;
+	}
+}
+
+void
+pg_cluster_refused(struct pg *pg, const PGresult *res)
+{
+	if (PQnfields(res) != 2 || strcmp(PQfname(res, 0), FENCED_COLUMN) != 0)
+		return;
+	for (int r = 0; r < PQntuples(res); r++)
+		store_backend_fenced(pg_front(pg), PQgetvalue(res, r, 0),
+		    strtoll(PQgetvalue(res, r, 1), NULL, 10));
+}
