@@ -110,8 +110,9 @@ static const struct conf_key source_keys[] = {
 	{ "timeout", CONF_FLOAT, NUM_GT0_MAX, 0, 86400, NULL, NULL,
 	    "seconds a poll may take, at most interval; default the lesser of interval and 10" },
 	{ "labels", CONF_MAP, 0, 0, 0, NULL, NULL, "name = \"value\" pairs added to its events" },
-	{ "metrics", CONF_GROUPS, CONF_REQUIRED | CONF_HAS_MIN, 1, 0, NULL, NULL,
-	    "the values a poll extracts" },
+	/* Required unless the poller's metrics are all built in: see load_source. */
+	{ "metrics", CONF_GROUPS, CONF_HAS_MIN, 1, 0, NULL, NULL,
+	    "the values a poll extracts (none for pollers whose metrics are built in)" },
 	CONF_KEY_END
 };
 
@@ -472,6 +473,29 @@ load_metric(struct loader *ld, const struct conf_node *e, struct source_config *
 	src->nmetrics++;
 }
 
+/* A source lists its metrics, unless its poller's are all built in. */
+static void
+check_metrics_list(const struct conf_node *n, const struct conf_node *metrics,
+    const struct poller_ops *ops)
+{
+	char names[256];
+	size_t len = 0;
+
+	if (ops == NULL || !ops->builtin_only) {
+		if (metrics == NULL)
+			conf_error(n, "missing required key \"metrics\" in source");
+		return;
+	}
+	if (metrics == NULL)
+		return;
+	names[0] = '\0';
+	for (size_t i = 0; ops->builtin_metrics[i] != NULL && len < sizeof(names); i++)
+		len += (size_t)snprintf(names + len, sizeof(names) - len, "%s, ",
+		    ops->builtin_metrics[i]);
+	conf_error(metrics, "\"metrics\" in a source whose poller is \"%s\": its metrics "
+	    "are built in (%sup, poll_seconds)", ops->name, names);
+}
+
 static void
 load_source(struct loader *ld, const struct conf_node *n, size_t idx)
 {
@@ -513,6 +537,7 @@ load_source(struct loader *ld, const struct conf_node *n, size_t idx)
 	load_map(conf_get(n, "labels"), &src->labels);
 
 	metrics = conf_get(n, "metrics");
+	check_metrics_list(n, metrics, src->poller);
 	src->metrics = xcalloc(conf_count(metrics) + 1, sizeof(*src->metrics));
 	/* Without its poller, the poller's metric keys cannot be told from typos. */
 	for (size_t i = 0; i < conf_count(metrics); i++)
