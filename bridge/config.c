@@ -473,14 +473,20 @@ load_metric(struct loader *ld, const struct conf_node *e, struct source_config *
 	src->nmetrics++;
 }
 
-/* A source lists its metrics, unless its poller's are all built in. */
+/*
+ * A source lists its metrics, unless its poller's are all built in. Of a
+ * poller left out of the build (known) nothing is known: "not compiled in" is
+ * all there is to say.
+ */
 static void
 check_metrics_list(const struct conf_node *n, const struct conf_node *metrics,
-    const struct poller_ops *ops)
+    const struct poller_ops *ops, bool known)
 {
 	char names[256];
 	size_t len = 0;
 
+	if (ops == NULL && known)
+		return;
 	if (ops == NULL || !ops->builtin_only) {
 		if (metrics == NULL)
 			conf_error(n, "missing required key \"metrics\" in source");
@@ -537,7 +543,7 @@ load_source(struct loader *ld, const struct conf_node *n, size_t idx)
 	load_map(conf_get(n, "labels"), &src->labels);
 
 	metrics = conf_get(n, "metrics");
-	check_metrics_list(n, metrics, src->poller);
+	check_metrics_list(n, metrics, src->poller, known);
 	src->metrics = xcalloc(conf_count(metrics) + 1, sizeof(*src->metrics));
 	/* Without its poller, the poller's metric keys cannot be told from typos. */
 	for (size_t i = 0; i < conf_count(metrics); i++)

@@ -107,6 +107,27 @@ resolve_numeric(const char *host, int family, struct sockaddr_storage *ss, sockl
 	return false;
 }
 
+bool
+resolve_host_name(const char *s)
+{
+	size_t label = 0, total = strlen(s);
+
+	if (total == 0 || total > 253)
+		return false;
+	for (const char *p = s; *p != '\0'; p++) {
+		if (*p == '.') {
+			if (label == 0)
+				return false;
+			label = 0;
+			continue;
+		}
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || *p == '-') || ++label > 63)
+			return false;
+	}
+	return true;
+}
+
 struct resolve_lookup *
 resolve_start(const char *host, int family, resolve_fn fn, void *arg)
 {

@@ -34,6 +34,11 @@ void resolve_fini(void);
 bool resolve_numeric(const char *host, int family, struct sockaddr_storage *ss,
     socklen_t *len);
 /*
+ * Returns whether s is a syntactically valid host name (letters, digits,
+ * hyphens and dots, labels of 1 to 63 characters, 253 in all).
+ */
+bool resolve_host_name(const char *s);
+/*
  * Starts resolving host for family. fn(arg, ...) is called once, later,
  * from the loop. Returns the lookup (owned by this module until fn runs or
  * it is cancelled), or NULL after logging why (fn is never called then).

@@ -29,27 +29,6 @@ const struct conf_key icmp_conf_keys[] = {
 	CONF_KEY_END
 };
 
-bool
-icmp_conf_host_name(const char *s)
-{
-	size_t label = 0, total = strlen(s);
-
-	if (total == 0 || total > 253)
-		return false;
-	for (const char *p = s; *p != '\0'; p++) {
-		if (*p == '.') {
-			if (label == 0)
-				return false;
-			label = 0;
-			continue;
-		}
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		    (*p >= '0' && *p <= '9') || *p == '-') || ++label > 63)
-			return false;
-	}
-	return true;
-}
-
 struct icmp_conf *
 icmp_conf_parse(const struct conf_node *g, const struct source_config *src)
 {
@@ -69,7 +48,7 @@ icmp_conf_parse(const struct conf_node *g, const struct source_config *src)
 		conf_error(conf_get(g, "family"), "icmp address \"%s\" is not an %s address",
 		    c->host, fam);
 		errs++;
-	} else if (!c->numeric && !icmp_conf_host_name(c->host)) {
+	} else if (!c->numeric && !resolve_host_name(c->host)) {
 		conf_error(an, "icmp address \"%s\": expected an IPv4 or IPv6 address or a "
 		    "host name", c->host);
 		errs++;

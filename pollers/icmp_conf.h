@@ -33,10 +33,5 @@ struct icmp_conf *icmp_conf_parse(const struct conf_node *group,
     const struct source_config *src);
 /* Frees c (NULL is fine). */
 void icmp_conf_free(struct icmp_conf *c);
-/*
- * Returns whether s is a syntactically valid host name (letters, digits,
- * hyphens and dots, labels of 1 to 63 characters, 253 in all).
- */
-bool icmp_conf_host_name(const char *s);
 
 #endif

@@ -16,6 +16,7 @@
 #include "icmp_conf.h"
 #include "icmp_match.h"
 #include "icmp_packet.h"
+#include "resolve.h"
 
 /* Turns a request into the reply a host would send: type, checksum. */
 static void
@@ -131,13 +132,13 @@ static void
 test_host_name(void **state)
 {
 	(void)state;
-	assert_true(icmp_conf_host_name("core-1.example.net"));
-	assert_true(icmp_conf_host_name("localhost"));
-	assert_false(icmp_conf_host_name(""));
-	assert_false(icmp_conf_host_name("a..b"));
-	assert_false(icmp_conf_host_name(".a"));
-	assert_false(icmp_conf_host_name("a b"));
-	assert_false(icmp_conf_host_name("10.0.0.1:80"));
+	assert_true(resolve_host_name("core-1.example.net"));
+	assert_true(resolve_host_name("localhost"));
+	assert_false(resolve_host_name(""));
+	assert_false(resolve_host_name("a..b"));
+	assert_false(resolve_host_name(".a"));
+	assert_false(resolve_host_name("a b"));
+	assert_false(resolve_host_name("10.0.0.1:80"));
 }
 
 int
