@@ -4,7 +4,8 @@
 Listens on 127.0.0.1 (a free port, written to --port-file), optionally with
 TLS (--cert, --key), and per connection: sends --banner at once, answers a
 received --ask with --answer, then keeps the connection open until the
-client closes it (or 10 s). Each connection is a JSON line in --log.
+client closes it (or 10 s). Each connection is two JSON lines in --log:
+{"connected": true} at once, {"received": TEXT} when it ends.
 """
 
 import argparse
@@ -37,6 +38,7 @@ def main():
 
     async def handle(reader, writer):
         got = b""
+        log({"connected": True})
         if a.banner:
             writer.write(a.banner.encode())
             await writer.drain()
