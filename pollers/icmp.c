@@ -457,6 +457,8 @@ icmp_poll(void *state, struct sample *sample, poll_done_fn done, void *arg)
 	is->tried = is->sent = is->received = 0;
 	is->rtt_sum = is->rtt_min = is->rtt_max = 0;
 	is->fs = NULL;
+	/* The loop's time may be stale: the timeout counts from now. */
+	ev_now_update(is->sh->loop);
 	ev_timer_set(&is->deadline, is->src->timeout, 0);
 	ev_timer_start(is->sh->loop, &is->deadline);
 	if (is->conf->numeric) {

@@ -457,6 +457,11 @@ tcp_poll(void *state, struct sample *sample, poll_done_fn done, void *arg)
 	ts->arg = arg;
 	ts->sent = 0;
 	ts->answer_len = 0;
+	/*
+	 * The loop's time may be stale by what ran since it last woke up
+	 * (other sources' starts loading CAs): the timeout counts from now.
+	 */
+	ev_now_update(ts->sh->loop);
 	ev_timer_set(&ts->deadline, ts->src->timeout, 0);
 	ev_timer_start(ts->sh->loop, &ts->deadline);
 	if (ts->conf->numeric) {

@@ -36,7 +36,7 @@ bridge = { state_dir = "$TMP/state"; };
 sources = (
   { name = "ssh"; poller = "tcp"; interval = 2.0;
     tcp = { address = "127.0.0.1:$ssh_PORT"; expect = "SSH-2.0"; }; },
-  { name = "wrong-banner"; poller = "tcp"; interval = 2.0; timeout = 0.5;
+  { name = "wrong-banner"; poller = "tcp"; interval = 2.0; timeout = 1.0;
     tcp = { address = "127.0.0.1:$ssh_PORT"; expect = "220 "; }; },
   { name = "closed"; poller = "tcp"; interval = 2.0;
     tcp = { address = "127.0.0.1:$DEAD_PORT"; }; },
