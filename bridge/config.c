@@ -123,8 +123,9 @@ static const struct conf_key source_keys[] = {
 	{ "timeout", CONF_FLOAT, NUM_GT0_MAX, 0, 86400, NULL, NULL,
 	    "seconds a poll may take, at most interval; default the lesser of interval and 10" },
 	{ "labels", CONF_MAP, 0, 0, 0, NULL, NULL, "name = \"value\" pairs added to its events" },
-	{ "metrics", CONF_GROUPS, CONF_REQUIRED | CONF_HAS_MIN, 1, 0, NULL, NULL,
-	    "the values a poll extracts" },
+	/* Required unless the poller's metrics are all built in: see load_source. */
+	{ "metrics", CONF_GROUPS, CONF_HAS_MIN, 1, 0, NULL, NULL,
+	    "the values a poll extracts (none for pollers whose metrics are built in)" },
 	{ "profile", CONF_STRING, CONF_NAME, 0, 0, NULL, NULL,
 	    "a profile whose keys it takes; its own keys override them" },
 	CONF_KEY_END
@@ -568,6 +569,34 @@ take_profile(struct loader *ld, const struct conf_node *n, struct source_config 
 	src->profile = p->name;
 	*out = p;
 	return 0;
+
+/*
+ * A source lists its metrics, unless its poller's are all built in. Of a
+ * poller left out of the build (known) nothing is known: "not compiled in" is
+ * all there is to say.
+ */
+static void
+check_metrics_list(const struct conf_node *n, const struct conf_node *metrics,
+    const struct poller_ops *ops, bool known)
+{
+	char names[256];
+	size_t len = 0;
+
+	if (ops == NULL && known)
+		return;
+	if (ops == NULL || !ops->builtin_only) {
+		if (metrics == NULL)
+			conf_error(n, "missing required key \"metrics\" in source");
+		return;
+	}
+	if (metrics == NULL)
+		return;
+	names[0] = '\0';
+	for (size_t i = 0; ops->builtin_metrics[i] != NULL && len < sizeof(names); i++)
+		len += (size_t)snprintf(names + len, sizeof(names) - len, "%s, ",
+		    ops->builtin_metrics[i]);
+	conf_error(metrics, "\"metrics\" in a source whose poller is \"%s\": its metrics "
+	    "are built in (%sup, poll_seconds)", ops->name, names);
 }
 
 static void
@@ -578,7 +607,7 @@ load_source(struct loader *ld, const struct conf_node *n, size_t idx)
 	const struct conf_node *pn, *tn, *metrics;
 	const char *pname, *name;
 	const struct conf_key *tables[3] = { source_keys, NULL, NULL };
-	struct conf_key *extra, keys[NELEM(source_keys)];
+	struct conf_key *extra;
 	struct conf_profile *prof = NULL;
 	bool known = false, shared = false;
 	char names[256];
@@ -598,11 +627,6 @@ load_source(struct loader *ld, const struct conf_node *n, size_t idx)
 	if (metrics == NULL && prof != NULL && prof->metrics != NULL) {
 		metrics = prof->metrics;
 		shared = true;
-		memcpy(keys, source_keys, sizeof(keys));
-		for (size_t i = 0; keys[i].name != NULL; i++)
-			if (strcmp(keys[i].name, "metrics") == 0)
-				keys[i].flags &= ~(unsigned)CONF_REQUIRED;
-		tables[0] = keys;
 	}
 	if (pname != NULL) {
 		src->poller = registry_poller(pname, &known);
@@ -630,6 +654,7 @@ load_source(struct loader *ld, const struct conf_node *n, size_t idx)
 		    src->timeout, src->interval);
 	load_map(conf_get(n, "labels"), &src->labels);
 
+	check_metrics_list(n, metrics, src->poller, known);
 	if (shared && prof->metrics_conf != NULL) {
 		src->metrics = prof->metrics_conf;
 		src->nmetrics = prof->nmetrics;

@@ -27,6 +27,8 @@
  * through restore() before the source's first poll.
  */
 
+#include <stdbool.h>
+
 #include <ev.h>
 
 #include "conf.h"
@@ -44,6 +46,8 @@ struct poller_ops {
 	const char *const *builtin_metrics;	/* NULL-terminated metrics every source of
 						   this kind produces besides up and
 						   poll_seconds (e.g. http_status), or NULL */
+	bool builtin_only;			/* its sources list no metrics: all of
+						   theirs are builtin_metrics (icmp, tcp) */
 	/*
 	 * Parses group (may be NULL when the source has no such group) and the
 	 * metrics list; reports errors with conf_error and returns -1, or stores

@@ -24,6 +24,18 @@ extern const struct poller_ops http_poller_ops;
 #else
 #define HTTP_OPS NULL
 #endif
+#ifdef HAVE_POLLER_ICMP
+extern const struct poller_ops icmp_poller_ops;
+#define ICMP_OPS (&icmp_poller_ops)
+#else
+#define ICMP_OPS NULL
+#endif
+#ifdef HAVE_POLLER_TCP
+extern const struct poller_ops tcp_poller_ops;
+#define TCP_OPS (&tcp_poller_ops)
+#else
+#define TCP_OPS NULL
+#endif
 #ifdef HAVE_EMITTER_WEBHOOK
 extern const struct emitter_ops webhook_emitter_ops;
 #define WEBHOOK_OPS (&webhook_emitter_ops)
@@ -38,6 +50,8 @@ static const struct {
 } pollers[] = {
 	{ "snmp", SNMP_OPS },
 	{ "http", HTTP_OPS },
+	{ "icmp", ICMP_OPS },
+	{ "tcp", TCP_OPS },
 };
 
 static const struct {

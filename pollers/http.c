@@ -31,7 +31,9 @@
 
 #include <curl/curl.h>
 #include <json-c/json.h>
+#include <openssl/ssl.h>
 
+#include "certdays.h"
 #include "config.h"
 #include "curlev.h"
 #include "curltls.h"
@@ -55,7 +57,8 @@ struct extract_ctx {
 	const struct http_metric *m;
 };
 
-static const char *const http_builtins[] = { "http_status", "rate_limited", NULL };
+static const char *const http_builtins[] = { "http_status", "rate_limited", "cert_days_left",
+	NULL };
 
 static void request_page(struct http_source *hs);
 
@@ -222,6 +225,25 @@ keep_header(char **dst, const char *h, size_t len, const char *name)
 	}
 }
 
+/* Notes the expiry of the server's certificate, from the connection's TLS session. */
+static void
+note_cert(struct http_source *hs)
+{
+	struct curl_tlssessioninfo *ti = NULL;
+	X509 *leaf;
+
+	if (curl_easy_getinfo(hs->easy, CURLINFO_TLS_SSL_PTR, &ti) != CURLE_OK || ti == NULL ||
+	    ti->backend != CURLSSLBACKEND_OPENSSL || ti->internals == NULL)
+		return;
+#if OPENSSL_VERSION_NUMBER >= 0x30000000L
+	leaf = SSL_get1_peer_certificate(ti->internals);
+#else
+	leaf = SSL_get_peer_certificate(ti->internals);
+#endif
+	hs->cert_days = certdays_left(leaf, &hs->has_cert_days);
+	X509_free(leaf);
+}
+
 static size_t
 header_cb(char *buf, size_t size, size_t nitems, void *arg)
 {
@@ -238,8 +260,10 @@ header_cb(char *buf, size_t size, size_t nitems, void *arg)
 	switch (buf[0]) {
 	case 'H':
 		/* A new status line starts a new response (redirects, 100 Continue). */
-		if (len > 5 && strncmp(buf, "HTTP/", 5) == 0)
+		if (len > 5 && strncmp(buf, "HTTP/", 5) == 0) {
 			response_headers_clear(hs);
+			note_cert(hs);
+		}
 		break;
 	case 'E':
 	case 'e':
@@ -705,6 +729,8 @@ poll_finish(struct http_source *hs)
 
 	if (hs->status > 0)
 		sample_add_number(s, "http_status", NULL, (double)hs->status);
+	if (hs->has_cert_days)
+		sample_add_number(s, "cert_days_left", NULL, hs->cert_days);
 	sample_add_number(s, "rate_limited", NULL, s->ok && hs->limited ? 1.0 : 0.0);
 	if (!s->ok)
 		log_debug("http/%s: %s", hs->src->name, s->error);
@@ -893,6 +919,7 @@ http_poll(void *state, struct sample *s, poll_done_fn done, void *arg)
 	hs->done = done;
 	hs->done_arg = arg;
 	hs->status = 0;
+	hs->has_cert_days = false;
 	hs->page = 1;
 	hs->retried = false;
 	if (hs->dynamic)

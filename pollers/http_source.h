@@ -62,6 +62,8 @@ struct http_source {
 	char errbuf[CURL_ERROR_SIZE];
 	double deadline;		/* Unix time the whole poll must end by */
 	long status;			/* of the last response */
+	bool has_cert_days;		/* cert_days_left: an https response came */
+	double cert_days;
 	char *cur_url;			/* this request's URL; NULL: hs->url as parsed */
 	int page;			/* 1, 2, ... */
 	char **seen;			/* next-page tokens or URLs requested so far */

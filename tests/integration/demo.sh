@@ -36,13 +36,14 @@ POLLHOOK=$top_builddir/bridge/pollhook
 need_kind pollers snmp http
 
 # The examples a newcomer is pointed to validate: those of conf/examples/ that
-# snmp_examples.sh (snmp-*) and http_config.sh (http-*) do not check, with
+# snmp_examples.sh (snmp-*), http_config.sh (http-*) and net_examples.sh (net-*)
+# do not check, with
 # every /etc/pollhook/ file they name made up in a scratch directory.
 EX=$(mktemp -d "${TMPDIR:-/tmp}/pollhook-demo-examples.XXXXXX")
 trap 'rm -f "$OUT"; rm -rf "$EX"' EXIT
 n=0
 for f in "$top_srcdir"/conf/examples/*.conf; do
-	case $(basename "$f") in snmp-* | http-*) continue ;; esac
+	case $(basename "$f") in snmp-* | http-* | net-*) continue ;; esac
 	for p in $(grep -o '"/etc/pollhook/[^"]*"' "$f" | tr -d '"'); do
 		echo whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw >"$EX/$(basename "$p")"
 	done

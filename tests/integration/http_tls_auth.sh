@@ -76,6 +76,15 @@ esac
 expect tls_insecure v - 7
 pass "HTTPS: verified against ca_file, refused without it, insecure skips it"
 
+# make_pki's server certificate expires in 2 days.
+for s in tls_ca tls_insecure; do
+	python3 -c "import sys; d=float(sys.argv[1]); sys.exit(0 if 1.9 < d <= 2.0 else 1)" \
+	    "$(get $s cert_days_left)" 2>/dev/null ||
+		fail "$s: cert_days_left $(get $s cert_days_left), want about 2"
+done
+expect basic cert_days_left - MISSING
+pass "HTTPS: cert_days_left is the server certificate's expiry; none over plain HTTP"
+
 expect mtls_cert v - 7
 # How the server's refusal surfaces (a TLS alert, a reset) depends on timing.
 expect mtls_nocert ok - false

@@ -9,7 +9,8 @@ set -u
 
 POLLHOOK=$top_builddir/bridge/pollhook
 . "$top_srcdir/tests/lib/kinds.sh"
-need_kind pollers http
+# A test of another poller names it in NEED_POLLERS before sourcing this file.
+need_kind pollers ${NEED_POLLERS:-http}
 HTTPSERVER=$top_srcdir/tests/lib/httpserver.py
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/pollhook-http.XXXXXX")
 PIDS=""
