@@ -569,6 +569,7 @@ take_profile(struct loader *ld, const struct conf_node *n, struct source_config 
 	src->profile = p->name;
 	*out = p;
 	return 0;
+}
 
 /*
  * A source lists its metrics, unless its poller's are all built in. Of a
