@@ -12,6 +12,7 @@
 #include "kinds.h"
 #include "log.h"
 #include "router.h"
+#include "slice.h"
 #include "util.h"
 #include "xmalloc.h"
 
@@ -20,6 +21,13 @@
 #define MARK_DELAY 0.05		/* outcomes alone wait this long for a commit */
 #define SWEEP_INTERVAL 60.0	/* seconds between sweeps of delivered events */
 #define EVENT_RETENTION 3600.0	/* delivered events are kept this long (history) */
+/*
+ * Attempts one loop iteration may start (signing, a transfer set up), or
+ * seconds: with max_in_flight in the hundreds, the rest start in the next
+ * iterations, timers and sockets served in between.
+ */
+#define PUMP_BUDGET	64
+#define PUMP_TIME	0.002
 
 struct sub_rt;
 
@@ -86,6 +94,7 @@ struct delivery {
 	bool claiming, claim_again, in_claim;
 	int round_retries, round_taken;	/* what the claims in progress handed over */
 	ev_prepare commit;
+	struct slice pump;	/* the attempts' budget per loop iteration */
 	ev_timer mark_flush;
 	ev_timer claim_timer;
 	ev_timer sweep;
@@ -378,12 +387,16 @@ sub_pump(struct sub_rt *s)
 	s->pumping = true;
 	/* No attempt without a current claim: another instance may hold it otherwise. */
 	while (!d->draining && d->loaded && !s->disabled && store_holding(d->st) &&
-	    s->in_flight < s->conf->max_in_flight) {
-		struct keyq *kq = ready_pop(s);
+	    s->in_flight < s->conf->max_in_flight && s->ready_head != NULL) {
+		struct keyq *kq;
 		struct dlv *it;
 
-		if (kq == NULL)
+		if (!slice_take(&d->pump, 1)) {
+			/* The rest start in the next iterations (pump_resume). */
+			slice_wait(&d->pump);
 			break;
+		}
+		kq = ready_pop(s);
 		it = kq->head;
 		it->attempts++;
 		it->in_flight = true;
@@ -465,6 +478,16 @@ pump_all(struct delivery *d)
 {
 	for (size_t i = 0; i < d->nsubs; i++)
 		sub_pump(d->subs[i]);
+}
+
+/* A new iteration's budget: start what waited for it. */
+static void
+pump_resume(struct slice *sl)
+{
+	struct delivery *d = container_of(sl, struct delivery, pump);
+
+	slice_clear(sl);
+	pump_all(d);
 }
 
 /*
@@ -829,6 +852,7 @@ delivery_new(struct ev_loop *loop, const struct config *cfg, struct store *st)
 	d->loop = loop;
 	d->st = st;
 	d->cfg = cfg;
+	slice_init(&d->pump, loop, PUMP_BUDGET, PUMP_TIME, pump_resume);
 	hmap_init(&d->disabled);
 	d->subs = xcalloc(cfg->nsubscribers, sizeof(*d->subs));
 	for (size_t i = 0; i < cfg->nsubscribers; i++) {
@@ -974,6 +998,7 @@ delivery_free(struct delivery *d)
 		    hist_quantile(&d->stats.latency, 0.99) * 1e3,
 		    (unsigned long long)store_stats(d->st)->commits);
 	ev_prepare_stop(d->loop, &d->commit);
+	slice_stop(&d->pump);
 	ev_timer_stop(d->loop, &d->mark_flush);
 	ev_timer_stop(d->loop, &d->sweep);
 	ev_timer_stop(d->loop, &d->claim_timer);

@@ -11,6 +11,7 @@ slice_refresh(struct slice *s)
 	if (it != s->iter) {
 		s->iter = it;
 		s->used = 0;
+		s->spent = false;
 	}
 }
 
@@ -35,12 +36,16 @@ slice_idle_cb(struct ev_loop *loop, ev_idle *w, int revents)
 }
 
 void
-slice_init(struct slice *s, struct ev_loop *loop, unsigned budget,
+slice_init(struct slice *s, struct ev_loop *loop, unsigned budget, double seconds,
     void (*run)(struct slice *s))
 {
 	s->loop = loop;
 	s->budget = budget;
+	s->time_budget = seconds;
 	s->used = 0;
+	s->unclocked = 0;
+	s->started = 0;
+	s->spent = false;
 	s->iter = loop != NULL ? ev_iteration(loop) : 0;
 	s->run = run;
 	s->deferred = 0;
@@ -52,8 +57,18 @@ bool
 slice_take(struct slice *s, unsigned cost)
 {
 	slice_refresh(s);
-	if (s->used > 0 && s->used + cost > s->budget)
+	if (s->used == 0) {
+		s->started = ev_time();
+		s->unclocked = 0;
+	} else if (s->spent || s->used + cost > s->budget)
 		return false;
+	else if ((s->unclocked += cost) >= SLICE_CLOCK_EVERY) {
+		s->unclocked = 0;
+		if (ev_time() - s->started > s->time_budget) {
+			s->spent = true;
+			return false;
+		}
+	}
 	s->used += cost;
 	return true;
 }
@@ -62,13 +77,17 @@ void
 slice_charge(struct slice *s, unsigned cost)
 {
 	slice_refresh(s);
+	if (s->used == 0)
+		s->started = ev_time();
 	s->used += cost;
+	s->unclocked += cost;
 }
 
 void
 slice_reset(struct slice *s)
 {
 	s->used = 0;
+	s->spent = false;
 }
 
 void

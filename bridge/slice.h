@@ -4,7 +4,8 @@
 /*
  * A per-iteration work budget, so that one burst of work (ten thousand
  * events at once) cannot keep timers and sockets waiting: the owner does
- * its work inline while the budget of the current loop iteration lasts,
+ * its work inline while the budget of the current loop iteration lasts
+ * (units of work, and time: whichever runs out first),
  * and queues the rest (in a FIFO of its own). While something waits, an
  * ev_idle keeps the loop from blocking and an ev_check calls run() once an
  * iteration with a fresh budget; the I/O and timers of each iteration are
@@ -16,19 +17,28 @@
 
 #include <ev.h>
 
+#define SLICE_CLOCK_EVERY 32
+
 struct slice {
 	struct ev_loop *loop;
 	ev_check check;
 	ev_idle idle;
 	unsigned budget;	/* units of work one iteration may take */
+	double time_budget;	/* seconds of work one iteration may take */
 	unsigned used;		/* taken in iteration iter */
 	unsigned iter;
+	unsigned unclocked;	/* units taken since the clock was last read */
+	double started;		/* ev_time() of the iteration's first take */
+	bool spent;		/* the iteration's time is up */
 	void (*run)(struct slice *s);	/* resumes the owner's waiting work */
 	uint64_t deferred;	/* times work had to wait for a later iteration */
 };
 
-/* Prepares s on loop: budget units per iteration; run resumes waiting work. */
-void slice_init(struct slice *s, struct ev_loop *loop, unsigned budget,
+/*
+ * Prepares s on loop: budget units and seconds (the clock read every
+ * SLICE_CLOCK_EVERY units) per iteration; run resumes waiting work.
+ */
+void slice_init(struct slice *s, struct ev_loop *loop, unsigned budget, double seconds,
     void (*run)(struct slice *s));
 /*
  * Returns whether cost more units fit in this iteration's budget, and

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <ev.h>
@@ -28,8 +29,8 @@
 #include "xmalloc.h"
 
 #define INSTANCES	10000
-/* At most what one iteration's budget lets through: 4096 units, 8 per event. */
-#define SLICE_EVENTS_MAX (4096 / 8 + 1)
+/* At most what one iteration's budget lets through: 2048 units, 8 per event. */
+#define SLICE_EVENTS_MAX (2048 / 8 + 1)
 
 /* The fake device: a poll waits until the test answers it. */
 struct device {
@@ -226,7 +227,7 @@ test_burst_is_sliced(void **unused)
 	assert_int_equal(the_device->polls, polls);
 	ev_timer_start(r.loop, &r.tick);
 	iterations = rig_drain(&r);
-	assert_true(iterations >= INSTANCES / SLICE_EVENTS_MAX);
+	assert_true(iterations >= INSTANCES / SLICE_EVENTS_MAX - 1);
 	assert_int_equal(r.sink.n, INSTANCES);
 	assert_in_order(&r, 0, "flip");
 	/* The timer ran between the slices, not only after them. */
@@ -268,7 +269,7 @@ test_budget(void **unused)
 	struct slice s;
 
 	(void)unused;
-	slice_init(&s, loop, 10, NULL);
+	slice_init(&s, loop, 10, 60.0, NULL);
 	assert_true(slice_take(&s, 25));
 	assert_false(slice_take(&s, 1));
 	slice_reset(&s);
@@ -280,6 +281,14 @@ test_budget(void **unused)
 	/* A new iteration brings the whole budget back. */
 	ev_run(loop, EVRUN_NOWAIT);
 	assert_true(slice_take(&s, 10));
+	/* And time runs out before the units do: the clock is read every few units. */
+	slice_init(&s, loop, 1000000, 0.001, NULL);
+	ev_run(loop, EVRUN_NOWAIT);
+	assert_true(slice_take(&s, 1));
+	usleep(2000);
+	for (int i = 0; i < SLICE_CLOCK_EVERY + 1 && slice_take(&s, 1); i++)
+		;
+	assert_false(slice_take(&s, 1));
 	slice_stop(&s);
 	ev_loop_destroy(loop);
 }
