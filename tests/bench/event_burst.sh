@@ -8,8 +8,10 @@
 #   loop lag:   p99 and max of pollhook_loop_lag_seconds over the burst (from
 #               /metrics; target: max under 50 ms), and the same measured from
 #               outside: how late the probes' requests reach nginx compared to
-#               their one-second grid (works for any build);
-#   last hook:  the time from the flip until nginx logged the last webhook.
+#               their one-second grid, modulo 1 s (works for any build);
+#   last hook:  the time from the flip until nginx logged the last webhook
+#               (the flip falls anywhere in the source's interval), and from
+#               the burst's first webhook to its last.
 #
 # REF=DIR runs the same burst with DIR/bridge/pollhook first, as the reference
 # row of the same run (e.g. a build of the commit before a change). BACKEND
@@ -133,6 +135,7 @@ one() {
 		target=$((target + INSTANCES))
 		local deadline=$((SECONDS + 120))
 		while [ "$(hooks)" -lt "$target" ] && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.05; done
+		sed -n "$((target - INSTANCES + 1))p" "$TMP/hook.log" | cut -d' ' -f1 >>"$TMP/first"
 		tail -n 1 "$TMP/hook.log" | cut -d' ' -f1 >>"$TMP/last"
 		sleep 2
 	done
@@ -166,26 +169,26 @@ for line in open(tmp + "/probe.log"):
     per[uri].append(float(t))
 lags = []
 for ts in per.values():
-    # Request k is due at base + k s; a skipped slot (an overrun) counts as one.
-    k = 0; prev = None; rel = []
-    for t in ts:
-        if prev is not None:
-            k += max(1, round(t - prev))
-        prev = t
-        rel.append(t - k)
-    base = min(rel)
-    lags += [x - base for x in rel]
+    # Requests are due on a one-second grid of unknown phase: the phase is
+    # where the arrival times (modulo 1 s) begin after their largest gap.
+    fr = sorted(t % 1.0 for t in ts)
+    gaps = [(fr[(i + 1) % len(fr)] - fr[i]) % 1.0 for i in range(len(fr))]
+    base = fr[(gaps.index(max(gaps)) + 1) % len(fr)]
+    lags += [(t - base) % 1.0 for t in ts]
 lags.sort()
 outer = "p99 %.1f ms, max %.1f ms (%d polls)" % (lags[int(0.99 * (len(lags) - 1))] * 1e3, lags[-1] * 1e3, len(lags)) if lags else "n/a"
 flips = [float(x) for x in open(tmp + "/flips")]
+first = [float(x) for x in open(tmp + "/first")]
 last = [float(x) for x in open(tmp + "/last")]
 spans = sorted(l - f for f, l in zip(flips, last))
-print("%-10s webhooks %d/%d; flip -> last webhook: median %.2f s, max %.2f s (interval 1 s)" % (
-    label, got, want, spans[len(spans) // 2], spans[-1]))
+burst = sorted(l - f for f, l in zip(first, last))
+print("%-10s webhooks %d/%d; flip -> last webhook: median %.2f s, max %.2f s (interval 1 s);"
+    " first -> last webhook: median %.2f s" % (
+    label, got, want, spans[len(spans) // 2], spans[-1], burst[len(burst) // 2]))
 print("%-10s loop lag inside: %s" % ("", inner))
 print("%-10s probe lag outside: %s" % ("", outer))
 PY
-	rm -f "$TMP/last"
+	rm -f "$TMP/first" "$TMP/last"
 }
 
 echo "== $INSTANCES events at once, $ROUNDS x up and down, $PROBES probes at 1 s, $BACKEND store"
