@@ -673,11 +673,15 @@ sqlite_open(struct store *st, struct ev_loop *loop, const struct store_config *c
 	}
 	/*
 	 * WAL lets the CLI read and mark deliveries while the daemon runs;
-	 * synchronous=FULL makes every commit durable (one fsync per batch).
+	 * synchronous=FULL makes every commit durable (one fsync of the WAL
+	 * per batch); NORMAL (durability "process") leaves the commit in the
+	 * OS's page cache, fsynced at checkpoints: it survives a crash of the
+	 * daemon, not of the machine.
 	 */
 	sqlite3_busy_timeout(be->db, 5000);
 	if (exec(be, "PRAGMA journal_mode=WAL", "setting WAL") != 0 ||
-	    exec(be, "PRAGMA synchronous=FULL", "setting synchronous") != 0 ||
+	    exec(be, conf->durability == STORE_DURABLE_PROCESS ? "PRAGMA synchronous=NORMAL" :
+	    "PRAGMA synchronous=FULL", "setting synchronous") != 0 ||
 	    exec(be, "PRAGMA foreign_keys=OFF", "setting foreign_keys") != 0) {
 		snprintf(err, errlen, "%s: %s", be->path, store_error(st));
 		goto fail;
