@@ -16,7 +16,11 @@
 #include "util.h"
 #include "xmalloc.h"
 
-#define CLAIM_INTERVAL	1.0	/* seconds between claims: retry requests, takeovers */
+/*
+ * Claims come when the store wakes the daemon (a retry requested, a NOTIFY),
+ * every store_claim_interval where leases lapse silently, and at each sweep
+ * (a request whose wake-up was lost).
+ */
 #define CLAIM_LIMIT	1000	/* deliveries one claim hands over at most */
 #define MARK_DELAY 0.05		/* outcomes alone wait this long for a commit */
 #define SWEEP_INTERVAL 60.0	/* seconds between sweeps of delivered events */
@@ -578,6 +582,8 @@ mark_flush(struct ev_loop *loop, ev_timer *w, int revents)
 	flush_staged(d);
 }
 
+static void claim(struct delivery *d);
+
 static void
 sweep(struct ev_loop *loop, ev_timer *w, int revents)
 {
@@ -585,6 +591,8 @@ sweep(struct ev_loop *loop, ev_timer *w, int revents)
 
 	(void)revents;
 	store_sweep(d->st, (int64_t)((ev_now(loop) - EVENT_RETENTION) * 1000));
+	if (d->loaded)
+		claim(d);
 }
 
 static struct dlv *
@@ -623,7 +631,6 @@ claimed_row(void *arg, const struct store_row *r)
 	enqueue(s, item_from_row(r));
 }
 
-static void claim(struct delivery *d);
 
 static void
 claim_done(void *arg, long long n)
@@ -866,8 +873,10 @@ delivery_new(struct ev_loop *loop, const struct config *cfg, struct store *st)
 	ev_timer_init(&d->mark_flush, mark_flush, MARK_DELAY, 0.);
 	ev_timer_init(&d->sweep, sweep, SWEEP_INTERVAL, SWEEP_INTERVAL);
 	ev_timer_start(loop, &d->sweep);
-	ev_timer_init(&d->claim_timer, claim_tick, CLAIM_INTERVAL, CLAIM_INTERVAL);
-	ev_timer_start(loop, &d->claim_timer);
+	ev_timer_init(&d->claim_timer, claim_tick, store_claim_interval(st),
+	    store_claim_interval(st));
+	if (store_claim_interval(st) > 0)
+		ev_timer_start(loop, &d->claim_timer);
 	store_set_hooks(st, &hooks);
 	store_subs_load(st, disabled_row, subs_loaded, d);
 	return d;

@@ -146,6 +146,12 @@ store_stats(const struct store *st)
 	return &st->stats;
 }
 
+double
+store_claim_interval(const struct store *st)
+{
+	return st->ops->claim_interval;
+}
+
 bool
 store_failed(const struct store *st)
 {

@@ -154,6 +154,12 @@ const char *store_backend_name(const struct store *st);
 const char *store_error(const struct store *st);
 /* Returns the front's counters (borrowed, updated in place). */
 const struct store_stats *store_stats(const struct store *st);
+/*
+ * Returns the seconds between the claims a daemon should make unasked (the
+ * deliveries of instances whose lease lapsed), or 0 when the store's wake
+ * hook says when there is something to claim.
+ */
+double store_claim_interval(const struct store *st);
 /* Returns whether the store failed for good (e.g. a schema newer than this program). */
 bool store_failed(const struct store *st);
 /*

@@ -931,6 +931,8 @@ pg_library_version(void)
 
 const struct store_ops store_pg_ops = {
 	.name = "postgres",
+	/* Takeovers: the leases of other instances lapse without a NOTIFY. */
+	.claim_interval = 1.0,
 	.open = pg_open,
 	.commit = pg_commit,
 	.request = pg_request,
