@@ -15,7 +15,9 @@
 #
 # REF=DIR runs the same burst with DIR/bridge/pollhook first, as the reference
 # row of the same run (e.g. a build of the commit before a change). BACKEND
-# (sqlite, the default, or postgres) picks the store. Build without
+# (sqlite, the default, or postgres) picks the store, DURABILITY (fsync, the
+# default, or process) bridge.durability; each row ends with the daemon's own
+# event -> 2xx p50/p99 (event time: the poll's scheduled start). Build without
 # sanitizers for figures that mean something. PERF=FILE records the last
 # run's bursts with perf record -g into FILE; LOG=FILE keeps its log.
 set -u
@@ -91,6 +93,7 @@ run() {
 	[ "$BACKEND" = postgres ] && store="store = { backend = \"postgres\"; conninfo = \"$PG_CONNINFO\"; };"
 	{
 		echo "bridge = { state_dir = \"$TMP/state\"; log_level = \"info\"; $store"
+		echo "  durability = \"${DURABILITY:-fsync}\";"
 		echo "  api = { listen = \"127.0.0.1:$API\"; }; };"
 		echo "sources = ("
 		echo "  { name = \"burst\"; poller = \"http\"; interval = 1.0; timeout = 1.0;"
@@ -114,6 +117,7 @@ run() {
 
 # one LABEL BIN: ROUNDS bursts (flip up, flip down) with BIN; prints a row.
 one() {
+	DURABILITY_LABEL="durability ${DURABILITY:-fsync}: "
 	local label=$1 bin=$2 r target=0 t0 m0 m1
 	values 0
 	: >"$TMP/hook.log"
@@ -188,9 +192,22 @@ print("%-10s webhooks %d/%d; flip -> last webhook: median %.2f s, max %.2f s (in
 print("%-10s loop lag inside: %s" % ("", inner))
 print("%-10s probe lag outside: %s" % ("", outer))
 PY
+	grep -o 'event to 2xx.*' "$TMP/pollhook.err" | tail -n 1 | sed "s/^/           $DURABILITY_LABEL/"
 	rm -f "$TMP/first" "$TMP/last"
 }
 
+# The reference of durability: the disk's own fdatasync, where the store lives.
+python3 - "$TMP" <<'PY'
+import os, sys, time
+fd = os.open(sys.argv[1] + "/sync-probe", os.O_WRONLY | os.O_CREAT)
+t = []
+for i in range(50):
+    os.write(fd, b"x" * 4096)
+    t0 = time.perf_counter(); os.fdatasync(fd); t.append(time.perf_counter() - t0)
+t.sort()
+print("reference: fdatasync of 4 KiB on this disk: median %.2f ms, p99 %.2f ms" % (t[25] * 1e3, t[-1] * 1e3))
+os.close(fd)
+PY
 echo "== $INSTANCES events at once, $ROUNDS x up and down, $PROBES probes at 1 s, $BACKEND store"
 [ -n "${REF:-}" ] && one reference "$(cd "$REF" && pwd)/bridge/pollhook"
 one this "$BUILD/bridge/pollhook"
