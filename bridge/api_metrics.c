@@ -91,6 +91,30 @@ poll_histogram(const struct engine *eng, struct buf *b)
 	buf_printf(b, "pollhook_poll_seconds_count %llu\n", (unsigned long long)h->count);
 }
 
+/* Bounds of pollhook_loop_lag_seconds: 1 ms to 1 s, then 2.5 s past a stall. */
+static const double lag_bounds[] = {
+	0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2.5
+};
+
+static void
+loop_lag(const struct engine *eng, struct buf *b)
+{
+	const struct histogram *h = engine_loop_lag(eng);
+
+	family(b, "pollhook_loop_lag_seconds", "histogram",
+	    "Time from a poll timer's due time to its callback (within about 6 %).");
+	for (size_t i = 0; i < NELEM(lag_bounds); i++)
+		buf_printf(b, "pollhook_loop_lag_seconds_bucket{le=\"%g\"} %llu\n", lag_bounds[i],
+		    (unsigned long long)hist_count_le(h, lag_bounds[i]));
+	buf_printf(b, "pollhook_loop_lag_seconds_bucket{le=\"+Inf\"} %llu\n",
+	    (unsigned long long)h->count);
+	buf_printf(b, "pollhook_loop_lag_seconds_sum %.9g\n", h->sum);
+	buf_printf(b, "pollhook_loop_lag_seconds_count %llu\n", (unsigned long long)h->count);
+	family(b, "pollhook_loop_lag_max_seconds", "gauge",
+	    "The largest loop lag since the daemon started.");
+	buf_printf(b, "pollhook_loop_lag_max_seconds %.9g\n", h->max);
+}
+
 static void
 latency_summary(const struct delivery_stats *ds, struct buf *b)
 {
@@ -167,6 +191,7 @@ api_metrics_render(struct buf *b, const struct config *cfg, const struct engine 
 		per_source(cfg, eng, b, f->name, f->field);
 	}
 	poll_histogram(eng, b);
+	loop_lag(eng, b);
 	family(b, "pollhook_events_total", "counter", "Events routed to the subscribers.");
 	buf_printf(b, "pollhook_events_total %llu\n", (unsigned long long)ds->events);
 	family(b, "pollhook_deliveries_total", "counter",

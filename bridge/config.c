@@ -44,6 +44,7 @@
 #define MAX_DELAY_DEFAULT	3600.0
 
 static const char *const log_levels[] = { "debug", "info", "warning", "error", NULL };
+static const char *const durabilities[] = { "fsync", "process", NULL };
 static const char *const reduce_names[] = { "max", "min", "avg", "sum", "count", NULL };
 static const enum reduce_op reduce_ops[] = {
 	REDUCE_MAX, REDUCE_MIN, REDUCE_AVG, REDUCE_SUM, REDUCE_COUNT
@@ -102,6 +103,9 @@ static const struct conf_key bridge_keys[] = {
 	{ "log_level", CONF_STRING, 0, 0, 0, log_levels, NULL,
 	    "least severe level logged: debug, info, warning or error" },
 	{ "syslog", CONF_BOOL, 0, 0, 0, NULL, NULL, "also log to syslog (daemon facility)" },
+	{ "durability", CONF_STRING, 0, 0, 0, durabilities, NULL,
+	    "what a stored event survives before its first attempt: fsync (a power cut, "
+	    "the default) or process (a crash of the daemon)" },
 	{ "api", CONF_GROUP, 0, 0, 0, NULL, api_keys, "the management API; off when absent" },
 	{ "shard", CONF_GROUP, 0, 0, 0, NULL, shard_keys,
 	    "poll only the sources whose name hashes to this instance" },
@@ -427,6 +431,9 @@ load_bridge(struct loader *ld, const struct conf_node *b)
 	}
 	load_store(ld, conf_get(b, "store"));
 	load_cluster(ld, conf_get(b, "cluster"), conf_get(b, "store"), shard);
+	/* The store carries it out; an unknown name was reported by the check. */
+	bc->store.durability = strcmp(conf_string(b, "durability", "fsync"), "process") == 0 ?
+	    STORE_DURABLE_PROCESS : STORE_DURABLE_FSYNC;
 }
 
 /* sources */

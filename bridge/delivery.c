@@ -12,14 +12,26 @@
 #include "kinds.h"
 #include "log.h"
 #include "router.h"
+#include "slice.h"
 #include "util.h"
 #include "xmalloc.h"
 
-#define CLAIM_INTERVAL	1.0	/* seconds between claims: retry requests, takeovers */
+/*
+ * Claims come when the store wakes the daemon (a retry requested, a NOTIFY),
+ * every store_claim_interval where leases lapse silently, and at each sweep
+ * (a request whose wake-up was lost).
+ */
 #define CLAIM_LIMIT	1000	/* deliveries one claim hands over at most */
 #define MARK_DELAY 0.05		/* outcomes alone wait this long for a commit */
 #define SWEEP_INTERVAL 60.0	/* seconds between sweeps of delivered events */
 #define EVENT_RETENTION 3600.0	/* delivered events are kept this long (history) */
+/*
+ * Attempts one loop iteration may start (signing, a transfer set up), or
+ * seconds: with max_in_flight in the hundreds, the rest start in the next
+ * iterations, timers and sockets served in between.
+ */
+#define PUMP_BUDGET	64
+#define PUMP_TIME	0.002
 
 struct sub_rt;
 
@@ -86,6 +98,7 @@ struct delivery {
 	bool claiming, claim_again, in_claim;
 	int round_retries, round_taken;	/* what the claims in progress handed over */
 	ev_prepare commit;
+	struct slice pump;	/* the attempts' budget per loop iteration */
 	ev_timer mark_flush;
 	ev_timer claim_timer;
 	ev_timer sweep;
@@ -378,12 +391,16 @@ sub_pump(struct sub_rt *s)
 	s->pumping = true;
 	/* No attempt without a current claim: another instance may hold it otherwise. */
 	while (!d->draining && d->loaded && !s->disabled && store_holding(d->st) &&
-	    s->in_flight < s->conf->max_in_flight) {
-		struct keyq *kq = ready_pop(s);
+	    s->in_flight < s->conf->max_in_flight && s->ready_head != NULL) {
+		struct keyq *kq;
 		struct dlv *it;
 
-		if (kq == NULL)
+		if (!slice_take(&d->pump, 1)) {
+			/* The rest start in the next iterations (pump_resume). */
+			slice_wait(&d->pump);
 			break;
+		}
+		kq = ready_pop(s);
 		it = kq->head;
 		it->attempts++;
 		it->in_flight = true;
@@ -465,6 +482,16 @@ pump_all(struct delivery *d)
 {
 	for (size_t i = 0; i < d->nsubs; i++)
 		sub_pump(d->subs[i]);
+}
+
+/* A new iteration's budget: start what waited for it. */
+static void
+pump_resume(struct slice *sl)
+{
+	struct delivery *d = container_of(sl, struct delivery, pump);
+
+	slice_clear(sl);
+	pump_all(d);
 }
 
 /*
@@ -555,6 +582,8 @@ mark_flush(struct ev_loop *loop, ev_timer *w, int revents)
 	flush_staged(d);
 }
 
+static void claim(struct delivery *d);
+
 static void
 sweep(struct ev_loop *loop, ev_timer *w, int revents)
 {
@@ -562,6 +591,8 @@ sweep(struct ev_loop *loop, ev_timer *w, int revents)
 
 	(void)revents;
 	store_sweep(d->st, (int64_t)((ev_now(loop) - EVENT_RETENTION) * 1000));
+	if (d->loaded)
+		claim(d);
 }
 
 static struct dlv *
@@ -600,7 +631,6 @@ claimed_row(void *arg, const struct store_row *r)
 	enqueue(s, item_from_row(r));
 }
 
-static void claim(struct delivery *d);
 
 static void
 claim_done(void *arg, long long n)
@@ -829,6 +859,7 @@ delivery_new(struct ev_loop *loop, const struct config *cfg, struct store *st)
 	d->loop = loop;
 	d->st = st;
 	d->cfg = cfg;
+	slice_init(&d->pump, loop, PUMP_BUDGET, PUMP_TIME, pump_resume);
 	hmap_init(&d->disabled);
 	d->subs = xcalloc(cfg->nsubscribers, sizeof(*d->subs));
 	for (size_t i = 0; i < cfg->nsubscribers; i++) {
@@ -842,8 +873,10 @@ delivery_new(struct ev_loop *loop, const struct config *cfg, struct store *st)
 	ev_timer_init(&d->mark_flush, mark_flush, MARK_DELAY, 0.);
 	ev_timer_init(&d->sweep, sweep, SWEEP_INTERVAL, SWEEP_INTERVAL);
 	ev_timer_start(loop, &d->sweep);
-	ev_timer_init(&d->claim_timer, claim_tick, CLAIM_INTERVAL, CLAIM_INTERVAL);
-	ev_timer_start(loop, &d->claim_timer);
+	ev_timer_init(&d->claim_timer, claim_tick, store_claim_interval(st),
+	    store_claim_interval(st));
+	if (store_claim_interval(st) > 0)
+		ev_timer_start(loop, &d->claim_timer);
 	store_set_hooks(st, &hooks);
 	store_subs_load(st, disabled_row, subs_loaded, d);
 	return d;
@@ -974,6 +1007,7 @@ delivery_free(struct delivery *d)
 		    hist_quantile(&d->stats.latency, 0.99) * 1e3,
 		    (unsigned long long)store_stats(d->st)->commits);
 	ev_prepare_stop(d->loop, &d->commit);
+	slice_stop(&d->pump);
 	ev_timer_stop(d->loop, &d->mark_flush);
 	ev_timer_stop(d->loop, &d->sweep);
 	ev_timer_stop(d->loop, &d->claim_timer);

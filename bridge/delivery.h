@@ -10,7 +10,8 @@
  *
  * - for one subscriber, deliveries with the same ordering key (source, rule,
  *   instance) go strictly one after the other, in creation order, retries
- *   included; different keys go in parallel, at most max_in_flight at once;
+ *   included; different keys go in parallel, at most max_in_flight at once
+ *   (and at most a few dozen started per loop iteration, see slice.h);
  * - a transient failure is retried with exponential backoff and full jitter
  *   (or after Retry-After), until max_attempts or max_age make it a dead
  *   letter; a permanent failure is a dead letter at once; 410 disables the

@@ -11,6 +11,7 @@
 #include "poller.h"
 #include "rule.h"
 #include "scheduler.h"
+#include "slice.h"
 #include "util.h"
 #include "xmalloc.h"
 
@@ -21,6 +22,18 @@
  * name, so no rule state key starts so.
  */
 #define CURSOR_PREFIX "cursor:"
+/*
+ * The work of rules one loop iteration may take, in evaluations (one
+ * instance of one rule); an event emitted costs EVENT_COST more (its body,
+ * its log line, its way into the outbox). A sample whose rules need more
+ * goes on in the next iterations, timers and sockets served in between.
+ * The events of one iteration are committed together at its end, which
+ * costs about as much again as making them: a budget of 256 events or
+ * RULES_TIME keeps an iteration near 10 ms.
+ */
+#define RULES_BUDGET	2048
+#define RULES_TIME	0.004
+#define EVENT_COST	8
 
 struct engine;
 
@@ -30,7 +43,10 @@ struct source_rt {
 	const struct source_config *conf;
 	void *state;			/* the poller's runtime state */
 	bool active;			/* polled by this shard */
-	bool polling;
+	bool polling;			/* from its poll's start to its rules' end */
+	bool ruling;			/* its rules wait in the engine's queue */
+	size_t rule_r, rule_i;		/* where its rules go on: rule, point */
+	struct source_rt *wait_next;	/* in the engine's queue */
 	double t0;			/* Unix time the poll really started, for its duration */
 	double not_before;		/* no poll before this Unix time (sample.not_before) */
 	struct sample sample;		/* the poll in flight */
@@ -46,6 +62,7 @@ struct runset {
 	struct source_rt *srcs;
 	size_t nsrcs;
 	struct kinds kinds;		/* the shared state of each poller kind */
+	double min_interval;		/* the shortest interval of an active source */
 };
 
 struct engine {
@@ -60,6 +77,12 @@ struct engine {
 	void *ready_arg;
 	size_t loaded, dropped;		/* states restored and dropped at the load */
 	struct engine_poll_hist poll_hist;	/* kept across reloads */
+	struct slice slice;		/* the rules' budget per loop iteration */
+	struct source_rt *wait_head, *wait_tail;	/* samples whose rules go on later */
+	struct histogram loop_lag;	/* timer due -> its callback, kept across reloads */
+	bool lagging;			/* the lag is past a tenth of the shortest interval */
+	double lag_over_at;		/* Unix time of the last lag past it */
+	double lag_peak;		/* the worst lag since lagging began */
 	double (*clock)(void *arg);	/* NULL: ev_time() */
 	void *clock_arg;
 	bool (*owned)(void *arg, const char *source);	/* NULL: every active source */
@@ -353,22 +376,52 @@ engine_set_store(struct engine *e, struct store *st, void (*ready)(void *arg, in
 	store_states_load(st, load_state, states_loaded, e);
 }
 
+/* Finishes and hands on the events of out, in their order. */
 static void
-run_rules(struct engine *e, struct source_rt *s, double now)
+emit_events(struct engine *e, struct event_list *out)
+{
+	for (size_t i = 0; i < out->n; i++) {
+		struct event *ev = out->v[i];
+
+		event_finish(ev);
+		log_info("event %s %s source=%s%s%s", ev->id, ev->name, ev->source,
+		    ev->instance != NULL ? " instance=" : "",
+		    ev->instance != NULL ? ev->instance : "");
+		if (e->sink.event != NULL)
+			e->sink.event(e->sink.arg, ev);
+		else
+			event_free(ev);
+		out->v[i] = NULL;
+	}
+	free(out->v);
+}
+
+/*
+ * Runs the rules of s's sample from where they stopped, at time now, while
+ * the iteration's budget lasts (or all of them when bounded is false);
+ * returns whether they are all done.
+ */
+static bool
+run_rules(struct engine *e, struct source_rt *s, double now, bool bounded)
 {
 	struct event_list out = { 0 };
+	bool done = true;
 
-	for (size_t r = 0; r < s->nrules; r++) {
-		const struct rule_config *rc = s->rules[r];
+	for (; s->rule_r < s->nrules; s->rule_r++, s->rule_i = 0) {
+		const struct rule_config *rc = s->rules[s->rule_r];
 
-		for (size_t i = 0; i < s->sample.npoints; i++) {
-			const struct point *p = &s->sample.points[i];
+		for (; s->rule_i < s->sample.npoints; s->rule_i++) {
+			const struct point *p = &s->sample.points[s->rule_i];
 			struct rule_input in = { s->conf->name, &s->conf->labels, p, now };
 			struct rule_state *st;
 			char *key;
 
 			if (!metric_is(p, rc->metric) || p->value.type == VALUE_NONE)
 				continue;
+			if (bounded && !slice_take(&e->slice, 1)) {
+				done = false;
+				goto out;
+			}
 			size_t before = out.n;
 			bool created = false;
 
@@ -389,22 +442,12 @@ run_rules(struct engine *e, struct source_rt *s, double now)
 			if (e->store != NULL && (created || out.n > before))
 				save_state(e, key, st);
 			free(key);
+			slice_charge(&e->slice, EVENT_COST * (unsigned)(out.n - before));
 		}
 	}
-	for (size_t i = 0; i < out.n; i++) {
-		struct event *ev = out.v[i];
-
-		event_finish(ev);
-		log_info("event %s %s source=%s%s%s", ev->id, ev->name, ev->source,
-		    ev->instance != NULL ? " instance=" : "",
-		    ev->instance != NULL ? ev->instance : "");
-		if (e->sink.event != NULL)
-			e->sink.event(e->sink.arg, ev);
-		else
-			event_free(ev);
-		out.v[i] = NULL;
-	}
-	free(out.v);
+out:
+	emit_events(e, &out);
+	return done;
 }
 
 static void
@@ -419,6 +462,77 @@ poll_hist_add(struct engine_poll_hist *h, double seconds)
 	h->sum += seconds;
 }
 
+/* The rules of s's sample are done: the rest of the poll's end. */
+static void
+source_rules_done(struct engine *e, struct source_rt *s)
+{
+	/* A source a cluster moved away meanwhile keeps its new owner's cursor. */
+	if (owns(e, s))
+		cursor_save(e, s);
+	if (s->sample.not_before > 0)
+		s->not_before = s->sample.not_before;
+	if (e->sink.sample != NULL)
+		e->sink.sample(e->sink.arg, s->conf, &s->sample);
+	sample_clear(&s->sample);
+	s->polling = false;
+	sched_done(&s->sched);
+}
+
+static void
+wait_push(struct engine *e, struct source_rt *s)
+{
+	s->ruling = true;
+	s->wait_next = NULL;
+	if (e->wait_tail != NULL)
+		e->wait_tail->wait_next = s;
+	else
+		e->wait_head = s;
+	e->wait_tail = s;
+	slice_wait(&e->slice);
+}
+
+static struct source_rt *
+wait_pop(struct engine *e)
+{
+	struct source_rt *s = e->wait_head;
+
+	e->wait_head = s->wait_next;
+	if (e->wait_head == NULL)
+		e->wait_tail = NULL;
+	s->wait_next = NULL;
+	s->ruling = false;
+	return s;
+}
+
+/* Goes on with the waiting samples' rules, oldest first, while the budget lasts. */
+static void
+rules_resume(struct slice *sl)
+{
+	struct engine *e = container_of(sl, struct engine, slice);
+
+	while (e->wait_head != NULL) {
+		struct source_rt *s = e->wait_head;
+
+		if (!run_rules(e, s, s->sample.start, true))
+			return;
+		source_rules_done(e, wait_pop(e));
+	}
+	slice_clear(&e->slice);
+}
+
+/* Runs every waiting sample's rules to the end, now (reload, shutdown). */
+static void
+rules_flush(struct engine *e)
+{
+	while (e->wait_head != NULL) {
+		struct source_rt *s = wait_pop(e);
+
+		run_rules(e, s, s->sample.start, false);
+		source_rules_done(e, s);
+	}
+	slice_clear(&e->slice);
+}
+
 static void
 source_poll_done(void *arg)
 {
@@ -426,7 +540,6 @@ source_poll_done(void *arg)
 	struct engine *e = s->eng;
 	double now = engine_now(e);
 
-	s->polling = false;
 	s->sample.end = now;
 	s->st.polls++;
 	s->st.last_poll = now;
@@ -440,18 +553,20 @@ source_poll_done(void *arg)
 	 * Rules measure time by the poll's scheduled start, not by when the
 	 * answer came: a device answering a few milliseconds late must not
 	 * decide whether `for` has been met. A source that is no longer ours
-	 * (a cluster moved it meanwhile) has its new owner's rule state.
+	 * (a cluster moved it meanwhile) has its new owner's rule state. What
+	 * does not fit in this iteration's budget goes on later, behind the
+	 * samples already waiting.
 	 */
-	if (owns(e, s)) {
-		run_rules(e, s, s->sample.start);
-		cursor_save(e, s);
+	if (!owns(e, s)) {
+		source_rules_done(e, s);
+		return;
 	}
-	if (s->sample.not_before > 0)
-		s->not_before = s->sample.not_before;
-	if (e->sink.sample != NULL)
-		e->sink.sample(e->sink.arg, s->conf, &s->sample);
-	sample_clear(&s->sample);
-	sched_done(&s->sched);
+	s->rule_r = s->rule_i = 0;
+	if (e->wait_head != NULL || !run_rules(e, s, s->sample.start, true)) {
+		wait_push(e, s);
+		return;
+	}
+	source_rules_done(e, s);
 }
 
 /* Starts a poll whose scheduled start is the Unix time scheduled. */
@@ -464,11 +579,43 @@ source_poll(struct source_rt *s, double scheduled)
 	s->conf->poller->poll(s->state, &s->sample, source_poll_done, s);
 }
 
+/*
+ * Adds one timer's lag (from the slot it was due at to its callback) to the
+ * histogram; logs when the lag passes a tenth of the shortest interval, and
+ * once more when it has stayed under that for a while.
+ */
+static void
+note_lag(struct engine *e, double now, double due)
+{
+	double lag = now - due, limit = e->run.min_interval / 10;
+
+	hist_add(&e->loop_lag, lag);
+	if (!(limit > 0))
+		return;
+	if (lag > limit) {
+		if (!e->lagging) {
+			log_warnx("loop: timers run %.1f ms late, more than a tenth of the "
+			    "shortest interval (%.1f ms): the loop is busier than it can keep up "
+			    "with", lag * 1e3, limit * 1e3);
+			e->lagging = true;
+			e->lag_peak = 0;
+		}
+		e->lag_over_at = now;
+		if (lag > e->lag_peak)
+			e->lag_peak = lag;
+	} else if (e->lagging && now - e->lag_over_at >= fmax(1.0, e->run.min_interval)) {
+		log_info("loop: timers on time again (worst lag %.1f ms)", e->lag_peak * 1e3);
+		e->lagging = false;
+	}
+}
+
 static void
 source_fire(struct sched_entry *se)
 {
 	struct source_rt *s = container_of(se, struct source_rt, sched);
+	struct engine *e = s->eng;
 
+	note_lag(e, engine_now(e), se->scheduled);
 	s->st.overruns = se->overruns;
 	/* The source asked not to be polled before then (a rate limit), or is not ours now. */
 	if (se->scheduled < s->not_before || !owns(s->eng, s)) {
@@ -542,6 +689,8 @@ runset_build(struct engine *e, const struct config *cfg, struct runset *rs)
 		}
 		cursor_restore(e, s);
 		sched_init(&s->sched, sc->interval, source_fire);
+		if (rs->min_interval == 0 || sc->interval < rs->min_interval)
+			rs->min_interval = sc->interval;
 		for (size_t r = 0; r < cfg->nrules; r++) {
 			const struct rule_config *rc = &cfg->rules[r];
 
@@ -576,6 +725,7 @@ engine_new(struct ev_loop *loop, const struct config *cfg, const struct engine_s
 	hmap_init(&e->states);
 	hmap_init(&e->cursors);
 	e->state_cfg = cfg;
+	slice_init(&e->slice, loop, RULES_BUDGET, RULES_TIME, rules_resume);
 	if (runset_build(e, cfg, &e->run) != 0) {
 		hmap_free(&e->states);
 		hmap_free(&e->cursors);
@@ -726,6 +876,8 @@ engine_reload(struct engine *e, const struct config *cfg)
 
 	if (runset_build(e, cfg, &next) != 0)
 		return -1;
+	/* The rules of samples still waiting run under the config they came from. */
+	rules_flush(e);
 	carry_over(e, &e->run, &next);
 	runset_stop(e->loop, &e->run);
 	prune_states(e, e->state_cfg, cfg);
@@ -744,6 +896,12 @@ engine_totals(const struct engine *e, uint64_t *polls, uint64_t *errors, uint64_
 		*errors += e->run.srcs[i].st.errors;
 		*overruns += e->run.srcs[i].sched.overruns;
 	}
+}
+
+const struct histogram *
+engine_loop_lag(const struct engine *e)
+{
+	return &e->loop_lag;
 }
 
 const struct engine_poll_hist *
@@ -768,6 +926,8 @@ engine_set_clock(struct engine *e, double (*clock)(void *arg), void *arg)
 void
 engine_tick(struct engine *e, size_t i)
 {
+	/* Each tick stands for a loop iteration of its own: a whole budget. */
+	slice_reset(&e->slice);
 	if (i < e->run.nsrcs && e->run.srcs[i].active)
 		sched_tick_at(e->loop, &e->run.srcs[i].sched, engine_now(e));
 }
@@ -838,6 +998,9 @@ engine_free(struct engine *e)
 
 	if (e == NULL)
 		return;
+	/* The last samples' events still reach the sink. */
+	rules_flush(e);
+	slice_stop(&e->slice);
 	if (e->store != NULL)
 		store_forget(e->store, e);
 	runset_stop(e->loop, &e->run);

@@ -6,6 +6,12 @@
  * schedules every source, starts its poller, turns each completed sample
  * (plus the built-in up and poll_seconds metrics, reduced and scaled) into
  * rule evaluations, and hands the resulting events to a sink.
+ *
+ * The rules of one loop iteration are bounded (see slice.h): a sample whose
+ * rules emit thousands of events goes on over the next iterations, other
+ * samples waiting behind it in order, so timers and sockets are served in
+ * between. A source's next poll starts only once its rules are done, so its
+ * events keep their order.
  */
 
 #include <stdbool.h>
@@ -15,6 +21,7 @@
 
 #include "config.h"
 #include "event.h"
+#include "histogram.h"
 #include "hmap.h"
 #include "store.h"
 #include "sample.h"
@@ -62,7 +69,7 @@ void engine_start(struct engine *e);
 void engine_stop_timers(struct engine *e);
 /* Starts one poll of every source now, ignoring the schedule (for --once). */
 void engine_poll_all(struct engine *e);
-/* Returns the number of polls in flight. */
+/* Returns the number of polls in flight, their rules included until they are done. */
 size_t engine_in_flight(const struct engine *e);
 /*
  * Replaces the config with cfg (borrowed): restarts sources and keeps the
@@ -85,6 +92,11 @@ struct engine_poll_hist {
 
 /* Returns the histogram of poll durations (borrowed, updated in place). */
 const struct engine_poll_hist *engine_poll_hist(const struct engine *e);
+/*
+ * Returns the loop's lag: for every timer that started a poll, the time from
+ * the slot it was due at to its callback (borrowed, kept across reloads).
+ */
+const struct histogram *engine_loop_lag(const struct engine *e);
 /* Returns the status of source i of the current config. */
 const struct source_status *engine_source_status(const struct engine *e, size_t i);
 /* Makes the engine read Unix time from clock(arg) instead of ev_time() (tests: a fake clock). */
@@ -103,7 +115,7 @@ void engine_own(struct engine *e, size_t i, bool own);
 void engine_forget_sources(struct engine *e, const struct hmap *sources);
 /* Restores one rule state or cursor as stored (key and JSON), as engine_set_store does. */
 void engine_load_state(struct engine *e, const char *key, const char *json);
-/* Stops every timer and poll and frees the engine. */
+/* Runs the rules of the samples still waiting, stops every timer and poll, frees the engine. */
 void engine_free(struct engine *e);
 /* Applies the metric's reduce and scale to the points of one sample (exposed for tests). */
 void engine_reduce(const struct source_config *src, struct sample *s);

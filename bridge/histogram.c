@@ -34,6 +34,8 @@ hist_add(struct histogram *h, double seconds)
 	h->b[bucket_of(seconds)]++;
 	h->count++;
 	h->sum += seconds;
+	if (seconds > h->max)
+		h->max = seconds;
 }
 
 double
@@ -52,4 +54,14 @@ hist_quantile(const struct histogram *h, double q)
 			return bucket_top(i);
 	}
 	return bucket_top(HIST_BUCKETS - 1);
+}
+
+uint64_t
+hist_count_le(const struct histogram *h, double seconds)
+{
+	uint64_t n = 0;
+
+	for (unsigned i = 0; i < HIST_BUCKETS && bucket_top(i) <= seconds * (1 + 1e-9); i++)
+		n += h->b[i];
+	return n;
 }

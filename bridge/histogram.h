@@ -15,6 +15,7 @@
 struct histogram {
 	uint64_t count;
 	double sum;		/* seconds */
+	double max;		/* the largest value added, seconds */
 	uint64_t b[HIST_BUCKETS];
 };
 
@@ -22,5 +23,11 @@ struct histogram {
 void hist_add(struct histogram *h, double seconds);
 /* Returns the q-quantile (0..1) in seconds, 0 when empty. */
 double hist_quantile(const struct histogram *h, double q);
+/*
+ * Returns how many values fell in buckets whose upper bound is at or below
+ * seconds (for Prometheus's cumulative buckets: a value up to 6 % below a
+ * bound may count only at the next one).
+ */
+uint64_t hist_count_le(const struct histogram *h, double seconds);
 
 #endif

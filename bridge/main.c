@@ -163,7 +163,9 @@ on_reload(struct ev_loop *loop, ev_signal *w, int revents)
 	}
 	if (strcmp(next->bridge.state_dir, d->cfg->bridge.state_dir) != 0)
 		log_warnx("bridge.state_dir changed: takes effect at the next restart");
-	if (!store_config_equal(&next->bridge.store, &d->cfg->bridge.store))
+	if (next->bridge.store.durability != d->cfg->bridge.store.durability)
+		log_warnx("bridge.durability changed: takes effect at the next restart");
+	else if (!store_config_equal(&next->bridge.store, &d->cfg->bridge.store))
 		log_warnx("bridge.store changed: takes effect at the next restart");
 	if (next->bridge.cluster != d->cfg->bridge.cluster)
 		log_warnx("bridge.cluster changed: takes effect at the next restart");

@@ -121,7 +121,8 @@ store_config_equal(const struct store_config *a, const struct store_config *b)
 {
 	return str_equal(a->backend, b->backend) && str_equal(a->path, b->path) &&
 	    str_equal(a->conninfo, b->conninfo) && str_equal(a->node, b->node) &&
-	    a->queue_max == b->queue_max && a->lease_ttl == b->lease_ttl;
+	    a->queue_max == b->queue_max && a->lease_ttl == b->lease_ttl &&
+	    a->durability == b->durability;
 }
 
 void
@@ -144,6 +145,12 @@ const struct store_stats *
 store_stats(const struct store *st)
 {
 	return &st->stats;
+}
+
+double
+store_claim_interval(const struct store *st)
+{
+	return st->ops->claim_interval;
 }
 
 bool

@@ -40,6 +40,12 @@ struct store;
 /* The state of a delivery as stored; the values are the databases' too. */
 enum store_dstate { STORE_PENDING = 0, STORE_DEAD = 1, STORE_RETRY = 2 };
 
+/* bridge.durability: what a stored event survives before its first attempt. */
+enum store_durability {
+	STORE_DURABLE_FSYNC,	/* on disk (fsync) before the commit completes: a power cut */
+	STORE_DURABLE_PROCESS,	/* handed to the OS or the server: a crash of the daemon */
+};
+
 /* bridge.store: which backend, and its settings (owned by the config). */
 struct store_config {
 	char *backend;		/* "sqlite" or "postgres" */
@@ -48,6 +54,7 @@ struct store_config {
 	char *node;		/* postgres: this instance's name among the sharers */
 	unsigned queue_max;	/* events kept in memory while the database is away */
 	double lease_ttl;	/* postgres: seconds claims outlive their last renewal */
+	enum store_durability durability;	/* bridge.durability */
 };
 
 /* One delivery as stored, with its event; strings are borrowed for a callback. */
@@ -147,6 +154,12 @@ const char *store_backend_name(const struct store *st);
 const char *store_error(const struct store *st);
 /* Returns the front's counters (borrowed, updated in place). */
 const struct store_stats *store_stats(const struct store *st);
+/*
+ * Returns the seconds between the claims a daemon should make unasked (the
+ * deliveries of instances whose lease lapsed), or 0 when the store's wake
+ * hook says when there is something to claim.
+ */
+double store_claim_interval(const struct store *st);
 /* Returns whether the store failed for good (e.g. a schema newer than this program). */
 bool store_failed(const struct store *st);
 /*

@@ -116,6 +116,8 @@ struct store_req {
  */
 struct store_ops {
 	const char *name;
+	/* Seconds between the claims a daemon makes unasked; 0: the backend wakes it. */
+	double claim_interval;
 	/* Opens the backend for the front st; NULL with a message in err. */
 	void *(*open)(struct store *st, struct ev_loop *loop, const struct store_config *conf,
 	    int flags, char *err, size_t errlen);

@@ -43,6 +43,7 @@ struct pg {
 	char *conninfo;
 	const char *node;
 	double ttl;
+	bool process_durable;		/* bridge.durability "process": synchronous_commit off */
 	int flags;
 	PGconn *conn;
 	enum pg_state state;
@@ -516,12 +517,17 @@ notice(void *arg, const char *msg)
 static void
 conn_start(struct pg *pg)
 {
-	/* Before dbname, which holds the user's string: what it says wins. */
+	/*
+	 * Before dbname, which holds the user's string: what it says wins. A
+	 * NULL value is left out: with durability "fsync" the server decides
+	 * (synchronous_commit on, its default: flushed to its disk).
+	 */
 	static const char *const keys[] = {
 		"fallback_application_name", "keepalives", "keepalives_idle",
-		"keepalives_interval", "keepalives_count", "dbname", NULL
+		"keepalives_interval", "keepalives_count", "options", "dbname", NULL
 	};
-	const char *vals[] = { "pollhook", "1", "10", "3", "3", pg->conninfo, NULL };
+	const char *vals[] = { "pollhook", "1", "10", "3", "3",
+		pg->process_durable ? "-c synchronous_commit=off" : NULL, pg->conninfo, NULL };
 
 	pg->conn = PQconnectStartParams(keys, vals, 1);
 	if (pg->conn == NULL)
@@ -818,6 +824,7 @@ pg_open(struct store *st, struct ev_loop *loop, const struct store_config *conf,
 	pg->conninfo = xstrdup(conf->conninfo);
 	pg->node = conf->node != NULL ? conf->node : "pollhook";
 	pg->ttl = conf->lease_ttl > 0 ? conf->lease_ttl : 10.0;
+	pg->process_durable = conf->durability == STORE_DURABLE_PROCESS;
 	pg->flags = flags;
 	ev_io_init(&pg->io, io_cb, -1, EV_READ);
 	ev_timer_init(&pg->reconnect, reconnect_cb, 0., 0.);
@@ -932,6 +939,8 @@ pg_library_version(void)
 
 const struct store_ops store_pg_ops = {
 	.name = "postgres",
+	/* Takeovers: the leases of other instances lapse without a NOTIFY. */
+	.claim_interval = 1.0,
 	.open = pg_open,
 	.commit = pg_commit,
 	.request = pg_request,

@@ -11,17 +11,20 @@
  */
 
 #include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
 #include "event.h"
 #include "log.h"
 #include "store_impl.h"
+#include "util.h"
 #include "xmalloc.h"
 
 static const char *const migrations[] = {
@@ -76,10 +79,22 @@ static const char *const stmt_sql[ST_COUNT] = {
 	" d.created, d.next_at, d.last_status, d.last_error, e.name, e.body, e.source," \
 	" e.rule, e.instance, e.ts_ms, d.updated FROM deliveries d JOIN events e ON e.id = d.event_id"
 
+/*
+ * Retry requests reach a running daemon through a wake file beside the
+ * database: whoever marks dead letters for a retry (the CLI, the API)
+ * changes its size, and the daemon watches it (ev_stat: inotify where the
+ * file system allows) instead of probing the database every second.
+ */
+#define WAKE_SUFFIX	"-wake"
+#define WAKE_MAX	64	/* bytes before the file starts again from empty */
+
 struct sqlite_be {
 	struct store *st;
+	struct ev_loop *loop;
 	sqlite3 *db;
 	char *path;
+	char *wake_path;
+	ev_stat wake;		/* the daemon's watch on wake_path */
 	int version;		/* the schema's, as opened */
 	sqlite3_stmt *stmt[ST_COUNT];
 	bool claimed_all;	/* the first claims handed every pending row over */
@@ -413,7 +428,7 @@ claim_retries(struct sqlite_be *be, struct store_req *rq)
 	long long n;
 	int rc;
 
-	/* A cheap probe first: this runs every second while the daemon is up. */
+	/* A cheap probe first: this runs at every wake-up and sweep. */
 	s = prepare(be, "SELECT 1 FROM deliveries WHERE state = 2 LIMIT 1", NULL, 0);
 	if (s == NULL)
 		return -1;
@@ -539,6 +554,44 @@ purge(struct sqlite_be *be, double before)
 	return run_change(be, s, "purging dead letters");
 }
 
+/* Tells a daemon watching the wake file that there are retries to claim. */
+static void
+wake_poke(struct sqlite_be *be)
+{
+	struct stat sb;
+	int fd = open(be->wake_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+
+	/* Its size is what changes (a watch sees times only to the second). */
+	if (fd < 0 || fstat(fd, &sb) != 0 ||
+	    (sb.st_size >= WAKE_MAX ? ftruncate(fd, 0) : (int)write(fd, "w", 1)) < 0)
+		log_warn("store: sqlite: %s: a running daemon takes the retries at its next "
+		    "sweep (within a minute)", be->wake_path);
+	if (fd >= 0)
+		close(fd);
+}
+
+static void
+wake_changed(struct ev_loop *loop, ev_stat *w, int revents)
+{
+	struct sqlite_be *be = container_of(w, struct sqlite_be, wake);
+
+	(void)loop;
+	(void)revents;
+	store_backend_wake(be->st);
+}
+
+/* The daemon watches the wake file (created when missing, so that inotify can). */
+static void
+wake_watch(struct sqlite_be *be)
+{
+	int fd = open(be->wake_path, O_WRONLY | O_CREAT | O_CLOEXEC, 0640);
+
+	if (fd >= 0)
+		close(fd);
+	ev_stat_init(&be->wake, wake_changed, be->wake_path, 0.);
+	ev_stat_start(be->loop, &be->wake);
+}
+
 static void
 sqlite_request(void *arg, struct store_req *rq)
 {
@@ -585,6 +638,8 @@ sqlite_request(void *arg, struct store_req *rq)
 		    "UPDATE deliveries SET state = 2 WHERE state = 1 AND seq = ?2" :
 		    "UPDATE deliveries SET state = 2 WHERE state = 1 AND ?2 = 0", v, 2),
 		    "requesting a retry");
+		if (n > 0)
+			wake_poke(be);
 		break;
 	case STORE_REQ_PURGE:
 		n = purge(be, rq->when);
@@ -663,9 +718,10 @@ sqlite_open(struct store *st, struct ev_loop *loop, const struct store_config *c
 	struct sqlite_be *be = xcalloc(1, sizeof(*be));
 	int oflags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
 
-	(void)loop;
 	be->st = st;
+	be->loop = loop;
 	be->path = xstrdup(conf->path);
+	be->wake_path = xasprintf("%s" WAKE_SUFFIX, conf->path);
 	if (!(flags & STORE_NO_MIGRATE)) {
 		oflags |= SQLITE_OPEN_CREATE;
 		if (make_parent(be->path, err, errlen) != 0)
@@ -678,11 +734,15 @@ sqlite_open(struct store *st, struct ev_loop *loop, const struct store_config *c
 	}
 	/*
 	 * WAL lets the CLI read and mark deliveries while the daemon runs;
-	 * synchronous=FULL makes every commit durable (one fsync per batch).
+	 * synchronous=FULL makes every commit durable (one fsync of the WAL
+	 * per batch); NORMAL (durability "process") leaves the commit in the
+	 * OS's page cache, fsynced at checkpoints: it survives a crash of the
+	 * daemon, not of the machine.
 	 */
 	sqlite3_busy_timeout(be->db, 5000);
 	if (exec(be, "PRAGMA journal_mode=WAL", "setting WAL") != 0 ||
-	    exec(be, "PRAGMA synchronous=FULL", "setting synchronous") != 0 ||
+	    exec(be, conf->durability == STORE_DURABLE_PROCESS ? "PRAGMA synchronous=NORMAL" :
+	    "PRAGMA synchronous=FULL", "setting synchronous") != 0 ||
 	    exec(be, "PRAGMA foreign_keys=OFF", "setting foreign_keys") != 0) {
 		snprintf(err, errlen, "%s: %s", be->path, store_error(st));
 		goto fail;
@@ -702,6 +762,8 @@ sqlite_open(struct store *st, struct ev_loop *loop, const struct store_config *c
 	}
 	store_backend_up(st, true, NULL);
 	store_backend_holding(st, true);
+	if (flags & STORE_CLAIMS)
+		wake_watch(be);
 	return be;
 fail:
 	sqlite_close(be);
@@ -726,10 +788,13 @@ sqlite_close(void *arg)
 {
 	struct sqlite_be *be = arg;
 
+	if (ev_is_active(&be->wake))
+		ev_stat_stop(be->loop, &be->wake);
 	for (int i = 0; i < ST_COUNT; i++)
 		sqlite3_finalize(be->stmt[i]);
 	if (be->db != NULL)
 		sqlite3_close(be->db);
+	free(be->wake_path);
 	free(be->path);
 	free(be);
 }
@@ -742,6 +807,7 @@ sqlite_schema_latest(void)
 
 const struct store_ops store_sqlite_ops = {
 	.name = "sqlite",
+	.claim_interval = 0,
 	.open = sqlite_open,
 	.commit = sqlite_commit,
 	.request = sqlite_request,
