@@ -42,6 +42,12 @@ cpu_ticks() {
 	awk '{ print $14 + $15 }' "/proc/$1/stat"
 }
 
+# cpu_ns PID: nanoseconds on a CPU of PID's threads alive now (schedstat):
+# finer than the ticks when a process spends a few of them a minute.
+cpu_ns() {
+	cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ s += $1 } END { printf "%.0f", s }'
+}
+
 # Prints the GET requests snmpd has received (snmpInGetRequests.0).
 agent_gets() {
 	snmpget -v2c -c public -r 2 -t 1 -Oqv "127.0.0.1:$SNMPD_PORT" \
@@ -131,19 +137,26 @@ cpu_run() {
 	p0=$(polls)
 	c0=$(cpu_ticks "$pid")
 	d0=$(cpu_ticks "$CD_PID")
+	cn0=$(cpu_ns "$pid")
+	dn0=$(cpu_ns "$CD_PID")
 	sleep "$BENCH_CPU_SECONDS"
 	c1=$(cpu_ticks "$pid")
 	d1=$(cpu_ticks "$CD_PID")
+	cn1=$(cpu_ns "$pid")
+	dn1=$(cpu_ns "$CD_PID")
 	p1=$(polls)
 	kill "$pid"
 	wait "$pid" 2>/dev/null
 	collectd_stop
 	awk -v n="$n" -v p="$((p1 - p0))" -v c="$((c1 - c0))" -v d="$((d1 - d0))" \
+	    -v cn="$cn0" -v cn1="$cn1" -v dn="$dn0" -v dn1="$dn1" \
 	    -v hz="$HZ" -v t="$BENCH_CPU_SECONDS" 'BEGIN {
 		ph = c / hz; cd = d / hz; ideal = n * t;
-		printf "%6d %8d %8d %10.2f %10.2f %8.1f %8.1f %7s\n", n, p, ideal, cd, ph,
-		    1e6 * cd / ideal, (p > 0 ? 1e6 * ph / p : 0),
-		    (cd > 0 ? sprintf("%.2fx", ph / cd) : "n/a")
+		phn = (cn1 - cn) / 1e9; cdn = (dn1 - dn) / 1e9;
+		printf "%6d %8d %8d %10.2f %10.2f %7s %9.3f %9.3f %8.1f %8.1f %7s\n", n, p, ideal,
+		    cd, ph, (cd > 0 ? sprintf("%.2fx", ph / cd) : "n/a"), cdn, phn,
+		    1e6 * cdn / ideal, (p > 0 ? 1e6 * phn / p : 0),
+		    (cdn > 0 ? sprintf("%.2fx", phn / cdn) : "n/a")
 	}'
 }
 
@@ -156,9 +169,11 @@ if [ -n "$BENCH_CPU_N" ]; then
 	else
 		echo "CPU per poll against collectd $("$COLLECTD" -h 2>&1 | sed -n 's/^collectd \([0-9][0-9.]*[0-9]\).*/\1/p'):"
 		echo "  both poll the same snmpd at once, 1 s interval, CPU over the same ${BENCH_CPU_SECONDS} s"
-		echo "  (ticks of $((1000 / HZ)) ms); polls: pollhook's in the window, ideal: N x seconds"
-		printf '%6s %8s %8s %10s %10s %8s %8s %7s\n' N polls ideal cd_cpu_s ph_cpu_s \
-		    cd_us/p ph_us/p ratio
+		echo "  cpu_s: user + system from /proc/PID/stat (ticks of $((1000 / HZ)) ms); run_s: time"
+		echo "  on a CPU from /proc/PID/task/*/schedstat (ns), per poll in us/p"
+		echo "  polls: pollhook's in the window, ideal: N x seconds"
+		printf '%6s %8s %8s %10s %10s %7s %9s %9s %8s %8s %7s\n' N polls ideal cd_cpu_s \
+		    ph_cpu_s ratio cd_run_s ph_run_s cd_us/p ph_us/p ratio
 		for n in $BENCH_CPU_N; do
 			cpu_run "$n"
 		done
