@@ -788,6 +788,12 @@ engine_poll_hist(const struct engine *e)
 	return &e->poll_hist;
 }
 
+void
+engine_poller_metrics(const struct engine *e, struct buf *b)
+{
+	kinds_metrics(&e->run.kinds, b);
+}
+
 const struct source_status *
 engine_source_status(const struct engine *e, size_t i)
 {
