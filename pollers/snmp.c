@@ -745,6 +745,7 @@ join_shared(struct source *s, netsnmp_session *ss, char **err)
 	(void)channel_fits(ch, s->cost);
 	ch->refs = 1;
 	ch->need = s->cost;
+	ev_timer_start(sh->loop, &sh->report);
 	ch->next = sh->channels;
 	sh->channels = ch;
 	s->ch = ch;
