@@ -1001,9 +1001,14 @@ report_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	}
 	if (nch == 0)
 		return;
-	log_info("snmp: %zu v1/v2c sources share %zu UDP socket%s, receive buffer%s "
-	    "%zu-%zu KiB (%zu KiB needed in all)", nsrc, nch, nch > 1 ? "s" : "",
-	    nch > 1 ? "s" : "", lo / 1024, hi / 1024, need / 1024);
+	if (lo == hi)
+		log_info("snmp: %zu v1/v2c sources share %zu UDP socket%s, receive buffer%s "
+		    "%zu KiB (%zu KiB needed in all)", nsrc, nch, nch > 1 ? "s" : "",
+		    nch > 1 ? "s of" : "", lo / 1024, need / 1024);
+	else
+		log_info("snmp: %zu v1/v2c sources share %zu UDP sockets, receive buffers "
+		    "%zu-%zu KiB (%zu KiB needed in all)", nsrc, nch, lo / 1024, hi / 1024,
+		    need / 1024);
 	if (short_ch > 0)
 		log_warnx("snmp: %zu shared socket%s got less receive buffer than %s sources' "
 		    "answers need: a burst may drop answers (raise net.core.rmem_max)",
