@@ -316,6 +316,18 @@ fds_fit(struct shared *sh, int fd)
 }
 
 /*
+ * Returns how far the loop's clock lags behind real time: a callback that
+ * runs late in a long iteration must not arm a timer that is already due.
+ */
+static double
+lag(struct ev_loop *loop)
+{
+	double d = ev_time() - ev_now(loop);
+
+	return d > 0 ? d : 0;
+}
+
+/*
  * Wakes net-snmp up when the request in flight is due for retransmission or
  * has timed out: one attempt's share of the timeout, plus a little for the
  * two clocks. Cheaper than asking net-snmp (snmp_sess_select_info2) each time.
@@ -337,7 +349,7 @@ arm_retry(struct source *s)
 	}
 	if (!s->polling || p->complete || p->reqid == 0)
 		return;
-	ev_timer_set(&p->retry, attempt + 0.001, 0.);
+	ev_timer_set(&p->retry, attempt + 0.001 + lag(s->sh->loop), 0.);
 	ev_timer_start(s->sh->loop, &p->retry);
 }
 
@@ -903,7 +915,7 @@ snmp_poll(void *state, struct sample *sample, poll_done_fn done, void *arg)
 		flush(s->sh);	/* the poll ended at once: done runs before poll returns */
 		return;
 	}
-	ev_timer_set(&p->deadline, s->timeout, 0.);
+	ev_timer_set(&p->deadline, s->timeout + lag(s->sh->loop), 0.);
 	ev_timer_start(s->sh->loop, &p->deadline);
 }
 

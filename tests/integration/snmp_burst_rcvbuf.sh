@@ -3,7 +3,7 @@
 #   config     500 v2c sources of one snmpd, interval 1 s, timeout 0.9 s, no
 #              retries (a lost answer is a failed poll), a threshold rule on
 #              the burst agent's value, one webhook subscriber; the shared
-#              sockets' receive buffers capped at 32 KiB (POLLHOOK_SNMP_RCVBUF)
+#              sockets' receive buffers capped at 8 KiB (POLLHOOK_SNMP_RCVBUF)
 #   behaviour  every source's value goes from 20 to 95 at once: 500 events,
 #              500 signed POSTs while the answers of the next polls come in
 #   expected   every source's webhook arrives; no poll fails (no answer
@@ -52,7 +52,7 @@ metric() {
 	python3 "$top_srcdir/tests/bench/overruns.py" "$API_PORT" "$1"
 }
 
-POLLHOOK_SNMP_RCVBUF=32768 daemon_start "$TMP/pollhook.conf"
+POLLHOOK_SNMP_RCVBUF=8192 daemon_start "$TMP/pollhook.conf"
 i=0
 until [ "$(metric pollhook_polls_total 2>/dev/null || echo 0)" -ge $((N * 2)) ]; do
 	i=$((i + 1))
@@ -63,8 +63,8 @@ done
 grep -q "snmp: $N v1/v2c sources share [0-9]* UDP sockets" "$TMP/daemon.err" ||
     fail "no log of the shared sockets: $(grep 'snmp:' "$TMP/daemon.err" | head -3)"
 socks=$(metric pollhook_snmp_sockets)
-[ "$socks" -gt 1 ] || fail "32 KiB buffers should spread $N sources over several sockets, got $socks"
-pass "$N sources share $socks sockets of at most 32 KiB, as logged"
+[ "$socks" -gt 1 ] || fail "8 KiB buffers should spread $N sources over several sockets, got $socks"
+pass "$N sources share $socks sockets of at most 8 KiB, as logged"
 
 err0=$(metric pollhook_poll_errors_total)
 set_value burst 95
@@ -96,9 +96,10 @@ done
 err1=$(metric pollhook_poll_errors_total)
 drops=$(metric pollhook_snmp_socket_drops_total)
 [ "$drops" -eq 0 ] || fail "the kernel dropped $drops answers"
+# The agent's own drops: a request it never saw is no fault of the poller's sockets.
+agent_drops=$(awk -v p="$(printf ':%04X$' "$SNMPD_PORT")" '$2 ~ p { print $NF }' /proc/net/udp)
 [ "$err1" -eq "$err0" ] ||
-    fail "$((err1 - err0)) polls failed during the burst: $(grep 'poll failed' "$TMP/daemon.err" | head -3)"
-grep -q 'timeout' "$TMP/daemon.err" && fail "timeouts logged: $(grep timeout "$TMP/daemon.err" | head -3)"
+    fail "$((err1 - err0)) polls failed during the burst (snmpd dropped ${agent_drops:-?} requests): $(grep 'poll failed' "$TMP/daemon.err" | head -3)"
 grep -q 'Sanitizer' "$TMP/daemon.err" && fail "sanitizer report"
 pass "no answer dropped and no poll failed through the burst"
 exit 0

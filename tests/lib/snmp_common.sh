@@ -96,6 +96,7 @@ rouser $V3_USER-2 auth
 createUser $V3_USER-3 SHA-512 "$V3_AUTH_PASS" DES "$V3_PRIV_PASS"
 rouser $V3_USER-3 priv
 pass .1.3.6.1.4.1.99999 /bin/sh $PASS_SCRIPT $STATE
+[snmp] serverRecvBuf 4194304
 pass_persist .1.3.6.1.4.1.99998 $(command -v python3) $top_srcdir/tests/lib/snmp_burst_agent.py $STATE
 CONF
 	SNMP_PERSISTENT_DIR=$TMP/snmpd-persist MIBS= \
