@@ -72,11 +72,19 @@ print("%.3f %.3f" % (p99, mx))
 PY
 }
 
+agent_drops() {	# the drops of snmpd's own socket: requests it never saw
+	awk -v p="$(printf ':%04X$' "$SNMPD_PORT")" '$2 ~ p { print $NF }' /proc/net/udp
+}
+
+tcp_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
 hooks() {
 	if [ -f "$TMP/hook.log" ]; then wc -l <"$TMP/hook.log"; else echo 0; fi
 }
 
-NGINX_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+NGINX_PORT=$(tcp_port)
 cat >"$TMP/nginx.conf" <<CONF
 worker_processes 1;
 user root;
@@ -132,6 +140,7 @@ crossing() {
 	e0=$(metric pollhook_poll_errors_total)
 	d0=$(metric pollhook_snmp_socket_drops_total)
 	r0=$(rcvbuf_errors)
+	a0=$(agent_drops)
 	c0=$(cpu_ticks "$pid")
 	[ -n "$CD_PID" ] && cd0=$(cpu_ticks "$CD_PID")
 	t0=$(date +%s.%N)
@@ -146,6 +155,7 @@ crossing() {
 	c1=$(cpu_ticks "$pid")
 	[ -n "$CD_PID" ] && cd1=$(cpu_ticks "$CD_PID")
 	r1=$(rcvbuf_errors)
+	a1=$(agent_drops)
 	e1=$(metric pollhook_poll_errors_total)
 	d1=$(metric pollhook_snmp_socket_drops_total)
 	lag=$(loop_lag)
@@ -155,24 +165,26 @@ crossing() {
 	[ -n "$CD_PID" ] && cdcpu=$(awk -v c="$((cd1 - cd0))" -v hz="$HZ" 'BEGIN { printf "%.2f", c / hz }')
 	awk -v n="$n" -v iv="$2" -v lb="$4" -v got="$got" -v t0="$t0" -v last="${last:-0}" \
 	    -v err="$((e1 - e0))" -v rb="$((r1 - r0))" -v dr="$((d1 - d0))" -v lag="$lag" \
+	    -v ad="$((${a1:-0} - ${a0:-0}))" \
 	    -v c="$((c1 - c0))" -v hz="$HZ" -v cd="$cdcpu" 'BEGIN {
 		split(lag, l, " ");
-		printf "%6d %4s %-9s %6d %9.3f %8d %8d %8d %8s %8s %9.2f %9s\n", n, iv, lb, got,
-		    (last > 0 ? last - t0 : -1), err, rb, dr, l[1], l[2], c / hz, cd
+		printf "%6d %4s %-9s %6d %9.3f %8d %8d %8d %8d %8s %8s %9.2f %9s\n", n, iv, lb, got,
+		    (last > 0 ? last - t0 : -1), err, rb, dr, ad, l[1], l[2], c / hz, cd
 	}'
 }
 
 echo "snmp burst benchmark: one snmpd, every source crosses a threshold at once, webhooks to nginx (204)"
 echo "columns: sources, interval s, crossing, webhooks nginx got, s from the flip to the last one,"
 echo "         failed polls (false timeouts), UDP RcvbufErrors (machine), pollhook snmp socket drops,"
+echo "         drops of snmpd's own socket (requests lost before the agent, not answers),"
 echo "         loop lag p99 and max s, pollhook CPU s and collectd's (same window; collectd polls"
 echo "         sysUpTime.0 of N targets at the same interval) from the flip to 2 intervals after the last"
-printf '%6s %4s %-9s %6s %9s %8s %8s %8s %8s %8s %9s %9s\n' N ivl crossing hooks last_s \
-    failed rcvbuf drops lag_p99 lag_max ph_cpu_s cd_cpu_s
+printf '%6s %4s %-9s %6s %9s %8s %8s %8s %8s %8s %8s %9s %9s\n' N ivl crossing hooks last_s \
+    failed rcvbuf drops snmpd_dr lag_p99 lag_max ph_cpu_s cd_cpu_s
 for run in $BURST_RUNS; do
 	n=${run%%:*}
 	iv=${run#*:}
-	API_PORT=$(free_port)
+	API_PORT=$(tcp_port)
 	write_conf "$n" "$iv"
 	rm -rf "$TMP/db"
 	set_value burst 20
