@@ -7,13 +7,19 @@
 
 /* Sources per phase below which fewer phases are used: one wake-up serves them all. */
 #define SCHED_PER_PHASE	10
+/*
+ * The coarsest: a handful of sources still go one by one, so that they do
+ * not all open connections to one server at the same instant.
+ */
+#define SCHED_MIN_PHASES	10
 
 unsigned
 sched_phases(size_t peers)
 {
 	size_t n = peers / SCHED_PER_PHASE;
 
-	return n < 1 ? 1 : n > SCHED_MAX_PHASES ? SCHED_MAX_PHASES : (unsigned)n;
+	return n < SCHED_MIN_PHASES ? SCHED_MIN_PHASES : n > SCHED_MAX_PHASES ? SCHED_MAX_PHASES :
+	    (unsigned)n;
 }
 
 double
