@@ -192,6 +192,7 @@ api_metrics_render(struct buf *b, const struct config *cfg, const struct engine 
 	}
 	poll_histogram(eng, b);
 	loop_lag(eng, b);
+	engine_poller_metrics(eng, b);
 	family(b, "pollhook_events_total", "counter", "Events routed to the subscribers.");
 	buf_printf(b, "pollhook_events_total %llu\n", (unsigned long long)ds->events);
 	family(b, "pollhook_deliveries_total", "counter",

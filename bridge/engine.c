@@ -706,12 +706,61 @@ fail:
 	return -1;
 }
 
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Returns how many of the n sorted values v equal x. */
+static size_t
+count_equal(const double *v, size_t n, double x)
+{
+	size_t lo = 0, hi = n, first;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (v[mid] < x)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	first = lo;
+	for (hi = n; lo < hi;) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (v[mid] <= x)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo - first;
+}
+
+/* Starts the timers, each source on as many phase steps as its interval's peers fill. */
 static void
 runset_schedule(struct engine *e, struct runset *rs)
 {
+	double *iv = xcalloc(rs->nsrcs + 1, sizeof(*iv));
+	size_t n = 0;
+
 	for (size_t i = 0; i < rs->nsrcs; i++)
-		if (owns(e, &rs->srcs[i]))
-			sched_start(e->loop, &rs->srcs[i].sched, rs->srcs[i].conf->name);
+		if (rs->srcs[i].active)
+			iv[n++] = rs->srcs[i].conf->interval;
+	qsort(iv, n, sizeof(*iv), cmp_double);
+	for (size_t i = 0; i < rs->nsrcs; i++) {
+		struct source_rt *s = &rs->srcs[i];
+
+		if (!s->active)
+			continue;
+		s->sched.phases = sched_phases(count_equal(iv, n, s->conf->interval));
+		if (owns(e, s))
+			sched_start(e->loop, &s->sched, s->conf->name);
+	}
+	free(iv);
 }
 
 struct engine *
@@ -908,6 +957,12 @@ const struct engine_poll_hist *
 engine_poll_hist(const struct engine *e)
 {
 	return &e->poll_hist;
+}
+
+void
+engine_poller_metrics(const struct engine *e, struct buf *b)
+{
+	kinds_metrics(&e->run.kinds, b);
 }
 
 const struct source_status *

@@ -26,6 +26,7 @@
 #include "store.h"
 #include "sample.h"
 
+struct buf;
 struct engine;
 
 /* Where the engine's output goes: the dispatcher in the daemon, a collector for --once. */
@@ -97,6 +98,8 @@ const struct engine_poll_hist *engine_poll_hist(const struct engine *e);
  * the slot it was due at to its callback (borrowed, kept across reloads).
  */
 const struct histogram *engine_loop_lag(const struct engine *e);
+/* Appends the /metrics families of the running pollers' kinds (e.g. snmp socket drops) to b. */
+void engine_poller_metrics(const struct engine *e, struct buf *b);
 /* Returns the status of source i of the current config. */
 const struct source_status *engine_source_status(const struct engine *e, size_t i);
 /* Makes the engine read Unix time from clock(arg) instead of ev_time() (tests: a fake clock). */

@@ -10,6 +10,7 @@
 struct kind_shared {
 	const void *ops;		/* the kind: its ops table */
 	void (*fini)(void *shared);	/* NULL: nothing to free */
+	void (*metrics)(void *shared, struct buf *b);	/* NULL: none */
 	void *shared;
 };
 
@@ -36,6 +37,7 @@ kind_get(struct kinds *k, const void *ops, const char *name, const char *what,
 	k->v = xreallocarray(k->v, k->n + 1, sizeof(*k->v));
 	k->v[k->n].ops = ops;
 	k->v[k->n].fini = fini;
+	k->v[k->n].metrics = NULL;
 	k->v[k->n].shared = *shared;
 	k->n++;
 	return 0;
@@ -45,7 +47,13 @@ int
 kinds_poller(struct kinds *k, const struct poller_ops *ops, struct ev_loop *loop,
     void **shared)
 {
-	return kind_get(k, ops, ops->name, "poller", ops->init, ops->fini, loop, shared);
+	size_t n = k->n;
+
+	if (kind_get(k, ops, ops->name, "poller", ops->init, ops->fini, loop, shared) != 0)
+		return -1;
+	if (k->n > n)
+		k->v[n].metrics = ops->metrics;
+	return 0;
 }
 
 int
@@ -53,6 +61,14 @@ kinds_emitter(struct kinds *k, const struct emitter_ops *ops, struct ev_loop *lo
     void **shared)
 {
 	return kind_get(k, ops, ops->name, "emitter", ops->init, ops->fini, loop, shared);
+}
+
+void
+kinds_metrics(const struct kinds *k, struct buf *b)
+{
+	for (size_t i = 0; i < k->n; i++)
+		if (k->v[i].metrics != NULL)
+			k->v[i].metrics(k->v[i].shared, b);
 }
 
 void

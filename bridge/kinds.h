@@ -13,6 +13,7 @@
 
 #include <ev.h>
 
+struct buf;
 struct poller_ops;
 struct emitter_ops;
 struct kind_shared;
@@ -33,6 +34,8 @@ int kinds_poller(struct kinds *k, const struct poller_ops *ops, struct ev_loop *
 /* Same as kinds_poller for emitter kind ops. */
 int kinds_emitter(struct kinds *k, const struct emitter_ops *ops, struct ev_loop *loop,
     void **shared);
+/* Appends the /metrics families of every poller kind in k that has some to b. */
+void kinds_metrics(const struct kinds *k, struct buf *b);
 /* Calls the fini of every kind in k on its shared state and empties k. */
 void kinds_fini(struct kinds *k);
 

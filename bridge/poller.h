@@ -34,6 +34,7 @@
 #include "conf.h"
 #include "sample.h"
 
+struct buf;
 struct source_config;
 
 /* Called exactly once by the poller when a poll completes (well or not). */
@@ -77,6 +78,11 @@ struct poller_ops {
 	 * one; called before its first poll, or not at all when there is none.
 	 */
 	void (*restore)(void *state, const char *cursor);
+	/*
+	 * Optional: appends the kind's own /metrics families (Prometheus text,
+	 * HELP and TYPE lines included) for its shared state to b.
+	 */
+	void (*metrics)(void *shared, struct buf *b);
 	/* Optional: the library it is built on and its version ("net-snmp 5.9.3"). */
 	const char *(*library_version)(void);
 };

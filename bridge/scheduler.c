@@ -5,10 +5,25 @@
 #include "hmap.h"
 #include "util.h"
 
-#define SCHED_PHASES 100
+/* Sources per phase below which fewer phases are used: one wake-up serves them all. */
+#define SCHED_PER_PHASE	10
+/*
+ * The coarsest: a handful of sources still go one by one, so that they do
+ * not all open connections to one server at the same instant.
+ */
+#define SCHED_MIN_PHASES	10
+
+unsigned
+sched_phases(size_t peers)
+{
+	size_t n = peers / SCHED_PER_PHASE;
+
+	return n < SCHED_MIN_PHASES ? SCHED_MIN_PHASES : n > SCHED_MAX_PHASES ? SCHED_MAX_PHASES :
+	    (unsigned)n;
+}
 
 double
-sched_splay(const char *name, double interval)
+sched_splay(const char *name, double interval, unsigned phases)
 {
 	unsigned long long h = hmap_hash(name);
 	double frac;
@@ -25,11 +40,14 @@ sched_splay(const char *name, double interval)
 	h ^= h >> 31;
 	frac = (double)(h >> 11) / 9007199254740992.0;
 	/*
-	 * Phases fall on SCHED_PHASES steps per interval: sources sharing a
-	 * phase fire in one loop wake-up and their answers come back together,
-	 * which saves a context switch per poll when thousands share an interval.
+	 * Phases fall on a few steps per interval: sources sharing a phase
+	 * fire in one loop wake-up and their answers come back together. A
+	 * wake-up costs more than a poll, so the steps are as coarse as
+	 * spreading the load allows (see sched_phases).
 	 */
-	frac = floor(frac * SCHED_PHASES) / SCHED_PHASES;
+	if (phases < 1)
+		phases = 1;
+	frac = floor(frac * phases) / phases;
 
 	return frac * interval;
 }
@@ -112,6 +130,7 @@ sched_init(struct sched_entry *e, double interval, sched_fire_fn fire)
 {
 	ev_timer_init(&e->timer, sched_tick, 0., interval);
 	e->interval = interval;
+	e->phases = SCHED_MAX_PHASES;
 	e->splay = 0;
 	e->next = NAN;
 	e->scheduled = NAN;
@@ -125,7 +144,7 @@ sched_start(struct ev_loop *loop, struct sched_entry *e, const char *key)
 {
 	double now = ev_now(loop), k, delay;
 
-	e->splay = sched_splay(key, e->interval);
+	e->splay = sched_splay(key, e->interval, e->phases);
 	k = slot_before(e, now);
 	if (sched_slot_time(e, k) < now)
 		k++;

@@ -17,9 +17,13 @@
  */
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <ev.h>
+
+/* The finest phase steps per interval (thousands of sources share one). */
+#define SCHED_MAX_PHASES	100
 
 struct sched_entry;
 
@@ -29,6 +33,7 @@ typedef void (*sched_fire_fn)(struct sched_entry *e);
 struct sched_entry {
 	ev_timer timer;		/* embedded: container_of gets back to the owner */
 	double interval;
+	unsigned phases;	/* phase steps per interval (sched_phases) */
 	double splay;		/* the phase of the slots, in [0, interval) */
 	double next;		/* index k of the next slot due; NAN before sched_start */
 	double scheduled;	/* Unix time of the slot of the poll fired last */
@@ -38,11 +43,16 @@ struct sched_entry {
 	sched_fire_fn fire;
 };
 
-/* Returns the phase of name in [0, interval): FNV-1a of the name, scaled. */
-double sched_splay(const char *name, double interval);
+/*
+ * Returns the phase steps per interval for peers sources sharing an interval:
+ * about ten sources per step, from 10 to SCHED_MAX_PHASES.
+ */
+unsigned sched_phases(size_t peers);
+/* Returns the phase of name in [0, interval) on one of phases steps: FNV-1a of the name, scaled. */
+double sched_splay(const char *name, double interval, unsigned phases);
 /* Returns the Unix time of slot k of e. */
 double sched_slot_time(const struct sched_entry *e, double k);
-/* Prepares e to call fire every interval seconds. */
+/* Prepares e to call fire every interval seconds, on SCHED_MAX_PHASES phase steps (set e->phases to change). */
 void sched_init(struct sched_entry *e, double interval, sched_fire_fn fire);
 /* Starts e's timer on loop for the first slot at or after now, at the phase of key (the source name). */
 void sched_start(struct ev_loop *loop, struct sched_entry *e, const char *key);

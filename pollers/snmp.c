@@ -12,6 +12,13 @@
  * the source's timeout. A dead agent therefore only ever holds up its own
  * source.
  *
+ * A shared session's receive buffer is sized for the answers that may wait
+ * in it at once (one per source, a retransmission's too): a loop busy with a
+ * burst of events must not make the kernel drop them. When the kernel grants
+ * less (net.core.rmem_max, unprivileged), the sources spread over more
+ * sessions of the same key. A request's timers first read what waits in its
+ * socket: an answer that arrived in time is never a timeout.
+ *
  * SNMPv3 engine-ID discovery is an ordinary asynchronous request (the
  * library's own probe in snmp_sess_open is synchronous and is switched off).
  * Host names are resolved with getaddrinfo_a (snmp_resolve.c).
@@ -29,12 +36,14 @@
 #include <ev.h>
 #include <net-snmp/library/large_fd_set.h>
 
+#include "buf.h"
 #include "config.h"
 #include "log.h"
 #include "poller.h"
 #include "snmp_conf.h"
 #include "snmp_lib.h"
 #include "snmp_resolve.h"
+#include "snmp_sock.h"
 #include "snmp_walk.h"
 #include "util.h"
 #include "xmalloc.h"
@@ -66,6 +75,8 @@ struct channel {
 	long timeout_us;
 	int retries;
 	size_t refs;
+	size_t need;			/* receive-buffer bytes its sources' answers need */
+	size_t granted;			/* its receive buffer, as the kernel counts it */
 	struct channel *next;
 };
 
@@ -78,6 +89,8 @@ struct shared {
 	struct source *ready;		/* finished polls to hand over */
 	struct source *zombies;		/* stopped, with requests still in a shared channel */
 	bool closing;			/* snmp_fini: callbacks do nothing */
+	long long drops_closed;		/* kernel drops of shared sockets closed so far */
+	ev_timer report;		/* logs the shared sockets once the sources joined */
 };
 
 /*
@@ -115,6 +128,7 @@ struct source {
 	struct sockaddr_in peer;	/* the agent, for a shared channel */
 	unsigned outstanding;		/* our requests in a shared channel */
 	bool zombie;
+	size_t cost;			/* its share of ch->need */
 	bool queued;			/* on sh->ready */
 	bool polling;			/* poll is the poll in flight */
 	bool engine_known;		/* v3: the agent's engine ID is known */
@@ -196,8 +210,11 @@ static void
 source_free(struct source *s)
 {
 	poll_free(s);
-	if (s->ch != NULL)
+	if (s->ch != NULL) {
+		if (s->ch->shared)
+			s->ch->need -= s->cost;
 		channel_unref(s->ch);
+	}
 	if (s->rates != NULL) {
 		snmp_rates_free(s->rates);
 		free(s->rates);
@@ -249,6 +266,29 @@ flush(struct shared *sh)
 	}
 }
 
+static void fds_fit(struct shared *sh, int fd);
+
+/* Bounds the reads of one drain: a flood must not hold the loop. */
+#define DRAIN_MAX	4096
+
+/*
+ * Reads every answer waiting in ch's socket: called before a timeout of one
+ * of its requests is acted on (libev may run the timer before the socket's
+ * watcher in the same loop iteration, or after a stall of the loop).
+ */
+static void
+drain(struct channel *ch)
+{
+	struct shared *sh = ch->sh;
+
+	fds_fit(sh, ch->fd);
+	for (int i = 0; i < DRAIN_MAX && snmp_sock_readable(ch->fd); i++) {
+		NETSNMP_LARGE_FD_SET(ch->fd, &sh->fds);
+		snmp_sess_read2(ch->sess, &sh->fds);
+		NETSNMP_LARGE_FD_CLR(ch->fd, &sh->fds);
+	}
+}
+
 /* The poll's deadline. */
 static void
 deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
@@ -258,6 +298,8 @@ deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
 	(void)loop;
 	(void)revents;
+	if (!p->complete && s->ch != NULL && p->reqid != 0)
+		drain(s->ch);	/* may complete the poll, or send its next request */
 	if (!p->complete)
 		finish(s, p->probing ? "timeout (engine ID discovery)" : "timeout");
 	flush(s->sh);
@@ -271,6 +313,18 @@ fds_fit(struct shared *sh, int fd)
 		return;
 	sh->fds_size = fd + 64;
 	netsnmp_large_fd_set_resize(&sh->fds, sh->fds_size);
+}
+
+/*
+ * Returns how far the loop's clock lags behind real time: a callback that
+ * runs late in a long iteration must not arm a timer that is already due.
+ */
+static double
+lag(struct ev_loop *loop)
+{
+	double d = ev_time() - ev_now(loop);
+
+	return d > 0 ? d : 0;
 }
 
 /*
@@ -295,7 +349,7 @@ arm_retry(struct source *s)
 	}
 	if (!s->polling || p->complete || p->reqid == 0)
 		return;
-	ev_timer_set(&p->retry, attempt + 0.001, 0.);
+	ev_timer_set(&p->retry, attempt + 0.001 + lag(s->sh->loop), 0.);
 	ev_timer_start(s->sh->loop, &p->retry);
 }
 
@@ -306,6 +360,7 @@ retry_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
 	(void)loop;
 	(void)revents;
+	drain(s->ch);
 	/* Also times out requests left over from polls that ended at their deadline. */
 	snmp_sess_timeout(s->ch->sess);
 	arm_retry(s);
@@ -594,6 +649,8 @@ channel_open(struct shared *sh, netsnmp_session *ss, bool shared, char **err)
 	ch->shared = shared;
 	ch->refs = 1;
 	ev_io_init(&ch->io, io_cb, ch->fd, EV_READ);
+	/* Answers before timers in a loop iteration: their timeouts would be false. */
+	ev_set_priority(&ch->io, EV_MAXPRI);
 	ev_io_start(sh->loop, &ch->io);
 	return ch;
 }
@@ -612,9 +669,50 @@ channel_unref(struct channel *ch)
 		}
 	}
 	ev_io_stop(ch->sh->loop, &ch->io);
+	if (ch->shared) {
+		long long d = snmp_sock_drops(&ch->fd, 1);
+
+		if (d > 0)
+			ch->sh->drops_closed += d;
+	}
 	snmp_sess_close(ch->sess);
 	free(ch->community);
 	free(ch);
+}
+
+/*
+ * Returns whether ch's receive buffer holds need more bytes of answers,
+ * growing it (by doubling: few system calls) when the kernel allows.
+ */
+static bool
+channel_fits(struct channel *ch, size_t need)
+{
+	size_t want = ch->need + need, limit = snmp_sock_limit(), ask;
+
+	if (want <= ch->granted)
+		return true;
+	ask = ch->granted * 2 > want ? ch->granted * 2 : want;
+	if (limit > 0 && ask > limit)
+		ask = limit;
+	if (ask > ch->granted) {
+		size_t got = snmp_sock_rcvbuf(ch->fd, ask);
+
+		if (got > ch->granted)
+			ch->granted = got;
+		ev_timer_start(ch->sh->loop, &ch->sh->report);
+	}
+	/* The first source always fits: a channel is never left empty. */
+	return want <= ch->granted || ch->refs == 0;
+}
+
+/* Receive-buffer bytes the answers of source s may take at once. */
+static size_t
+source_cost(const struct source *s)
+{
+	/* One request in flight, its retransmissions' answers too; walks answer more. */
+	size_t n = (size_t)s->conf->retries + 1;
+
+	return n * SNMP_SOCK_ANSWER_COST * (s->conf->ncolumns > 0 ? 4 : 1);
 }
 
 /* Joins (or opens) the shared channel of a v1/v2c source over IPv4. */
@@ -625,6 +723,8 @@ join_shared(struct source *s, netsnmp_session *ss, char **err)
 	struct shared *sh = s->sh;
 	struct channel *ch;
 
+	s->cost = source_cost(s);
+
 	memset(&s->peer, 0, sizeof(s->peer));
 	s->peer.sin_family = AF_INET;
 	s->peer.sin_port = htons((uint16_t)c->port);
@@ -634,8 +734,10 @@ join_shared(struct source *s, netsnmp_session *ss, char **err)
 	}
 	for (ch = sh->channels; ch != NULL; ch = ch->next) {
 		if (ch->version == c->version && ch->timeout_us == ss->timeout &&
-		    ch->retries == c->retries && strcmp(ch->community, c->community) == 0) {
+		    ch->retries == c->retries && strcmp(ch->community, c->community) == 0 &&
+		    channel_fits(ch, s->cost)) {
 			ch->refs++;
+			ch->need += s->cost;
 			s->ch = ch;
 			return 0;
 		}
@@ -644,14 +746,57 @@ join_shared(struct source *s, netsnmp_session *ss, char **err)
 	ss->peername = (char *)"udp:127.0.0.1:9";
 	if ((ch = channel_open(sh, ss, true, err)) == NULL)
 		return -1;
+	ch->granted = snmp_sock_rcvbuf_get(ch->fd);
+	if (snmp_sock_limit() > 0 && snmp_sock_limit() < ch->granted)
+		ch->granted = snmp_sock_rcvbuf(ch->fd, snmp_sock_limit());
 	ch->version = c->version;
 	ch->community = xstrdup(c->community);
 	ch->timeout_us = ss->timeout;
 	ch->retries = c->retries;
+	ch->refs = 0;
+	(void)channel_fits(ch, s->cost);
+	ch->refs = 1;
+	ch->need = s->cost;
+	ev_timer_start(sh->loop, &sh->report);
 	ch->next = sh->channels;
 	sh->channels = ch;
 	s->ch = ch;
 	return 0;
+}
+
+/* Fills ss with what every session of s has: version, retries, timeout, community. */
+static void
+session_init(const struct source *s, netsnmp_session *ss)
+{
+	const struct snmp_conf *c = s->conf;
+
+	snmp_sess_init(ss);
+	ss->version = c->version;
+	ss->retries = c->retries;
+	ss->timeout = (long)(s->timeout / (c->retries + 1) * 1e6);
+	if (c->version != SNMP_VERSION_3) {
+		ss->community = (u_char *)c->community;
+		ss->community_len = strlen(c->community);
+	}
+}
+
+/*
+ * Joins the shared channel of a v1/v2c source with a literal IPv4 address
+ * when it starts, so that the receive buffers are sized for every source
+ * before the first poll; a failure is left to the first poll to report.
+ */
+static void
+join_early(struct source *s)
+{
+	const struct snmp_conf *c = s->conf;
+	netsnmp_session ss;
+	char *err = NULL;
+
+	if (!c->literal || c->version == SNMP_VERSION_3 || strcmp(c->transport, "udp") != 0)
+		return;
+	session_init(s, &ss);
+	if (join_shared(s, &ss, &err) == -1)
+		free(err);
 }
 
 /* Gets s a channel to s->addr; returns 0 or -1 with the poll finished. */
@@ -663,13 +808,8 @@ open_session(struct source *s)
 	char peer[300], *err = NULL;
 	int r;
 
-	snmp_sess_init(&ss);
-	ss.version = c->version;
-	ss.retries = c->retries;
-	ss.timeout = (long)(s->timeout / (c->retries + 1) * 1e6);
+	session_init(s, &ss);
 	if (c->version != SNMP_VERSION_3) {
-		ss.community = (u_char *)c->community;
-		ss.community_len = strlen(c->community);
 		if (strcmp(c->transport, "udp") == 0) {
 			if (join_shared(s, &ss, &err) == -1)
 				goto fail;
@@ -775,7 +915,7 @@ snmp_poll(void *state, struct sample *sample, poll_done_fn done, void *arg)
 		flush(s->sh);	/* the poll ended at once: done runs before poll returns */
 		return;
 	}
-	ev_timer_set(&p->deadline, s->timeout, 0.);
+	ev_timer_set(&p->deadline, s->timeout + lag(s->sh->loop), 0.);
 	ev_timer_start(s->sh->loop, &p->deadline);
 }
 
@@ -798,6 +938,7 @@ snmp_start(struct ev_loop *loop, void *shared, const struct source_config *src, 
 		s->rates = xmalloc(sizeof(*s->rates));
 		snmp_rates_init(s->rates);
 	}
+	join_early(s);
 	(void)loop;
 	*state = s;
 	return 0;
@@ -852,6 +993,67 @@ raise_fd_limit(void)
 		log_warn("snmp: cannot raise the open files limit");
 }
 
+/* Says what the kernel granted the shared sockets, once their sources joined. */
+static void
+report_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct shared *sh = container_of(w, struct shared, report);
+	size_t nch = 0, nsrc = 0, need = 0, lo = 0, hi = 0, short_ch = 0;
+
+	(void)loop;
+	(void)revents;
+	for (const struct channel *ch = sh->channels; ch != NULL; ch = ch->next) {
+		nch++;
+		nsrc += ch->refs;
+		need += ch->need;
+		lo = nch == 1 || ch->granted < lo ? ch->granted : lo;
+		hi = ch->granted > hi ? ch->granted : hi;
+		if (ch->granted < ch->need)
+			short_ch++;
+	}
+	if (nch == 0)
+		return;
+	if (lo == hi)
+		log_info("snmp: %zu v1/v2c sources share %zu UDP socket%s, receive buffer%s "
+		    "%zu KiB (%zu KiB needed in all)", nsrc, nch, nch > 1 ? "s" : "",
+		    nch > 1 ? "s of" : "", lo / 1024, need / 1024);
+	else
+		log_info("snmp: %zu v1/v2c sources share %zu UDP sockets, receive buffers "
+		    "%zu-%zu KiB (%zu KiB needed in all)", nsrc, nch, lo / 1024, hi / 1024,
+		    need / 1024);
+	if (short_ch > 0)
+		log_warnx("snmp: %zu shared socket%s got less receive buffer than %s sources' "
+		    "answers need: a burst may drop answers (raise net.core.rmem_max)",
+		    short_ch, short_ch > 1 ? "s" : "", short_ch > 1 ? "their" : "its");
+}
+
+/* The kernel's drops on the shared sockets: answers lost before we read them. */
+static void
+snmp_metrics(void *shared, struct buf *b)
+{
+	struct shared *sh = shared;
+	size_t n = 0;
+	int *fds;
+	long long d;
+
+	for (const struct channel *ch = sh->channels; ch != NULL; ch = ch->next)
+		n++;
+	fds = xcalloc(n + 1, sizeof(*fds));
+	n = 0;
+	for (const struct channel *ch = sh->channels; ch != NULL; ch = ch->next)
+		fds[n++] = ch->fd;
+	d = snmp_sock_drops(fds, n);
+	free(fds);
+	buf_str(b, "# HELP pollhook_snmp_socket_drops_total Datagrams the kernel dropped on the "
+	    "snmp poller's shared UDP sockets (receive buffer full), since the last start or "
+	    "reload.\n# TYPE pollhook_snmp_socket_drops_total counter\n");
+	buf_printf(b, "pollhook_snmp_socket_drops_total %lld\n",
+	    (d > 0 ? d : 0) + sh->drops_closed);
+	buf_str(b, "# HELP pollhook_snmp_sockets Shared UDP sockets of the snmp poller.\n"
+	    "# TYPE pollhook_snmp_sockets gauge\n");
+	buf_printf(b, "pollhook_snmp_sockets %zu\n", n);
+}
+
 static void *
 snmp_init(struct ev_loop *loop)
 {
@@ -860,6 +1062,7 @@ snmp_init(struct ev_loop *loop)
 	snmp_lib_init();
 	raise_fd_limit();
 	sh->loop = loop;
+	ev_timer_init(&sh->report, report_cb, 0., 0.);
 	sh->fds_size = 1024;
 	netsnmp_large_fd_set_init(&sh->fds, sh->fds_size);
 	snmp_resolve_init(loop);
@@ -873,6 +1076,7 @@ snmp_fini(void *shared)
 	struct ku *k, *next;
 
 	snmp_resolve_fini();
+	ev_timer_stop(sh->loop, &sh->report);
 	/*
 	 * Closing a session calls back every request still in it, with the
 	 * zombie that sent it as magic: every zombie must outlive every close.
@@ -928,5 +1132,6 @@ const struct poller_ops snmp_poller_ops = {
 	.start = snmp_start,
 	.poll = snmp_poll,
 	.stop = snmp_stop,
+	.metrics = snmp_metrics,
 	.library_version = snmp_lib_version,
 };

@@ -1,6 +1,7 @@
 # Sourced by the snmp_*.sh integration tests: a scratch directory, a real
 # snmpd on a free loopback UDP port with its own config (community "public",
-# v3 authPriv user "ph-user" SHA-256/AES and "ph-user-2" SHA/DES, "ph-user-3" SHA-512/DES, the test values of snmp_pass.sh),
+# v3 authPriv user "ph-user" SHA-256/AES and "ph-user-2" SHA/DES, "ph-user-3" SHA-512/DES, the test values of snmp_pass.sh,
+# and .1.3.6.1.4.1.99998.1.0 from snmp_burst_agent.py: the file $STATE/burst),
 # pollhook runs and checks on their output. Everything started here is
 # stopped on exit; every wait is bounded. KEEP=1 keeps the scratch directory.
 
@@ -95,6 +96,8 @@ rouser $V3_USER-2 auth
 createUser $V3_USER-3 SHA-512 "$V3_AUTH_PASS" DES "$V3_PRIV_PASS"
 rouser $V3_USER-3 priv
 pass .1.3.6.1.4.1.99999 /bin/sh $PASS_SCRIPT $STATE
+[snmp] serverRecvBuf 4194304
+pass_persist .1.3.6.1.4.1.99998 $(command -v python3) $top_srcdir/tests/lib/snmp_burst_agent.py $STATE
 CONF
 	SNMP_PERSISTENT_DIR=$TMP/snmpd-persist MIBS= \
 	    "$SNMPD" -f -r -C -c "$TMP/snmpd.conf" -Lf "$TMP/snmpd.log" \

@@ -182,7 +182,7 @@ rig_init(struct rig *r, int trial, double interval, double for_s)
 	/* Armed on a loop that never runs: the test's ticks are the only ones. */
 	engine_start(r->eng);
 	/* Slots of this source: its phase plus whole intervals, somewhere in a day. */
-	r->base = sched_splay(r->name, interval) + interval * floor((T0 + trial * 86400.0 / TRIALS) / interval);
+	r->base = sched_splay(r->name, interval, sched_phases(1)) + interval * floor((T0 + trial * 86400.0 / TRIALS) / interval);
 }
 
 /*

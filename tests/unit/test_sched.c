@@ -21,8 +21,8 @@ test_splay_deterministic_and_in_range(void **unused)
 		double a, b;
 
 		snprintf(name, sizeof(name), "router-%d", i);
-		a = sched_splay(name, 2.5);
-		b = sched_splay(name, 2.5);
+		a = sched_splay(name, 2.5, SCHED_MAX_PHASES);
+		b = sched_splay(name, 2.5, SCHED_MAX_PHASES);
 		assert_true(a == b);
 		assert_true(a >= 0.0 && a < 2.5);
 	}
@@ -40,7 +40,7 @@ test_splay_spreads_evenly(void **unused)
 		char name[32];
 
 		snprintf(name, sizeof(name), "edge-%05d", i);
-		counts[(int)(sched_splay(name, 1.0) * BUCKETS)]++;
+		counts[(int)(sched_splay(name, 1.0, SCHED_MAX_PHASES) * BUCKETS)]++;
 	}
 	for (int b = 0; b < BUCKETS; b++) {
 		/* Expected 1,000 per bucket; allow a generous +-15 %. */
@@ -58,7 +58,7 @@ test_first_slot(void **unused)
 	(void)unused;
 	for (size_t i = 0; i < NELEM(intervals); i++) {
 		struct sched_entry e;
-		double now, first, splay = sched_splay("router-1", intervals[i]);
+		double now, first, splay = sched_splay("router-1", intervals[i], SCHED_MAX_PHASES);
 
 		sched_init(&e, intervals[i], NULL);
 		ev_now_update(loop);
