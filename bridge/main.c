@@ -23,6 +23,7 @@
 #include "engine.h"
 #include "log.h"
 #include "once.h"
+#include "reload.h"
 #include "store.h"
 #include "util.h"
 #include "cli_verify.h"
@@ -40,6 +41,7 @@ struct daemon {
 	struct store *st;
 	struct delivery *dlv;
 	struct api *api;
+	struct reload *reload;	/* loads the file off the loop on SIGHUP */
 	ev_signal sigterm, sigint, sighup;
 	ev_prepare drain;
 	ev_timer grace;
@@ -135,18 +137,33 @@ on_stop(struct ev_loop *loop, ev_signal *w, int revents)
 	ev_timer_start(loop, &d->grace);
 }
 
+/* SIGHUP: the file is parsed and validated on a thread; applied in reload_done. */
 static void
 on_reload(struct ev_loop *loop, ev_signal *w, int revents)
 {
 	struct daemon *d = w->data;
-	struct config *next;
 
 	(void)loop;
 	(void)revents;
+	if (d->stopping)
+		return;
 	log_info("reloading %s", d->path);
-	next = config_load(d->path);
+	if (reload_start(d->reload) == 1)
+		log_info("a reload is running: %s is loaded again when it ends", d->path);
+}
+
+/* The new config was loaded off the loop (or NULL: it did not validate): swap it in. */
+static void
+reload_done(void *arg, struct config *next)
+{
+	struct daemon *d = arg;
+
 	if (next == NULL) {
 		log_warnx("reload failed: keeping the running configuration");
+		return;
+	}
+	if (d->stopping) {
+		config_free(next);
 		return;
 	}
 	if (strcmp(next->bridge.state_dir, d->cfg->bridge.state_dir) != 0)
@@ -222,6 +239,7 @@ run_daemon(struct daemon *d)
 	d->api = api_new(d->loop, d->cfg, d->eng, d->dlv, d->st);
 	if (d->api == NULL)
 		goto out;
+	d->reload = reload_new(d->loop, d->path, reload_done, d);
 	/* Polls start once the rule state is back (on_ready). */
 	d->rc = 0;
 	engine_set_store(d->eng, d->st, on_ready, d);
@@ -252,6 +270,8 @@ out:
 		ev_prepare_stop(d->loop, &d->drain);
 		ev_timer_stop(d->loop, &d->grace);
 	}
+	/* A load in flight is waited for and dropped. */
+	reload_free(d->reload);
 	api_free(d->api);
 	/* Polls first: their last events still reach the store. */
 	engine_free(d->eng);
