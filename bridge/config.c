@@ -693,28 +693,29 @@ load_source(struct loader *ld, const struct conf_node *n, size_t idx)
 	ld->source_ok[idx] = conf_errors(ld->tree) == before;
 }
 
-/* Reports every source named as an earlier one, at its name. */
+/*
+ * Reports every source named as an earlier one, at its name; indexes the
+ * others by name (cfg->source_index), for config_find_source.
+ */
 static void
 check_source_names(struct loader *ld)
 {
 	struct config *cfg = ld->cfg;
-	struct hmap seen;
+	struct hmap *seen = &cfg->source_index;
 
-	hmap_init(&seen);
 	for (size_t i = 0; i < cfg->nsources; i++) {
 		struct source_config *s = &cfg->sources[i], *o;
 
 		if (ld->name_line[i] == 0)
 			continue;
-		if ((o = hmap_get(&seen, s->name)) == NULL) {
-			hmap_put(&seen, s->name, s);
+		if ((o = hmap_get(seen, s->name)) == NULL) {
+			hmap_put(seen, s->name, s);
 			continue;
 		}
 		conf_error_at(ld->tree, s->file, ld->name_line[i], "duplicate source name "
 		    "\"%s\" (first at %s:%d)", s->name, o->file, o->line);
 		ld->source_ok[i] = false;
 	}
-	hmap_free(&seen);
 }
 
 /* rules */
@@ -1081,6 +1082,7 @@ config_free(struct config *cfg)
 		free(cfg->inventories[i].profile);
 	}
 	free(cfg->inventories);
+	hmap_free(&cfg->source_index);
 	for (size_t i = 0; i < cfg->nrules; i++) {
 		struct rule_config *r = &cfg->rules[i];
 
@@ -1115,6 +1117,9 @@ config_default_timeout(double interval)
 const struct source_config *
 config_find_source(const struct config *cfg, const char *name)
 {
+	/* A config made by hand (tests) has no index. */
+	if (cfg->source_index.n > 0)
+		return hmap_get(&cfg->source_index, name);
 	for (size_t i = 0; i < cfg->nsources; i++)
 		if (cfg->sources[i].name != NULL && strcmp(cfg->sources[i].name, name) == 0)
 			return &cfg->sources[i];

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "hmap.h"
 #include "sample.h"
 #include "store.h"
 
@@ -113,6 +114,7 @@ struct config {
 	struct bridge_config bridge;
 	struct source_config *sources;
 	size_t nsources;
+	struct hmap source_index;	/* source name -> its source_config (borrowed) */
 	struct rule_config *rules;
 	size_t nrules;
 	struct subscriber_config *subscribers;
@@ -133,7 +135,7 @@ struct config *config_load(const char *path);
 void config_free(struct config *cfg);
 /* Returns the timeout of a source that sets none: its interval, at most 10 s. */
 double config_default_timeout(double interval);
-/* Returns the source named name, or NULL. */
+/* Returns the source named name, or NULL (in constant time for a loaded config). */
 const struct source_config *config_find_source(const struct config *cfg, const char *name);
 /* Returns whether source s defines (or has built in) the metric name. */
 bool config_source_has_metric(const struct source_config *s, const char *name);
