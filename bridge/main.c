@@ -24,6 +24,7 @@
 #include "log.h"
 #include "once.h"
 #include "store.h"
+#include "subs.h"
 #include "util.h"
 #include "cli_verify.h"
 #include "version.h"
@@ -39,6 +40,7 @@ struct daemon {
 	struct engine *eng;
 	struct store *st;
 	struct delivery *dlv;
+	struct subs *subs;
 	struct api *api;
 	ev_signal sigterm, sigint, sighup;
 	ev_prepare drain;
@@ -140,6 +142,7 @@ on_reload(struct ev_loop *loop, ev_signal *w, int revents)
 {
 	struct daemon *d = w->data;
 	struct config *next;
+	const char *why;
 
 	(void)loop;
 	(void)revents;
@@ -153,6 +156,11 @@ on_reload(struct ev_loop *loop, ev_signal *w, int revents)
 		log_warnx("bridge.state_dir changed: takes effect at the next restart");
 	if (!store_config_equal(&next->bridge.store, &d->cfg->bridge.store))
 		log_warnx("bridge.store changed: takes effect at the next restart");
+	if ((why = subs_check_config(d->subs, next)) != NULL) {
+		log_warnx("reload failed: %s", why);
+		config_free(next);
+		return;
+	}
 	if (delivery_reload(d->dlv, next) != 0) {
 		log_warnx("reload failed: subscribers of the new configuration cannot start");
 		config_free(next);
@@ -168,6 +176,7 @@ on_reload(struct ev_loop *loop, ev_signal *w, int revents)
 	}
 	config_free(d->cfg);
 	d->cfg = next;
+	subs_reload(d->subs, d->cfg);
 	api_reload(d->api, d->cfg);
 	/* Give back what parsing a large file left in free lists. */
 	malloc_trim(0);
@@ -216,12 +225,16 @@ run_daemon(struct daemon *d)
 	d->dlv = delivery_new(d->loop, d->cfg, d->st);
 	if (d->dlv == NULL)
 		goto out;
+	/* The dynamic subscribers first: the pending deliveries claimed at start find them. */
+	d->subs = subs_new(d->loop, d->cfg, d->dlv, d->st);
+	delivery_start(d->dlv);
 	d->eng = engine_new(d->loop, d->cfg, &sink);
 	if (d->eng == NULL)
 		goto out;
 	d->api = api_new(d->loop, d->cfg, d->eng, d->dlv, d->st);
 	if (d->api == NULL)
 		goto out;
+	api_set_subs(d->api, d->subs);
 	/* Polls start once the rule state is back (on_ready). */
 	d->rc = 0;
 	engine_set_store(d->eng, d->st, on_ready, d);
@@ -256,6 +269,7 @@ out:
 	/* Polls first: their last events still reach the store. */
 	engine_free(d->eng);
 	delivery_free(d->dlv);
+	subs_free(d->subs);
 	store_close(d->st);
 	return d->rc;
 }
