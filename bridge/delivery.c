@@ -997,6 +997,14 @@ delivery_start(struct delivery *d)
 }
 
 void
+delivery_commit(struct delivery *d, store_done_fn fn, void *arg)
+{
+	ev_timer_stop(d->loop, &d->mark_flush);
+	flush_staged(d);
+	store_commit(d->st, fn, arg);
+}
+
+void
 delivery_set_observer(struct delivery *d, delivery_observer_fn fn, void *arg)
 {
 	d->observe = fn;
@@ -1108,8 +1116,17 @@ delivery_hold(struct delivery *d, const char *name, bool held)
 	if (s == NULL || !s->dynamic)
 		return;
 	s->held = held;
-	if (!held)
-		sub_pump(s);
+	if (held)
+		return;
+	/* Enabled again: what waited for a retry goes now. */
+	while (s->nheap > 0) {
+		struct dlv *it = heap_pop(s);
+
+		it->next_at = ev_now(d->loop);
+		ready_push(s, it->kq);
+	}
+	arm_timer(s);
+	sub_pump(s);
 }
 
 void

@@ -72,8 +72,14 @@ int delivery_add(struct delivery *d, const struct subscriber_config *sc, bool he
 int delivery_update(struct delivery *d, const struct subscriber_config *sc);
 /* Removes dynamic subscriber name; what it had queued is dropped from memory. */
 void delivery_remove(struct delivery *d, const char *name);
-/* Holds back (disabled) or resumes dynamic subscriber name's deliveries. */
+/* Holds back (disabled) or resumes dynamic subscriber name's deliveries (retries due at once). */
 void delivery_hold(struct delivery *d, const char *name, bool held);
+/*
+ * Commits what is staged and written now (deliveries staged here must be
+ * committed by delivery: it holds their tickets), then calls fn(arg, 0 or
+ * -1) once stored. Others writing to the store commit through this.
+ */
+void delivery_commit(struct delivery *d, store_done_fn fn, void *arg);
 /* Sets who is told the outcomes of dynamic subscribers' attempts (NULL: nobody). */
 void delivery_set_observer(struct delivery *d, delivery_observer_fn fn, void *arg);
 /*

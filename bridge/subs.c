@@ -343,7 +343,15 @@ tick(struct ev_loop *loop, ev_timer *w, int revents)
 	while (hmap_next(&s->byname, &pos, &k, &v)) {
 		struct dsub *d = v;
 		size_t n = 0;
+		char why[200];
 
+		/* Failing continuously, even with no attempt due: the retries back off. */
+		if (!d->disabled && d->failing_since > 0 &&
+		    now - d->failing_since >= s->cfg->bridge.api.subs.disable_after) {
+			snprintf(why, sizeof(why), "every delivery failed for %.0f s "
+			    "(disable_after)", now - d->failing_since);
+			set_disabled(s, d, why);
+		}
 		if (d->websub && d->lease_until > 0 && d->lease_until <= now && !d->busy) {
 			gone = xreallocarray(gone, ngone + 1, sizeof(*gone));
 			gone[ngone++] = d;
@@ -608,7 +616,7 @@ op_commit(struct op *op, struct dsub *d, unsigned status)
 {
 	save(op->s, d);
 	op->status = status;
-	store_commit(op->s->st, op_committed, op);
+	delivery_commit(op->s->dlv, op_committed, op);
 }
 
 void
@@ -917,7 +925,7 @@ subs_delete(struct subs *s, const char *name, long long *dropped, subs_done_fn d
 	log_info("subs/%s: deleted", d->name);
 	subs_dsub_free(d);
 	store_dsub_save(s->st, name, NULL);
-	store_commit(s->st, delete_committed, op);
+	delivery_commit(s->dlv, delete_committed, op);
 }
 
 int

@@ -69,3 +69,22 @@ error_has() {
 hook_url() {
 	eval "echo http://127.0.0.1:\${$1_PORT}/hook"
 }
+
+# signed_by NAME SECRET: prints, for each request receiver NAME logged, in
+# order, the number of its webhook-signature values that SECRET verifies
+# (Standard Webhooks), then a slash and how many it carried.
+signed_by() {
+	python3 - "$TMP/$1.jsonl" "$2" <<'PY'
+import base64, hashlib, hmac, json, sys
+key = base64.b64decode(sys.argv[2][len("whsec_"):])
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    h = r["headers"]
+    if "webhook-signature" not in h:
+        continue
+    msg = ("%s.%s." % (h["webhook-id"], h["webhook-timestamp"])).encode() + r["body"].encode()
+    want = "v1," + base64.b64encode(hmac.new(key, msg, hashlib.sha256).digest()).decode()
+    sigs = h["webhook-signature"].split(" ")
+    print("%d/%d" % (sum(hmac.compare_digest(want, s) for s in sigs), len(sigs)))
+PY
+}
