@@ -23,6 +23,12 @@
 
 struct sub_rt;
 
+/* A caller of delivery_commit. */
+struct waiter {
+	store_done_fn fn;
+	void *arg;
+};
+
 /* One (event, subscriber) delivery in memory, mirrored by a row of the store. */
 struct dlv {
 	int64_t seq;
@@ -82,6 +88,8 @@ struct delivery {
 	size_t ndyn, capdyn;
 	delivery_observer_fn observe;
 	void *observe_arg;
+	struct waiter *waiters;	/* delivery_commit's, for this iteration's commit */
+	size_t nwaiters, capwaiters;
 	struct kinds kinds;	/* the shared state of each emitter kind */
 	struct dlv **staged;	/* waiting for this iteration's commit */
 	size_t nstaged, capstaged;
@@ -101,6 +109,7 @@ struct delivery {
 };
 
 static void sub_pump(struct sub_rt *s);
+static void flush_waiters(struct delivery *d);
 
 double
 delivery_backoff(unsigned attempt, double first, double cap, double jitter01)
@@ -548,7 +557,9 @@ commit_batch(struct ev_loop *loop, ev_prepare *w, int revents)
 	struct delivery *d = container_of(w, struct delivery, commit);
 
 	(void)revents;
-	if (d->nstaged > 0) {
+	if (d->nwaiters > 0)
+		flush_waiters(d);
+	else if (d->nstaged > 0) {
 		ev_timer_stop(loop, &d->mark_flush);
 		flush_staged(d);
 	} else if (store_dirty(d->st) && !ev_is_active(&d->mark_flush)) {
@@ -999,9 +1010,41 @@ delivery_start(struct delivery *d)
 void
 delivery_commit(struct delivery *d, store_done_fn fn, void *arg)
 {
+	if (d->nwaiters == d->capwaiters) {
+		d->capwaiters = d->capwaiters ? d->capwaiters * 2 : 16;
+		d->waiters = xreallocarray(d->waiters, d->capwaiters, sizeof(*d->waiters));
+	}
+	d->waiters[d->nwaiters].fn = fn;
+	d->waiters[d->nwaiters++].arg = arg;
+}
+
+void
+delivery_forget(struct delivery *d, void *arg)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < d->nwaiters; i++)
+		if (d->waiters[i].arg != arg)
+			d->waiters[n++] = d->waiters[i];
+	d->nwaiters = n;
+	store_forget(d->st, arg);
+}
+
+/* The commit of this iteration carries what delivery_commit's callers wrote. */
+static void
+flush_waiters(struct delivery *d)
+{
+	struct waiter *w = d->waiters;
+	size_t n = d->nwaiters;
+
+	d->waiters = NULL;
+	d->nwaiters = d->capwaiters = 0;
 	ev_timer_stop(d->loop, &d->mark_flush);
 	flush_staged(d);
-	store_commit(d->st, fn, arg);
+	/* The first sends the batch; the others, on empty ones, follow it. */
+	for (size_t i = 0; i < n; i++)
+		store_commit(d->st, w[i].fn, w[i].arg);
+	free(w);
 }
 
 void
@@ -1204,6 +1247,7 @@ delivery_free(struct delivery *d)
 	free(d->subs);
 	hmap_free(&d->byname);
 	free(d->dyn);
+	free(d->waiters);
 	kinds_fini(&d->kinds);
 	while (hmap_next(&d->disabled, &pos, &k, &v))
 		free(v);

@@ -75,11 +75,14 @@ void delivery_remove(struct delivery *d, const char *name);
 /* Holds back (disabled) or resumes dynamic subscriber name's deliveries (retries due at once). */
 void delivery_hold(struct delivery *d, const char *name, bool held);
 /*
- * Commits what is staged and written now (deliveries staged here must be
- * committed by delivery: it holds their tickets), then calls fn(arg, 0 or
- * -1) once stored. Others writing to the store commit through this.
+ * Calls fn(arg, 0 or -1) once what is written now is stored: with this
+ * loop iteration's commit (one transaction for every caller of the
+ * iteration). Others writing to the store commit through this, since the
+ * batch holds the tickets of deliveries staged here.
  */
 void delivery_commit(struct delivery *d, store_done_fn fn, void *arg);
+/* Drops the callbacks with arg, here and in the store: arg may be freed after this. */
+void delivery_forget(struct delivery *d, void *arg);
 /* Sets who is told the outcomes of dynamic subscribers' attempts (NULL: nobody). */
 void delivery_set_observer(struct delivery *d, delivery_observer_fn fn, void *arg);
 /*

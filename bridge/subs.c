@@ -571,7 +571,7 @@ op_free(struct op *op)
 	if (op->next != NULL)
 		op->next->prev = op->prev;
 	verify_cancel(op->v);
-	store_forget(s->st, op);
+	delivery_forget(s->dlv, op);
 	if (op->kind == OP_ADD || (op->kind == OP_WEBSUB && op->d != NULL)) {
 		if (hmap_del(&s->adding, op->name) != NULL)
 			s->nadding--;
