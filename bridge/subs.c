@@ -1035,7 +1035,8 @@ websub_verified(void *arg, enum verify_result r, const char *why)
 		return;
 	}
 	if (op->unsubscribe) {
-		if ((old = hmap_get(&s->byname, op->name)) == NULL || old->busy) {
+		/* Marked busy by subs_websub, for this operation. */
+		if ((old = hmap_get(&s->byname, op->name)) == NULL) {
 			op_end(op, 404, "not subscribed");
 			return;
 		}
