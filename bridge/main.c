@@ -26,6 +26,7 @@
 #include "store.h"
 #include "subs.h"
 #include "util.h"
+#include "cli_subs.h"
 #include "cli_verify.h"
 #include "version.h"
 
@@ -58,6 +59,7 @@ usage(FILE *f)
 	    "       pollhook deliveries list [--state pending|dead] [--json] [-c FILE | --state-dir DIR]\n"
 	    "       pollhook deliveries retry ID|--all [-c FILE]\n"
 	    "       pollhook deliveries purge --older-than DURATION [-c FILE]\n"
+	    "       pollhook subscribers list|add URL|rm NAME|rotate NAME|test NAME [-c FILE]\n"
 	    "       pollhook store check|migrate [-c FILE]\n"
 	    "       pollhook store copy --from sqlite:PATH|postgres:CONNINFO --to ...\n"
 	    "       pollhook verify --scheme S --secret S --header 'Name: value'... [--body-file F]\n"
@@ -294,6 +296,8 @@ main(int argc, char **argv)
 	bool check = false, once = false;
 	int json = -1, ch, rc;
 
+	if (argc > 1 && strcmp(argv[1], "subscribers") == 0)
+		return cli_subs_main(argc, argv);
 	if (argc > 1 && strcmp(argv[1], "deliveries") == 0)
 		return cli_deliveries(argc - 1, argv + 1);
 	if (argc > 1 && strcmp(argv[1], "store") == 0)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Case: POST /v1/subscribers/NAME/secret rotates with a grace, and /test.
 #   config     loopback allowed; one dynamic subscriber with secret A
-#   behaviour  /test; rotate to B with a 3 s grace; /test during the grace;
+#   behaviour  /test; rotate to B with an 8 s grace; /test during the grace;
 #              /test after it; a zoom subscriber rotated (one signature only)
 #   expected   during the grace two Standard Webhooks signatures, one by A
 #              and one by B; after it one, by B; the answers show the new
@@ -21,13 +21,13 @@ test_event() {
 	wait_count "$TMP/rot.jsonl" '"pollhook.test" in r["body"]' "$1" 10 || fail "test event $1 not received"
 }
 test_event 1
-want 200 POST /v1/subscribers/rot/secret "{\"secret\": \"$SECRET_B\", \"grace\": 3}"
+want 200 POST /v1/subscribers/rot/secret "{\"secret\": \"$SECRET_B\", \"grace\": 8}"
 [ "$(body 'd["secret"]')" = "$SECRET_B" ] || fail "rotation answer: $(cat "$TMP/body")"
 [ "$(body 'd["previous_valid_until"] is not None')" = True ] || fail "no previous_valid_until: $(cat "$TMP/body")"
 want 200 GET /v1/subscribers/rot
 grep -q whsec_ "$TMP/body" && fail "GET shows a secret: $(cat "$TMP/body")"
 test_event 2
-sleep 4
+wait_grep "subs/rot: the previous secret's grace ended" "$TMP/daemon.err" 15 || fail "the grace did not end"
 test_event 3
 a=$(signed_by rot "$SECRET_A" | tail -n 3 | tr '\n' ' ')
 b=$(signed_by rot "$SECRET_B" | tail -n 3 | tr '\n' ' ')
