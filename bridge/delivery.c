@@ -20,6 +20,8 @@
 #define MARK_DELAY 0.05		/* outcomes alone wait this long for a commit */
 #define SWEEP_INTERVAL 60.0	/* seconds between sweeps of delivered events */
 #define EVENT_RETENTION 3600.0	/* delivered events are kept this long (history) */
+#define TOTAL_IN_FLIGHT	512	/* attempts at once over every subscriber: a fan-out
+				   to thousands queues here, not as open sockets */
 
 struct sub_rt;
 
@@ -68,6 +70,8 @@ struct sub_rt {
 	size_t in_flight;
 	bool pumping;		/* sub_pump is on the stack: emitters may complete
 				   inside deliver(), and must not recurse */
+	bool starved;		/* in d's starved list: ready, but TOTAL_IN_FLIGHT reached */
+	struct sub_rt *starved_next;
 };
 
 /* The deliveries of one commit, waiting for the store to say they are stored. */
@@ -88,6 +92,7 @@ struct delivery {
 	size_t ndyn, capdyn;
 	delivery_observer_fn observe;
 	void *observe_arg;
+	struct sub_rt *starved_head, *starved_tail;	/* waiting for TOTAL_IN_FLIGHT */
 	struct waiter *waiters;	/* delivery_commit's, for this iteration's commit */
 	size_t nwaiters, capwaiters;
 	struct kinds kinds;	/* the shared state of each emitter kind */
@@ -109,6 +114,7 @@ struct delivery {
 };
 
 static void sub_pump(struct sub_rt *s);
+static void pump_starved(struct delivery *d);
 static void flush_waiters(struct delivery *d);
 
 double
@@ -390,6 +396,7 @@ attempt_done(void *arg, const struct delivery_outcome *out)
 		break;
 	}
 	sub_pump(s);
+	pump_starved(d);
 }
 
 static void
@@ -402,7 +409,7 @@ sub_pump(struct sub_rt *s)
 	s->pumping = true;
 	/* No attempt without a current claim: another instance may hold it otherwise. */
 	while (!d->draining && d->loaded && !s->disabled && !s->held && store_holding(d->st) &&
-	    s->in_flight < s->conf->max_in_flight) {
+	    s->in_flight < s->conf->max_in_flight && d->stats.in_flight < TOTAL_IN_FLIGHT) {
 		struct keyq *kq = ready_pop(s);
 		struct dlv *it;
 
@@ -415,7 +422,48 @@ sub_pump(struct sub_rt *s)
 		d->stats.in_flight++;
 		s->conf->emitter->deliver(s->state, it->ev, it->attempts, attempt_done, it);
 	}
+	if (d->stats.in_flight >= TOTAL_IN_FLIGHT && s->ready_head != NULL && !s->starved) {
+		s->starved = true;
+		s->starved_next = NULL;
+		if (d->starved_tail != NULL)
+			d->starved_tail->starved_next = s;
+		else
+			d->starved_head = s;
+		d->starved_tail = s;
+	}
 	s->pumping = false;
+}
+
+/* Attempts ended: the subscribers that waited for room go, in the order they waited. */
+static void
+pump_starved(struct delivery *d)
+{
+	while (d->starved_head != NULL && d->stats.in_flight < TOTAL_IN_FLIGHT) {
+		struct sub_rt *s = d->starved_head;
+
+		d->starved_head = s->starved_next;
+		if (d->starved_head == NULL)
+			d->starved_tail = NULL;
+		s->starved = false;
+		sub_pump(s);
+	}
+}
+
+static void
+unstarve(struct delivery *d, struct sub_rt *s)
+{
+	struct sub_rt **pp = &d->starved_head, *prev = NULL;
+
+	if (!s->starved)
+		return;
+	for (; *pp != NULL; prev = *pp, pp = &(*pp)->starved_next)
+		if (*pp == s) {
+			*pp = s->starved_next;
+			if (d->starved_tail == s)
+				d->starved_tail = prev;
+			break;
+		}
+	s->starved = false;
 }
 
 static void
@@ -756,6 +804,7 @@ sub_stop(struct delivery *d, struct sub_rt *s)
 	void *v;
 
 	ev_timer_stop(d->loop, &s->timer);
+	unstarve(d, s);
 	/* Drop what is queued; in-flight items are detached and freed on done. */
 	while (hmap_next(&s->keys, &pos, &k, &v)) {
 		struct dlv *it, *next;
@@ -763,9 +812,11 @@ sub_stop(struct delivery *d, struct sub_rt *s)
 		kq = v;
 		for (it = kq->head; it != NULL; it = next) {
 			next = it->next;
-			if (it->in_flight)
+			if (it->in_flight) {
+				/* Its outcome finds no subscriber: the count goes down here. */
 				it->sub = NULL;
-			else
+				d->stats.in_flight--;
+			} else
 				item_free(it);
 			d->stats.queued--;
 		}
