@@ -36,21 +36,24 @@
 
 #include "buf.h"
 #include "api_cluster.h"
+#include "api_impl.h"
 #include "api_metrics.h"
 #include "event.h"
 #include "log.h"
 #include "poller.h"
+#include "subs.h"
 #include "util.h"
 #include "xmalloc.h"
 
-#define API_MAX_CONNECTIONS	64
+#define API_MAX_CONNECTIONS	1024	/* many may wait at once for a URL validation */
 #define API_IDLE_TIMEOUT	30	/* seconds an idle connection stays open */
-#define API_BACKLOG		64
+#define API_BACKLOG		1024
 #define API_DEFAULT_LIMIT	100
 #define API_MAX_LIMIT		1000
 #define API_PAGE_BYTES		(1024 * 1024)	/* an events page stops growing here */
 #define API_FLUSH_SECONDS	1.0	/* at stop, for answers still being sent */
 #define API_ID_MAX		64
+#define API_MAX_BODY		(64 * 1024)	/* request bodies at most */
 
 #define JSON_FLAGS	(JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
 #define TYPE_JSON	"application/json"
@@ -73,6 +76,7 @@ struct api {
 	struct delivery *dlv;
 	struct store *st;
 	struct cluster *cluster;	/* NULL: none */
+	struct subs *subs;	/* NULL: no dynamic subscribers */
 	struct server *srv;	/* NULL: off */
 	struct api_req *waiting;	/* requests waiting for the store */
 	bool has_token;
@@ -110,6 +114,11 @@ struct api_req {
 	long long seq, depth;
 	struct json_object *arr;
 	struct buf dead;
+	/* A request body, for the endpoints that read one (at most API_MAX_BODY). */
+	struct buf in;
+	bool reading, too_big;
+	void *data;			/* an endpoint's, freed with data_free */
+	void (*data_free)(void *);
 	struct api_req *prev, *next;	/* in api->waiting */
 };
 
@@ -598,6 +607,10 @@ route(struct api_req *q, const char *url, const char *method)
 			not_allowed(r, ALLOW_GET, method);
 		return;
 	}
+	if (strcmp(url, "/websub") == 0 && q->api->cfg->bridge.api.subs.websub_open) {
+		api_websub_route(q, method);
+		return;
+	}
 	if (!authorized(q->api, q->c, r))
 		return;
 	for (size_t i = 0; i < NELEM(get_routes); i++) {
@@ -617,8 +630,18 @@ route(struct api_req *q, const char *url, const char *method)
 		return;
 	}
 	if (strcmp(url, "/v1/subscribers") == 0 || strncmp(url, "/v1/subscribers/", 16) == 0) {
-		reply_error(r, 501, "dynamic subscribers are not implemented in this version: "
-		    "configure subscribers in the configuration file and reload");
+		api_subs_route(q, url, method);
+		return;
+	}
+	if (strcmp(url, "/v1/event-types") == 0) {
+		if (get)
+			api_event_types(q);
+		else
+			not_allowed(r, ALLOW_GET, method);
+		return;
+	}
+	if (strcmp(url, "/websub") == 0) {
+		api_websub_route(q, method);
 		return;
 	}
 	reply_error(r, 404, "no such endpoint: %.200s", url);
@@ -722,10 +745,15 @@ req_free(struct api_req *q)
 {
 	if (q->phase == REQ_WAITING) {
 		store_forget(q->api->st, q);
+		if (q->api->subs != NULL)
+			subs_forget(q->api->subs, q);
 		req_unlink(q);
 	}
 	if (q->phase != REQ_SENT)
 		free(q->r.body.p);
+	free(q->in.p);
+	if (q->data_free != NULL)
+		q->data_free(q->data);
 	free(q->last);
 	free(q->after);
 	free(q->dead.p);
@@ -746,25 +774,71 @@ req_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	*con_cls = NULL;
 }
 
+/* Returns whether the endpoint at url reads a request body. */
+static bool
+reads_body(const char *url, const char *method)
+{
+	if (strcmp(method, "POST") != 0 && strcmp(method, "PATCH") != 0)
+		return false;
+	return strcmp(url, "/v1/subscribers") == 0 || strncmp(url, "/v1/subscribers/", 16) == 0 ||
+	    strcmp(url, "/websub") == 0;
+}
+
+/* Takes a piece of the body; returns whether the whole body has come. */
+static bool
+read_body(struct api_req *q, const char *data, size_t *size)
+{
+	if (*size == 0) {
+		q->reading = false;
+		return true;
+	}
+	if (q->in.len + *size > API_MAX_BODY)
+		q->too_big = true;
+	else
+		buf_add(&q->in, data, *size);
+	*size = 0;
+	return false;
+}
+
 static enum MHD_Result
 on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
     const char *version, const char *upload_data, size_t *upload_data_size, void **req)
 {
 	struct server *srv = cls;
 	struct api_req *q = *req;
+	const char *len;
 	enum MHD_Result rc;
 
 	(void)version;
-	(void)upload_data;
 	/*
-	 * No endpoint reads a body. Without one, the answer goes on the second
-	 * call (request complete: the connection can be kept alive); with one,
-	 * on the first, and MHD closes the connection instead of reading it.
+	 * Endpoints without a body answer on the second call (request complete:
+	 * the connection can be kept alive); a body they do not read gets the
+	 * answer on the first, and MHD closes the connection instead of
+	 * reading it. The endpoints that read one (reads_body) take it whole,
+	 * up to API_MAX_BODY, then answer.
 	 */
 	if (q == NULL) {
 		*req = q = req_new(srv, c);
 		if (!has_body(c))
 			return MHD_YES;
+		if (reads_body(url, method)) {
+			len = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+			    MHD_HTTP_HEADER_CONTENT_LENGTH);
+			if (len != NULL && strtoull(len, NULL, 10) > API_MAX_BODY) {
+				reply_error(&q->r, 413, "the body is larger than %d bytes",
+				    API_MAX_BODY);
+				goto send;
+			}
+			q->reading = true;
+			return MHD_YES;
+		}
+	} else if (q->reading) {
+		if (!read_body(q, upload_data, upload_data_size))
+			return MHD_YES;
+		if (q->too_big) {
+			reply_error(&q->r, 413, "the body is larger than %d bytes", API_MAX_BODY);
+			goto send;
+		}
 	} else if (q->phase == REQ_ANSWERED) {
 		*upload_data_size = 0;
 		goto send;
@@ -784,6 +858,103 @@ send:
 	rc = send_reply(q->api, c, &q->r);
 	q->phase = REQ_SENT;
 	return rc;
+}
+
+/* For the endpoints in other files (api_impl.h) */
+
+struct subs *
+api_req_subs(const struct api_req *q)
+{
+	return q->api->subs;
+}
+
+const struct config *
+api_req_config(const struct api_req *q)
+{
+	return q->api->cfg;
+}
+
+struct delivery *
+api_req_delivery(const struct api_req *q)
+{
+	return q->api->dlv;
+}
+
+const char *
+api_req_body(const struct api_req *q, size_t *len)
+{
+	*len = q->in.len;
+	return q->in.p != NULL ? q->in.p : "";
+}
+
+const char *
+api_req_arg(const struct api_req *q, const char *name)
+{
+	return MHD_lookup_connection_value(q->c, MHD_GET_ARGUMENT_KIND, name);
+}
+
+const char *
+api_req_header(const struct api_req *q, const char *name)
+{
+	return MHD_lookup_connection_value(q->c, MHD_HEADER_KIND, name);
+}
+
+const char *
+api_req_listen(const struct api_req *q)
+{
+	return q->srv->listen;
+}
+
+void
+api_reply_json(struct api_req *q, unsigned status, struct json_object *j)
+{
+	q->r.body.len = 0;
+	reply_json(&q->r, status, j);
+}
+
+void
+api_reply_error(struct api_req *q, unsigned status, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+
+	va_start(ap, fmt);
+	msg = xvasprintf(fmt, ap);
+	va_end(ap);
+	q->r.body.len = 0;
+	reply_error(&q->r, status, "%s", msg);
+	free(msg);
+}
+
+void
+api_not_allowed(struct api_req *q, const char *allow, const char *method)
+{
+	not_allowed(&q->r, allow, method);
+}
+
+void
+api_req_set_data(struct api_req *q, void *data, void (*data_free)(void *))
+{
+	q->data = data;
+	q->data_free = data_free;
+}
+
+void *
+api_req_data(const struct api_req *q)
+{
+	return q->data;
+}
+
+void
+api_req_wait(struct api_req *q)
+{
+	req_wait(q);
+}
+
+void
+api_req_answered(struct api_req *q)
+{
+	req_answered(q);
 }
 
 static void __attribute__((format(printf, 2, 0)))
@@ -957,6 +1128,8 @@ server_stop(struct server *s, bool flush)
 		if (q->srv != s)
 			continue;
 		store_forget(s->api->st, q);
+		if (s->api->subs != NULL)
+			subs_forget(s->api->subs, q);
 		q->r.body.len = 0;
 		reply_error(&q->r, 503, "the API is stopping");
 		req_answered(q);
@@ -987,6 +1160,12 @@ warn_open(const struct api *a)
 	if (a->srv != NULL && !a->has_token)
 		log_warnx("api: no bridge.api.token: anyone who can connect to %s can use the API",
 		    a->srv->listen);
+}
+
+void
+api_set_subs(struct api *a, struct subs *subs)
+{
+	a->subs = subs;
 }
 
 struct api *

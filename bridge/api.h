@@ -24,6 +24,9 @@ struct api;
  */
 struct api *api_new(struct ev_loop *loop, const struct config *cfg, struct engine *eng,
     struct delivery *dlv, struct store *st);
+struct subs;
+/* Serves the dynamic subscribers of subs (borrowed, outliving a) at /v1/subscribers. */
+void api_set_subs(struct api *a, struct subs *subs);
 /*
  * Switches to cfg (borrowed), the daemon's configuration after a reload: a
  * new token applies at once; a changed listen address moves the server (the

@@ -55,11 +55,36 @@ static const char *const core_metrics[] = { "up", "poll_seconds", NULL };
 #define NUM_GT0_MAX	(CONF_HAS_MIN | CONF_MIN_OPEN | CONF_HAS_MAX)
 #define RANGE		(CONF_HAS_MIN | CONF_HAS_MAX)
 
+static const char *const validation_modes[] = { "challenge", "none", NULL };
+
+static const struct conf_key subscriptions_keys[] = {
+	{ "validation", CONF_STRING, 0, 0, 0, validation_modes, NULL,
+	    "how a new subscriber's URL is verified: challenge (default) or none (weaker)" },
+	{ "validation_timeout", CONF_FLOAT, NUM_GT0_MAX, 0, 60, NULL, NULL,
+	    "seconds the endpoint has to answer the challenge (default 3)" },
+	{ "require_https", CONF_BOOL, 0, 0, 0, NULL, NULL,
+	    "dynamic subscriber URLs must be https:// (default true)" },
+	{ "allow_networks", CONF_STRINGS, CONF_HAS_MAX, 0, SSRF_MAX_NETWORKS, NULL, NULL,
+	    "CIDRs exempt from the SSRF guard, e.g. \"127.0.0.0/8\" (default none)" },
+	{ "max", CONF_INT, RANGE, 0, 1000000, NULL, NULL,
+	    "dynamic subscribers at most (default 10000)" },
+	{ "websub", CONF_BOOL, 0, 0, 0, NULL, NULL,
+	    "serve the WebSub hub endpoint POST /websub (default true)" },
+	{ "websub_open", CONF_BOOL, 0, 0, 0, NULL, NULL,
+	    "POST /websub needs no bearer token (default false)" },
+	{ "disable_after", CONF_FLOAT, CONF_HAS_MIN | CONF_MIN_OPEN, 0, 0, NULL, NULL,
+	    "seconds of continuous failure after which a dynamic subscriber is disabled "
+	    "(default 432000, 5 days)" },
+	CONF_KEY_END
+};
+
 static const struct conf_key api_keys[] = {
 	{ "listen", CONF_STRING, CONF_REQUIRED, 0, 0, NULL, NULL,
 	    "address the management API listens on, \"host:port\"" },
 	{ "token", CONF_SECRET, CONF_HAS_MIN, 1, 0, NULL, NULL,
 	    "bearer token every API request but /healthz must carry" },
+	{ "subscriptions", CONF_GROUP, 0, 0, 0, NULL, subscriptions_keys,
+	    "subscribers added through the API (POST /v1/subscribers, /websub)" },
 	CONF_KEY_END
 };
 
@@ -390,6 +415,32 @@ load_cluster(struct loader *ld, const struct conf_node *g, const struct conf_nod
 }
 
 static void
+load_subscriptions(const struct conf_node *g, struct subs_config *sc)
+{
+	const char **nets;
+	size_t n;
+	char err[160];
+
+	sc->challenge = strcmp(conf_string(g, "validation", "challenge"), "none") != 0;
+	sc->validation_timeout = conf_float(g, "validation_timeout", 3.0);
+	sc->require_https = conf_bool(g, "require_https", true);
+	sc->max = (unsigned)conf_int(g, "max", 10000);
+	sc->websub = conf_bool(g, "websub", true);
+	sc->websub_open = conf_bool(g, "websub_open", false);
+	sc->disable_after = conf_float(g, "disable_after", 5 * 86400.0);
+	nets = conf_strings(g, "allow_networks", &n);
+	for (size_t i = 0; i < n && i < SSRF_MAX_NETWORKS; i++) {
+		if (ssrf_parse_cidr(nets[i], &sc->guard.allow[sc->guard.nallow], err,
+		    sizeof(err)) != 0)
+			conf_error(conf_get(g, "allow_networks"), "allow_networks in "
+			    "bridge.api.subscriptions: %s", err);
+		else
+			sc->guard.nallow++;
+	}
+	free(nets);
+}
+
+static void
 load_bridge(struct loader *ld, const struct conf_node *b)
 {
 	struct bridge_config *bc = &ld->cfg->bridge;
@@ -407,6 +458,8 @@ load_bridge(struct loader *ld, const struct conf_node *b)
 			    "\"host:port\", not \"%s\"", listen);
 		bc->api.listen = xstrdup(listen);
 	}
+	/* A missing group gives the defaults: conf_* accessors answer them for NULL. */
+	load_subscriptions(api != NULL ? conf_get(api, "subscriptions") : NULL, &bc->api.subs);
 	/* An unreadable token file was reported by the check; don't say it twice. */
 	if (api != NULL && conf_errors(ld->tree) == 0) {
 		size_t count;

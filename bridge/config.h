@@ -14,6 +14,7 @@
 
 #include "hmap.h"
 #include "sample.h"
+#include "ssrf.h"
 #include "store.h"
 
 struct poller_ops;
@@ -94,9 +95,22 @@ struct subscriber_config {
 	int line;
 };
 
+/* bridge.api.subscriptions: subscribers added at run time. */
+struct subs_config {
+	bool challenge;		/* validation = "challenge" (else "none") */
+	double validation_timeout;	/* seconds the endpoint has to answer */
+	bool require_https;	/* dynamic URLs must be https:// */
+	struct ssrf_guard guard;	/* allow_networks */
+	unsigned max;		/* dynamic subscribers at most */
+	bool websub;		/* POST /websub is served */
+	bool websub_open;	/* POST /websub needs no bearer token */
+	double disable_after;	/* seconds of continuous failure before disabling */
+};
+
 struct api_config {
 	char *listen;		/* "host:port"; NULL when the API is off */
 	char *token;		/* bearer token, NULL when none */
+	struct subs_config subs;	/* defaults filled in */
 };
 
 struct bridge_config {

@@ -32,8 +32,16 @@
  */
 #define PUMP_BUDGET	64
 #define PUMP_TIME	0.002
+#define TOTAL_IN_FLIGHT	512	/* attempts at once over every subscriber: a fan-out
+				   to thousands queues here, not as open sockets */
 
 struct sub_rt;
+
+/* A caller of delivery_commit. */
+struct waiter {
+	store_done_fn fn;
+	void *arg;
+};
 
 /* One (event, subscriber) delivery in memory, mirrored by a row of the store. */
 struct dlv {
@@ -63,7 +71,9 @@ struct sub_rt {
 	const struct subscriber_config *conf;
 	char *name;		/* owned: outlives reloads */
 	void *state;
-	bool disabled;
+	bool disabled;		/* by a 410, until its configuration changes */
+	bool dynamic;		/* added at run time (the API), not by the config */
+	bool held;		/* a dynamic one disabled: its deliveries wait */
 	struct hmap keys;	/* okey -> struct keyq */
 	struct keyq *ready_head, *ready_tail;
 	struct dlv **heap;	/* heads waiting for next_at, min-heap */
@@ -72,6 +82,8 @@ struct sub_rt {
 	size_t in_flight;
 	bool pumping;		/* sub_pump is on the stack: emitters may complete
 				   inside deliver(), and must not recurse */
+	bool starved;		/* in d's starved list: ready, but TOTAL_IN_FLIGHT reached */
+	struct sub_rt *starved_next;
 };
 
 /* The deliveries of one commit, waiting for the store to say they are stored. */
@@ -86,7 +98,15 @@ struct delivery {
 	struct store *st;
 	const struct config *cfg;
 	struct sub_rt **subs;
-	size_t nsubs;
+	size_t nsubs, capsubs;
+	struct hmap byname;	/* name -> struct sub_rt */
+	const struct subscriber_config **dyn;	/* the dynamic ones' confs, borrowed */
+	size_t ndyn, capdyn;
+	delivery_observer_fn observe;
+	void *observe_arg;
+	struct sub_rt *starved_head, *starved_tail;	/* waiting for TOTAL_IN_FLIGHT */
+	struct waiter *waiters;	/* delivery_commit's, for this iteration's commit */
+	size_t nwaiters, capwaiters;
 	struct kinds kinds;	/* the shared state of each emitter kind */
 	struct dlv **staged;	/* waiting for this iteration's commit */
 	size_t nstaged, capstaged;
@@ -107,6 +127,8 @@ struct delivery {
 };
 
 static void sub_pump(struct sub_rt *s);
+static void pump_starved(struct delivery *d);
+static void flush_waiters(struct delivery *d);
 
 double
 delivery_backoff(unsigned attempt, double first, double cap, double jitter01)
@@ -332,6 +354,8 @@ attempt_done(void *arg, const struct delivery_outcome *out)
 	d = s->d;
 	s->in_flight--;
 	d->stats.in_flight--;
+	if (s->dynamic && d->observe != NULL && out->result != DELIVERY_CANCELLED)
+		d->observe(d->observe_arg, s->name, out);
 	switch (out->result) {
 	case DELIVERY_CANCELLED:
 		/* The emitter stopped (shutting down): the row stays pending as it was. */
@@ -347,6 +371,12 @@ attempt_done(void *arg, const struct delivery_outcome *out)
 		mark_dead(s, it, out->status, out->error);
 		break;
 	case DELIVERY_GONE:
+		if (s->dynamic) {
+			/* The observer disabled it (delivery_hold): PATCH enables it again. */
+			d->stats.gone++;
+			mark_dead(s, it, out->status, out->error);
+			break;
+		}
 		log_warnx("%s/%s: the receiver answered %d (gone): subscriber disabled until "
 		    "its configuration changes", s->conf->emitter->name, s->name, out->status);
 		s->disabled = true;
@@ -379,6 +409,7 @@ attempt_done(void *arg, const struct delivery_outcome *out)
 		break;
 	}
 	sub_pump(s);
+	pump_starved(d);
 }
 
 static void
@@ -390,8 +421,9 @@ sub_pump(struct sub_rt *s)
 		return;
 	s->pumping = true;
 	/* No attempt without a current claim: another instance may hold it otherwise. */
-	while (!d->draining && d->loaded && !s->disabled && store_holding(d->st) &&
-	    s->in_flight < s->conf->max_in_flight && s->ready_head != NULL) {
+	while (!d->draining && d->loaded && !s->disabled && !s->held && store_holding(d->st) &&
+	    s->in_flight < s->conf->max_in_flight && d->stats.in_flight < TOTAL_IN_FLIGHT &&
+	    s->ready_head != NULL) {
 		struct keyq *kq;
 		struct dlv *it;
 
@@ -408,7 +440,48 @@ sub_pump(struct sub_rt *s)
 		d->stats.in_flight++;
 		s->conf->emitter->deliver(s->state, it->ev, it->attempts, attempt_done, it);
 	}
+	if (d->stats.in_flight >= TOTAL_IN_FLIGHT && s->ready_head != NULL && !s->starved) {
+		s->starved = true;
+		s->starved_next = NULL;
+		if (d->starved_tail != NULL)
+			d->starved_tail->starved_next = s;
+		else
+			d->starved_head = s;
+		d->starved_tail = s;
+	}
 	s->pumping = false;
+}
+
+/* Attempts ended: the subscribers that waited for room go, in the order they waited. */
+static void
+pump_starved(struct delivery *d)
+{
+	while (d->starved_head != NULL && d->stats.in_flight < TOTAL_IN_FLIGHT) {
+		struct sub_rt *s = d->starved_head;
+
+		d->starved_head = s->starved_next;
+		if (d->starved_head == NULL)
+			d->starved_tail = NULL;
+		s->starved = false;
+		sub_pump(s);
+	}
+}
+
+static void
+unstarve(struct delivery *d, struct sub_rt *s)
+{
+	struct sub_rt **pp = &d->starved_head, *prev = NULL;
+
+	if (!s->starved)
+		return;
+	for (; *pp != NULL; prev = *pp, pp = &(*pp)->starved_next)
+		if (*pp == s) {
+			*pp = s->starved_next;
+			if (d->starved_tail == s)
+				d->starved_tail = prev;
+			break;
+		}
+	s->starved = false;
 }
 
 static void
@@ -427,10 +500,7 @@ sub_timer(struct ev_loop *loop, ev_timer *w, int revents)
 static struct sub_rt *
 find_sub(struct delivery *d, const char *name)
 {
-	for (size_t i = 0; i < d->nsubs; i++)
-		if (strcmp(d->subs[i]->name, name) == 0)
-			return d->subs[i];
-	return NULL;
+	return hmap_get(&d->byname, name);
 }
 
 static void
@@ -563,7 +633,9 @@ commit_batch(struct ev_loop *loop, ev_prepare *w, int revents)
 	struct delivery *d = container_of(w, struct delivery, commit);
 
 	(void)revents;
-	if (d->nstaged > 0) {
+	if (d->nwaiters > 0)
+		flush_waiters(d);
+	else if (d->nstaged > 0) {
 		ev_timer_stop(loop, &d->mark_flush);
 		flush_staged(d);
 	} else if (store_dirty(d->st) && !ev_is_active(&d->mark_flush)) {
@@ -763,6 +835,7 @@ sub_stop(struct delivery *d, struct sub_rt *s)
 	void *v;
 
 	ev_timer_stop(d->loop, &s->timer);
+	unstarve(d, s);
 	/* Drop what is queued; in-flight items are detached and freed on done. */
 	while (hmap_next(&s->keys, &pos, &k, &v)) {
 		struct dlv *it, *next;
@@ -770,9 +843,11 @@ sub_stop(struct delivery *d, struct sub_rt *s)
 		kq = v;
 		for (it = kq->head; it != NULL; it = next) {
 			next = it->next;
-			if (it->in_flight)
+			if (it->in_flight) {
+				/* Its outcome finds no subscriber: the count goes down here. */
 				it->sub = NULL;
-			else
+				d->stats.in_flight--;
+			} else
 				item_free(it);
 			d->stats.queued--;
 		}
@@ -793,6 +868,8 @@ sub_check_disabled(struct delivery *d, struct sub_rt *s)
 {
 	const char *fp = hmap_get(&d->disabled, s->name);
 
+	if (s->dynamic)
+		return;
 	s->disabled = fp != NULL && strcmp(fp, s->conf->fingerprint) == 0;
 	if (s->disabled)
 		log_warnx("%s/%s: disabled after a 410 answer; change its configuration to "
@@ -850,6 +927,8 @@ subs_loaded(void *arg, long long n)
 	pump_all(d);
 }
 
+static void add_rt(struct delivery *d, struct sub_rt *s);
+
 struct delivery *
 delivery_new(struct ev_loop *loop, const struct config *cfg, struct store *st)
 {
@@ -861,12 +940,13 @@ delivery_new(struct ev_loop *loop, const struct config *cfg, struct store *st)
 	d->cfg = cfg;
 	slice_init(&d->pump, loop, PUMP_BUDGET, PUMP_TIME, pump_resume);
 	hmap_init(&d->disabled);
-	d->subs = xcalloc(cfg->nsubscribers, sizeof(*d->subs));
+	hmap_init(&d->byname);
 	for (size_t i = 0; i < cfg->nsubscribers; i++) {
-		d->subs[i] = sub_new(d, &cfg->subscribers[i]);
-		if (d->subs[i] == NULL)
+		struct sub_rt *s = sub_new(d, &cfg->subscribers[i]);
+
+		if (s == NULL)
 			goto fail;
-		d->nsubs++;
+		add_rt(d, s);
 	}
 	ev_prepare_init(&d->commit, commit_batch);
 	ev_prepare_start(loop, &d->commit);
@@ -878,7 +958,6 @@ delivery_new(struct ev_loop *loop, const struct config *cfg, struct store *st)
 	if (store_claim_interval(st) > 0)
 		ev_timer_start(loop, &d->claim_timer);
 	store_set_hooks(st, &hooks);
-	store_subs_load(st, disabled_row, subs_loaded, d);
 	return d;
 fail:
 	delivery_free(d);
@@ -890,30 +969,104 @@ static void
 remap_staged(struct delivery *d, struct sub_rt **next, size_t n)
 {
 	struct gen cur = { d->staged, d->nstaged, d->gens };
+	struct hmap idx;
 
+	hmap_init(&idx);
+	for (size_t j = 0; j < n; j++)
+		hmap_put(&idx, next[j]->name, next[j]);
 	for (struct gen *g = &cur; g != NULL; g = g->next) {
 		for (size_t i = 0; i < g->n; i++) {
 			struct dlv *it = g->items[i];
-			struct sub_rt *s = NULL;
 
-			for (size_t j = 0; it->sub != NULL && j < n; j++)
-				if (strcmp(next[j]->name, it->sub->name) == 0)
-					s = next[j];
-			it->sub = s;
+			if (it->sub != NULL)
+				it->sub = hmap_get(&idx, it->sub->name);
 		}
 	}
+	hmap_free(&idx);
+}
+
+/* Moves the queue of old into s, its successor of the same name. */
+static void
+move_queue(struct delivery *d, struct sub_rt *old, struct sub_rt *s)
+{
+	struct keyq *kq;
+	size_t pos = 0;
+	const char *k;
+	void *v;
+
+	s->held = old->held;
+	while (hmap_next(&old->keys, &pos, &k, &v)) {
+		struct dlv *it, *nx;
+
+		kq = v;
+		for (it = kq->head; it != NULL; it = nx) {
+			nx = it->next;
+			d->stats.queued--;
+			if (it->in_flight) {
+				/* Its outcome goes to the old runtime: retry it here. */
+				struct dlv *copy = xcalloc(1, sizeof(*copy));
+
+				*copy = *it;
+				copy->ev = event_ref(it->ev);
+				copy->in_flight = false;
+				it->sub = NULL;
+				old->in_flight--;
+				d->stats.in_flight--;
+				enqueue(s, copy);
+			} else
+				enqueue(s, it);
+		}
+		free(kq->okey);
+		free(kq);
+	}
+	hmap_free(&old->keys);
+	hmap_init(&old->keys);
+	old->nheap = 0;
+}
+
+/* Makes next (n runtimes) the subscribers, moving the queues of those kept by name. */
+static void
+swap_subs(struct delivery *d, struct sub_rt **next, size_t n)
+{
+	remap_staged(d, next, n);
+	hmap_free(&d->byname);
+	hmap_init(&d->byname);
+	for (size_t i = 0; i < n; i++)
+		hmap_put(&d->byname, next[i]->name, next[i]);
+	for (size_t i = 0; i < d->nsubs; i++) {
+		struct sub_rt *s = hmap_get(&d->byname, d->subs[i]->name);
+
+		if (s != NULL)
+			move_queue(d, d->subs[i], s);
+	}
+	for (size_t i = 0; i < d->nsubs; i++)
+		sub_stop(d, d->subs[i]);
+	free(d->subs);
+	d->subs = next;
+	d->nsubs = d->capsubs = n;
 }
 
 int
 delivery_reload(struct delivery *d, const struct config *cfg)
 {
-	struct sub_rt **next = xcalloc(cfg->nsubscribers, sizeof(*next));
+	size_t n = cfg->nsubscribers + d->ndyn;
+	struct sub_rt **next = xcalloc(n + 1, sizeof(*next));
 	struct kinds old_kinds = d->kinds;
 
+	for (size_t i = 0; i < cfg->nsubscribers; i++)
+		for (size_t j = 0; j < d->ndyn; j++)
+			if (strcmp(cfg->subscribers[i].name, d->dyn[j]->name) == 0) {
+				log_warnx("subscriber \"%s\" of the configuration has the name of a "
+				    "subscriber added through the API", d->dyn[j]->name);
+				free(next);
+				return -1;
+			}
 	/* New emitter runtimes first: a failure leaves everything as it was. */
 	memset(&d->kinds, 0, sizeof(d->kinds));
-	for (size_t i = 0; i < cfg->nsubscribers; i++) {
-		next[i] = sub_new(d, &cfg->subscribers[i]);
+	for (size_t i = 0; i < n; i++) {
+		bool dyn = i >= cfg->nsubscribers;
+
+		next[i] = sub_new(d, dyn ? d->dyn[i - cfg->nsubscribers] : &cfg->subscribers[i]);
 		if (next[i] == NULL) {
 			for (size_t j = 0; j < i; j++)
 				sub_stop(d, next[j]);
@@ -922,58 +1075,207 @@ delivery_reload(struct delivery *d, const struct config *cfg)
 			free(next);
 			return -1;
 		}
+		next[i]->dynamic = dyn;
+		if (dyn)
+			next[i]->disabled = false;	/* 410s of dynamic ones hold them instead */
 	}
-	remap_staged(d, next, cfg->nsubscribers);
-	/* Move each kept subscriber's queue into its new runtime. */
-	for (size_t i = 0; i < d->nsubs; i++) {
-		struct sub_rt *old = d->subs[i], *s = NULL;
-		struct keyq *kq;
-		size_t pos = 0;
-		const char *k;
-		void *v;
-
-		for (size_t j = 0; j < cfg->nsubscribers; j++)
-			if (strcmp(next[j]->name, old->name) == 0)
-				s = next[j];
-		if (s == NULL)
-			continue;
-		while (hmap_next(&old->keys, &pos, &k, &v)) {
-			struct dlv *it, *nx;
-
-			kq = v;
-			for (it = kq->head; it != NULL; it = nx) {
-				nx = it->next;
-				d->stats.queued--;
-				if (it->in_flight) {
-					/* Its outcome goes to the old runtime: retry it here. */
-					struct dlv *copy = xcalloc(1, sizeof(*copy));
-
-					*copy = *it;
-					copy->ev = event_ref(it->ev);
-					copy->in_flight = false;
-					it->sub = NULL;
-					old->in_flight--;
-					d->stats.in_flight--;
-					enqueue(s, copy);
-				} else
-					enqueue(s, it);
-			}
-			free(kq->okey);
-			free(kq);
-		}
-		hmap_free(&old->keys);
-		hmap_init(&old->keys);
-		old->nheap = 0;
-	}
-	for (size_t i = 0; i < d->nsubs; i++)
-		sub_stop(d, d->subs[i]);
-	free(d->subs);
+	swap_subs(d, next, n);
 	kinds_fini(&old_kinds);
-	d->subs = next;
-	d->nsubs = cfg->nsubscribers;
 	d->cfg = cfg;
 	pump_all(d);
 	return 0;
+}
+
+void
+delivery_start(struct delivery *d)
+{
+	store_subs_load(d->st, disabled_row, subs_loaded, d);
+}
+
+void
+delivery_commit(struct delivery *d, store_done_fn fn, void *arg)
+{
+	if (d->nwaiters == d->capwaiters) {
+		d->capwaiters = d->capwaiters ? d->capwaiters * 2 : 16;
+		d->waiters = xreallocarray(d->waiters, d->capwaiters, sizeof(*d->waiters));
+	}
+	d->waiters[d->nwaiters].fn = fn;
+	d->waiters[d->nwaiters++].arg = arg;
+}
+
+void
+delivery_forget(struct delivery *d, void *arg)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < d->nwaiters; i++)
+		if (d->waiters[i].arg != arg)
+			d->waiters[n++] = d->waiters[i];
+	d->nwaiters = n;
+	store_forget(d->st, arg);
+}
+
+/* The commit of this iteration carries what delivery_commit's callers wrote. */
+static void
+flush_waiters(struct delivery *d)
+{
+	struct waiter *w = d->waiters;
+	size_t n = d->nwaiters;
+
+	d->waiters = NULL;
+	d->nwaiters = d->capwaiters = 0;
+	ev_timer_stop(d->loop, &d->mark_flush);
+	flush_staged(d);
+	/* The first sends the batch; the others, on empty ones, follow it. */
+	for (size_t i = 0; i < n; i++)
+		store_commit(d->st, w[i].fn, w[i].arg);
+	free(w);
+}
+
+void
+delivery_set_observer(struct delivery *d, delivery_observer_fn fn, void *arg)
+{
+	d->observe = fn;
+	d->observe_arg = arg;
+}
+
+static void
+add_rt(struct delivery *d, struct sub_rt *s)
+{
+	if (d->nsubs == d->capsubs) {
+		d->capsubs = d->capsubs ? d->capsubs * 2 : 16;
+		d->subs = xreallocarray(d->subs, d->capsubs, sizeof(*d->subs));
+	}
+	d->subs[d->nsubs++] = s;
+	hmap_put(&d->byname, s->name, s);
+}
+
+int
+delivery_add(struct delivery *d, const struct subscriber_config *sc, bool held)
+{
+	struct sub_rt *s;
+
+	if (find_sub(d, sc->name) != NULL)
+		return -1;
+	if ((s = sub_new(d, sc)) == NULL)
+		return -1;
+	s->dynamic = true;
+	s->held = held;
+	s->disabled = false;
+	add_rt(d, s);
+	if (d->ndyn == d->capdyn) {
+		d->capdyn = d->capdyn ? d->capdyn * 2 : 16;
+		d->dyn = xreallocarray(d->dyn, d->capdyn, sizeof(*d->dyn));
+	}
+	d->dyn[d->ndyn++] = sc;
+	return 0;
+}
+
+/* Detaches staged and committing deliveries of s: they are freed once committed. */
+static void
+unstage(struct delivery *d, struct sub_rt *s, struct sub_rt *to)
+{
+	struct gen cur = { d->staged, d->nstaged, d->gens };
+
+	for (struct gen *g = &cur; g != NULL; g = g->next)
+		for (size_t i = 0; i < g->n; i++)
+			if (g->items[i]->sub == s)
+				g->items[i]->sub = to;
+}
+
+static void
+dyn_forget(struct delivery *d, const char *name, const struct subscriber_config *repl)
+{
+	for (size_t j = 0; j < d->ndyn; j++) {
+		if (strcmp(d->dyn[j]->name, name) != 0)
+			continue;
+		if (repl != NULL)
+			d->dyn[j] = repl;
+		else
+			d->dyn[j] = d->dyn[--d->ndyn];
+		return;
+	}
+}
+
+int
+delivery_update(struct delivery *d, const struct subscriber_config *sc)
+{
+	struct sub_rt *old = find_sub(d, sc->name), *s;
+
+	if (old == NULL || !old->dynamic || (s = sub_new(d, sc)) == NULL)
+		return -1;
+	s->dynamic = true;
+	s->disabled = false;
+	unstage(d, old, s);
+	move_queue(d, old, s);
+	for (size_t i = 0; i < d->nsubs; i++)
+		if (d->subs[i] == old)
+			d->subs[i] = s;
+	hmap_put(&d->byname, s->name, s);
+	dyn_forget(d, sc->name, sc);
+	sub_stop(d, old);
+	sub_pump(s);
+	return 0;
+}
+
+void
+delivery_remove(struct delivery *d, const char *name)
+{
+	struct sub_rt *s = find_sub(d, name);
+
+	if (s == NULL || !s->dynamic)
+		return;
+	unstage(d, s, NULL);
+	for (size_t i = 0; i < d->nsubs; i++)
+		if (d->subs[i] == s) {
+			d->subs[i] = d->subs[--d->nsubs];
+			break;
+		}
+	hmap_del(&d->byname, name);
+	dyn_forget(d, name, NULL);
+	sub_stop(d, s);
+}
+
+void
+delivery_hold(struct delivery *d, const char *name, bool held)
+{
+	struct sub_rt *s = find_sub(d, name);
+
+	if (s == NULL || !s->dynamic)
+		return;
+	s->held = held;
+	if (held)
+		return;
+	/* Enabled again: what waited for a retry goes now. */
+	while (s->nheap > 0) {
+		struct dlv *it = heap_pop(s);
+
+		it->next_at = ev_now(d->loop);
+		ready_push(s, it->kq);
+	}
+	arm_timer(s);
+	sub_pump(s);
+}
+
+void
+delivery_submit_to(struct delivery *d, struct event *ev, const char *name)
+{
+	struct sub_rt *s = find_sub(d, name);
+	const struct store_ticket *tk;
+	const char *names[1] = { name };
+	struct dlv *it;
+
+	d->stats.events++;
+	if (s == NULL || store_add(d->st, ev, names, 1, ev_now(d->loop), &tk) != 0) {
+		event_free(ev);
+		return;
+	}
+	it = xcalloc(1, sizeof(*it));
+	it->tk = tk;
+	it->ev = ev;
+	it->created = it->next_at = ev_now(d->loop);
+	it->sub = s;
+	stage(d, it);
 }
 
 void
@@ -1029,6 +1331,9 @@ delivery_free(struct delivery *d)
 	for (size_t i = 0; i < d->nsubs; i++)
 		sub_stop(d, d->subs[i]);
 	free(d->subs);
+	hmap_free(&d->byname);
+	free(d->dyn);
+	free(d->waiters);
 	kinds_fini(&d->kinds);
 	while (hmap_next(&d->disabled, &pos, &k, &v))
 		free(v);

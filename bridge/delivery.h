@@ -26,6 +26,7 @@
 #include <ev.h>
 
 #include "config.h"
+#include "emitter.h"
 #include "event.h"
 #include "histogram.h"
 #include "store.h"
@@ -42,6 +43,10 @@ struct delivery_stats {
 	struct histogram latency;	/* event creation to the receiver's 2xx */
 };
 
+/* Told the outcome of every attempt of a dynamic subscriber, before it is acted on. */
+typedef void (*delivery_observer_fn)(void *arg, const char *subscriber,
+    const struct delivery_outcome *out);
+
 /*
  * Starts every subscriber of cfg (borrowed) on loop with st (borrowed; it
  * takes st's hooks) as the store, and claims their pending deliveries as
@@ -49,11 +54,43 @@ struct delivery_stats {
  */
 struct delivery *delivery_new(struct ev_loop *loop, const struct config *cfg,
     struct store *st);
+/*
+ * Reads which subscribers are disabled, then claims the pending deliveries:
+ * call once, after adding the dynamic subscribers the store holds.
+ */
+void delivery_start(struct delivery *d);
 /* Routes ev to its subscribers and queues it durably; takes ownership of ev. */
 void delivery_submit(struct delivery *d, struct event *ev);
+/* Queues ev durably for subscriber name alone; takes ownership of ev. */
+void delivery_submit_to(struct delivery *d, struct event *ev, const char *name);
 /*
- * Replaces the subscribers with those of cfg (borrowed); queues of
- * subscribers kept by name carry over. Returns 0, or -1 (old set kept).
+ * Adds a dynamic subscriber (sc borrowed until delivery_remove or a
+ * delivery_update replaces it), held back (disabled) or not. Returns 0, or
+ * -1 when the name is taken or its emitter cannot start.
+ */
+int delivery_add(struct delivery *d, const struct subscriber_config *sc, bool held);
+/* Replaces the conf of dynamic subscriber sc->name by sc (borrowed); its queue carries over. */
+int delivery_update(struct delivery *d, const struct subscriber_config *sc);
+/* Removes dynamic subscriber name; what it had queued is dropped from memory. */
+void delivery_remove(struct delivery *d, const char *name);
+/* Holds back (disabled) or resumes dynamic subscriber name's deliveries (retries due at once). */
+void delivery_hold(struct delivery *d, const char *name, bool held);
+/*
+ * Calls fn(arg, 0 or -1) once what is written now is stored: with this
+ * loop iteration's commit (one transaction for every caller of the
+ * iteration). Others writing to the store commit through this, since the
+ * batch holds the tickets of deliveries staged here.
+ */
+void delivery_commit(struct delivery *d, store_done_fn fn, void *arg);
+/* Drops the callbacks with arg, here and in the store: arg may be freed after this. */
+void delivery_forget(struct delivery *d, void *arg);
+/* Sets who is told the outcomes of dynamic subscribers' attempts (NULL: nobody). */
+void delivery_set_observer(struct delivery *d, delivery_observer_fn fn, void *arg);
+/*
+ * Replaces the subscribers of the configuration with those of cfg
+ * (borrowed), the dynamic ones staying; queues of subscribers kept by name
+ * carry over. Returns 0, or -1 (old set kept; also when a name of cfg is a
+ * dynamic subscriber's).
  */
 int delivery_reload(struct delivery *d, const struct config *cfg);
 /* Stops starting attempts: the daemon is shutting down. */

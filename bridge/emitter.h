@@ -22,8 +22,20 @@
 
 #include "conf.h"
 #include "event.h"
+#include "ssrf.h"
 
 struct subscriber_config;
+
+/* What a subscriber added at run time (the API) asks of its emitter; all borrowed. */
+struct emitter_dynamic {
+	const char *url;
+	int signature;			/* enum sign_scheme */
+	char *const *secrets;		/* the current one first, then those in their grace */
+	size_t nsecrets;
+	char *const *headers;		/* "Name: value" */
+	size_t nheaders;
+	const struct ssrf_guard *guard;	/* must outlive the conf: every connection is checked */
+};
 
 enum delivery_result {
 	DELIVERY_OK,		/* accepted (2xx) */
@@ -50,6 +62,12 @@ struct emitter_ops {
 	int (*configure)(const struct conf_node *group, const struct subscriber_config *sub,
 	    void **conf);
 	void (*free_conf)(void *conf);
+	/*
+	 * Optional: builds the conf of a subscriber added at run time, freed
+	 * with free_conf. Returns 0, or -1 with the field at fault in err.
+	 */
+	int (*configure_dynamic)(const struct emitter_dynamic *dyn, void **conf, char *err,
+	    size_t errlen);
 	/* Optional: creates state shared by every subscriber of this kind. */
 	void *(*init)(struct ev_loop *loop);
 	/* Optional: frees what init created, after every subscriber stopped. */

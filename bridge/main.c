@@ -28,7 +28,9 @@
 #include "once.h"
 #include "reload.h"
 #include "store.h"
+#include "subs.h"
 #include "util.h"
+#include "cli_subs.h"
 #include "cli_verify.h"
 #include "version.h"
 
@@ -43,6 +45,7 @@ struct daemon {
 	struct engine *eng;
 	struct store *st;
 	struct delivery *dlv;
+	struct subs *subs;
 	struct api *api;
 	struct inventory_watch *watch;	/* inventories with watch = true */
 	struct cluster *cl;	/* bridge.cluster, once polling starts; else NULL */
@@ -63,6 +66,7 @@ usage(FILE *f)
 	    "       pollhook deliveries list [--state pending|dead] [--json] [-c FILE | --state-dir DIR]\n"
 	    "       pollhook deliveries retry ID|--all [-c FILE]\n"
 	    "       pollhook deliveries purge --older-than DURATION [-c FILE]\n"
+	    "       pollhook subscribers list|add URL|rm NAME|rotate NAME|test NAME [-c FILE]\n"
 	    "       pollhook store check|migrate [-c FILE]\n"
 	    "       pollhook store copy --from sqlite:PATH|postgres:CONNINFO --to ...\n"
 	    "       pollhook verify --scheme S --secret S --header 'Name: value'... [--body-file F]\n"
@@ -169,6 +173,7 @@ static void
 reload_done(void *arg, struct config *next)
 {
 	struct daemon *d = arg;
+	const char *why;
 	double t0 = ev_time();
 
 	if (next == NULL) {
@@ -187,6 +192,11 @@ reload_done(void *arg, struct config *next)
 		log_warnx("bridge.store changed: takes effect at the next restart");
 	if (next->bridge.cluster != d->cfg->bridge.cluster)
 		log_warnx("bridge.cluster changed: takes effect at the next restart");
+	if ((why = subs_check_config(d->subs, next)) != NULL) {
+		log_warnx("reload failed: %s", why);
+		config_free(next);
+		return;
+	}
 	if (delivery_reload(d->dlv, next) != 0) {
 		log_warnx("reload failed: subscribers of the new configuration cannot start");
 		config_free(next);
@@ -204,6 +214,7 @@ reload_done(void *arg, struct config *next)
 		cluster_reload(d->cl, next);
 	config_free(d->cfg);
 	d->cfg = next;
+	subs_reload(d->subs, d->cfg);
 	api_reload(d->api, d->cfg);
 	/* Give back what parsing a large file left in free lists. */
 	malloc_trim(0);
@@ -258,6 +269,9 @@ run_daemon(struct daemon *d)
 	d->dlv = delivery_new(d->loop, d->cfg, d->st);
 	if (d->dlv == NULL)
 		goto out;
+	/* The dynamic subscribers first: the pending deliveries claimed at start find them. */
+	d->subs = subs_new(d->loop, d->cfg, d->dlv, d->st);
+	delivery_start(d->dlv);
 	d->eng = engine_new(d->loop, d->cfg, &sink);
 	if (d->eng == NULL)
 		goto out;
@@ -265,6 +279,7 @@ run_daemon(struct daemon *d)
 	if (d->api == NULL)
 		goto out;
 	d->reload = reload_new(d->loop, d->path, reload_done, d);
+	api_set_subs(d->api, d->subs);
 	/* Polls start once the rule state is back (on_ready). */
 	d->rc = 0;
 	engine_set_store(d->eng, d->st, on_ready, d);
@@ -307,6 +322,7 @@ out:
 	/* Polls first: their last events still reach the store. */
 	engine_free(d->eng);
 	delivery_free(d->dlv);
+	subs_free(d->subs);
 	store_close(d->st);
 	/* After the store: its requests have ended. */
 	cluster_free(d->cl);
@@ -334,6 +350,8 @@ main(int argc, char **argv)
 	bool check = false, once = false;
 	int json = -1, ch, rc;
 
+	if (argc > 1 && strcmp(argv[1], "subscribers") == 0)
+		return cli_subs_main(argc, argv);
 	if (argc > 1 && strcmp(argv[1], "deliveries") == 0)
 		return cli_deliveries(argc - 1, argv + 1);
 	if (argc > 1 && strcmp(argv[1], "store") == 0)

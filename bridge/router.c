@@ -1,6 +1,7 @@
 #include "router.h"
 
 #include <fnmatch.h>
+#include <string.h>
 
 bool
 router_glob_any(char *const *globs, const char *name)
@@ -16,6 +17,10 @@ router_glob_any(char *const *globs, const char *name)
 bool
 router_match(const struct subscriber_config *sub, const struct event *ev)
 {
+	/* Operational events go only to those who ask for them by name. */
+	if (sub->events == NULL && strncmp(ev->name, ROUTER_OPERATIONAL,
+	    sizeof(ROUTER_OPERATIONAL) - 1) == 0)
+		return false;
 	if (!router_glob_any(sub->events, ev->name))
 		return false;
 	if (!router_glob_any(sub->sources, ev->source))

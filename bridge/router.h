@@ -8,6 +8,9 @@
 #include "config.h"
 #include "event.h"
 
+/* The prefix of pollhook's operational events, which a subscriber without event globs does not get. */
+#define ROUTER_OPERATIONAL "pollhook."
+
 /* Returns whether sub wants ev: event-name globs, source globs, label globs. */
 bool router_match(const struct subscriber_config *sub, const struct event *ev);
 /* Returns whether name matches one of the NULL-terminated globs (NULL matches all). */

@@ -265,6 +265,12 @@ store_sub_disable(struct store *st, const char *name, const char *fp)
 }
 
 void
+store_dsub_save(struct store *st, const char *name, const char *json)
+{
+	batch_dsub(open_batch(st), name, json);
+}
+
+void
 store_sweep(struct store *st, int64_t before_ms)
 {
 	struct store_batch *b = open_batch(st);
@@ -669,6 +675,35 @@ store_subs_load(struct store *st, store_pair_fn fn, store_done_fn done, void *ar
 	struct store_req *rq = store_req_new(st, STORE_REQ_SUBS, done, arg);
 
 	rq->pair = fn;
+	store_req_run(rq);
+}
+
+void
+store_dsubs_load(struct store *st, store_pair_fn fn, store_done_fn done, void *arg)
+{
+	struct store_req *rq = store_req_new(st, STORE_REQ_DSUBS, done, arg);
+
+	rq->pair = fn;
+	store_req_run(rq);
+}
+
+void
+store_drop_deliveries(struct store *st, const char *subscriber, store_done_fn done, void *arg)
+{
+	struct store_req *rq = store_req_new(st, STORE_REQ_DROP, done, arg);
+
+	rq->after = xstrdup(subscriber);
+	store_req_run(rq);
+}
+
+void
+store_recover(struct store *st, const char *subscriber, double since, store_done_fn done,
+    void *arg)
+{
+	struct store_req *rq = store_req_new(st, STORE_REQ_RECOVER, done, arg);
+
+	rq->after = xstrdup(subscriber);
+	rq->when = since;
 	store_req_run(rq);
 }
 

@@ -192,6 +192,11 @@ void store_state_save(struct store *st, const char *key, const char *json);
 void store_state_delete(struct store *st, const char *key);
 /* Records that subscriber name is disabled (410) under fingerprint fp, or not (NULL). */
 void store_sub_disable(struct store *st, const char *name, const char *fp);
+/*
+ * Saves the record (JSON, copied; it holds the subscriber's secrets) of
+ * dynamic subscriber name, or deletes it (json NULL); a later save wins.
+ */
+void store_dsub_save(struct store *st, const char *name, const char *json);
 /* Deletes events older than before_ms (Unix ms) that no delivery needs. */
 void store_sweep(struct store *st, int64_t before_ms);
 /* Returns whether the open batch holds writes. */
@@ -230,7 +235,21 @@ void store_states_load(struct store *st, store_pair_fn fn, store_done_fn done, v
 /* Calls fn for every subscriber recorded as disabled (name, fingerprint), then done. */
 void store_subs_load(struct store *st, store_pair_fn fn, store_done_fn done, void *arg);
 
+/* Calls fn for every dynamic subscriber (name, JSON record), then done. */
+void store_dsubs_load(struct store *st, store_pair_fn fn, store_done_fn done, void *arg);
+
 /* Bounded reads and changes for the API and the CLI. */
+
+/* Deletes every delivery of subscriber (copied); done gets how many were pending. */
+void store_drop_deliveries(struct store *st, const char *subscriber, store_done_fn done,
+    void *arg);
+/*
+ * Marks the dead deliveries of subscriber (copied) last changed at or after
+ * since (Unix seconds) for another try, as store_request_retry does; done
+ * gets the number marked.
+ */
+void store_recover(struct store *st, const char *subscriber, double since, store_done_fn done,
+    void *arg);
 
 /*
  * Calls fn for at most limit stored events whose id sorts after after (NULL:

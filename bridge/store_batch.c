@@ -71,6 +71,11 @@ batch_free(struct store_batch *b)
 		free(b->subs[i].value);
 	}
 	free(b->subs);
+	for (size_t i = 0; i < b->ndsubs; i++) {
+		free(b->dsubs[i].key);
+		free(b->dsubs[i].value);
+	}
+	free(b->dsubs);
 	for (size_t i = 0; i < b->nimports; i++)
 		import_clear(&b->imports[i]);
 	free(b->imports);
@@ -82,7 +87,7 @@ bool
 batch_empty(const struct store_batch *b)
 {
 	return b->nadds == 0 && b->nmarks == 0 && b->nstates == 0 && b->nsubs == 0 &&
-	    b->nimports == 0 && b->sweep_before_ms == 0;
+	    b->nimports == 0 && b->ndsubs == 0 && b->sweep_before_ms == 0;
 }
 
 /* Grows an array of elements of size sz so that one more fits. */
@@ -145,11 +150,14 @@ batch_merge(struct store_batch *dst, struct store_batch *src)
 	    sizeof(*src->subs));
 	append((void **)&dst->imports, &dst->nimports, &dst->capimports, src->imports,
 	    src->nimports, sizeof(*src->imports));
+	append((void **)&dst->dsubs, &dst->ndsubs, &dst->capdsubs, src->dsubs, src->ndsubs,
+	    sizeof(*src->dsubs));
 	if (src->sweep_before_ms > dst->sweep_before_ms)
 		dst->sweep_before_ms = src->sweep_before_ms;
 	append((void **)&dst->cbs, &dst->ncbs, &dst->capcbs, src->cbs, src->ncbs,
 	    sizeof(*src->cbs));
 	src->nadds = src->nmarks = src->nstates = src->nsubs = src->nimports = src->ncbs = 0;
+	src->ndsubs = 0;
 	batch_free(src);
 }
 
@@ -198,6 +206,15 @@ batch_sub(struct store_batch *b, const char *name, const char *fp)
 	b->subs[b->nsubs].key = xstrdup(name);
 	b->subs[b->nsubs].value = xstrdup(fp);
 	b->nsubs++;
+}
+
+void
+batch_dsub(struct store_batch *b, const char *name, const char *json)
+{
+	b->dsubs = grow(b->dsubs, b->ndsubs, &b->capdsubs, sizeof(*b->dsubs));
+	b->dsubs[b->ndsubs].key = xstrdup(name);
+	b->dsubs[b->ndsubs].value = xstrdup(json);
+	b->ndsubs++;
 }
 
 static struct store_import *

@@ -23,6 +23,8 @@ void batch_mark(struct store_batch *b, enum store_mark_kind kind, int64_t seq,
 void batch_state(struct store_batch *b, char *key, char *value, int64_t epoch);
 /* Records subscriber name's disabled fingerprint (NULL: enabled); both copied. */
 void batch_sub(struct store_batch *b, const char *name, const char *fp);
+/* Saves dynamic subscriber name's record json (NULL: delete it); both copied. */
+void batch_dsub(struct store_batch *b, const char *name, const char *json);
 /* Adds a copy of an imported delivery (store copy). */
 void batch_import_delivery(struct store_batch *b, const struct store_row *r);
 /* Adds a copy of an imported event (store copy). */

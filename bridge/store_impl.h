@@ -53,7 +53,7 @@ struct store_import {
 /*
  * A batch: one transaction's writes. Within each kind, items are in the
  * order they were made; a backend applies them in the order adds, marks,
- * states, subscribers, imports, sweep (marks never refer to adds of the same
+ * states, subscribers, imports, dynamic subscribers, sweep (marks never refer to adds of the same
  * batch: an attempt starts only after its add is stored).
  */
 struct store_batch {
@@ -69,6 +69,8 @@ struct store_batch {
 	size_t nsubs, capsubs;
 	struct store_import *imports;
 	size_t nimports, capimports;
+	struct store_pair *dsubs;	/* dynamic subscriber name -> record (NULL: delete) */
+	size_t ndsubs, capdsubs;
 	int64_t sweep_before_ms;	/* 0: no sweep */
 	struct store_cb *cbs;		/* the commits it carries, in order */
 	size_t ncbs, capcbs;
@@ -84,7 +86,8 @@ enum store_req_kind {
 	STORE_REQ_CLAIM, STORE_REQ_STATES, STORE_REQ_SUBS, STORE_REQ_EVENTS,
 	STORE_REQ_DELIVERIES, STORE_REQ_COUNT, STORE_REQ_DEPTH, STORE_REQ_RETRY,
 	STORE_REQ_PURGE, STORE_REQ_SCHEMA,
-	STORE_REQ_CLUSTER_SYNC, STORE_REQ_CLUSTER_TAKE, STORE_REQ_CLUSTER_RELEASE
+	STORE_REQ_CLUSTER_SYNC, STORE_REQ_CLUSTER_TAKE, STORE_REQ_CLUSTER_RELEASE,
+	STORE_REQ_DSUBS, STORE_REQ_DROP, STORE_REQ_RECOVER
 };
 
 /* One request other than a commit: its parameters and where its answers go. */
@@ -94,8 +97,9 @@ struct store_req {
 	int limit;
 	int64_t seq;			/* deliveries page: after; retry: which (0: all) */
 	enum store_dstate state;
-	char *after;			/* events: the id to start after, owned, or NULL */
-	double when;			/* purge: before; claim: now */
+	char *after;			/* events: the id to start after; drop, recover:
+					   the subscriber; owned, or NULL */
+	double when;			/* purge: before; claim: now; recover: since */
 	store_row_fn row;
 	store_event_fn event;
 	store_pair_fn pair;

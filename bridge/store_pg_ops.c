@@ -318,6 +318,48 @@ send_subs(struct pgq *q, const struct store_batch *b)
 	return rc;
 }
 
+/* The last word on each dynamic subscriber: upserts in one statement, deletes in another. */
+static int
+send_dsubs(struct pgq *q, const struct store_batch *b)
+{
+	size_t n = b->ndsubs, nk = 0, nd = 0;
+	const char **k = xcalloc(n, sizeof(*k)), **v = xcalloc(n, sizeof(*v));
+	const char **del = xcalloc(n, sizeof(*del));
+	struct hmap seen;
+	struct arrays a = { 0 };
+	int rc = 0;
+
+	hmap_init(&seen);
+	for (size_t i = n; i-- > 0;) {
+		const struct store_pair *p = &b->dsubs[i];
+
+		if (hmap_get(&seen, p->key) != NULL)
+			continue;
+		hmap_put(&seen, p->key, (void *)1);
+		if (p->value != NULL) {
+			k[nk] = p->key;
+			v[nk++] = p->value;
+		} else
+			del[nd++] = p->key;
+	}
+	hmap_free(&seen);
+	if (nk > 0) {
+		a.n = 2;
+		pg_array_text(&a.p[0], k, nk);
+		pg_array_text(&a.p[1], v, nk);
+		rc |= send_arrays(q, PS_DSUBS_UPSERT, &a, NULL);
+	}
+	if (nd > 0) {
+		a.n = 1;
+		pg_array_text(&a.p[0], del, nd);
+		rc |= send_arrays(q, PS_DSUBS_DELETE, &a, NULL);
+	}
+	free(k);
+	free(v);
+	free(del);
+	return rc != 0 ? -1 : 0;
+}
+
 static int
 send_imports(struct pgq *q, const struct store_batch *b)
 {
@@ -418,6 +460,8 @@ send_commit(struct pgq *q)
 	if (b->nsubs > 0 && send_subs(q, b) != 0)
 		return -1;
 	if (b->nimports > 0 && send_imports(q, b) != 0)
+		return -1;
+	if (b->ndsubs > 0 && send_dsubs(q, b) != 0)
 		return -1;
 	if (b->sweep_before_ms > 0) {
 		snprintf(before, sizeof(before), "%lld", (long long)b->sweep_before_ms);
@@ -566,6 +610,16 @@ send_request(struct pgq *q)
 	case STORE_REQ_CLUSTER_TAKE:
 	case STORE_REQ_CLUSTER_RELEASE:
 		return pg_cluster_send(q, rq);
+	case STORE_REQ_DSUBS:
+		return pg_send(q, PS_DSUBS, NULL);
+	case STORE_REQ_DROP:
+		p[0] = rq->after;
+		return pg_send(q, PS_DROP_DELIVERIES, p);
+	case STORE_REQ_RECOVER:
+		p[0] = rq->after;
+		snprintf(b, sizeof(b), "%.6f", rq->when);
+		p[1] = b;
+		return pg_send(q, PS_RECOVER, p);
 	}
 	return -1;
 }
@@ -606,6 +660,7 @@ answer(struct pgq *q, struct store_req *rq)
 		return q->nres == 2 ? claimed(rq, q->res[0], q->res[1]) : -1;
 	case STORE_REQ_STATES:
 	case STORE_REQ_SUBS:
+	case STORE_REQ_DSUBS:
 		for (int r = 0; r < PQntuples(res); r++, n++)
 			rq->pair(rq->arg, PQgetvalue(res, r, 0), PQgetvalue(res, r, 1));
 		return n;
@@ -640,6 +695,8 @@ answer(struct pgq *q, struct store_req *rq)
 	case STORE_REQ_DEPTH:
 	case STORE_REQ_RETRY:
 	case STORE_REQ_SCHEMA:
+	case STORE_REQ_DROP:
+	case STORE_REQ_RECOVER:
 		return result_int(res);
 	case STORE_REQ_PURGE:
 		return strtoll(PQcmdTuples((PGresult *)res), NULL, 10);
@@ -688,6 +745,7 @@ pg_op_request(struct pg *pg, struct store_req *rq)
 	q->send = send_request;
 	q->finish = request_done;
 	/* The loads at start wait for the database; everything else fails while it is away. */
-	q->wait = rq->kind == STORE_REQ_STATES || rq->kind == STORE_REQ_SUBS;
+	q->wait = rq->kind == STORE_REQ_STATES || rq->kind == STORE_REQ_SUBS ||
+	    rq->kind == STORE_REQ_DSUBS;
 	pg_submit(pg, q);
 }

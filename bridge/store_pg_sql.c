@@ -84,6 +84,8 @@ static const struct pg_migration migrations[] = {
 	    "CREATE TABLE cluster_owners (source text PRIMARY KEY, owner bigint,"
 	    " epoch bigint NOT NULL, since timestamptz NOT NULL DEFAULT now());"
 	    "CREATE INDEX cluster_owners_owner ON cluster_owners(owner);" },
+	{ 4, "subscribers added through the API",
+	    "CREATE TABLE api_subscribers (name text PRIMARY KEY, record text NOT NULL);" },
 };
 
 const struct pg_migration *
@@ -324,6 +326,20 @@ static const struct pg_stmt stmts[PS_NSTMTS] = {
 	    " AND ($2::text[] IS NULL OR source = ANY($2::text[])) RETURNING 1)"
 	    " SELECT count(*), pg_notify('" CLUSTER_CHANNEL "', '') FROM r" },
 	[PS_CLUSTER_LISTEN] = { NULL, 0, "LISTEN " CLUSTER_CHANNEL },
+	[PS_DSUBS_UPSERT] = { "ph_dsubs_upsert", 2,
+	    "INSERT INTO api_subscribers(name, record) SELECT * FROM unnest($1::text[],"
+	    " $2::text[]) ON CONFLICT (name) DO UPDATE SET record = EXCLUDED.record" },
+	[PS_DSUBS_DELETE] = { "ph_dsubs_delete", 1,
+	    "DELETE FROM api_subscribers WHERE name = ANY($1::text[])" },
+	[PS_DSUBS] = { "ph_dsubs", 0, "SELECT name, record FROM api_subscribers ORDER BY name" },
+	[PS_DROP_DELIVERIES] = { "ph_drop_deliveries", 1,
+	    "WITH d AS (DELETE FROM deliveries WHERE subscriber = $1 RETURNING state)"
+	    " SELECT count(*) FILTER (WHERE state <> 1) FROM d" },
+	[PS_RECOVER] = { "ph_recover", 2,
+	    "WITH r AS (UPDATE deliveries SET state = 2, claimed_by = NULL WHERE state = 1"
+	    " AND subscriber = $1 AND updated >= $2::float8 RETURNING 1),"
+	    " woke AS (SELECT pg_notify('" NOTIFY_CHANNEL "', '') FROM r LIMIT 1)"
+	    " SELECT count(*), (SELECT count(*) FROM woke) FROM r" },
 };
 
 const struct pg_stmt *

@@ -45,12 +45,14 @@ static const char *const migrations[] = {
 	"CREATE INDEX IF NOT EXISTS deliveries_event ON deliveries(event_id);"
 	"CREATE TABLE IF NOT EXISTS rule_state (key TEXT PRIMARY KEY, json TEXT NOT NULL);"
 	"CREATE TABLE IF NOT EXISTS subscriber_state (name TEXT PRIMARY KEY, disabled_fp TEXT);",
+	/* 2: subscribers added through the API, each one JSON record with its secrets. */
+	"CREATE TABLE api_subscribers (name TEXT PRIMARY KEY, record TEXT NOT NULL);",
 };
 #define SCHEMA_LATEST ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
 enum stmt_id {
 	ST_ADD_EVENT, ST_ADD_DELIVERY, ST_DONE_DEL, ST_RETRY, ST_DEAD, ST_STATE_SAVE,
-	ST_STATE_DEL, ST_SUB, ST_IMPORT_DELIVERY, ST_SWEEP, ST_COUNT
+	ST_STATE_DEL, ST_SUB, ST_IMPORT_DELIVERY, ST_SWEEP, ST_DSUB_SAVE, ST_DSUB_DEL, ST_COUNT
 };
 
 static const char *const stmt_sql[ST_COUNT] = {
@@ -73,6 +75,9 @@ static const char *const stmt_sql[ST_COUNT] = {
 	    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
 	[ST_SWEEP] = "DELETE FROM events WHERE ts_ms < ?1 AND NOT EXISTS"
 	    " (SELECT 1 FROM deliveries d WHERE d.event_id = events.id)",
+	[ST_DSUB_SAVE] = "INSERT INTO api_subscribers(name, record) VALUES(?1, ?2)"
+	    " ON CONFLICT(name) DO UPDATE SET record = excluded.record",
+	[ST_DSUB_DEL] = "DELETE FROM api_subscribers WHERE name = ?1",
 };
 
 #define ROW_COLUMNS "SELECT d.seq, d.event_id, d.subscriber, d.okey, d.state, d.attempts," \
@@ -278,6 +283,16 @@ put_batch(struct sqlite_be *be, struct store_batch *b)
 	for (size_t i = 0; i < b->nimports; i++)
 		if (put_import(be, &b->imports[i]) != 0)
 			return -1;
+	for (size_t i = 0; i < b->ndsubs; i++) {
+		const struct store_pair *p = &b->dsubs[i];
+		enum stmt_id id = p->value != NULL ? ST_DSUB_SAVE : ST_DSUB_DEL;
+
+		bind_text(be->stmt[id], 1, p->key);
+		if (p->value != NULL)
+			bind_text(be->stmt[id], 2, p->value);
+		if (step_done(be, id, "saving a dynamic subscriber") != 0)
+			return -1;
+	}
 	if (b->sweep_before_ms > 0) {
 		sqlite3_bind_int64(be->stmt[ST_SWEEP], 1, b->sweep_before_ms);
 		if (step_done(be, ST_SWEEP, "sweeping old events") != 0)
@@ -592,6 +607,47 @@ wake_watch(struct sqlite_be *be)
 	ev_stat_start(be->loop, &be->wake);
 }
 
+/* Deletes every delivery of rq's subscriber; returns how many were pending. */
+static long long
+drop_deliveries(struct sqlite_be *be, struct store_req *rq)
+{
+	sqlite3_stmt *s;
+	long long n = -1;
+
+	if (exec(be, "BEGIN IMMEDIATE", "cannot begin a transaction") != 0)
+		return fail(be, "dropping deliveries");
+	s = prepare(be, "SELECT count(*) FROM deliveries WHERE subscriber = ?1 AND state <> 1",
+	    NULL, 0);
+	if (s != NULL) {
+		sqlite3_bind_text(s, 1, rq->after, -1, SQLITE_STATIC);
+		if (sqlite3_step(s) == SQLITE_ROW)
+			n = sqlite3_column_int64(s, 0);
+		sqlite3_finalize(s);
+	}
+	s = n >= 0 ? prepare(be, "DELETE FROM deliveries WHERE subscriber = ?1", NULL, 0) : NULL;
+	if (s != NULL)
+		sqlite3_bind_text(s, 1, rq->after, -1, SQLITE_STATIC);
+	if (n < 0 || run_change(be, s, "dropping deliveries") < 0 ||
+	    exec(be, "COMMIT", "commit failed") != 0) {
+		exec(be, "ROLLBACK", "rollback");
+		return fail(be, "dropping deliveries");
+	}
+	return n;
+}
+
+static long long
+recover(struct sqlite_be *be, struct store_req *rq)
+{
+	sqlite3_stmt *s = prepare(be, "UPDATE deliveries SET state = 2 WHERE state = 1"
+	    " AND subscriber = ?1 AND updated >= ?2", NULL, 0);
+
+	if (s != NULL) {
+		sqlite3_bind_text(s, 1, rq->after, -1, SQLITE_STATIC);
+		sqlite3_bind_double(s, 2, rq->when);
+	}
+	return run_change(be, s, "recovering dead letters");
+}
+
 static void
 sqlite_request(void *arg, struct store_req *rq)
 {
@@ -651,6 +707,15 @@ sqlite_request(void *arg, struct store_req *rq)
 	case STORE_REQ_CLUSTER_TAKE:
 	case STORE_REQ_CLUSTER_RELEASE:
 		store_set_error(be->st, "a cluster needs the postgres store");
+		break;
+	case STORE_REQ_DSUBS:
+		n = load_pairs(be, "SELECT name, record FROM api_subscribers ORDER BY name", rq);
+		break;
+	case STORE_REQ_DROP:
+		n = drop_deliveries(be, rq);
+		break;
+	case STORE_REQ_RECOVER:
+		n = recover(be, rq);
 		break;
 	}
 	store_req_done(rq, n);
@@ -751,6 +816,9 @@ sqlite_open(struct store *st, struct ev_loop *loop, const struct store_config *c
 		store_backend_up(st, true, NULL);
 		return be;
 	}
+	/* The database holds dynamic subscribers' secrets: pollhook's own user only. */
+	if (chmod(be->path, 0600) != 0)
+		log_warn("store: sqlite: cannot make %s private", be->path);
 	if (migrate(be, err, errlen) != 0)
 		goto fail;
 	for (int i = 0; i < ST_COUNT; i++) {

@@ -38,6 +38,7 @@ struct webhook_conf {
 	double timeout;
 	bool https;
 	struct curltls tls;
+	const struct ssrf_guard *guard;	/* dynamic subscribers: borrowed; NULL otherwise */
 };
 
 struct webhook_attempt;
@@ -57,6 +58,7 @@ struct webhook_attempt {
 	double retry_after;
 	size_t received;
 	char errbuf[CURL_ERROR_SIZE];
+	struct ssrf_verdict verdict;	/* with a guard: what it said of the connections */
 	struct webhook_attempt *prev, *next;
 };
 
@@ -144,6 +146,34 @@ webhook_configure(const struct conf_node *group, const struct subscriber_config 
 		rc = -1;
 	*conf = wc;
 	return rc;
+}
+
+static int
+webhook_configure_dynamic(const struct emitter_dynamic *dyn, void **conf, char *err,
+    size_t errlen)
+{
+	struct webhook_conf *wc = xcalloc(1, sizeof(*wc));
+
+	*conf = wc;
+	wc->url = xstrdup(dyn->url);
+	if (curltls_url_check(wc->url, &wc->https, NULL, err, errlen) == -1)
+		return -1;
+	wc->scheme = dyn->signature;
+	wc->secrets = xcalloc(dyn->nsecrets + 1, sizeof(*wc->secrets));
+	for (size_t i = 0; i < dyn->nsecrets && i < SIGN_MAX_SECRETS; i++)
+		wc->secrets[wc->nsecrets++] = xstrdup(dyn->secrets[i]);
+	wc->headers = xcalloc(dyn->nheaders + 1, sizeof(*wc->headers));
+	for (size_t i = 0; i < dyn->nheaders; i++) {
+		if (!curltls_header_ok(dyn->headers[i])) {
+			snprintf(err, errlen, "\"headers\": \"%.80s\" is not \"Name: value\" on "
+			    "one line", dyn->headers[i]);
+			return -1;
+		}
+		wc->headers[wc->nheaders++] = xstrdup(dyn->headers[i]);
+	}
+	wc->timeout = WEBHOOK_DEFAULT_TIMEOUT;
+	wc->guard = dyn->guard;
+	return 0;
 }
 
 static void *
@@ -266,7 +296,7 @@ classify(struct webhook_attempt *a, CURLcode res, struct delivery_outcome *out)
 
 	if (res != CURLE_OK) {
 		out->result = DELIVERY_RETRY;
-		snprintf(out->error, sizeof(out->error), "%s",
+		snprintf(out->error, sizeof(out->error), "%s", a->verdict.refused ? a->verdict.why :
 		    a->errbuf[0] != '\0' ? a->errbuf : curl_easy_strerror(res));
 		return;
 	}
@@ -355,6 +385,10 @@ set_options(struct webhook_attempt *a, const struct webhook_conf *wc, const stru
 	curl_easy_setopt(e, CURLOPT_HEADERDATA, a);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, a->errbuf);
 	curltls_apply(&wc->tls, e, wc->https);
+	if (wc->guard != NULL) {
+		a->verdict.guard = wc->guard;
+		ssrf_curl_apply(e, &a->verdict);
+	}
 }
 
 static void
@@ -409,6 +443,7 @@ const struct emitter_ops webhook_emitter_ops = {
 	.keys = webhook_keys,
 	.configure = webhook_configure,
 	.free_conf = webhook_free_conf,
+	.configure_dynamic = webhook_configure_dynamic,
 	.init = webhook_init,
 	.fini = webhook_fini,
 	.start = webhook_start,

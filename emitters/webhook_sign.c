@@ -35,6 +35,7 @@ static const char *const scheme_names[] = {
 	[SIGN_STANDARD] = "standard",
 	[SIGN_ZOOM] = "zoom",
 	[SIGN_GITHUB] = "github",
+	[SIGN_WEBSUB] = "websub",
 };
 
 #define NSCHEMES	(sizeof(scheme_names) / sizeof(scheme_names[0]))
@@ -253,6 +254,7 @@ scheme_mac(int scheme, const char *secret, const char *id, const char *ts,
 		parts[n++] = (struct part){ ":", 1 };
 		break;
 	case SIGN_GITHUB:
+	case SIGN_WEBSUB:
 		break;
 	default:
 		say(err, errlen, "scheme %s has no signature", sign_scheme_name(scheme));
@@ -323,6 +325,7 @@ sign_check_secret(int scheme, const char *secret, char *err, size_t errlen)
 	case SIGN_STANDARD:
 	case SIGN_ZOOM:
 	case SIGN_GITHUB:
+	case SIGN_WEBSUB:
 		rc = secret_key(scheme, secret, key, &keylen, err, errlen);
 		OPENSSL_cleanse(key, sizeof(key));
 		return rc;
@@ -388,6 +391,16 @@ sign_headers(int scheme, char *const *secrets, size_t nsecrets,
 		hex_encode(mac, MAC_LEN, enc);
 		snprintf(sig, sizeof(sig), "sha256=%s", enc);
 		if (set_header(&out[0], "X-Hub-Signature-256", sig) == -1)
+			goto out;
+		*nout = 1;
+		break;
+	case SIGN_WEBSUB:
+		if (scheme_mac(scheme, secrets[0], NULL, NULL, body, bodylen,
+		    mac, NULL, 0) == -1)
+			goto out;
+		hex_encode(mac, MAC_LEN, enc);
+		snprintf(sig, sizeof(sig), "sha256=%s", enc);
+		if (set_header(&out[0], "X-Hub-Signature", sig) == -1)
 			goto out;
 		*nout = 1;
 		break;
@@ -575,6 +588,24 @@ verify_hex(int scheme, char *const *secrets, size_t nsecrets,
 		say(why, whylen, "bad signature: %s does not match the secret%s",
 		    sname, nsecrets == 1 ? "" : "s");
 	return m == 1;
+}
+
+int
+sign_hmac_hex(int scheme, const char *secret, const char *msg, size_t len, char *hex)
+{
+	unsigned char key[KEY_MAX], mac[MAC_LEN];
+	struct part part = { msg, len };
+	size_t keylen;
+	int rc = -1;
+
+	if (secret_key(scheme, secret, key, &keylen, NULL, 0) == 0 &&
+	    hmac_sha256(key, keylen, &part, 1, mac) == 0) {
+		hex_encode(mac, MAC_LEN, hex);
+		rc = 0;
+	}
+	OPENSSL_cleanse(key, sizeof(key));
+	OPENSSL_cleanse(mac, sizeof(mac));
+	return rc;
 }
 
 int

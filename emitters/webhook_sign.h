@@ -14,6 +14,8 @@
  *             "v0:timestamp:body"; the secret is used as is.
  *   github    X-Hub-Signature-256 "sha256=<hex>" over the body; no
  *             timestamp, the secret is used as is.
+ *   websub    X-Hub-Signature "sha256=<hex>" over the body (WebSub's
+ *             hub.secret); the secret is used as is.
  *   none      no header at all.
  *
  * zoom and github carry a single signature, so signing uses the first
@@ -25,7 +27,8 @@ enum sign_scheme {
 	SIGN_NONE,
 	SIGN_STANDARD,
 	SIGN_ZOOM,
-	SIGN_GITHUB
+	SIGN_GITHUB,
+	SIGN_WEBSUB
 };
 
 #define SIGN_MAX_HEADERS	3	/* headers one signed request carries */
@@ -55,6 +58,12 @@ int sign_check_secret(int scheme, const char *secret, char *err, size_t errlen);
 int sign_headers(int scheme, char *const *secrets, size_t nsecrets,
     const char *id, long long ts, const char *body, size_t bodylen,
     struct sign_header *out, size_t *nout);
+/*
+ * Writes into hex (65 bytes) the hex HMAC-SHA256 of msg under secret's key
+ * as scheme reads it (the decoded bytes of whsec_ for standard, the string
+ * itself otherwise): the answer to a URL validation challenge. Returns 0 or -1.
+ */
+int sign_hmac_hex(int scheme, const char *secret, const char *msg, size_t len, char *hex);
 /*
  * Returns 1 if headers carry a valid signature of body by one of secrets
  * and, where the scheme has a timestamp, it is within tolerance seconds of

@@ -289,6 +289,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
 class Server(http.server.ThreadingHTTPServer):
     daemon_threads = True              # a hanging handler must not block exit
     allow_reuse_address = True
+    request_queue_size = 1024          # bursts of connections (subs_concurrent.sh)
 
 
 def main():

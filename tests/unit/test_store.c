@@ -501,6 +501,59 @@ test_rule_state_and_subscribers(void **state)
 	store_close(st);
 }
 
+static void
+dsub_row(void *arg, const char *name, const char *json)
+{
+	struct rows *rs = ((struct answer *)arg)->data;
+
+	snprintf(rs->sub[rs->n], sizeof(rs->sub[0]), "%s", name);
+	snprintf(rs->body[rs->n], sizeof(rs->body[0]), "%s", json);
+	rs->n++;
+}
+
+/* Dynamic subscribers: saved, replaced, deleted, loaded; their deliveries dropped, recovered. */
+static void
+test_dynamic_subscribers(void **state)
+{
+	const char *subs[] = { "dyn", "other" };
+	struct store *st = open_st(*state);
+	struct rows loaded = { 0 }, none = { 0 }, taken = { 0 };
+	struct answer a = { .data = &loaded }, d = { 0 }, r = { 0 };
+	struct event *e1 = mkevent("x", "1"), *e2 = mkevent("x", "2");
+	int64_t s1[2], s2;
+
+	store_dsub_save(st, "dyn", "{\"v\":1}");
+	store_dsub_save(st, "dyn", "{\"v\":2}");
+	store_dsub_save(st, "gone", "{}");
+	store_dsub_save(st, "gone", NULL);
+	assert_int_equal(commit(st), 0);
+	add_commit(st, e1, subs, 2, s1);
+	add_commit(st, e2, subs, 1, &s2);
+	assert_int_equal(claim(st, &none), ((struct fixture *)*state)->pg ? 0 : 3);
+	store_mark_dead(st, s2, 2, 503, "HTTP 503");
+	assert_int_equal(commit(st), 0);
+	store_close(st);
+	st = open_st(*state);
+	store_dsubs_load(st, dsub_row, answered, &a);
+	assert_int_equal(wait_answer(st, &a), 1);
+	assert_string_equal(loaded.sub[0], "dyn");
+	assert_string_equal(loaded.body[0], "{\"v\":2}");
+	/* Dead letters since a time in the future: none; since the start: e2's. */
+	store_recover(st, "dyn", 9e12, answered, &r);
+	assert_int_equal(wait_answer(st, &r), 0);
+	r.done = false;
+	store_recover(st, "dyn", 0, answered, &r);
+	assert_int_equal(wait_answer(st, &r), 1);
+	assert_int_equal(claim(st, &taken), 3);
+	/* Dropping counts what was pending (e1's and the recovered e2's), not other's. */
+	store_drop_deliveries(st, "dyn", answered, &d);
+	assert_int_equal(wait_answer(st, &d), 2);
+	assert_int_equal(depth(st), 1);
+	store_close(st);
+	event_free(e1);
+	event_free(e2);
+}
+
 struct ids {
 	int n, stop_after;
 	char id[8][40];
@@ -949,6 +1002,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_retry_requests_and_purge, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rule_state_and_subscribers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pages, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dynamic_subscribers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_claims_after_restart, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_schema_version, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_memory_bound, setup, teardown),
