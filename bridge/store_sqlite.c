@@ -716,6 +716,9 @@ sqlite_request(void *arg, struct store_req *rq)
 		break;
 	case STORE_REQ_RECOVER:
 		n = recover(be, rq);
+		/* Pending again: claimed at the wake-up, as a retry request is. */
+		if (n > 0)
+			wake_poke(be);
 		break;
 	}
 	store_req_done(rq, n);
