@@ -160,7 +160,7 @@ spec_free(struct store_config *sc)
 
 struct copy {
 	struct store *from, *to;
-	long long events, deliveries, states, subs;
+	long long events, deliveries, states, subs, dsubs;
 	enum store_dstate state;	/* the deliveries being copied */
 	int64_t last_seq;
 	char *last_id;
@@ -204,6 +204,16 @@ copy_sub(void *arg, const char *name, const char *fp)
 
 	store_sub_disable(c->to, name, fp);
 	c->subs++;
+}
+
+/* A subscriber added through the API: its record (secrets included) as stored. */
+static void
+copy_dsub(void *arg, const char *name, const char *json)
+{
+	struct copy *c = ((struct cli_wait *)arg)->data;
+
+	store_dsub_save(c->to, name, json);
+	c->dsubs++;
 }
 
 static bool
@@ -319,7 +329,7 @@ copy(const char *from_spec, const char *to_spec)
 	static const enum store_dstate states[] = { STORE_PENDING, STORE_DEAD, STORE_RETRY };
 	struct store_config from_conf, to_conf;
 	struct copy c = { 0 };
-	struct cli_wait w = { .data = &c }, v = { .data = &c };
+	struct cli_wait w = { .data = &c }, v = { .data = &c }, x = { .data = &c };
 	int rc = 1, any;
 
 	if (parse_spec(from_spec, &from_conf) != 0)
@@ -348,12 +358,13 @@ copy(const char *from_spec, const char *to_spec)
 	}
 	store_states_load(c.from, copy_state, cli_wait_done, &w);
 	store_subs_load(c.from, copy_sub, cli_wait_done, &v);
+	store_dsubs_load(c.from, copy_dsub, cli_wait_done, &x);
 	if (cli_store_wait(c.from, &w) < 0 || cli_store_wait(c.from, &v) < 0 ||
-	    commit_wait(c.to) != 0 || verify(&c) != 0)
+	    cli_store_wait(c.from, &x) < 0 || commit_wait(c.to) != 0 || verify(&c) != 0)
 		goto out;
-	printf("copied %lld events, %lld deliveries, %lld rule states and %lld subscriber "
-	    "states from %s to %s\n", c.events, c.deliveries, c.states, c.subs,
-	    from_conf.backend, to_conf.backend);
+	printf("copied %lld events, %lld deliveries, %lld rule states, %lld subscriber "
+	    "states and %lld dynamic subscribers from %s to %s\n", c.events, c.deliveries,
+	    c.states, c.subs, c.dsubs, from_conf.backend, to_conf.backend);
 	rc = 0;
 out:
 	store_close(c.from);

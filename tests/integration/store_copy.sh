@@ -48,11 +48,19 @@ deliveries dead >"$TMP/dead.json"
 python3 -c 'import json, sys; p, d = (json.load(open(f)) for f in sys.argv[1:]); assert len(p) == 3 and len(d) == 3, (p, d)' \
     "$TMP/pending.json" "$TMP/dead.json" || fail "on SQLite: $(cat "$TMP/pending.json" "$TMP/dead.json")"
 
+# A subscriber added through the API is a record in its own table: copied as it is.
+python3 -c 'import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute("INSERT INTO api_subscribers(name, record) VALUES (?, ?)", ("dyn-1", "{\"copied\": 1}")); c.commit()' \
+    "$TMP/state/pollhook.db" || fail "cannot add a dynamic subscriber's record to the SQLite store"
+
 # 2. The copy, and a second one refused.
 "$POLLHOOK" store copy --from "sqlite:$TMP/state" --to "postgres:$PG_CONNINFO" >"$TMP/copy.out" 2>&1 ||
 	fail "store copy failed: $(cat "$TMP/copy.out")"
-grep -q "^copied 3 events, 6 deliveries, 1 rule states and 0 subscriber states from sqlite to postgres$" \
+grep -q "^copied 3 events, 6 deliveries, 1 rule states, 0 subscriber states and 1 dynamic subscribers from sqlite to postgres$" \
     "$TMP/copy.out" || fail "store copy said: $(cat "$TMP/copy.out")"
+got=$(pg_sql "SELECT name || ' ' || record FROM api_subscribers")
+[ "$got" = 'dyn-1 {"copied": 1}' ] || fail "the dynamic subscriber's record in PostgreSQL: '$got'"
+# The record was made up by this test: the daemon below runs without it.
+pg_sql "DELETE FROM api_subscribers" >/dev/null
 rc=0
 "$POLLHOOK" store copy --from "sqlite:$TMP/state/pollhook.db" --to "postgres:$PG_CONNINFO" \
     >"$TMP/copy2.out" 2>&1 || rc=$?
@@ -64,7 +72,7 @@ for bad in "--from sqlite:$TMP/state" "--from mysql:x --to sqlite:/tmp/x" "--to 
 	"$POLLHOOK" store copy $bad >"$TMP/bad.out" 2>&1 || rc=$?
 	[ "$rc" -eq 1 ] && [ -s "$TMP/bad.out" ] || fail "store copy $bad: exit $rc"
 done
-pass "store copy: 3 events, 6 deliveries, the rule state; a second copy refused"
+pass "store copy: 3 events, 6 deliveries, the rule state, a dynamic subscriber; a second copy refused"
 
 # 3. The same instance on PostgreSQL: what SQLite held goes on.
 conf "$STORE_CONF"
