@@ -47,7 +47,8 @@ metric() {	# metric FAMILY: the sum of a /metrics family's lines
 	python3 "$top_srcdir/tests/bench/overruns.py" "$API_PORT" "$1"
 }
 
-# loop_lag: "p99 max" of pollhook_loop_lag_seconds (bucket bounds), or "n/a n/a".
+# loop_lag: "p99 max": p99 as a bucket bound of pollhook_loop_lag_seconds, max from
+# pollhook_loop_lag_max_seconds (since the start, warm-up included), or "n/a n/a".
 loop_lag() {
 	python3 - "$API_PORT" <<'PY'
 import sys, urllib.request
@@ -65,7 +66,7 @@ b.sort()
 total = b[-1][1]
 p99 = next((le for le, c in b if c >= 0.99 * total), float("inf"))
 mx = next((le for le, c in b if c >= total), float("inf"))
-mxl = [l for l in body.splitlines() if l.startswith("pollhook_loop_lag_seconds_max")]
+mxl = [l for l in body.splitlines() if l.startswith("pollhook_loop_lag_max_seconds ")]
 if mxl:
     mx = float(mxl[0].split()[-1])
 print("%.3f %.3f" % (p99, mx))
