@@ -254,8 +254,8 @@ valid_id(const char *s)
 	return true;
 }
 
-static struct json_object *
-json_time(double unix_s)
+struct json_object *
+api_json_time(double unix_s)
 {
 	char t[40];
 
@@ -360,7 +360,7 @@ do_sources(struct api_req *q)
 		json_object_object_add(j, "poller", json_object_new_string(sc->poller->name));
 		json_object_object_add(j, "up", st->polled ? json_object_new_boolean(st->up) :
 		    NULL);
-		json_object_object_add(j, "last_poll", st->polled ? json_time(st->last_poll) :
+		json_object_object_add(j, "last_poll", st->polled ? api_json_time(st->last_poll) :
 		    NULL);
 		json_object_object_add(j, "last_error", st->last_error != NULL ?
 		    json_object_new_string(st->last_error) : NULL);
@@ -478,7 +478,7 @@ add_delivery(void *arg, const struct store_row *row)
 	json_object_object_add(j, "last_status", json_object_new_int(row->last_status));
 	json_object_object_add(j, "last_error", row->last_error != NULL ?
 	    json_object_new_string(row->last_error) : NULL);
-	json_object_object_add(j, "created", json_time(row->created));
+	json_object_object_add(j, "created", api_json_time(row->created));
 	json_object_array_add(q->arr, j);
 }
 

@@ -4,16 +4,8 @@
 
 #include "api_cluster.h"
 
-#include "event.h"
-
-static struct json_object *
-json_time(double unix_s)
-{
-	char t[40];
-
-	event_format_time(t, sizeof(t), unix_s);
-	return json_object_new_string(t);
-}
+#include "api_impl.h"
+#include "api_metrics.h"
 
 struct json_object *
 api_cluster_json(const struct cluster *c)
@@ -34,8 +26,8 @@ api_cluster_json(const struct cluster *c)
 		json_object_object_add(o, "id", json_object_new_int64(m[i].id));
 		json_object_object_add(o, "version", m[i].version != NULL ?
 		    json_object_new_string(m[i].version) : NULL);
-		json_object_object_add(o, "started", json_time(m[i].started));
-		json_object_object_add(o, "last_seen", json_time(m[i].last_seen));
+		json_object_object_add(o, "started", api_json_time(m[i].started));
+		json_object_object_add(o, "last_seen", api_json_time(m[i].last_seen));
 		json_object_object_add(o, "sources_owned", json_object_new_int64(m[i].owned));
 		json_object_object_add(o, "epoch", json_object_new_int64(m[i].max_epoch));
 		json_object_object_add(o, "self", json_object_new_boolean(m[i].self));
@@ -43,12 +35,6 @@ api_cluster_json(const struct cluster *c)
 	}
 	json_object_object_add(j, "members", arr);
 	return j;
-}
-
-static void
-family(struct buf *b, const char *name, const char *type, const char *help)
-{
-	buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
 void
@@ -60,17 +46,17 @@ api_cluster_metrics(struct buf *b, const struct cluster *c)
 	size_t owned = cluster_owned(c, &epoch);
 
 	(void)cluster_members(c, &n);
-	family(b, "pollhook_cluster_members", "gauge",
+	api_metrics_family(b, "pollhook_cluster_members", "gauge",
 	    "Live members of the cluster at this instance's last heartbeat.");
 	buf_printf(b, "pollhook_cluster_members %zu\n", n);
-	family(b, "pollhook_cluster_sources_owned", "gauge", "Sources this instance owns and polls.");
+	api_metrics_family(b, "pollhook_cluster_sources_owned", "gauge", "Sources this instance owns and polls.");
 	buf_printf(b, "pollhook_cluster_sources_owned %zu\n", owned);
-	family(b, "pollhook_cluster_heartbeats_total", "counter",
+	api_metrics_family(b, "pollhook_cluster_heartbeats_total", "counter",
 	    "Heartbeats by outcome: ok, or failed (the database unreachable).");
 	buf_printf(b, "pollhook_cluster_heartbeats_total{outcome=\"ok\"} %llu\n"
 	    "pollhook_cluster_heartbeats_total{outcome=\"failed\"} %llu\n",
 	    (unsigned long long)s->syncs, (unsigned long long)s->sync_failures);
-	family(b, "pollhook_cluster_sources_moved_total", "counter",
+	api_metrics_family(b, "pollhook_cluster_sources_moved_total", "counter",
 	    "Sources that moved: taken (by this instance), released (to a member they are "
 	    "assigned to now), lost (found taken by another member).");
 	buf_printf(b, "pollhook_cluster_sources_moved_total{how=\"taken\"} %llu\n"
@@ -78,11 +64,11 @@ api_cluster_metrics(struct buf *b, const struct cluster *c)
 	    "pollhook_cluster_sources_moved_total{how=\"lost\"} %llu\n",
 	    (unsigned long long)s->taken, (unsigned long long)s->released,
 	    (unsigned long long)s->lost);
-	family(b, "pollhook_cluster_fenced_writes_total", "counter",
+	api_metrics_family(b, "pollhook_cluster_fenced_writes_total", "counter",
 	    "Writes the store refused because their source's epoch was stale.");
 	buf_printf(b, "pollhook_cluster_fenced_writes_total %llu\n",
 	    (unsigned long long)s->fenced);
-	family(b, "pollhook_cluster_membership_changes_total", "counter",
+	api_metrics_family(b, "pollhook_cluster_membership_changes_total", "counter",
 	    "Members that joined or left the cluster, as this instance saw it.");
 	buf_printf(b, "pollhook_cluster_membership_changes_total %llu\n",
 	    (unsigned long long)s->membership_changes);

@@ -24,6 +24,8 @@ struct subs *api_req_subs(const struct api_req *q);
 const struct config *api_req_config(const struct api_req *q);
 /* Returns the delivery manager (borrowed). */
 struct delivery *api_req_delivery(const struct api_req *q);
+/* A JSON string of unix_s in RFC 3339 (UTC), a new reference (GET answers' times). */
+struct json_object *api_json_time(double unix_s);
 /* Returns the request body (borrowed, NUL-terminated, "" when none) and its length. */
 const char *api_req_body(const struct api_req *q, size_t *len);
 /* Returns query argument name (borrowed), or NULL. */

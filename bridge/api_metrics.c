@@ -31,8 +31,8 @@ label_value(struct buf *b, const char *v)
 	}
 }
 
-static void
-family(struct buf *b, const char *name, const char *type, const char *help)
+void
+api_metrics_family(struct buf *b, const char *name, const char *type, const char *help)
 {
 	buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
@@ -78,7 +78,7 @@ poll_histogram(const struct engine *eng, struct buf *b)
 	const struct engine_poll_hist *h = engine_poll_hist(eng);
 	uint64_t cum = 0;
 
-	family(b, "pollhook_poll_seconds", "histogram",
+	api_metrics_family(b, "pollhook_poll_seconds", "histogram",
 	    "Duration of completed polls, every source.");
 	for (size_t i = 0; i < ENGINE_POLL_BUCKETS; i++) {
 		cum += h->b[i];
@@ -101,7 +101,7 @@ loop_lag(const struct engine *eng, struct buf *b)
 {
 	const struct histogram *h = engine_loop_lag(eng);
 
-	family(b, "pollhook_loop_lag_seconds", "histogram",
+	api_metrics_family(b, "pollhook_loop_lag_seconds", "histogram",
 	    "Time from a poll timer's due time to its callback (within about 6 %).");
 	for (size_t i = 0; i < NELEM(lag_bounds); i++)
 		buf_printf(b, "pollhook_loop_lag_seconds_bucket{le=\"%g\"} %llu\n", lag_bounds[i],
@@ -110,7 +110,7 @@ loop_lag(const struct engine *eng, struct buf *b)
 	    (unsigned long long)h->count);
 	buf_printf(b, "pollhook_loop_lag_seconds_sum %.9g\n", h->sum);
 	buf_printf(b, "pollhook_loop_lag_seconds_count %llu\n", (unsigned long long)h->count);
-	family(b, "pollhook_loop_lag_max_seconds", "gauge",
+	api_metrics_family(b, "pollhook_loop_lag_max_seconds", "gauge",
 	    "The largest loop lag since the daemon started.");
 	buf_printf(b, "pollhook_loop_lag_max_seconds %.9g\n", h->max);
 }
@@ -121,7 +121,7 @@ latency_summary(const struct delivery_stats *ds, struct buf *b)
 	static const double q[] = { 0.5, 0.9, 0.99 };
 	const struct histogram *h = &ds->latency;
 
-	family(b, "pollhook_delivery_latency_seconds", "summary",
+	api_metrics_family(b, "pollhook_delivery_latency_seconds", "summary",
 	    "Time from an event to its receiver's 2xx (quantiles within about 6 %).");
 	for (size_t i = 0; i < NELEM(q); i++) {
 		if (h->count == 0)
@@ -162,17 +162,17 @@ static const struct source_family {
 static void
 store_families(struct buf *b, const struct store_stats *ss)
 {
-	family(b, "pollhook_store_up", "gauge",
+	api_metrics_family(b, "pollhook_store_up", "gauge",
 	    "Whether the last commit to the store succeeded (0 while the database is away).");
 	buf_printf(b, "pollhook_store_up %d\n", ss->up ? 1 : 0);
-	family(b, "pollhook_store_queued_events", "gauge",
+	api_metrics_family(b, "pollhook_store_queued_events", "gauge",
 	    "Events in memory waiting to be stored (bounded by bridge.store.queue_max).");
 	buf_printf(b, "pollhook_store_queued_events %zu\n", ss->queued_events);
-	family(b, "pollhook_store_dropped_events_total", "counter",
+	api_metrics_family(b, "pollhook_store_dropped_events_total", "counter",
 	    "Events dropped because the memory queue was full while the database was away.");
 	buf_printf(b, "pollhook_store_dropped_events_total %llu\n",
 	    (unsigned long long)ss->dropped_events);
-	family(b, "pollhook_store_commits_total", "counter",
+	api_metrics_family(b, "pollhook_store_commits_total", "counter",
 	    "Transactions that stored a batch of writes.");
 	buf_printf(b, "pollhook_store_commits_total %llu\n", (unsigned long long)ss->commits);
 }
@@ -187,15 +187,15 @@ api_metrics_render(struct buf *b, const struct config *cfg, const struct engine 
 	for (size_t i = 0; i < NELEM(per_source_families); i++) {
 		const struct source_family *f = &per_source_families[i];
 
-		family(b, f->name, f->type, f->help);
+		api_metrics_family(b, f->name, f->type, f->help);
 		per_source(cfg, eng, b, f->name, f->field);
 	}
 	poll_histogram(eng, b);
 	loop_lag(eng, b);
 	engine_poller_metrics(eng, b);
-	family(b, "pollhook_events_total", "counter", "Events routed to the subscribers.");
+	api_metrics_family(b, "pollhook_events_total", "counter", "Events routed to the subscribers.");
 	buf_printf(b, "pollhook_events_total %llu\n", (unsigned long long)ds->events);
-	family(b, "pollhook_deliveries_total", "counter",
+	api_metrics_family(b, "pollhook_deliveries_total", "counter",
 	    "Delivery attempts by outcome: ok, retried, dead (dead letter), gone (410).");
 	buf_printf(b, "pollhook_deliveries_total{outcome=\"ok\"} %llu\n"
 	    "pollhook_deliveries_total{outcome=\"retried\"} %llu\n"
@@ -203,15 +203,15 @@ api_metrics_render(struct buf *b, const struct config *cfg, const struct engine 
 	    "pollhook_deliveries_total{outcome=\"gone\"} %llu\n",
 	    (unsigned long long)ds->ok, (unsigned long long)ds->retried,
 	    (unsigned long long)ds->dead, (unsigned long long)ds->gone);
-	family(b, "pollhook_deliveries_in_flight", "gauge", "Delivery attempts in flight.");
+	api_metrics_family(b, "pollhook_deliveries_in_flight", "gauge", "Delivery attempts in flight.");
 	buf_printf(b, "pollhook_deliveries_in_flight %zu\n", ds->in_flight);
 	if (depth >= 0) {
-		family(b, "pollhook_outbox_depth", "gauge",
+		api_metrics_family(b, "pollhook_outbox_depth", "gauge",
 		    "Deliveries pending in the outbox (waiting or being attempted).");
 		buf_printf(b, "pollhook_outbox_depth %lld\n", depth);
 	}
 	latency_summary(ds, b);
-	family(b, "pollhook_dead_letters", "gauge",
+	api_metrics_family(b, "pollhook_dead_letters", "gauge",
 	    "Dead letters in the outbox, by subscriber: its failed deliveries.");
 	if (dead_lines != NULL)
 		buf_str(b, dead_lines);

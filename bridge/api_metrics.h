@@ -23,6 +23,8 @@ struct store_stats;
 void api_metrics_render(struct buf *b, const struct config *cfg, const struct engine *eng,
     const struct delivery *dlv, const struct store_stats *ss, long long depth,
     const char *dead_lines);
+/* Appends the # HELP and # TYPE lines of the family name (type: counter, gauge, ...) to b. */
+void api_metrics_family(struct buf *b, const char *name, const char *type, const char *help);
 /* Appends the dead-letter line of one subscriber to b. */
 void api_metrics_dead_line(struct buf *b, const char *subscriber, long long count);
 
