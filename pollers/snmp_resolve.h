@@ -2,9 +2,9 @@
 #define POLLHOOK_SNMP_RESOLVE_H
 
 /*
- * Asynchronous host name resolution for the snmp poller: getaddrinfo_a in
- * glibc's resolver threads, completion reported on the loop through an
- * ev_async, so no loop callback ever waits for DNS.
+ * Asynchronous host name resolution for the snmp poller, which wants the
+ * address as numeric text: an adapter over bridge/resolve.c (getaddrinfo_a,
+ * completion on the loop, so no loop callback ever waits for DNS).
  */
 
 #include <ev.h>
