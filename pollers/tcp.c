@@ -486,12 +486,6 @@ tcp_stop(void *state)
 	free(ts);
 }
 
-static const char *
-tcp_library_version(void)
-{
-	return OpenSSL_version(OPENSSL_VERSION);
-}
-
 const struct poller_ops tcp_poller_ops = {
 	.name = "tcp",
 	.keys = tcp_conf_keys,
@@ -505,5 +499,5 @@ const struct poller_ops tcp_poller_ops = {
 	.start = tcp_start,
 	.poll = tcp_poll,
 	.stop = tcp_stop,
-	.library_version = tcp_library_version,
+	.library_version = NULL,	/* OpenSSL: the core prints its version */
 };
