@@ -36,12 +36,14 @@
 
 #include "buf.h"
 #include "api_cluster.h"
+#include "api_console.h"
 #include "api_impl.h"
 #include "api_metrics.h"
 #include "event.h"
 #include "log.h"
 #include "poller.h"
 #include "subs.h"
+#include "subs_json.h"
 #include "util.h"
 #include "xmalloc.h"
 
@@ -91,6 +93,7 @@ struct reply {
 	const char *type;
 	const char *allow;		/* Allow, for 405 */
 	const char *authenticate;	/* WWW-Authenticate, for 401 */
+	bool console;			/* a file of the console: its security headers */
 };
 
 enum req_phase {
@@ -340,6 +343,16 @@ origin_json(const struct source_config *sc)
 	return o;
 }
 
+/* A number of seconds as JSON with 6 significant digits (not json-c's 17). */
+static struct json_object *
+short_double(double v)
+{
+	char text[32];
+
+	snprintf(text, sizeof(text), "%.6g", v);
+	return json_object_new_double_s(v, text);
+}
+
 static void
 do_sources(struct api_req *q)
 {
@@ -368,6 +381,10 @@ do_sources(struct api_req *q)
 		json_object_object_add(j, "errors", json_object_new_int64((int64_t)st->errors));
 		json_object_object_add(j, "overruns",
 		    json_object_new_int64((int64_t)st->overruns));
+		json_object_object_add(j, "last_duration", st->polled ?
+		    short_double(st->last_duration) : NULL);
+		json_object_object_add(j, "interval", short_double(sc->interval));
+		json_object_object_add(j, "labels", labels_json(&sc->labels));
 		json_object_object_add(j, "origin", origin_json(sc));
 		/* Only in a cluster: without one, the answer is as it was. */
 		if (a->cluster != NULL)
@@ -560,6 +577,47 @@ do_retry(struct api_req *q, const char *id)
 	store_request_retry(q->api->st, seq, retry_done, q);
 }
 
+static void
+retry_all_done(void *arg, long long n)
+{
+	struct api_req *q = arg;
+	struct json_object *j;
+
+	if (n < 0) {
+		reply_error(&q->r, 500, "store: %s", store_error(q->api->st));
+	} else {
+		if (n > 0)
+			log_info("api: %lld dead deliveries queued for retry", n);
+		j = json_object_new_object();
+		json_object_object_add(j, "retried", json_object_new_int64(n));
+		reply_json(&q->r, 202, j);
+	}
+	req_answered(q);
+}
+
+/* Queues every dead letter for another delivery (POST /v1/deliveries/retry). */
+static void
+do_retry_all(struct api_req *q)
+{
+	req_wait(q);
+	store_request_retry(q->api->st, 0, retry_all_done, q);
+}
+
+/* Answers a file of the console at url; returns false when there is none. */
+static bool
+do_console(struct reply *r, const char *url)
+{
+	const struct console_file *f = api_console_find(url);
+
+	if (f == NULL)
+		return false;
+	r->status = 200;
+	r->type = f->type;
+	r->console = true;
+	buf_add(&r->body, (const char *)f->data, f->len);
+	return true;
+}
+
 /* Routing */
 
 static const struct get_route {
@@ -611,6 +669,9 @@ route(struct api_req *q, const char *url, const char *method)
 		api_websub_route(q, method);
 		return;
 	}
+	/* The console's files carry no data: the page asks for the token. */
+	if (get && q->api->cfg->bridge.api.console && do_console(r, url))
+		return;
 	if (!authorized(q->api, q->c, r))
 		return;
 	for (size_t i = 0; i < NELEM(get_routes); i++) {
@@ -620,6 +681,13 @@ route(struct api_req *q, const char *url, const char *method)
 			get_routes[i].fn(q);
 		else
 			not_allowed(r, ALLOW_GET, method);
+		return;
+	}
+	if (strcmp(url, "/v1/deliveries/retry") == 0) {
+		if (strcmp(method, "POST") == 0)
+			do_retry_all(q);
+		else
+			not_allowed(r, "POST", method);
 		return;
 	}
 	if ((id = retry_path(url, idbuf, sizeof(idbuf))) != NULL) {
@@ -664,6 +732,12 @@ send_reply(struct api *a, struct MHD_Connection *c, struct reply *r)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, r->allow);
 	if (r->authenticate != NULL)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, r->authenticate);
+	if (r->console) {
+		MHD_add_response_header(resp, "Content-Security-Policy", API_CONSOLE_CSP);
+		MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+		MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+		MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+	}
 	if (a->stopping)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
 	rc = MHD_queue_response(c, r->status, resp);

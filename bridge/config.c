@@ -85,6 +85,8 @@ static const struct conf_key api_keys[] = {
 	    "bearer token every API request but /healthz must carry" },
 	{ "subscriptions", CONF_GROUP, 0, 0, 0, NULL, subscriptions_keys,
 	    "subscribers added through the API (POST /v1/subscribers, /websub)" },
+	{ "console", CONF_BOOL, 0, 0, 0, NULL, NULL,
+	    "GET / serves the operator's console (default true)" },
 	CONF_KEY_END
 };
 
@@ -458,6 +460,7 @@ load_bridge(struct loader *ld, const struct conf_node *b)
 			    "\"host:port\", not \"%s\"", listen);
 		bc->api.listen = xstrdup(listen);
 	}
+	bc->api.console = conf_bool(api, "console", true);
 	/* A missing group gives the defaults: conf_* accessors answer them for NULL. */
 	load_subscriptions(api != NULL ? conf_get(api, "subscriptions") : NULL, &bc->api.subs);
 	/* An unreadable token file was reported by the check; don't say it twice. */

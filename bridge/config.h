@@ -110,6 +110,7 @@ struct subs_config {
 struct api_config {
 	char *listen;		/* "host:port"; NULL when the API is off */
 	char *token;		/* bearer token, NULL when none */
+	bool console;		/* GET / serves the operator's console */
 	struct subs_config subs;	/* defaults filled in */
 };
 

@@ -318,7 +318,7 @@ strv_json(char *const *v)
 	return a;
 }
 
-static struct json_object *
+struct json_object *
 labels_json(const struct labels *l)
 {
 	struct json_object *o = json_object_new_object();

@@ -49,5 +49,7 @@ struct dsub *subs_json_parse_record(const char *name, const char *json);
 struct json_object *subs_json_view(const struct dsub *d, bool with_secret);
 /* Parses an RFC 3339 time ("2026-12-02T04:00:00Z", fractions, offsets) into Unix seconds. */
 int subs_json_time(const char *s, double *out);
+/* Returns l as a new JSON object of name: value strings. */
+struct json_object *labels_json(const struct labels *l);
 
 #endif

@@ -26,14 +26,16 @@ s = json.load(open(sys.argv[1]))
 assert len(s) == 1, s
 e = s[0]
 assert set(e) == {"name", "poller", "up", "last_poll", "last_error", "polls", "errors",
-                  "overruns", "origin"}, e
+                  "overruns", "last_duration", "interval", "labels", "origin"}, e
+assert isinstance(e["last_duration"], float) and 0 < e["last_duration"] < 5, e
+assert e["interval"] == 0.2 and e["labels"] == {}, e
 assert e["origin"]["kind"] == "block" and e["origin"]["profile"] is None, e
 assert e["name"] == "edge-1" and e["poller"] == "http" and e["up"] is True, e
 assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", e["last_poll"]), e
 assert e["last_error"] is None and e["errors"] == 0 and isinstance(e["overruns"], int), e
 PY
 [ "$(header Content-Type)" = "application/json" ] || fail "/v1/sources type: $(header Content-Type)"
-pass "/v1/sources: name, poller, up, last_poll (RFC 3339), last_error, counters"
+pass "/v1/sources: name, poller, up, last_poll (RFC 3339), last_error, counters, last_duration, interval, labels"
 
 # A failing source shows in /v1/sources and /metrics.
 rm -f "$WWW/status.json"
