@@ -58,3 +58,22 @@ expect_status 404 POST "/v1/deliveries/999999/retry" "$TOKEN"
 expect_status 404 POST "/v1/deliveries/0/retry" "$TOKEN"
 expect_status 404 POST "/v1/deliveries/abc/retry" "$TOKEN"
 pass "a dead letter listed as by the CLI, retried through the API and delivered"
+
+# Every dead letter at once: POST /v1/deliveries/retry.
+mode r 400
+echo '{"cpu": 20}' | put status.json
+wait_count "$TMP/r.jsonl" 'r["status"] == 400' 2 15 || fail "the resolved event was not refused"
+wait_for 10 dead_listed || fail "no second dead letter listed: $(cat "$TMP/body")"
+resolved_event=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))[0]["event_id"])' "$TMP/body")
+mode r 200
+expect_status 202 POST "/v1/deliveries/retry" "$TOKEN"
+python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); assert d == {"retried": 1}, d' "$TMP/body" ||
+	fail "retry of every dead letter: $(cat "$TMP/body")"
+wait_count "$TMP/r.jsonl" "r['status'] == 200 and json.loads(r['body'])['id'] == '$resolved_event'" 1 10 ||
+	fail "the dead letter retried with every other was not delivered"
+expect_status 202 POST "/v1/deliveries/retry" "$TOKEN"
+python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); assert d == {"retried": 0}, d' "$TMP/body" ||
+	fail "retry with no dead letter: $(cat "$TMP/body")"
+expect_status 405 GET "/v1/deliveries/retry" "$TOKEN"
+expect_status 401 POST "/v1/deliveries/retry"
+pass "every dead letter retried at once with POST /v1/deliveries/retry, 0 when there is none"
