@@ -169,6 +169,14 @@ static const struct conf_key metric_keys[] = {
 	CONF_KEY_END
 };
 
+static const struct conf_key flap_keys[] = {
+	{ "changes", CONF_INT, CONF_REQUIRED | RANGE, 2, 1000, NULL, NULL,
+	    "state changes within window that make an instance flap" },
+	{ "window", CONF_FLOAT, CONF_REQUIRED | NUM_GT0_MAX, 0, 604800, NULL, NULL,
+	    "seconds the changes must fall within, and stay away for the flapping to end" },
+	CONF_KEY_END
+};
+
 static const struct conf_key rule_keys[] = {
 	{ "name", CONF_STRING, CONF_REQUIRED | CONF_NAME, 0, 0, NULL, NULL,
 	    "unique name, also the name of the events it emits" },
@@ -188,6 +196,8 @@ static const struct conf_key rule_keys[] = {
 	{ "on_new", CONF_BOOL, 0, 0, 0, NULL, NULL, "fire once per item key not seen before" },
 	{ "max_seen", CONF_INT, RANGE, 1, 10000000, NULL, NULL,
 	    "on_new: how many item keys are remembered" },
+	{ "flap", CONF_GROUP, 0, 0, 0, NULL, flap_keys,
+	    "one <rule>.flapping event instead of changes that come too often" },
 	CONF_KEY_END
 };
 
@@ -804,6 +814,10 @@ load_rule(struct loader *ld, const struct conf_node *n, struct rule_config *r)
 	r->severity = xstrdup(conf_string(n, "severity", NULL));
 	r->for_s = conf_float(n, "for", 0);
 	r->max_seen = (size_t)conf_int(n, "max_seen", RULE_MAX_SEEN_DEFAULT);
+	if (conf_get(n, "flap") != NULL) {
+		r->flap_changes = (unsigned)conf_int(conf_get(n, "flap"), "changes", 0);
+		r->flap_window = conf_float(conf_get(n, "flap"), "window", 0);
+	}
 
 	if (kinds == 0)
 		conf_error(n, "rule \"%s\" needs one of above, below, on_change = true "
@@ -824,6 +838,10 @@ load_rule(struct loader *ld, const struct conf_node *n, struct rule_config *r)
 	}
 	if (conf_has(n, "max_seen") && kinds == 1 && !fresh)
 		conf_error(conf_get(n, "max_seen"), "\"max_seen\" only goes with on_new "
+		    "(rule \"%s\")", shown);
+	/* An on_new item is news once: it has no state that could go back and forth. */
+	if (conf_has(n, "flap") && kinds == 1 && fresh)
+		conf_error(conf_get(n, "flap"), "\"flap\" does not go with on_new "
 		    "(rule \"%s\")", shown);
 	if (above || below)
 		return;

@@ -73,6 +73,8 @@ struct rule_config {
 	double for_s;		/* seconds the condition must hold; 0 = at once */
 	char *severity;		/* free text, NULL when not given */
 	size_t max_seen;	/* on_new: bound of the seen-key set */
+	unsigned flap_changes;	/* flap.changes: state changes that make it flap; 0 = off */
+	double flap_window;	/* flap.window: seconds they must fall within, and stay quiet */
 	const char *file;
 	int line;
 };

@@ -412,7 +412,7 @@ run_rules(struct engine *e, struct source_rt *s, double now, bool bounded)
 
 		for (; s->rule_i < s->sample.npoints; s->rule_i++) {
 			const struct point *p = &s->sample.points[s->rule_i];
-			struct rule_input in = { s->conf->name, &s->conf->labels, p, now };
+			struct rule_input in = { s->conf->name, &s->conf->labels, p, now, NULL };
 			struct rule_state *st;
 			char *key;
 
@@ -423,23 +423,22 @@ run_rules(struct engine *e, struct source_rt *s, double now, bool bounded)
 				goto out;
 			}
 			size_t before = out.n;
-			bool created = false;
 
 			key = state_key(rc->name, s->conf->name, p->instance);
 			st = hmap_get(&e->states, key);
 			if (st == NULL) {
 				st = rule_state_new(rc);
 				hmap_put(&e->states, key, st);
-				created = true;
 			}
 			rule_eval(rc, st, &in, &out);
 			/*
-			 * Saved when it matters after a restart: a transition, or
-			 * a first sight (on_new's seeded set). Pending phases and
-			 * previous values between transitions are not worth a
-			 * write per poll.
+			 * Saved when it matters after a restart: a transition
+			 * (held back or not), a first sight (on_new's seeded set),
+			 * what the subscribers heard, the flap history. Pending
+			 * phases and previous values between transitions are not
+			 * worth a write per poll.
 			 */
-			if (e->store != NULL && (created || out.n > before))
+			if (rule_state_take_dirty(st) && e->store != NULL)
 				save_state(e, key, st);
 			free(key);
 			slice_charge(&e->slice, EVENT_COST * (unsigned)(out.n - before));

@@ -132,7 +132,15 @@ event_free(struct event *ev)
 	labels_clear(&ev->labels);
 	json_object_put(ev->payload);
 	free(ev->body);
+	free(ev->suppressed);
 	free(ev);
+}
+
+void
+event_suppress(struct event *ev, const char *reason)
+{
+	if (ev->suppressed == NULL)
+		ev->suppressed = xstrdup(reason);
 }
 
 void

@@ -27,6 +27,7 @@ struct event {
 	int64_t ts_ms;		/* Unix milliseconds */
 	struct json_object *payload;	/* owned until event_finish renders it */
 	char *body;		/* the rendered envelope, set by event_finish */
+	char *suppressed;	/* why it is held back (stored, not delivered); NULL: delivered */
 	unsigned refs;		/* event_new gives one; event_free drops one */
 };
 
@@ -51,6 +52,8 @@ void event_make_id(char *buf, int64_t ts_ms);
 struct event *event_ref(struct event *ev);
 /* Drops one reference; the last one frees the event. NULL is ignored. */
 void event_free(struct event *ev);
+/* Marks ev as held back for reason (copied; the first reason given stays). */
+void event_suppress(struct event *ev, const char *reason);
 /* Appends ev to l; l takes ownership. */
 void event_list_push(struct event_list *l, struct event *ev);
 /* Frees every event of l and empties it. */
