@@ -27,6 +27,7 @@
 #include "log.h"
 #include "poller.h"
 #include "registry.h"
+#include "depend.h"
 #include "rule.h"
 #include "store.h"
 #include "util.h"
@@ -157,6 +158,9 @@ static const struct conf_key source_keys[] = {
 	    "the values a poll extracts (none for pollers whose metrics are built in)" },
 	{ "profile", CONF_STRING, CONF_NAME, 0, 0, NULL, NULL,
 	    "a profile whose keys it takes; its own keys override them" },
+	{ "parent", CONF_STRINGS, CONF_HAS_MIN, 1, 0, NULL, NULL,
+	    "names or globs of the sources it sits behind: while all are down, its "
+	    "events are held back" },
 	CONF_KEY_END
 };
 
@@ -724,6 +728,9 @@ load_source(struct loader *ld, const struct conf_node *n, size_t idx)
 		conf_error(tn, "\"timeout\" (%g) in source must not exceed \"interval\" (%g)",
 		    src->timeout, src->interval);
 	load_map(conf_get(n, "labels"), &src->labels);
+	src->parents = copy_strings(n, "parent");
+	if (src->parents != NULL)
+		src->parent_line = conf_line(conf_get(n, "parent"));
 
 	check_metrics_list(n, metrics, src->poller, known);
 	if (shared && prof->metrics_conf != NULL) {
@@ -1052,6 +1059,7 @@ load_all(struct loader *ld, const struct conf_node *root)
 	}
 	load_inventories(ld, conf_get(root, "inventory"));
 	check_source_names(ld);
+	depend_resolve(cfg, ld->tree, ld->source_ok);
 
 	list = conf_get(root, "rules");
 	count = conf_count(list);
@@ -1140,6 +1148,8 @@ config_free(struct config *cfg)
 		if (!s->metrics_shared)
 			free_metrics(s->metrics, s->nmetrics);
 		labels_clear(&s->labels);
+		free_strings(s->parents);
+		free(s->parent_idx);
 		free(s->name);
 	}
 	free(cfg->sources);

@@ -45,6 +45,10 @@ struct source_config {
 	const char *profile;	/* the profile it took keys from (the config's), or NULL */
 	const char *inventory;	/* the inventory file of its row (the config's), or NULL */
 	bool metrics_shared;	/* metrics belongs to its profile: sources share it */
+	char **parents;		/* parent: source-name globs; NULL-terminated; NULL: none */
+	int parent_line;	/* the line of its parent key, for messages */
+	size_t *parent_idx;	/* the parents, as indexes of the config's sources */
+	size_t nparent_idx;
 	/*
 	 * While the config loads, and only then: a slot shared by every source
 	 * whose metrics list is its profile's, where the poller may keep what it

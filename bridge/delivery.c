@@ -522,7 +522,8 @@ delivery_submit(struct delivery *d, struct event *ev)
 	double now = ev_now(d->loop);
 	size_t n = 0;
 
-	for (size_t i = 0; i < d->nsubs; i++) {
+	/* A held-back event goes to no one (it is stored with its reason: see store_add). */
+	for (size_t i = 0; ev->suppressed == NULL && i < d->nsubs; i++) {
 		if (!router_match(d->subs[i]->conf, ev))
 			continue;
 		names[n] = d->subs[i]->name;

@@ -384,9 +384,11 @@ emit_events(struct engine *e, struct event_list *out)
 		struct event *ev = out->v[i];
 
 		event_finish(ev);
-		log_info("event %s %s source=%s%s%s", ev->id, ev->name, ev->source,
+		log_info("event %s %s source=%s%s%s%s%s", ev->id, ev->name, ev->source,
 		    ev->instance != NULL ? " instance=" : "",
-		    ev->instance != NULL ? ev->instance : "");
+		    ev->instance != NULL ? ev->instance : "",
+		    ev->suppressed != NULL ? " suppressed=" : "",
+		    ev->suppressed != NULL ? ev->suppressed : "");
 		if (e->sink.event != NULL)
 			e->sink.event(e->sink.arg, ev);
 		else
@@ -394,6 +396,52 @@ emit_events(struct engine *e, struct event_list *out)
 		out->v[i] = NULL;
 	}
 	free(out->v);
+}
+
+/*
+ * Returns whether source p, a parent, is down: its last poll failed, or a
+ * rule on its up metric fires (until that rule resolves, after its `for`).
+ * A parent another instance polls is not known to be down.
+ */
+static bool
+parent_down(const struct engine *e, const struct source_rt *p)
+{
+	if (!owns(e, p))
+		return false;
+	if (p->st.polled && !p->st.up)
+		return true;
+	for (size_t r = 0; r < p->nrules; r++) {
+		const struct rule_config *rc = p->rules[r];
+		const struct rule_state *st;
+		char *key;
+
+		if (strcmp(rc->metric, "up") != 0)
+			continue;
+		key = state_key(rc->name, p->conf->name, NULL);
+		st = hmap_get(&e->states, key);
+		free(key);
+		if (st != NULL && rule_state_firing(st))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Returns why the events of s are held back now, written into buf
+ * ("parent:NAME" when every parent is down), or NULL when they are not.
+ */
+static const char *
+held_back(const struct engine *e, const struct source_rt *s, char *buf, size_t len)
+{
+	const struct source_config *sc = s->conf;
+
+	if (sc->nparent_idx == 0)
+		return NULL;
+	for (size_t i = 0; i < sc->nparent_idx; i++)
+		if (!parent_down(e, &e->run.srcs[sc->parent_idx[i]]))
+			return NULL;
+	snprintf(buf, len, "parent:%s", e->run.srcs[sc->parent_idx[0]].conf->name);
+	return buf;
 }
 
 /*
@@ -406,13 +454,16 @@ run_rules(struct engine *e, struct source_rt *s, double now, bool bounded)
 {
 	struct event_list out = { 0 };
 	bool done = true;
+	char why[512];
+	const char *suppress = held_back(e, s, why, sizeof(why));
 
 	for (; s->rule_r < s->nrules; s->rule_r++, s->rule_i = 0) {
 		const struct rule_config *rc = s->rules[s->rule_r];
 
 		for (; s->rule_i < s->sample.npoints; s->rule_i++) {
 			const struct point *p = &s->sample.points[s->rule_i];
-			struct rule_input in = { s->conf->name, &s->conf->labels, p, now, NULL };
+			struct rule_input in = { s->conf->name, &s->conf->labels, p, now,
+			    suppress };
 			struct rule_state *st;
 			char *key;
 
