@@ -87,6 +87,8 @@ struct engine {
 	void *clock_arg;
 	bool (*owned)(void *arg, const char *source);	/* NULL: every active source */
 	void *owned_arg;
+	engine_silencer_fn silencer;	/* NULL: only parents hold events back */
+	void *silencer_arg;
 };
 
 /* Prometheus's default buckets: polls take milliseconds to their timeout. */
@@ -454,11 +456,16 @@ run_rules(struct engine *e, struct source_rt *s, double now, bool bounded)
 {
 	struct event_list out = { 0 };
 	bool done = true;
-	char why[512];
-	const char *suppress = held_back(e, s, why, sizeof(why));
+	char why[512], rwhy[512];
+	const char *parent = held_back(e, s, why, sizeof(why)), *suppress;
 
 	for (; s->rule_r < s->nrules; s->rule_r++, s->rule_i = 0) {
 		const struct rule_config *rc = s->rules[s->rule_r];
+
+		suppress = parent;
+		if (suppress == NULL && e->silencer != NULL)
+			suppress = e->silencer(e->silencer_arg, s->conf, rc, now, rwhy,
+			    sizeof(rwhy));
 
 		for (; s->rule_i < s->sample.npoints; s->rule_i++) {
 			const struct point *p = &s->sample.points[s->rule_i];
@@ -1026,6 +1033,13 @@ engine_set_clock(struct engine *e, double (*clock)(void *arg), void *arg)
 {
 	e->clock = clock;
 	e->clock_arg = arg;
+}
+
+void
+engine_set_silencer(struct engine *e, engine_silencer_fn why, void *arg)
+{
+	e->silencer = why;
+	e->silencer_arg = arg;
 }
 
 void

@@ -44,7 +44,10 @@ struct event_list {
  */
 struct event *event_new(const char *name, const char *rule, const char *source,
     const char *instance, const struct labels *labels, int64_t ts_ms);
-/* Assigns a fresh unique id and renders the body; the payload is consumed. */
+/*
+ * Assigns a fresh unique id and renders the body; the payload is consumed. A
+ * held-back event's envelope also has "suppressed": its reason.
+ */
 void event_finish(struct event *ev);
 /* Writes a new ULID-based id "evt_..." for ts_ms into buf (EVENT_ID_LEN + 1 bytes). */
 void event_make_id(char *buf, int64_t ts_ms);

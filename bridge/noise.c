@@ -1,0 +1,137 @@
+#include "noise.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <json-c/json.h>
+
+#include "event.h"
+#include "log.h"
+#include "xmalloc.h"
+
+struct noise {
+	const struct config *cfg;
+	struct store *st;
+	struct silences silences;
+	void (*ready)(void *arg, int status);
+	void *ready_arg;
+	size_t loaded, bad;
+};
+
+struct noise *
+noise_new(const struct config *cfg, struct store *st)
+{
+	struct noise *n = xcalloc(1, sizeof(*n));
+
+	n->cfg = cfg;
+	n->st = st;
+	return n;
+}
+
+static void
+load_one(void *arg, const char *id, const char *json)
+{
+	struct noise *n = arg;
+	struct json_object *j = json_tokener_parse(json);
+	struct silence *s;
+	char err[256];
+
+	s = j != NULL ? silence_from_json(j, id, 0, err, sizeof(err)) : NULL;
+	json_object_put(j);
+	if (s == NULL) {
+		n->bad++;
+		return;
+	}
+	silences_add(&n->silences, s);
+	n->loaded++;
+}
+
+static void
+loaded(void *arg, long long result)
+{
+	struct noise *n = arg;
+
+	if (result < 0)
+		log_warnx("silences could not be loaded: %s", store_error(n->st));
+	else if (n->loaded + n->bad > 0)
+		log_info("silences: %zu restored%s", n->loaded,
+		    n->bad > 0 ? ", some unreadable ones ignored" : "");
+	if (n->ready != NULL)
+		n->ready(n->ready_arg, result < 0 ? -1 : 0);
+}
+
+void
+noise_load(struct noise *n, void (*ready)(void *arg, int status), void *arg)
+{
+	n->ready = ready;
+	n->ready_arg = arg;
+	store_silences_load(n->st, load_one, loaded, n);
+}
+
+void
+noise_set_config(struct noise *n, const struct config *cfg)
+{
+	n->cfg = cfg;
+}
+
+const char *
+noise_why(void *arg, const struct source_config *src, const struct rule_config *r, double now,
+    char *buf, size_t len)
+{
+	struct noise *n = arg;
+	const struct silence *s = silences_match(&n->silences, src->name, &src->labels, r->name,
+	    now);
+
+	if (s == NULL)
+		return NULL;
+	snprintf(buf, len, "silence:%s", s->id);
+	return buf;
+}
+
+static void
+save(struct noise *n, const struct silence *s)
+{
+	struct json_object *j = silence_to_json(s, 0);
+
+	json_object_object_del(j, "state");
+	store_silence_save(n->st, s->id, json_object_to_json_string_ext(j,
+	    JSON_C_TO_STRING_PLAIN));
+	json_object_put(j);
+}
+
+void
+noise_add(struct noise *n, struct silence *s)
+{
+	char until[32];
+
+	event_format_time(until, sizeof(until), s->ends);
+	save(n, s);
+	log_info("silence %s added, until %s", s->id, until);
+	silences_add(&n->silences, s);
+}
+
+bool
+noise_remove(struct noise *n, const char *id)
+{
+	if (!silences_remove(&n->silences, id))
+		return false;
+	store_silence_save(n->st, id, NULL);
+	log_info("silence %s removed", id);
+	return true;
+}
+
+const struct silences *
+noise_silences(const struct noise *n)
+{
+	return &n->silences;
+}
+
+void
+noise_free(struct noise *n)
+{
+	if (n == NULL)
+		return;
+	store_forget(n->st, n);
+	silences_clear(&n->silences);
+	free(n);
+}
