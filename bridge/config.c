@@ -28,6 +28,7 @@
 #include "poller.h"
 #include "registry.h"
 #include "depend.h"
+#include "maint.h"
 #include "rule.h"
 #include "store.h"
 #include "util.h"
@@ -244,6 +245,8 @@ static const struct conf_key top_keys[] = {
 	    "files of devices, one source a row" },
 	{ "rules", CONF_GROUPS, 0, 0, 0, NULL, NULL, "what turns values into events" },
 	{ "subscribers", CONF_GROUPS, 0, 0, 0, NULL, NULL, "who gets the events" },
+	{ "maintenance", CONF_GROUPS, 0, 0, 0, NULL, maint_keys,
+	    "windows in which the events of some sources and rules are held back" },
 	CONF_KEY_END
 };
 
@@ -900,6 +903,30 @@ check_rule_metric(struct loader *ld, const struct conf_node *n, const struct rul
 		    "metric \"%s\"", r->name, r->metric);
 }
 
+/* maintenance windows: checked against maint_keys with the top level */
+
+static void
+load_maintenance(struct loader *ld, const struct conf_node *list)
+{
+	struct config *cfg = ld->cfg;
+	size_t count = conf_count(list);
+
+	cfg->maint = xcalloc(count + 1, sizeof(*cfg->maint));
+	for (size_t i = 0; i < count; i++) {
+		const struct conf_node *n = conf_elem(list, i);
+		struct maint_config *w = &cfg->maint[cfg->nmaint++];
+
+		maint_load(n, cfg_file(cfg, n), w);
+		for (size_t j = 0; w->name != NULL && j + 1 < cfg->nmaint; j++)
+			if (cfg->maint[j].name != NULL && strcmp(cfg->maint[j].name, w->name) == 0) {
+				conf_error(conf_get(n, "name"), "duplicate maintenance name \"%s\" "
+				    "(first at %s:%d)", w->name, cfg->maint[j].file,
+				    cfg->maint[j].line);
+				break;
+			}
+	}
+}
+
 /* subscribers */
 
 static void
@@ -1075,6 +1102,7 @@ load_all(struct loader *ld, const struct conf_node *root)
 	cfg->subscribers = xcalloc(count + 1, sizeof(*cfg->subscribers));
 	for (size_t i = 0; i < count; i++)
 		load_subscriber(ld, conf_elem(list, i), &cfg->subscribers[cfg->nsubscribers++]);
+	load_maintenance(ld, conf_get(root, "maintenance"));
 }
 
 struct config *
@@ -1153,6 +1181,9 @@ config_free(struct config *cfg)
 		free(s->name);
 	}
 	free(cfg->sources);
+	for (size_t i = 0; i < cfg->nmaint; i++)
+		maint_clear(&cfg->maint[i]);
+	free(cfg->maint);
 	for (size_t i = 0; cfg->profiles != NULL && i < cfg->profiles->n; i++)
 		free_metrics(cfg->profiles->v[i].metrics_conf, cfg->profiles->v[i].nmetrics);
 	if (cfg->profiles != NULL)

@@ -129,6 +129,8 @@ struct bridge_config {
 	bool cluster;		/* bridge.cluster: store.node and store.lease_ttl are its */
 };
 
+struct maint_config;
+
 struct config {
 	char *path;
 	struct bridge_config bridge;
@@ -144,6 +146,8 @@ struct config {
 	struct conf_profiles *profiles;	/* the profiles known (counts, shared metrics) */
 	struct inventory_config *inventories;
 	size_t ninventories;
+	struct maint_config *maint;	/* maintenance windows */
+	size_t nmaint;
 };
 
 /*

@@ -1,5 +1,6 @@
 #include "noise.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -7,6 +8,7 @@
 
 #include "event.h"
 #include "log.h"
+#include "maint.h"
 #include "xmalloc.h"
 
 struct noise {
@@ -16,7 +18,37 @@ struct noise {
 	void (*ready)(void *arg, int status);
 	void *ready_arg;
 	size_t loaded, bad;
+	/* Per maintenance window: whether it is open in the minute cached (schedules go by minutes). */
+	struct open_cache {
+		double minute;		/* floor(now / 60); -1: none yet */
+		bool open;
+	} *cache;
+	size_t ncache;
 };
+
+static void
+cache_reset(struct noise *n)
+{
+	free(n->cache);
+	n->ncache = n->cfg->nmaint;
+	n->cache = xcalloc(n->ncache + 1, sizeof(*n->cache));
+	for (size_t i = 0; i < n->ncache; i++)
+		n->cache[i].minute = -1;
+}
+
+/* Returns whether window i is open at now, asking the zone once a minute at most. */
+static bool
+window_open(struct noise *n, size_t i, double now)
+{
+	struct open_cache *c = &n->cache[i];
+	double minute = floor(now / 60);
+
+	if (c->minute != minute) {
+		c->minute = minute;
+		c->open = maint_open(&n->cfg->maint[i], now);
+	}
+	return c->open;
+}
 
 struct noise *
 noise_new(const struct config *cfg, struct store *st)
@@ -25,6 +57,7 @@ noise_new(const struct config *cfg, struct store *st)
 
 	n->cfg = cfg;
 	n->st = st;
+	cache_reset(n);
 	return n;
 }
 
@@ -72,6 +105,7 @@ void
 noise_set_config(struct noise *n, const struct config *cfg)
 {
 	n->cfg = cfg;
+	cache_reset(n);
 }
 
 const char *
@@ -82,10 +116,19 @@ noise_why(void *arg, const struct source_config *src, const struct rule_config *
 	const struct silence *s = silences_match(&n->silences, src->name, &src->labels, r->name,
 	    now);
 
-	if (s == NULL)
-		return NULL;
-	snprintf(buf, len, "silence:%s", s->id);
-	return buf;
+	if (s != NULL) {
+		snprintf(buf, len, "silence:%s", s->id);
+		return buf;
+	}
+	for (size_t i = 0; i < n->cfg->nmaint; i++) {
+		const struct maint_config *w = &n->cfg->maint[i];
+
+		if (maint_applies(w, src->name, r->name) && window_open(n, i, now)) {
+			snprintf(buf, len, "maintenance:%s", w->name);
+			return buf;
+		}
+	}
+	return NULL;
 }
 
 static void
@@ -133,5 +176,6 @@ noise_free(struct noise *n)
 		return;
 	store_forget(n->st, n);
 	silences_clear(&n->silences);
+	free(n->cache);
 	free(n);
 }
