@@ -174,7 +174,8 @@ noise_free(struct noise *n)
 {
 	if (n == NULL)
 		return;
-	store_forget(n->st, n);
+	if (n->st != NULL)
+		store_forget(n->st, n);
 	silences_clear(&n->silences);
 	free(n->cache);
 	free(n);

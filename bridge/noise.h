@@ -17,7 +17,7 @@
 
 struct noise;
 
-/* Creates the noise control of cfg (borrowed) with st (borrowed) for the silences. */
+/* Creates the noise control of cfg (borrowed) with st (borrowed; NULL: no silences). */
 struct noise *noise_new(const struct config *cfg, struct store *st);
 /* Loads the stored silences, then calls ready(arg, 0), or ready(arg, -1) on a store error. */
 void noise_load(struct noise *n, void (*ready)(void *arg, int status), void *arg);
