@@ -214,13 +214,14 @@ reload_done(void *arg, struct config *next)
 		config_free(next);
 		return;
 	}
+	/* Before the old config goes: the windows point into it. */
+	noise_set_config(d->noise, next);
 	if (d->cl != NULL)
 		cluster_reload(d->cl, next);
 	config_free(d->cfg);
 	d->cfg = next;
 	subs_reload(d->subs, d->cfg);
 	api_reload(d->api, d->cfg);
-	noise_set_config(d->noise, d->cfg);
 	/* Give back what parsing a large file left in free lists. */
 	malloc_trim(0);
 	apply_log_level(d);

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include <ev.h>
 #include <json-c/json.h>
 
 #include "event.h"
@@ -11,13 +12,15 @@
 #include "maint.h"
 #include "xmalloc.h"
 
+#define SILENCE_KEEP	(7 * 86400.0)	/* seconds an expired silence stays listed, at least */
+
 struct noise {
 	const struct config *cfg;
 	struct store *st;
 	struct silences silences;
 	void (*ready)(void *arg, int status);
 	void *ready_arg;
-	size_t loaded, bad;
+	size_t loaded, bad, pruned;
 	/* Per maintenance window: whether it is open in the minute cached (schedules go by minutes). */
 	struct open_cache {
 		double minute;		/* floor(now / 60); -1: none yet */
@@ -75,6 +78,13 @@ load_one(void *arg, const char *id, const char *json)
 		n->bad++;
 		return;
 	}
+	/* Expired a while ago: nobody needs to see it listed any more. */
+	if (s->ends < ev_time() - SILENCE_KEEP) {
+		store_silence_save(n->st, s->id, NULL);
+		silence_free(s);
+		n->pruned++;
+		return;
+	}
 	silences_add(&n->silences, s);
 	n->loaded++;
 }
@@ -86,9 +96,9 @@ loaded(void *arg, long long result)
 
 	if (result < 0)
 		log_warnx("silences could not be loaded: %s", store_error(n->st));
-	else if (n->loaded + n->bad > 0)
-		log_info("silences: %zu restored%s", n->loaded,
-		    n->bad > 0 ? ", some unreadable ones ignored" : "");
+	else if (n->loaded + n->bad + n->pruned > 0)
+		log_info("silences: %zu restored, %zu expired over a week ago deleted%s", n->loaded,
+		    n->pruned, n->bad > 0 ? ", some unreadable ones ignored" : "");
 	if (n->ready != NULL)
 		n->ready(n->ready_arg, result < 0 ? -1 : 0);
 }
