@@ -79,6 +79,7 @@ struct api {
 	struct store *st;
 	struct cluster *cluster;	/* NULL: none */
 	struct subs *subs;	/* NULL: no dynamic subscribers */
+	struct noise *noise;	/* NULL: no silences */
 	struct server *srv;	/* NULL: off */
 	struct api_req *waiting;	/* requests waiting for the store */
 	bool has_token;
@@ -114,6 +115,7 @@ struct api_req {
 	/* What the endpoint reading the store keeps between callbacks. */
 	size_t n;
 	char *last, *after;
+	bool suppressed;	/* events: held-back ones too (include=suppressed) */
 	long long seq, depth;
 	struct json_object *arr;
 	struct buf dead;
@@ -412,6 +414,17 @@ do_cluster(struct api_req *q)
 
 /* GET /v1/events */
 
+/* Returns whether the stored body is of an event held back (its envelope says why). */
+static bool
+body_suppressed(const char *body)
+{
+	struct json_object *j = json_tokener_parse(body);
+	bool held = j != NULL && json_object_object_get_ex(j, "suppressed", NULL);
+
+	json_object_put(j);
+	return held;
+}
+
 static bool
 add_event(void *arg, const struct store_event *ev)
 {
@@ -419,6 +432,12 @@ add_event(void *arg, const struct store_event *ev)
 	struct buf *b = &q->r.body;
 	size_t len = strlen(ev->body);
 
+	/* Skipped, but the cursor moves past it: the next page starts after it. */
+	if (!q->suppressed && body_suppressed(ev->body)) {
+		free(q->last);
+		q->last = xstrdup(ev->id);
+		return true;
+	}
 	/* The budget: always one event, so that paging moves on. */
 	if (q->n > 0 && b->len + len > API_PAGE_BYTES)
 		return false;
@@ -459,9 +478,16 @@ static void
 do_events(struct api_req *q)
 {
 	const char *after = MHD_lookup_connection_value(q->c, MHD_GET_ARGUMENT_KIND, "after");
+	const char *include = MHD_lookup_connection_value(q->c, MHD_GET_ARGUMENT_KIND,
+	    "include");
 	long long limit = API_DEFAULT_LIMIT;
 	struct reply *r = &q->r;
 
+	if (include != NULL && strcmp(include, "suppressed") != 0) {
+		reply_error(r, 400, "\"include\" must be \"suppressed\", not \"%.80s\"", include);
+		return;
+	}
+	q->suppressed = include != NULL;
 	if (after != NULL && *after == '\0')
 		after = NULL;
 	if (after != NULL && !valid_id(after)) {
@@ -701,6 +727,10 @@ route(struct api_req *q, const char *url, const char *method)
 		api_subs_route(q, url, method);
 		return;
 	}
+	if (strcmp(url, "/v1/silences") == 0 || strncmp(url, "/v1/silences/", 13) == 0) {
+		api_silences_route(q, url, method);
+		return;
+	}
 	if (strcmp(url, "/v1/event-types") == 0) {
 		if (get)
 			api_event_types(q);
@@ -855,7 +885,7 @@ reads_body(const char *url, const char *method)
 	if (strcmp(method, "POST") != 0 && strcmp(method, "PATCH") != 0)
 		return false;
 	return strcmp(url, "/v1/subscribers") == 0 || strncmp(url, "/v1/subscribers/", 16) == 0 ||
-	    strcmp(url, "/websub") == 0;
+	    strcmp(url, "/v1/silences") == 0 || strcmp(url, "/websub") == 0;
 }
 
 /* Takes a piece of the body; returns whether the whole body has come. */
@@ -1240,6 +1270,18 @@ void
 api_set_subs(struct api *a, struct subs *subs)
 {
 	a->subs = subs;
+}
+
+void
+api_set_noise(struct api *a, struct noise *noise)
+{
+	a->noise = noise;
+}
+
+struct noise *
+api_req_noise(const struct api_req *q)
+{
+	return q->api->noise;
 }
 
 struct api *

@@ -25,6 +25,9 @@ struct api;
 struct api *api_new(struct ev_loop *loop, const struct config *cfg, struct engine *eng,
     struct delivery *dlv, struct store *st);
 struct subs;
+struct noise;
+/* Serves the silences of noise (borrowed, outliving a) at /v1/silences. */
+void api_set_noise(struct api *a, struct noise *noise);
 /* Serves the dynamic subscribers of subs (borrowed, outliving a) at /v1/subscribers. */
 void api_set_subs(struct api *a, struct subs *subs);
 /*

@@ -16,12 +16,15 @@ struct api_req;
 struct config;
 struct delivery;
 struct json_object;
+struct noise;
 struct subs;
 
 /* Returns the dynamic subscribers (borrowed), or NULL when there are none. */
 struct subs *api_req_subs(const struct api_req *q);
 /* Returns the daemon's configuration (borrowed). */
 const struct config *api_req_config(const struct api_req *q);
+/* Returns the noise control, the silences (borrowed), or NULL when there is none. */
+struct noise *api_req_noise(const struct api_req *q);
 /* Returns the delivery manager (borrowed). */
 struct delivery *api_req_delivery(const struct api_req *q);
 /* A JSON string of unix_s in RFC 3339 (UTC), a new reference (GET answers' times). */
@@ -54,6 +57,8 @@ void api_req_answered(struct api_req *q);
 
 /* /v1/subscribers[/NAME[/ACTION]] */
 void api_subs_route(struct api_req *q, const char *url, const char *method);
+/* /v1/silences[/ID], of api_silences.c */
+void api_silences_route(struct api_req *q, const char *url, const char *method);
 /* GET /v1/event-types */
 void api_event_types(struct api_req *q);
 /* POST /websub */

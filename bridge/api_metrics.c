@@ -136,6 +136,17 @@ latency_summary(const struct delivery_stats *ds, struct buf *b)
 	    (unsigned long long)h->count);
 }
 
+/* Events held back (stored, not delivered), by the kind of their reason. */
+static void
+suppressed_family(const struct delivery_stats *ds, struct buf *b)
+{
+	api_metrics_family(b, "pollhook_events_suppressed_total", "counter",
+	    "Events held back (stored, not delivered), by reason: parent, silence, maintenance.");
+	for (size_t i = 0; i < NELEM(ds->suppressed); i++)
+		buf_printf(b, "pollhook_events_suppressed_total{reason=\"%s\"} %llu\n",
+		    delivery_reason_names[i], (unsigned long long)ds->suppressed[i]);
+}
+
 void
 api_metrics_dead_line(struct buf *b, const char *subscriber, long long count)
 {
@@ -211,6 +222,7 @@ api_metrics_render(struct buf *b, const struct config *cfg, const struct engine 
 		buf_printf(b, "pollhook_outbox_depth %lld\n", depth);
 	}
 	latency_summary(ds, b);
+	suppressed_family(ds, b);
 	api_metrics_family(b, "pollhook_dead_letters", "gauge",
 	    "Dead letters in the outbox, by subscriber: its failed deliveries.");
 	if (dead_lines != NULL)

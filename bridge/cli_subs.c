@@ -18,16 +18,9 @@
 
 #include "buf.h"
 #include "cli.h"
+#include "cli_api.h"
 #include "config.h"
 #include "xmalloc.h"
-
-#define TIMEOUT_S	30L	/* a validation may take the endpoint's validation_timeout */
-
-struct client {
-	char *base;		/* "http://host:port" */
-	char *token;		/* NULL: none */
-	bool json;
-};
 
 static void
 usage(FILE *f)
@@ -41,79 +34,6 @@ usage(FILE *f)
 	    "       pollhook subscribers test NAME [options]\n");
 }
 
-static size_t
-collect(char *p, size_t size, size_t n, void *arg)
-{
-	buf_add(arg, p, size * n);
-	return size * n;
-}
-
-/* Sends one request; returns the HTTP status (0: none), the body in out. */
-static long
-request(const struct client *c, const char *method, const char *path, const char *body,
-    struct buf *out)
-{
-	CURL *e = curl_easy_init();
-	struct curl_slist *h = NULL;
-	char *url = xasprintf("%s%s", c->base, path), *auth = NULL;
-	long status = 0;
-	CURLcode rc;
-
-	if (e == NULL) {
-		free(url);
-		return 0;
-	}
-	if (c->token != NULL) {
-		auth = xasprintf("Authorization: Bearer %s", c->token);
-		h = curl_slist_append(h, auth);
-	}
-	h = curl_slist_append(h, "Content-Type: application/json");
-	curl_easy_setopt(e, CURLOPT_URL, url);
-	curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
-	curl_easy_setopt(e, CURLOPT_HTTPHEADER, h);
-	curl_easy_setopt(e, CURLOPT_TIMEOUT, TIMEOUT_S);
-	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(e, CURLOPT_PROXY, "");
-	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, collect);
-	curl_easy_setopt(e, CURLOPT_WRITEDATA, out);
-	if (body != NULL)
-		curl_easy_setopt(e, CURLOPT_POSTFIELDS, body);
-	rc = curl_easy_perform(e);
-	if (rc != CURLE_OK)
-		fprintf(stderr, "pollhook: %s: %s\n", url, curl_easy_strerror(rc));
-	else
-		curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
-	buf_str(out, "");
-	curl_slist_free_all(h);
-	curl_easy_cleanup(e);
-	free(auth);
-	free(url);
-	return status;
-}
-
-/* Prints an answer: JSON as it came, or its error. Returns the exit status. */
-static int
-report(const struct client *c, long status, struct buf *b)
-{
-	struct json_object *j = b->p != NULL ? json_tokener_parse(b->p) : NULL, *err;
-	int rc = status >= 200 && status < 300 ? 0 : 1;
-
-	if (status == 0)
-		rc = 1;
-	else if (rc != 0 && j != NULL && json_object_object_get_ex(j, "error", &err))
-		fprintf(stderr, "pollhook: HTTP %ld: %s\n", status, json_object_get_string(err));
-	else if (rc != 0)
-		fprintf(stderr, "pollhook: HTTP %ld\n", status);
-	else if (c->json || j == NULL)
-		printf("%s", b->p != NULL ? b->p : "");
-	else
-		printf("%s\n", json_object_to_json_string_ext(j, JSON_C_TO_STRING_PRETTY |
-		    JSON_C_TO_STRING_NOSLASHESCAPE));
-	json_object_put(j);
-	free(b->p);
-	return rc;
-}
-
 static const char *
 field(struct json_object *o, const char *k)
 {
@@ -125,7 +45,7 @@ field(struct json_object *o, const char *k)
 }
 
 static int
-list(const struct client *c)
+list(const struct cli_api *c)
 {
 	struct buf b = { 0 };
 	char *after = NULL, *path;
@@ -142,10 +62,10 @@ list(const struct client *c)
 		    esc != NULL ? esc : "");
 		curl_free(esc);
 		b.len = 0;
-		status = request(c, "GET", path, NULL, &b);
+		status = cli_api_request(c, "GET", path, NULL, &b);
 		free(path);
 		if (status != 200)
-			return report(c, status, &b);
+			return cli_api_report(c, status, &b);
 		j = json_tokener_parse(b.p);
 		if (j == NULL || !json_object_object_get_ex(j, "subscribers", &arr)) {
 			fprintf(stderr, "pollhook: the API's answer is not a subscriber list\n");
@@ -179,44 +99,6 @@ list(const struct client *c)
 	return rc;
 }
 
-/* Returns the API of config path: its URL and token (NULL with a message when off). */
-static int
-from_config(const char *path, struct client *c)
-{
-	struct config *cfg = config_load(path);
-
-	if (cfg == NULL)
-		return -1;
-	if (cfg->bridge.api.listen == NULL && c->base == NULL) {
-		fprintf(stderr, "pollhook: %s has no bridge.api.listen: give --url\n", path);
-		config_free(cfg);
-		return -1;
-	}
-	if (c->base == NULL)
-		c->base = xasprintf("http://%s", cfg->bridge.api.listen);
-	if (c->token == NULL && cfg->bridge.api.token != NULL)
-		c->token = xstrdup(cfg->bridge.api.token);
-	config_free(cfg);
-	return 0;
-}
-
-static char *
-read_token(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char line[4096];
-
-	if (f == NULL || fgets(line, sizeof(line), f) == NULL) {
-		fprintf(stderr, "pollhook: cannot read the token from %s\n", path);
-		if (f != NULL)
-			fclose(f);
-		return NULL;
-	}
-	fclose(f);
-	line[strcspn(line, "\r\n")] = '\0';
-	return xstrdup(line);
-}
-
 int
 cli_subs_main(int argc, char **argv)
 {
@@ -231,7 +113,7 @@ cli_subs_main(int argc, char **argv)
 	};
 	const char *conf = POLLHOOK_DEFAULT_CONFIG, *name = NULL, *secret = NULL;
 	const char *events = NULL, *sig = NULL, *grace = NULL, *cmd;
-	struct client c = { .json = !isatty(STDOUT_FILENO) };
+	struct cli_api c = { .json = !isatty(STDOUT_FILENO) };
 	struct json_object *o;
 	struct buf b = { 0 };
 	char *path = NULL;
@@ -242,7 +124,7 @@ cli_subs_main(int argc, char **argv)
 		switch (ch) {
 		case 'c': conf = optarg; break;
 		case 'u': free(c.base); c.base = xstrdup(optarg); break;
-		case 't': free(c.token); if ((c.token = read_token(optarg)) == NULL) return 1; break;
+		case 't': free(c.token); if ((c.token = cli_api_read_token(optarg)) == NULL) return 1; break;
 		case 'j': c.json = true; break;
 		case 'n': name = optarg; break;
 		case 's': secret = optarg; break;
@@ -258,7 +140,7 @@ cli_subs_main(int argc, char **argv)
 		goto out;
 	}
 	cmd = argv[optind];
-	if ((c.base == NULL || c.token == NULL) && from_config(conf, &c) != 0 && c.base == NULL) {
+	if ((c.base == NULL || c.token == NULL) && cli_api_from_config(conf, &c) != 0 && c.base == NULL) {
 		rc = 1;
 		goto out;
 	}
@@ -285,7 +167,7 @@ cli_subs_main(int argc, char **argv)
 			}
 			json_object_object_add(o, "events", a);
 		}
-		rc = report(&c, request(&c, "POST", "/v1/subscribers",
+		rc = cli_api_report(&c, cli_api_request(&c, "POST", "/v1/subscribers",
 		    json_object_to_json_string(o), &b), &b);
 		json_object_put(o);
 	} else if ((strcmp(cmd, "rm") == 0 || strcmp(cmd, "rotate") == 0 ||
@@ -299,7 +181,7 @@ cli_subs_main(int argc, char **argv)
 			path = xasprintf("/v1/subscribers/%s/%s", esc,
 			    strcmp(cmd, "rotate") == 0 ? "secret" : "test");
 		curl_free(esc);
-		rc = report(&c, request(&c, strcmp(cmd, "rm") == 0 ? "DELETE" : "POST", path,
+		rc = cli_api_report(&c, cli_api_request(&c, strcmp(cmd, "rm") == 0 ? "DELETE" : "POST", path,
 		    strcmp(cmd, "rotate") == 0 ? (gbody != NULL ? gbody : "{}") : NULL, &b), &b);
 		free(gbody);
 	} else

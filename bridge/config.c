@@ -27,6 +27,8 @@
 #include "log.h"
 #include "poller.h"
 #include "registry.h"
+#include "depend.h"
+#include "maint.h"
 #include "rule.h"
 #include "store.h"
 #include "util.h"
@@ -159,6 +161,9 @@ static const struct conf_key source_keys[] = {
 	    "the values a poll extracts (none for pollers whose metrics are built in)" },
 	{ "profile", CONF_STRING, CONF_NAME, 0, 0, NULL, NULL,
 	    "a profile whose keys it takes; its own keys override them" },
+	{ "parent", CONF_STRINGS, CONF_HAS_MIN, 1, 0, NULL, NULL,
+	    "names or globs of the sources it sits behind: while all are down, its "
+	    "events are held back" },
 	CONF_KEY_END
 };
 
@@ -168,6 +173,14 @@ static const struct conf_key metric_keys[] = {
 	{ "reduce", CONF_STRING, 0, 0, 0, reduce_names, NULL,
 	    "fold every instance into one value: max, min, avg, sum or count" },
 	{ "scale", CONF_FLOAT, 0, 0, 0, NULL, NULL, "factor numeric values are multiplied by" },
+	CONF_KEY_END
+};
+
+static const struct conf_key flap_keys[] = {
+	{ "changes", CONF_INT, CONF_REQUIRED | RANGE, 2, 1000, NULL, NULL,
+	    "state changes within window that make an instance flap" },
+	{ "window", CONF_FLOAT, CONF_REQUIRED | NUM_GT0_MAX, 0, 604800, NULL, NULL,
+	    "seconds the changes must fall within, and stay away for the flapping to end" },
 	CONF_KEY_END
 };
 
@@ -190,6 +203,8 @@ static const struct conf_key rule_keys[] = {
 	{ "on_new", CONF_BOOL, 0, 0, 0, NULL, NULL, "fire once per item key not seen before" },
 	{ "max_seen", CONF_INT, RANGE, 1, 10000000, NULL, NULL,
 	    "on_new: how many item keys are remembered" },
+	{ "flap", CONF_GROUP, 0, 0, 0, NULL, flap_keys,
+	    "one <rule>.flapping event instead of changes that come too often" },
 	CONF_KEY_END
 };
 
@@ -232,6 +247,8 @@ static const struct conf_key top_keys[] = {
 	    "files of devices, one source a row" },
 	{ "rules", CONF_GROUPS, 0, 0, 0, NULL, NULL, "what turns values into events" },
 	{ "subscribers", CONF_GROUPS, 0, 0, 0, NULL, NULL, "who gets the events" },
+	{ "maintenance", CONF_GROUPS, 0, 0, 0, NULL, maint_keys,
+	    "windows in which the events of some sources and rules are held back" },
 	CONF_KEY_END
 };
 
@@ -717,6 +734,9 @@ load_source(struct loader *ld, const struct conf_node *n, size_t idx)
 		conf_error(tn, "\"timeout\" (%g) in source must not exceed \"interval\" (%g)",
 		    src->timeout, src->interval);
 	load_map(conf_get(n, "labels"), &src->labels);
+	src->parents = copy_strings(n, "parent");
+	if (src->parents != NULL)
+		src->parent_line = conf_line(conf_get(n, "parent"));
 
 	check_metrics_list(n, metrics, src->poller, known);
 	if (shared && prof->metrics_conf != NULL) {
@@ -807,6 +827,10 @@ load_rule(struct loader *ld, const struct conf_node *n, struct rule_config *r)
 	r->severity = xstrdup(conf_string(n, "severity", NULL));
 	r->for_s = conf_float(n, "for", 0);
 	r->max_seen = (size_t)conf_int(n, "max_seen", RULE_MAX_SEEN_DEFAULT);
+	if (conf_get(n, "flap") != NULL) {
+		r->flap_changes = (unsigned)conf_int(conf_get(n, "flap"), "changes", 0);
+		r->flap_window = conf_float(conf_get(n, "flap"), "window", 0);
+	}
 
 	if (kinds == 0)
 		conf_error(n, "rule \"%s\" needs one of above, below, on_change = true "
@@ -827,6 +851,10 @@ load_rule(struct loader *ld, const struct conf_node *n, struct rule_config *r)
 	}
 	if (conf_has(n, "max_seen") && kinds == 1 && !fresh)
 		conf_error(conf_get(n, "max_seen"), "\"max_seen\" only goes with on_new "
+		    "(rule \"%s\")", shown);
+	/* An on_new item is news once: it has no state that could go back and forth. */
+	if (conf_has(n, "flap") && kinds == 1 && fresh)
+		conf_error(conf_get(n, "flap"), "\"flap\" does not go with on_new "
 		    "(rule \"%s\")", shown);
 	if (above || below)
 		return;
@@ -876,6 +904,30 @@ check_rule_metric(struct loader *ld, const struct conf_node *n, const struct rul
 	else
 		conf_error(conf_get(n, "metric"), "rule \"%s\": no source it applies to has "
 		    "metric \"%s\"", r->name, r->metric);
+}
+
+/* maintenance windows: checked against maint_keys with the top level */
+
+static void
+load_maintenance(struct loader *ld, const struct conf_node *list)
+{
+	struct config *cfg = ld->cfg;
+	size_t count = conf_count(list);
+
+	cfg->maint = xcalloc(count + 1, sizeof(*cfg->maint));
+	for (size_t i = 0; i < count; i++) {
+		const struct conf_node *n = conf_elem(list, i);
+		struct maint_config *w = &cfg->maint[cfg->nmaint++];
+
+		maint_load(n, cfg_file(cfg, n), w);
+		for (size_t j = 0; w->name != NULL && j + 1 < cfg->nmaint; j++)
+			if (cfg->maint[j].name != NULL && strcmp(cfg->maint[j].name, w->name) == 0) {
+				conf_error(conf_get(n, "name"), "duplicate maintenance name \"%s\" "
+				    "(first at %s:%d)", w->name, cfg->maint[j].file,
+				    cfg->maint[j].line);
+				break;
+			}
+	}
 }
 
 /* subscribers */
@@ -1037,6 +1089,7 @@ load_all(struct loader *ld, const struct conf_node *root)
 	}
 	load_inventories(ld, conf_get(root, "inventory"));
 	check_source_names(ld);
+	depend_resolve(cfg, ld->tree, ld->source_ok);
 
 	list = conf_get(root, "rules");
 	count = conf_count(list);
@@ -1052,6 +1105,7 @@ load_all(struct loader *ld, const struct conf_node *root)
 	cfg->subscribers = xcalloc(count + 1, sizeof(*cfg->subscribers));
 	for (size_t i = 0; i < count; i++)
 		load_subscriber(ld, conf_elem(list, i), &cfg->subscribers[cfg->nsubscribers++]);
+	load_maintenance(ld, conf_get(root, "maintenance"));
 }
 
 struct config *
@@ -1125,9 +1179,14 @@ config_free(struct config *cfg)
 		if (!s->metrics_shared)
 			free_metrics(s->metrics, s->nmetrics);
 		labels_clear(&s->labels);
+		free_strings(s->parents);
+		free(s->parent_idx);
 		free(s->name);
 	}
 	free(cfg->sources);
+	for (size_t i = 0; i < cfg->nmaint; i++)
+		maint_clear(&cfg->maint[i]);
+	free(cfg->maint);
 	for (size_t i = 0; cfg->profiles != NULL && i < cfg->profiles->n; i++)
 		free_metrics(cfg->profiles->v[i].metrics_conf, cfg->profiles->v[i].nmetrics);
 	if (cfg->profiles != NULL)

@@ -45,6 +45,10 @@ struct source_config {
 	const char *profile;	/* the profile it took keys from (the config's), or NULL */
 	const char *inventory;	/* the inventory file of its row (the config's), or NULL */
 	bool metrics_shared;	/* metrics belongs to its profile: sources share it */
+	char **parents;		/* parent: source-name globs; NULL-terminated; NULL: none */
+	int parent_line;	/* the line of its parent key, for messages */
+	size_t *parent_idx;	/* the parents, as indexes of the config's sources */
+	size_t nparent_idx;
 	/*
 	 * While the config loads, and only then: a slot shared by every source
 	 * whose metrics list is its profile's, where the poller may keep what it
@@ -73,6 +77,8 @@ struct rule_config {
 	double for_s;		/* seconds the condition must hold; 0 = at once */
 	char *severity;		/* free text, NULL when not given */
 	size_t max_seen;	/* on_new: bound of the seen-key set */
+	unsigned flap_changes;	/* flap.changes: state changes that make it flap; 0 = off */
+	double flap_window;	/* flap.window: seconds they must fall within, and stay quiet */
 	const char *file;
 	int line;
 };
@@ -124,6 +130,8 @@ struct bridge_config {
 	bool cluster;		/* bridge.cluster: store.node and store.lease_ttl are its */
 };
 
+struct maint_config;
+
 struct config {
 	char *path;
 	struct bridge_config bridge;
@@ -139,6 +147,8 @@ struct config {
 	struct conf_profiles *profiles;	/* the profiles known (counts, shared metrics) */
 	struct inventory_config *inventories;
 	size_t ninventories;
+	struct maint_config *maint;	/* maintenance windows */
+	size_t nmaint;
 };
 
 /*

@@ -513,15 +513,40 @@ stage(struct delivery *d, struct dlv *it)
 	d->staged[d->nstaged++] = it;
 }
 
+const char *const delivery_reason_names[4] = { "parent", "silence", "maintenance", "other" };
+
+/* Stores a held-back event with no delivery (its body says why), and counts it. */
+static void
+store_suppressed(struct delivery *d, struct event *ev)
+{
+	size_t r, len = strcspn(ev->suppressed, ":");
+
+	for (r = 0; r < DLV_REASON_OTHER; r++)
+		if (strlen(delivery_reason_names[r]) == len &&
+		    strncmp(delivery_reason_names[r], ev->suppressed, len) == 0)
+			break;
+	d->stats.suppressed[r]++;
+	store_add(d->st, ev, NULL, 0, ev_now(d->loop), NULL);
+	event_free(ev);
+}
+
 void
 delivery_submit(struct delivery *d, struct event *ev)
 {
-	const char **names = xcalloc(d->nsubs, sizeof(*names));
-	struct sub_rt **targets = xcalloc(d->nsubs, sizeof(*targets));
-	const struct store_ticket **tickets = xcalloc(d->nsubs, sizeof(*tickets));
+	const char **names;
+	struct sub_rt **targets;
+	const struct store_ticket **tickets;
 	double now = ev_now(d->loop);
 	size_t n = 0;
 
+	if (ev->suppressed != NULL) {
+		d->stats.events++;
+		store_suppressed(d, ev);
+		return;
+	}
+	names = xcalloc(d->nsubs, sizeof(*names));
+	targets = xcalloc(d->nsubs, sizeof(*targets));
+	tickets = xcalloc(d->nsubs, sizeof(*tickets));
 	for (size_t i = 0; i < d->nsubs; i++) {
 		if (!router_match(d->subs[i]->conf, ev))
 			continue;

@@ -34,8 +34,16 @@
 struct delivery;
 
 /* Counters for logs, benchmarks and the metrics endpoint. */
+/* Why events were held back, for the metrics: the word before ':' in the reason. */
+enum delivery_reason { DLV_REASON_PARENT, DLV_REASON_SILENCE, DLV_REASON_MAINTENANCE,
+	DLV_REASON_OTHER };
+
+/* The name of each enum delivery_reason, as /metrics labels them. */
+extern const char *const delivery_reason_names[4];
+
 struct delivery_stats {
 	uint64_t events;	/* events routed */
+	uint64_t suppressed[4];	/* held back, by enum delivery_reason */
 	uint64_t ok, retried, dead, gone;
 	uint64_t orphaned;	/* pending rows of subscribers no longer configured */
 	size_t queued;		/* deliveries waiting in memory */

@@ -87,6 +87,8 @@ struct engine {
 	void *clock_arg;
 	bool (*owned)(void *arg, const char *source);	/* NULL: every active source */
 	void *owned_arg;
+	engine_silencer_fn silencer;	/* NULL: only parents hold events back */
+	void *silencer_arg;
 };
 
 /* Prometheus's default buckets: polls take milliseconds to their timeout. */
@@ -384,9 +386,11 @@ emit_events(struct engine *e, struct event_list *out)
 		struct event *ev = out->v[i];
 
 		event_finish(ev);
-		log_info("event %s %s source=%s%s%s", ev->id, ev->name, ev->source,
+		log_info("event %s %s source=%s%s%s%s%s", ev->id, ev->name, ev->source,
 		    ev->instance != NULL ? " instance=" : "",
-		    ev->instance != NULL ? ev->instance : "");
+		    ev->instance != NULL ? ev->instance : "",
+		    ev->suppressed != NULL ? " suppressed=" : "",
+		    ev->suppressed != NULL ? ev->suppressed : "");
 		if (e->sink.event != NULL)
 			e->sink.event(e->sink.arg, ev);
 		else
@@ -394,6 +398,52 @@ emit_events(struct engine *e, struct event_list *out)
 		out->v[i] = NULL;
 	}
 	free(out->v);
+}
+
+/*
+ * Returns whether source p, a parent, is down: its last poll failed, or a
+ * rule on its up metric fires (until that rule resolves, after its `for`).
+ * A parent another instance polls is not known to be down.
+ */
+static bool
+parent_down(const struct engine *e, const struct source_rt *p)
+{
+	if (!owns(e, p))
+		return false;
+	if (p->st.polled && !p->st.up)
+		return true;
+	for (size_t r = 0; r < p->nrules; r++) {
+		const struct rule_config *rc = p->rules[r];
+		const struct rule_state *st;
+		char *key;
+
+		if (strcmp(rc->metric, "up") != 0)
+			continue;
+		key = state_key(rc->name, p->conf->name, NULL);
+		st = hmap_get(&e->states, key);
+		free(key);
+		if (st != NULL && rule_state_firing(st))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Returns why the events of s are held back now, written into buf
+ * ("parent:NAME" when every parent is down), or NULL when they are not.
+ */
+static const char *
+held_back(const struct engine *e, const struct source_rt *s, char *buf, size_t len)
+{
+	const struct source_config *sc = s->conf;
+
+	if (sc->nparent_idx == 0)
+		return NULL;
+	for (size_t i = 0; i < sc->nparent_idx; i++)
+		if (!parent_down(e, &e->run.srcs[sc->parent_idx[i]]))
+			return NULL;
+	snprintf(buf, len, "parent:%s", e->run.srcs[sc->parent_idx[0]].conf->name);
+	return buf;
 }
 
 /*
@@ -406,13 +456,21 @@ run_rules(struct engine *e, struct source_rt *s, double now, bool bounded)
 {
 	struct event_list out = { 0 };
 	bool done = true;
+	char why[512], rwhy[512];
+	const char *parent = held_back(e, s, why, sizeof(why)), *suppress;
 
 	for (; s->rule_r < s->nrules; s->rule_r++, s->rule_i = 0) {
 		const struct rule_config *rc = s->rules[s->rule_r];
 
+		suppress = parent;
+		if (suppress == NULL && e->silencer != NULL)
+			suppress = e->silencer(e->silencer_arg, s->conf, rc, now, rwhy,
+			    sizeof(rwhy));
+
 		for (; s->rule_i < s->sample.npoints; s->rule_i++) {
 			const struct point *p = &s->sample.points[s->rule_i];
-			struct rule_input in = { s->conf->name, &s->conf->labels, p, now };
+			struct rule_input in = { s->conf->name, &s->conf->labels, p, now,
+			    suppress };
 			struct rule_state *st;
 			char *key;
 
@@ -423,23 +481,22 @@ run_rules(struct engine *e, struct source_rt *s, double now, bool bounded)
 				goto out;
 			}
 			size_t before = out.n;
-			bool created = false;
 
 			key = state_key(rc->name, s->conf->name, p->instance);
 			st = hmap_get(&e->states, key);
 			if (st == NULL) {
 				st = rule_state_new(rc);
 				hmap_put(&e->states, key, st);
-				created = true;
 			}
 			rule_eval(rc, st, &in, &out);
 			/*
-			 * Saved when it matters after a restart: a transition, or
-			 * a first sight (on_new's seeded set). Pending phases and
-			 * previous values between transitions are not worth a
-			 * write per poll.
+			 * Saved when it matters after a restart: a transition
+			 * (held back or not), a first sight (on_new's seeded set),
+			 * what the subscribers heard, the flap history. Pending
+			 * phases and previous values between transitions are not
+			 * worth a write per poll.
 			 */
-			if (e->store != NULL && (created || out.n > before))
+			if (rule_state_take_dirty(st) && e->store != NULL)
 				save_state(e, key, st);
 			free(key);
 			slice_charge(&e->slice, EVENT_COST * (unsigned)(out.n - before));
@@ -976,6 +1033,13 @@ engine_set_clock(struct engine *e, double (*clock)(void *arg), void *arg)
 {
 	e->clock = clock;
 	e->clock_arg = arg;
+}
+
+void
+engine_set_silencer(struct engine *e, engine_silencer_fn why, void *arg)
+{
+	e->silencer = why;
+	e->silencer_arg = arg;
 }
 
 void

@@ -102,6 +102,15 @@ const struct histogram *engine_loop_lag(const struct engine *e);
 void engine_poller_metrics(const struct engine *e, struct buf *b);
 /* Returns the status of source i of the current config. */
 const struct source_status *engine_source_status(const struct engine *e, size_t i);
+/*
+ * What holds events back besides parents (silences, maintenance windows):
+ * returns why the events of rule r on source src are held back at now,
+ * written into buf, or NULL.
+ */
+typedef const char *(*engine_silencer_fn)(void *arg, const struct source_config *src,
+    const struct rule_config *r, double now, char *buf, size_t len);
+/* Makes why(arg, ...) decide which events are held back besides parents (NULL: none). */
+void engine_set_silencer(struct engine *e, engine_silencer_fn why, void *arg);
 /* Makes the engine read Unix time from clock(arg) instead of ev_time() (tests: a fake clock). */
 void engine_set_clock(struct engine *e, double (*clock)(void *arg), void *arg);
 /* Runs source i's scheduler tick as its timer would at the engine clock's time (tests). */

@@ -106,6 +106,9 @@ event_finish(struct event *ev)
 	json_object_object_add(env, "event_ts", json_object_new_int64(ev->ts_ms));
 	json_object_object_add(env, "id", json_object_new_string(ev->id));
 	json_object_object_add(env, "payload", ev->payload);
+	/* Held back: stored with its reason, never delivered (so no receiver sees the key). */
+	if (ev->suppressed != NULL)
+		json_object_object_add(env, "suppressed", json_object_new_string(ev->suppressed));
 	ev->payload = NULL;
 	free(ev->body);
 	ev->body = xstrdup(json_object_to_json_string_ext(env,
@@ -132,7 +135,15 @@ event_free(struct event *ev)
 	labels_clear(&ev->labels);
 	json_object_put(ev->payload);
 	free(ev->body);
+	free(ev->suppressed);
 	free(ev);
+}
+
+void
+event_suppress(struct event *ev, const char *reason)
+{
+	if (ev->suppressed == NULL)
+		ev->suppressed = xstrdup(reason);
 }
 
 void

@@ -27,6 +27,7 @@ struct event {
 	int64_t ts_ms;		/* Unix milliseconds */
 	struct json_object *payload;	/* owned until event_finish renders it */
 	char *body;		/* the rendered envelope, set by event_finish */
+	char *suppressed;	/* why it is held back (stored, not delivered); NULL: delivered */
 	unsigned refs;		/* event_new gives one; event_free drops one */
 };
 
@@ -43,7 +44,10 @@ struct event_list {
  */
 struct event *event_new(const char *name, const char *rule, const char *source,
     const char *instance, const struct labels *labels, int64_t ts_ms);
-/* Assigns a fresh unique id and renders the body; the payload is consumed. */
+/*
+ * Assigns a fresh unique id and renders the body; the payload is consumed. A
+ * held-back event's envelope also has "suppressed": its reason.
+ */
 void event_finish(struct event *ev);
 /* Writes a new ULID-based id "evt_..." for ts_ms into buf (EVENT_ID_LEN + 1 bytes). */
 void event_make_id(char *buf, int64_t ts_ms);
@@ -51,6 +55,8 @@ void event_make_id(char *buf, int64_t ts_ms);
 struct event *event_ref(struct event *ev);
 /* Drops one reference; the last one frees the event. NULL is ignored. */
 void event_free(struct event *ev);
+/* Marks ev as held back for reason (copied; the first reason given stays). */
+void event_suppress(struct event *ev, const char *reason);
 /* Appends ev to l; l takes ownership. */
 void event_list_push(struct event_list *l, struct event *ev);
 /* Frees every event of l and empties it. */

@@ -25,11 +25,13 @@
 #include "engine.h"
 #include "inventory_watch.h"
 #include "log.h"
+#include "noise.h"
 #include "once.h"
 #include "reload.h"
 #include "store.h"
 #include "subs.h"
 #include "util.h"
+#include "cli_silences.h"
 #include "cli_subs.h"
 #include "cli_verify.h"
 #include "version.h"
@@ -46,6 +48,7 @@ struct daemon {
 	struct store *st;
 	struct delivery *dlv;
 	struct subs *subs;
+	struct noise *noise;	/* silences and maintenance windows */
 	struct api *api;
 	struct inventory_watch *watch;	/* inventories with watch = true */
 	struct cluster *cl;	/* bridge.cluster, once polling starts; else NULL */
@@ -67,6 +70,7 @@ usage(FILE *f)
 	    "       pollhook deliveries retry ID|--all [-c FILE]\n"
 	    "       pollhook deliveries purge --older-than DURATION [-c FILE]\n"
 	    "       pollhook subscribers list|add URL|rm NAME|rotate NAME|test NAME [-c FILE]\n"
+	    "       pollhook silences list|add [--source GLOB] [--rule GLOB] --ends TIME|rm ID [-c FILE]\n"
 	    "       pollhook store check|migrate [-c FILE]\n"
 	    "       pollhook store copy --from sqlite:PATH|postgres:CONNINFO --to ...\n"
 	    "       pollhook verify --scheme S --secret S --header 'Name: value'... [--body-file F]\n"
@@ -210,6 +214,8 @@ reload_done(void *arg, struct config *next)
 		config_free(next);
 		return;
 	}
+	/* Before the old config goes: the windows point into it. */
+	noise_set_config(d->noise, next);
 	if (d->cl != NULL)
 		cluster_reload(d->cl, next);
 	config_free(d->cfg);
@@ -278,6 +284,11 @@ run_daemon(struct daemon *d)
 	d->api = api_new(d->loop, d->cfg, d->eng, d->dlv, d->st);
 	if (d->api == NULL)
 		goto out;
+	/* Loaded before the rule state: the first polls know the silences. */
+	d->noise = noise_new(d->cfg, d->st);
+	noise_load(d->noise, NULL, NULL);
+	engine_set_silencer(d->eng, noise_why, d->noise);
+	api_set_noise(d->api, d->noise);
 	d->reload = reload_new(d->loop, d->path, reload_done, d);
 	api_set_subs(d->api, d->subs);
 	/* Polls start once the rule state is back (on_ready). */
@@ -321,6 +332,7 @@ out:
 		cluster_leave(d->cl);
 	/* Polls first: their last events still reach the store. */
 	engine_free(d->eng);
+	noise_free(d->noise);
 	delivery_free(d->dlv);
 	subs_free(d->subs);
 	store_close(d->st);
@@ -352,6 +364,8 @@ main(int argc, char **argv)
 
 	if (argc > 1 && strcmp(argv[1], "subscribers") == 0)
 		return cli_subs_main(argc, argv);
+	if (argc > 1 && strcmp(argv[1], "silences") == 0)
+		return cli_silences_main(argc, argv);
 	if (argc > 1 && strcmp(argv[1], "deliveries") == 0)
 		return cli_deliveries(argc - 1, argv + 1);
 	if (argc > 1 && strcmp(argv[1], "store") == 0)

@@ -8,6 +8,7 @@
 
 #include "engine.h"
 #include "log.h"
+#include "noise.h"
 #include "poller.h"
 #include "util.h"
 #include "xmalloc.h"
@@ -151,8 +152,11 @@ print_table(FILE *out, struct json_object *samples, struct json_object *events)
 	}
 	fprintf(out, "\nEVENTS\n");
 	for (size_t i = 0; i < json_object_array_length(events); i++) {
-		struct json_object *ev = json_object_array_get_idx(events, i);
+		struct json_object *ev = json_object_array_get_idx(events, i), *why;
 
+		/* What the daemon would store and not deliver says why. */
+		if (json_object_object_get_ex(ev, "suppressed", &why))
+			fprintf(out, "held back (%s): ", json_object_get_string(why));
 		fprintf(out, "%s\n", json_object_to_json_string_ext(ev,
 		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 	}
@@ -165,6 +169,7 @@ once_run(const struct config *cfg, FILE *out, bool json)
 	struct once o = { 0 };
 	struct engine_sink sink = { once_sample, once_event, &o };
 	struct json_object *root;
+	struct noise *noise = NULL;
 	double guard = 0;
 	int rc = 1;
 
@@ -175,6 +180,9 @@ once_run(const struct config *cfg, FILE *out, bool json)
 	o.eng = engine_new(loop, cfg, &sink);
 	if (o.eng == NULL)
 		goto out;
+	/* The maintenance windows hold back as the daemon's would (silences live in its store). */
+	noise = noise_new(cfg, NULL);
+	engine_set_silencer(o.eng, noise_why, noise);
 	for (size_t i = 0; i < cfg->nsources; i++)
 		if (cfg->sources[i].timeout > guard)
 			guard = cfg->sources[i].timeout;
@@ -191,6 +199,7 @@ once_run(const struct config *cfg, FILE *out, bool json)
 	if (engine_in_flight(o.eng) > 0)
 		o.failed = true;
 	engine_free(o.eng);
+	noise_free(noise);
 
 	json_object_array_sort(o.samples, cmp_source);
 	if (json) {

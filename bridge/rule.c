@@ -46,6 +46,19 @@ struct rule_state {
 	bool overflowing;	/* on_new: one poll held more keys than the bound */
 	struct hmap seen;	/* key -> struct seen */
 	struct seen *oldest, *newest;
+	/*
+	 * What the subscribers last heard: firing or not (threshold), the value
+	 * (on_change). Held-back events leave it, so the state can be told
+	 * once the reason to hold back is gone.
+	 */
+	bool ann_firing;
+	struct value ann;
+	/* flap: the times of the last state changes, oldest first (at most flap_changes) */
+	double *flap_times;
+	size_t flap_n;
+	bool flapping;
+	double flap_last;	/* while flapping: the time of the last change */
+	bool dirty;		/* changed in a way worth saving since rule_state_take_dirty */
 };
 
 struct rule_state *
@@ -55,7 +68,9 @@ rule_state_new(const struct rule_config *r)
 
 	st->kind = r->kind;
 	st->phase = PHASE_OK;
+	st->dirty = true;	/* a first sight is worth saving */
 	st->prev.type = VALUE_NONE;
+	st->ann.type = VALUE_NONE;
 	hmap_init(&st->seen);
 	return st;
 }
@@ -73,6 +88,8 @@ rule_state_free(struct rule_state *st)
 	}
 	hmap_free(&st->seen);
 	value_clear(&st->prev);
+	value_clear(&st->ann);
+	free(st->flap_times);
 	free(st);
 }
 
@@ -95,18 +112,17 @@ number_json(double d)
  * Appends one event with the payload of DESIGN.md. Takes ownership of value,
  * previous and object (any may be NULL, rendered as JSON null).
  */
-static void
-emit(const struct rule_config *r, const struct rule_input *in, struct event_list *out,
-    const char *state, struct json_object *value, struct json_object *previous,
-    double since, struct json_object *object)
+static struct event *
+emit_as(const struct rule_config *r, const struct rule_input *in, struct event_list *out,
+    const char *suffix, const char *state, struct json_object *value,
+    struct json_object *previous, double since, struct json_object *object)
 {
 	const struct point *p = in->point;
 	struct json_object *pl, *labels;
 	struct event *ev;
 	char *name, when[32];
-	bool resolved = strcmp(state, "resolved") == 0;
 
-	name = resolved ? xasprintf("%s.resolved", r->name) : xstrdup(r->name);
+	name = xasprintf("%s%s", r->name, suffix);
 	ev = event_new(name, r->name, in->source, p->instance, in->labels,
 	    llround(in->now * 1000.0));
 	free(name);
@@ -136,6 +152,17 @@ emit(const struct rule_config *r, const struct rule_input *in, struct event_list
 	json_object_object_add(pl, "since", json_object_new_string(when));
 	json_object_object_add(pl, "object", object);
 	event_list_push(out, ev);
+	return ev;
+}
+
+/* A transition event: "<rule>.resolved" for resolved, "<rule>" otherwise. */
+static void
+emit(const struct rule_config *r, const struct rule_input *in, struct event_list *out,
+    const char *state, struct json_object *value, struct json_object *previous,
+    double since, struct json_object *object)
+{
+	emit_as(r, in, out, strcmp(state, "resolved") == 0 ? ".resolved" : "", state, value,
+	    previous, since, object);
 }
 
 /* A boolean counts as 0 or 1; NaN is no more usable than a missing value. */
@@ -229,6 +256,11 @@ eval_change(const struct rule_config *r, struct rule_state *st,
 			return;
 		emit(r, in, out, "changed", value_to_json(v), value_to_json(&st->prev),
 		    in->now, NULL);
+	} else {
+		/* The first value is a baseline: the subscribers need not hear it. */
+		value_clear(&st->ann);
+		value_copy(&st->ann, v);
+		st->dirty = true;
 	}
 	value_clear(&st->prev);
 	value_copy(&st->prev, v);
@@ -346,10 +378,178 @@ eval_new(const struct rule_config *r, struct rule_state *st,
 	st->overflowing = dropped > 0;
 }
 
+/* Returns the "state" of a payload that tells where the instance is now. */
+static const char *
+current_state(const struct rule_state *st)
+{
+	if (st->kind == RULE_CHANGE)
+		return "changed";
+	return rule_state_firing(st) ? "firing" : "resolved";
+}
+
+/* Drops event i of out (from the end of the list: order is kept). */
+static void
+drop_event(struct event_list *out, size_t i)
+{
+	event_free(out->v[i]);
+	memmove(&out->v[i], &out->v[i + 1], (out->n - i - 1) * sizeof(*out->v));
+	out->n--;
+}
+
+/* Drops the events of out from index from on. */
+static void
+drop_from(struct event_list *out, size_t from)
+{
+	while (out->n > from)
+		drop_event(out, out->n - 1);
+}
+
+/* Records a state change at now in the flap history; returns the changes within the window. */
+static size_t
+flap_record(const struct rule_config *r, struct rule_state *st, double now)
+{
+	size_t keep = 0;
+
+	if (st->flap_times == NULL)
+		st->flap_times = xcalloc(r->flap_changes, sizeof(*st->flap_times));
+	if (st->flap_n == r->flap_changes) {
+		memmove(st->flap_times, st->flap_times + 1,
+		    (st->flap_n - 1) * sizeof(*st->flap_times));
+		st->flap_n--;
+	}
+	st->flap_times[st->flap_n++] = now;
+	/* Changes older than the window no longer count. */
+	while (keep < st->flap_n && now - st->flap_times[keep] > r->flap_window + HOLD_EPSILON)
+		keep++;
+	memmove(st->flap_times, st->flap_times + keep,
+	    (st->flap_n - keep) * sizeof(*st->flap_times));
+	st->flap_n -= keep;
+	return st->flap_n;
+}
+
+/*
+ * Flap damping over the transitions rule_eval just appended (out[from..]):
+ * the change that completes flap_changes within flap_window becomes one
+ * "<rule>.flapping"; changes while flapping are dropped; a window without a
+ * change ends it with "<rule>.flapping.resolved" carrying the current state.
+ */
+static void
+flap_filter(const struct rule_config *r, struct rule_state *st, const struct rule_input *in,
+    struct event_list *out, size_t from)
+{
+	const struct value *v = &in->point->value;
+	size_t changes = out->n - from, n = 0;
+	struct event *ev;
+
+	if (r->flap_changes == 0 || r->kind == RULE_NEW)
+		return;
+	if (st->flapping) {
+		if (changes > 0) {
+			drop_from(out, from);
+			st->flap_last = in->now;
+			st->dirty = true;
+		} else if (held(st->flap_last, in->now, r->flap_window)) {
+			st->flapping = false;
+			st->flap_n = 0;
+			st->dirty = true;
+			ev = emit_as(r, in, out, ".flapping.resolved", current_state(st),
+			    value_to_json(v), NULL, st->flap_last, NULL);
+			json_object_object_add(ev->payload, "flapping", json_object_new_boolean(0));
+		}
+		return;
+	}
+	for (size_t i = 0; i < changes; i++)
+		n = flap_record(r, st, in->now);
+	if (changes == 0 || n < r->flap_changes)
+		return;
+	drop_from(out, from);
+	st->flapping = true;
+	st->flap_last = in->now;
+	st->flap_n = 0;
+	st->dirty = true;
+	ev = emit_as(r, in, out, ".flapping", "flapping", value_to_json(v), NULL, in->now, NULL);
+	json_object_object_add(ev->payload, "flapping", json_object_new_boolean(1));
+	json_object_object_add(ev->payload, "changes", json_object_new_int((int)r->flap_changes));
+	json_object_object_add(ev->payload, "window", number_json(r->flap_window));
+}
+
+/* Returns the "state" of ev's payload ("" when it has none). */
+static const char *
+event_state(const struct event *ev)
+{
+	struct json_object *o;
+
+	if (!json_object_object_get_ex(ev->payload, "state", &o) || o == NULL)
+		return "";
+	return json_object_get_string(o);
+}
+
+/* Returns whether the transition ev tells the subscribers nothing they have not heard. */
+static bool
+already_heard(const struct rule_config *r, const struct rule_state *st,
+    const struct event *ev)
+{
+	if (strncmp(ev->name + strlen(r->name), ".flapping", strlen(".flapping")) == 0)
+		return false;
+	if (st->kind == RULE_ABOVE || st->kind == RULE_BELOW)
+		return st->ann_firing == (strcmp(event_state(ev), "firing") == 0);
+	return false;
+}
+
+/* Records what the subscribers hear of ev. */
+static void
+note_heard(struct rule_state *st, const struct event *ev)
+{
+	if (strcmp(event_state(ev), "flapping") == 0 || st->kind == RULE_NEW)
+		return;
+	/* The events told the state the instance is in now (the last of them does). */
+	st->ann_firing = rule_state_firing(st);
+	value_clear(&st->ann);
+	value_copy(&st->ann, &st->prev);
+	st->dirty = true;
+}
+
+/*
+ * Tells the state the subscribers missed while events were held back: the
+ * current one, once it is settled (a threshold rule on its way back is not).
+ */
+static void
+catch_up(const struct rule_config *r, struct rule_state *st, const struct rule_input *in,
+    struct event_list *out)
+{
+	struct event *ev;
+
+	if (st->flapping)
+		return;
+	switch (r->kind) {
+	case RULE_ABOVE:
+	case RULE_BELOW:
+		if (st->phase == PHASE_RESOLVING || st->phase == PHASE_PENDING ||
+		    st->ann_firing == rule_state_firing(st))
+			return;
+		ev = emit_as(r, in, out, st->ann_firing ? ".resolved" : "",
+		    st->ann_firing ? "resolved" : "firing", value_to_json(&st->prev), NULL,
+		    st->ann_firing ? st->clear_since : st->since, NULL);
+		break;
+	case RULE_CHANGE:
+		if (st->prev.type == VALUE_NONE || st->ann.type == VALUE_NONE ||
+		    value_equal(&st->ann, &st->prev))
+			return;
+		ev = emit_as(r, in, out, "", "changed", value_to_json(&st->prev),
+		    value_to_json(&st->ann), in->now, NULL);
+		break;
+	default:
+		return;
+	}
+	note_heard(st, ev);
+}
+
 void
 rule_eval(const struct rule_config *r, struct rule_state *st, const struct rule_input *in,
     struct event_list *out)
 {
+	size_t from = out->n;
+
 	/* A state made for another kind of rule holds nothing this one can use. */
 	if (st->kind != r->kind)
 		return;
@@ -365,6 +565,34 @@ rule_eval(const struct rule_config *r, struct rule_state *st, const struct rule_
 		eval_new(r, st, in, out);
 		break;
 	}
+	if (out->n > from)
+		st->dirty = true;
+	flap_filter(r, st, in, out, from);
+	if (in->suppress != NULL) {
+		for (size_t i = from; i < out->n; i++)
+			event_suppress(out->v[i], in->suppress);
+		return;
+	}
+	for (size_t i = from; i < out->n;) {
+		struct event *ev = out->v[i];
+
+		if (already_heard(r, st, ev)) {
+			drop_event(out, i);
+			continue;
+		}
+		note_heard(st, ev);
+		i++;
+	}
+	catch_up(r, st, in, out);
+}
+
+bool
+rule_state_take_dirty(struct rule_state *st)
+{
+	bool d = st->dirty;
+
+	st->dirty = false;
+	return d;
 }
 
 /*
@@ -419,6 +647,25 @@ value_state_json(const struct value *v)
 	return o;
 }
 
+/* Adds the flap history, when there is one, to the state object j. */
+static void
+flap_to_json(const struct rule_state *st, struct json_object *j)
+{
+	struct json_object *f, *a;
+
+	if (st->flap_n == 0 && !st->flapping)
+		return;
+	f = json_object_new_object();
+	a = json_object_new_array_ext((int)st->flap_n);
+	for (size_t i = 0; i < st->flap_n; i++)
+		json_object_array_add(a, json_object_new_double(st->flap_times[i]));
+	json_object_object_add(f, "changes", a);
+	json_object_object_add(f, "flapping", json_object_new_boolean(st->flapping));
+	if (st->flapping)
+		json_object_object_add(f, "last", json_object_new_double(st->flap_last));
+	json_object_object_add(j, "flap", f);
+}
+
 struct json_object *
 rule_state_to_json(const struct rule_state *st)
 {
@@ -438,6 +685,12 @@ rule_state_to_json(const struct rule_state *st)
 	case RULE_CHANGE:
 		if (st->prev.type != VALUE_NONE)
 			json_object_object_add(j, "previous", value_state_json(&st->prev));
+		if (st->kind == RULE_CHANGE && st->ann.type != VALUE_NONE)
+			json_object_object_add(j, "announced", value_state_json(&st->ann));
+		else if (st->kind != RULE_CHANGE)
+			json_object_object_add(j, "announced",
+			    json_object_new_boolean(st->ann_firing));
+		flap_to_json(st, j);
 		break;
 	case RULE_NEW:
 		json_object_object_add(j, "seeded", json_object_new_boolean(st->seeded));
@@ -584,6 +837,57 @@ seen_from_json(const struct rule_config *r, struct rule_state *st, struct json_o
 	return 0;
 }
 
+/* Restores the flap history of flap_to_json; the config's flap_changes bounds it. */
+static int
+flap_from_json(const struct rule_config *r, struct rule_state *st, struct json_object *j)
+{
+	struct json_object *f, *a, *o;
+	size_t n;
+	double t;
+
+	if (!json_object_object_get_ex(j, "flap", &f))
+		return 0;
+	if (!json_object_is_type(f, json_type_object) ||
+	    !json_object_object_get_ex(f, "changes", &a) || !json_object_is_type(a, json_type_array) ||
+	    !json_object_object_get_ex(f, "flapping", &o) ||
+	    !json_object_is_type(o, json_type_boolean))
+		return -1;
+	st->flapping = json_object_get_boolean(o);
+	if (st->flapping &&
+	    (!json_object_object_get_ex(f, "last", &o) || !get_number(o, &st->flap_last)))
+		return -1;
+	n = json_object_array_length(a);
+	for (size_t i = 0; i < n; i++) {
+		if (!get_number(json_object_array_get_idx(a, i), &t))
+			return -1;
+		/* A rule whose flap was taken away keeps nothing of it. */
+		if (r->flap_changes > 0)
+			flap_record(r, st, t);
+	}
+	if (r->flap_changes == 0)
+		st->flapping = false;
+	return 0;
+}
+
+/* Restores what the subscribers last heard; a state saved before it was kept: its own. */
+static int
+announced_from_json(struct rule_state *st, struct json_object *j)
+{
+	struct json_object *o;
+
+	if (!json_object_object_get_ex(j, "announced", &o)) {
+		st->ann_firing = rule_state_firing(st);
+		value_copy(&st->ann, &st->prev);
+		return 0;
+	}
+	if (st->kind == RULE_CHANGE)
+		return value_from_state_json(&st->ann, o);
+	if (!json_object_is_type(o, json_type_boolean))
+		return -1;
+	st->ann_firing = json_object_get_boolean(o);
+	return 0;
+}
+
 struct rule_state *
 rule_state_from_json(const struct rule_config *r, struct json_object *j)
 {
@@ -605,12 +909,15 @@ rule_state_from_json(const struct rule_config *r, struct json_object *j)
 		if (json_object_object_get_ex(j, "previous", &o) && o != NULL &&
 		    value_from_state_json(&st->prev, o) == -1)
 			goto out;
+		if (announced_from_json(st, j) == -1 || flap_from_json(r, st, j) == -1)
+			goto out;
 		break;
 	case RULE_NEW:
 		if (seen_from_json(r, st, j) == -1)
 			goto out;
 		break;
 	}
+	st->dirty = false;
 	ret = st;
 	st = NULL;
 out:

@@ -14,6 +14,14 @@
  * on_new fires once per item key not seen before (the first poll seeds the
  * seen set); the seen set is bounded by max_seen, the key absent from the
  * polls for longest dropped first.
+ *
+ * Noise control: a rule with flap_changes emits "<rule>.flapping" instead of
+ * the change that makes flap_changes within flap_window, nothing while it
+ * flaps, and "<rule>.flapping.resolved" with the current state once a window
+ * passed without a change. Events of an input with a suppress reason are
+ * marked held back; the state remembers what its subscribers last heard, and
+ * the first evaluation without a reason tells them the current state when it
+ * differs (a transition they would hear twice is dropped).
  */
 
 #include <stdbool.h>
@@ -34,6 +42,8 @@ struct rule_input {
 	const struct labels *labels;	/* source labels */
 	const struct point *point;	/* the value for this instance; never NULL */
 	double now;			/* the poll's scheduled start, Unix seconds */
+	const char *suppress;		/* why its events are held back (a parent down,
+					   a silence), or NULL: they are delivered */
 };
 
 /* Returns a new state for rule r, as for an instance never seen. */
@@ -47,6 +57,8 @@ void rule_state_free(struct rule_state *st);
  */
 void rule_eval(const struct rule_config *r, struct rule_state *st,
     const struct rule_input *in, struct event_list *out);
+/* Returns whether st changed in a way worth saving since the last call, and clears that. */
+bool rule_state_take_dirty(struct rule_state *st);
 /* Returns whether a threshold rule's state is firing (resolving counts as firing). */
 bool rule_state_firing(const struct rule_state *st);
 /* Returns a new JSON object holding the state, for the state store. */

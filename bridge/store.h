@@ -197,6 +197,8 @@ void store_sub_disable(struct store *st, const char *name, const char *fp);
  * dynamic subscriber name, or deletes it (json NULL); a later save wins.
  */
 void store_dsub_save(struct store *st, const char *name, const char *json);
+/* Saves the record (JSON, copied) of silence id, or deletes it (json NULL); a later save wins. */
+void store_silence_save(struct store *st, const char *id, const char *json);
 /* Deletes events older than before_ms (Unix ms) that no delivery needs. */
 void store_sweep(struct store *st, int64_t before_ms);
 /* Returns whether the open batch holds writes. */
@@ -237,6 +239,9 @@ void store_subs_load(struct store *st, store_pair_fn fn, store_done_fn done, voi
 
 /* Calls fn for every dynamic subscriber (name, JSON record), then done. */
 void store_dsubs_load(struct store *st, store_pair_fn fn, store_done_fn done, void *arg);
+
+/* Calls fn for every silence (id, JSON record), then done. */
+void store_silences_load(struct store *st, store_pair_fn fn, store_done_fn done, void *arg);
 
 /* Bounded reads and changes for the API and the CLI. */
 

@@ -68,7 +68,7 @@ static size_t
 feed(const struct rule_config *r, struct rule_state *st, const struct point *p, double now,
     struct event_list *out)
 {
-	struct rule_input in = { "edge-router-1", &src_labels, p, now };
+	struct rule_input in = { "edge-router-1", &src_labels, p, now, NULL };
 	size_t before = out->n;
 
 	rule_eval(r, st, &in, out);
@@ -897,6 +897,13 @@ test_persist_garbage(void **unused)
 		{ RULE_NEW, "{\"kind\": \"new\", \"seeded\": true, "
 		    "\"seen\": [[\"a\", 2], [\"b\", 1]]}" },
 		{ RULE_NEW, "{\"kind\": \"change\", \"previous\": null}" },
+		{ RULE_ABOVE, "{\"kind\": \"above\", \"phase\": \"ok\", \"announced\": 1}" },
+		{ RULE_CHANGE, "{\"kind\": \"change\", \"announced\": {\"type\": 1}}" },
+		{ RULE_ABOVE, "{\"kind\": \"above\", \"phase\": \"ok\", \"flap\": []}" },
+		{ RULE_ABOVE, "{\"kind\": \"above\", \"phase\": \"ok\", "
+		    "\"flap\": {\"changes\": [1], \"flapping\": true}}" },
+		{ RULE_ABOVE, "{\"kind\": \"above\", \"phase\": \"ok\", "
+		    "\"flap\": {\"changes\": [\"x\"], \"flapping\": false}}" },
 	};
 	static const struct { enum rule_kind kind; const char *json; } good[] = {
 		{ RULE_ABOVE, "{\"kind\": \"above\", \"phase\": \"ok\"}" },
@@ -929,6 +936,178 @@ test_persist_garbage(void **unused)
 			fail_msg("rejected %s", good[i].json);
 		rule_state_free(st);
 	}
+}
+
+/*
+ * Flap damping: an interface that goes up and down every 10 s with
+ * flap = { changes = 4; window = 60; } pages for its first three changes,
+ * then once as flapping, then not at all until a minute without a change,
+ * then once more with the state it settled in. The history survives a restart.
+ */
+static void
+test_flap(void **unused)
+{
+	struct rule_config r = make_rule("if.down", RULE_BELOW, 1, 1, 0);
+	struct rule_state *st = rule_state_new(&r);
+	struct event_list out = { 0 };
+	double t = T0;
+
+	r.flap_changes = 4;
+	r.flap_window = 60;
+	assert_int_equal(feed_num(&r, st, 1, t, &out), 0);
+	for (int i = 0; i < 11; i++) {
+		t += 10;
+		feed_num(&r, st, i % 2 == 0 ? 0 : 1, t, &out);
+		if (i == 5)
+			st = reload(&r, st);
+	}
+	assert_string_equal(joined(&out, 0, NULL),
+	    "if.down,if.down.resolved,if.down,if.down.flapping");
+	assert_string_equal(json_object_get_string(field(out.v[3], "state")), "flapping");
+	assert_int_equal(json_object_get_int(field(out.v[3], "changes")), 4);
+	/* Down for good at the last change (i = 10); quiet for less than a window: nothing. */
+	t += 59;
+	assert_int_equal(feed_num(&r, st, 0, t, &out), 0);
+	st = reload(&r, st);
+	/* A window after the last change: flapping ends, telling the state it is in. */
+	t += 1;
+	assert_int_equal(feed_num(&r, st, 0, t, &out), 1);
+	assert_string_equal(out.v[4]->name, "if.down.flapping.resolved");
+	assert_string_equal(json_object_get_string(field(out.v[4], "state")), "firing");
+	assert_int_equal(json_object_get_int(field(out.v[4], "value")), 0);
+	/* And then it is an ordinary rule again, its history gone. */
+	assert_int_equal(feed_num(&r, st, 1, t + 10, &out), 1);
+	assert_string_equal(out.v[5]->name, "if.down.resolved");
+	assert_int_equal(feed_num(&r, st, 0, t + 20, &out), 1);
+	assert_int_equal(feed_num(&r, st, 1, t + 30, &out), 1);
+	event_list_clear(&out);
+	rule_state_free(st);
+
+	/* Changes spread wider than the window never make it flap. */
+	st = rule_state_new(&r);
+	t = T0;
+	feed_num(&r, st, 1, t, &out);
+	for (int i = 0; i < 10; i++)
+		feed_num(&r, st, i % 2 == 0 ? 0 : 1, t += 21, &out);
+	assert_int_equal(out.n, 10);
+	event_list_clear(&out);
+	rule_state_free(st);
+}
+
+/* on_change flaps too; its flapping.resolved carries the value it settled on. */
+static void
+test_flap_change(void **unused)
+{
+	struct rule_config r = make_rule("if.changed", RULE_CHANGE, 0, 0, 0);
+	struct rule_state *st = rule_state_new(&r);
+	struct event_list out = { 0 };
+
+	r.flap_changes = 2;
+	r.flap_window = 30;
+	feed_num(&r, st, 1, T0, &out);
+	feed_num(&r, st, 2, T0 + 1, &out);
+	feed_num(&r, st, 3, T0 + 2, &out);
+	feed_num(&r, st, 4, T0 + 3, &out);
+	feed_num(&r, st, 4, T0 + 32, &out);
+	feed_num(&r, st, 4, T0 + 33, &out);
+	assert_string_equal(joined(&out, 0, NULL),
+	    "if.changed,if.changed.flapping,if.changed.flapping.resolved");
+	assert_string_equal(json_object_get_string(field(out.v[2], "state")), "changed");
+	assert_int_equal(json_object_get_int(field(out.v[2], "value")), 4);
+	event_list_clear(&out);
+	rule_state_free(st);
+}
+
+/* Feeds v at now with events held back for reason; returns how many events it appended. */
+static size_t
+feed_held(const struct rule_config *r, struct rule_state *st, double v, double now,
+    const char *reason, struct event_list *out)
+{
+	struct point p = num_point(NULL, v);
+	struct rule_input in = { "edge-router-1", &src_labels, &p, now, reason };
+	size_t before = out->n;
+
+	rule_eval(r, st, &in, out);
+	return out->n - before;
+}
+
+/*
+ * Held-back events are marked; once nothing holds them back, the subscribers
+ * hear the current state if it is not what they heard last, and only then.
+ */
+static void
+test_suppress_catch_up(void **unused)
+{
+	struct rule_config r = make_rule("device.unreachable", RULE_BELOW, 1, 1, 2);
+	struct rule_state *st = rule_state_new(&r);
+	struct event_list out = { 0 };
+
+	/* Fires while held back: marked with the reason. */
+	assert_int_equal(feed_held(&r, st, 0, T0, "parent core down", &out), 0);
+	assert_int_equal(feed_held(&r, st, 0, T0 + 2, "parent core down", &out), 1);
+	assert_string_equal(out.v[0]->suppressed, "parent core down");
+	/* Still down when the reason goes: the firing they missed, once. */
+	st = reload(&r, st);
+	assert_int_equal(feed_num(&r, st, 0, T0 + 4, &out), 1);
+	assert_string_equal(out.v[1]->name, "device.unreachable");
+	assert_null(out.v[1]->suppressed);
+	assert_int_equal(feed_num(&r, st, 0, T0 + 6, &out), 0);
+	event_list_clear(&out);
+	rule_state_free(st);
+
+	/* Down and back while held back: nothing to tell, and its resolution is no news. */
+	st = rule_state_new(&r);
+	feed_held(&r, st, 0, T0, "silenced", &out);
+	feed_held(&r, st, 0, T0 + 2, "silenced", &out);
+	feed_held(&r, st, 1, T0 + 4, "silenced", &out);
+	assert_int_equal(out.n, 1);
+	/* On its way back when the reason goes: it is not settled, so nothing yet... */
+	assert_int_equal(feed_num(&r, st, 1, T0 + 5, &out), 0);
+	/* ... and resolving then is nothing they need to hear: they never heard it fire. */
+	assert_int_equal(feed_num(&r, st, 1, T0 + 6, &out), 0);
+	assert_int_equal(feed_num(&r, st, 1, T0 + 8, &out), 0);
+	assert_int_equal(out.n, 1);
+	event_list_clear(&out);
+	rule_state_free(st);
+
+	/* Firing heard, resolved while held back: the resolution comes after. */
+	st = rule_state_new(&r);
+	feed_num(&r, st, 0, T0, &out);
+	feed_num(&r, st, 0, T0 + 2, &out);
+	feed_held(&r, st, 1, T0 + 4, "silenced", &out);
+	feed_held(&r, st, 1, T0 + 6, "silenced", &out);
+	assert_int_equal(feed_num(&r, st, 1, T0 + 8, &out), 1);
+	assert_string_equal(joined(&out, 0, NULL),
+	    "device.unreachable,device.unreachable.resolved,device.unreachable.resolved");
+	assert_non_null(out.v[1]->suppressed);
+	assert_null(out.v[2]->suppressed);
+	event_list_clear(&out);
+	rule_state_free(st);
+}
+
+/* on_change: the value they missed, with the one they heard as previous. */
+static void
+test_suppress_change(void **unused)
+{
+	struct rule_config r = make_rule("if.changed", RULE_CHANGE, 0, 0, 0);
+	struct rule_state *st = rule_state_new(&r);
+	struct event_list out = { 0 };
+
+	feed_num(&r, st, 1, T0, &out);
+	feed_held(&r, st, 2, T0 + 1, "maintenance", &out);
+	feed_held(&r, st, 3, T0 + 2, "maintenance", &out);
+	assert_int_equal(out.n, 2);
+	st = reload(&r, st);
+	assert_int_equal(feed_num(&r, st, 3, T0 + 3, &out), 1);
+	assert_int_equal(json_object_get_int(field(out.v[2], "value")), 3);
+	assert_int_equal(json_object_get_int(field(out.v[2], "previous")), 1);
+	assert_int_equal(feed_num(&r, st, 3, T0 + 4, &out), 0);
+	/* Back to what they heard while held back: nothing to tell. */
+	feed_held(&r, st, 4, T0 + 5, "maintenance", &out);
+	feed_held(&r, st, 3, T0 + 6, "maintenance", &out);
+	assert_int_equal(feed_num(&r, st, 3, T0 + 7, &out), 0);
+	event_list_clear(&out);
+	rule_state_free(st);
 }
 
 /* A state kept across a reload that changed the rule's kind is inert, not misread. */
@@ -975,6 +1154,10 @@ main(void)
 		cmocka_unit_test(test_persist_shrunk_bound),
 		cmocka_unit_test(test_persist_garbage),
 		cmocka_unit_test(test_kind_mismatch),
+		cmocka_unit_test(test_flap),
+		cmocka_unit_test(test_flap_change),
+		cmocka_unit_test(test_suppress_catch_up),
+		cmocka_unit_test(test_suppress_change),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
