@@ -76,6 +76,11 @@ batch_free(struct store_batch *b)
 		free(b->dsubs[i].value);
 	}
 	free(b->dsubs);
+	for (size_t i = 0; i < b->ndiscs; i++) {
+		free(b->discs[i].key);
+		free(b->discs[i].value);
+	}
+	free(b->discs);
 	for (size_t i = 0; i < b->nimports; i++)
 		import_clear(&b->imports[i]);
 	free(b->imports);
@@ -87,7 +92,8 @@ bool
 batch_empty(const struct store_batch *b)
 {
 	return b->nadds == 0 && b->nmarks == 0 && b->nstates == 0 && b->nsubs == 0 &&
-	    b->nimports == 0 && b->ndsubs == 0 && b->sweep_before_ms == 0;
+	    b->nimports == 0 && b->ndsubs == 0 && b->ndiscs == 0 &&
+	    b->sweep_before_ms == 0;
 }
 
 /* Grows an array of elements of size sz so that one more fits. */
@@ -152,12 +158,14 @@ batch_merge(struct store_batch *dst, struct store_batch *src)
 	    src->nimports, sizeof(*src->imports));
 	append((void **)&dst->dsubs, &dst->ndsubs, &dst->capdsubs, src->dsubs, src->ndsubs,
 	    sizeof(*src->dsubs));
+	append((void **)&dst->discs, &dst->ndiscs, &dst->capdiscs, src->discs, src->ndiscs,
+	    sizeof(*src->discs));
 	if (src->sweep_before_ms > dst->sweep_before_ms)
 		dst->sweep_before_ms = src->sweep_before_ms;
 	append((void **)&dst->cbs, &dst->ncbs, &dst->capcbs, src->cbs, src->ncbs,
 	    sizeof(*src->cbs));
 	src->nadds = src->nmarks = src->nstates = src->nsubs = src->nimports = src->ncbs = 0;
-	src->ndsubs = 0;
+	src->ndsubs = src->ndiscs = 0;
 	batch_free(src);
 }
 
@@ -215,6 +223,15 @@ batch_dsub(struct store_batch *b, const char *name, const char *json)
 	b->dsubs[b->ndsubs].key = xstrdup(name);
 	b->dsubs[b->ndsubs].value = xstrdup(json);
 	b->ndsubs++;
+}
+
+void
+batch_disc(struct store_batch *b, const char *key, const char *json)
+{
+	b->discs = grow(b->discs, b->ndiscs, &b->capdiscs, sizeof(*b->discs));
+	b->discs[b->ndiscs].key = xstrdup(key);
+	b->discs[b->ndiscs].value = json != NULL ? xstrdup(json) : NULL;
+	b->ndiscs++;
 }
 
 static struct store_import *

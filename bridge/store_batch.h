@@ -25,6 +25,8 @@ void batch_state(struct store_batch *b, char *key, char *value, int64_t epoch);
 void batch_sub(struct store_batch *b, const char *name, const char *fp);
 /* Saves dynamic subscriber name's record json (NULL: delete it); both copied. */
 void batch_dsub(struct store_batch *b, const char *name, const char *json);
+/* Saves a discovered device's (or a discovery's) record json (NULL: delete it); both copied. */
+void batch_disc(struct store_batch *b, const char *key, const char *json);
 /* Adds a copy of an imported delivery (store copy). */
 void batch_import_delivery(struct store_batch *b, const struct store_row *r);
 /* Adds a copy of an imported event (store copy). */

@@ -42,6 +42,8 @@ enum pg_stmt_id {
 	PS_CLUSTER_RELEASE, PS_CLUSTER_LISTEN,
 	/* Subscribers added through the API. */
 	PS_DSUBS_UPSERT, PS_DSUBS_DELETE, PS_DSUBS, PS_DROP_DELIVERIES, PS_RECOVER,
+	/* Devices found by bridge.discover. */
+	PS_DISCS_UPSERT, PS_DISCS_DELETE, PS_DISCS,
 	PS_NSTMTS
 };
 

@@ -318,11 +318,12 @@ send_subs(struct pgq *q, const struct store_batch *b)
 	return rc;
 }
 
-/* The last word on each dynamic subscriber: upserts in one statement, deletes in another. */
+/* The last word on each key of pairs: upserts in one statement, deletes in another. */
 static int
-send_dsubs(struct pgq *q, const struct store_batch *b)
+send_pairs(struct pgq *q, const struct store_pair *pairs, size_t n, enum pg_stmt_id upsert,
+    enum pg_stmt_id delete)
 {
-	size_t n = b->ndsubs, nk = 0, nd = 0;
+	size_t nk = 0, nd = 0;
 	const char **k = xcalloc(n, sizeof(*k)), **v = xcalloc(n, sizeof(*v));
 	const char **del = xcalloc(n, sizeof(*del));
 	struct hmap seen;
@@ -331,7 +332,7 @@ send_dsubs(struct pgq *q, const struct store_batch *b)
 
 	hmap_init(&seen);
 	for (size_t i = n; i-- > 0;) {
-		const struct store_pair *p = &b->dsubs[i];
+		const struct store_pair *p = &pairs[i];
 
 		if (hmap_get(&seen, p->key) != NULL)
 			continue;
@@ -347,12 +348,12 @@ send_dsubs(struct pgq *q, const struct store_batch *b)
 		a.n = 2;
 		pg_array_text(&a.p[0], k, nk);
 		pg_array_text(&a.p[1], v, nk);
-		rc |= send_arrays(q, PS_DSUBS_UPSERT, &a, NULL);
+		rc |= send_arrays(q, upsert, &a, NULL);
 	}
 	if (nd > 0) {
 		a.n = 1;
 		pg_array_text(&a.p[0], del, nd);
-		rc |= send_arrays(q, PS_DSUBS_DELETE, &a, NULL);
+		rc |= send_arrays(q, delete, &a, NULL);
 	}
 	free(k);
 	free(v);
@@ -461,7 +462,11 @@ send_commit(struct pgq *q)
 		return -1;
 	if (b->nimports > 0 && send_imports(q, b) != 0)
 		return -1;
-	if (b->ndsubs > 0 && send_dsubs(q, b) != 0)
+	if (b->ndsubs > 0 &&
+	    send_pairs(q, b->dsubs, b->ndsubs, PS_DSUBS_UPSERT, PS_DSUBS_DELETE) != 0)
+		return -1;
+	if (b->ndiscs > 0 &&
+	    send_pairs(q, b->discs, b->ndiscs, PS_DISCS_UPSERT, PS_DISCS_DELETE) != 0)
 		return -1;
 	if (b->sweep_before_ms > 0) {
 		snprintf(before, sizeof(before), "%lld", (long long)b->sweep_before_ms);
@@ -612,6 +617,8 @@ send_request(struct pgq *q)
 		return pg_cluster_send(q, rq);
 	case STORE_REQ_DSUBS:
 		return pg_send(q, PS_DSUBS, NULL);
+	case STORE_REQ_DISCS:
+		return pg_send(q, PS_DISCS, NULL);
 	case STORE_REQ_DROP:
 		p[0] = rq->after;
 		return pg_send(q, PS_DROP_DELIVERIES, p);
@@ -661,6 +668,7 @@ answer(struct pgq *q, struct store_req *rq)
 	case STORE_REQ_STATES:
 	case STORE_REQ_SUBS:
 	case STORE_REQ_DSUBS:
+	case STORE_REQ_DISCS:
 		for (int r = 0; r < PQntuples(res); r++, n++)
 			rq->pair(rq->arg, PQgetvalue(res, r, 0), PQgetvalue(res, r, 1));
 		return n;
@@ -746,6 +754,6 @@ pg_op_request(struct pg *pg, struct store_req *rq)
 	q->finish = request_done;
 	/* The loads at start wait for the database; everything else fails while it is away. */
 	q->wait = rq->kind == STORE_REQ_STATES || rq->kind == STORE_REQ_SUBS ||
-	    rq->kind == STORE_REQ_DSUBS;
+	    rq->kind == STORE_REQ_DSUBS || rq->kind == STORE_REQ_DISCS;
 	pg_submit(pg, q);
 }

@@ -86,6 +86,8 @@ static const struct pg_migration migrations[] = {
 	    "CREATE INDEX cluster_owners_owner ON cluster_owners(owner);" },
 	{ 4, "subscribers added through the API",
 	    "CREATE TABLE api_subscribers (name text PRIMARY KEY, record text NOT NULL);" },
+	{ 5, "devices found by bridge.discover",
+	    "CREATE TABLE discovered (key text PRIMARY KEY, record text NOT NULL);" },
 };
 
 const struct pg_migration *
@@ -332,6 +334,12 @@ static const struct pg_stmt stmts[PS_NSTMTS] = {
 	[PS_DSUBS_DELETE] = { "ph_dsubs_delete", 1,
 	    "DELETE FROM api_subscribers WHERE name = ANY($1::text[])" },
 	[PS_DSUBS] = { "ph_dsubs", 0, "SELECT name, record FROM api_subscribers ORDER BY name" },
+	[PS_DISCS_UPSERT] = { "ph_discs_upsert", 2,
+	    "INSERT INTO discovered(key, record) SELECT * FROM unnest($1::text[],"
+	    " $2::text[]) ON CONFLICT (key) DO UPDATE SET record = EXCLUDED.record" },
+	[PS_DISCS_DELETE] = { "ph_discs_delete", 1,
+	    "DELETE FROM discovered WHERE key = ANY($1::text[])" },
+	[PS_DISCS] = { "ph_discs", 0, "SELECT key, record FROM discovered ORDER BY key" },
 	[PS_DROP_DELIVERIES] = { "ph_drop_deliveries", 1,
 	    "WITH d AS (DELETE FROM deliveries WHERE subscriber = $1 RETURNING state)"
 	    " SELECT count(*) FILTER (WHERE state <> 1) FROM d" },
