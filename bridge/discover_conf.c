@@ -54,7 +54,7 @@ const struct conf_key discover_keys[] = {
 	    "discover: UDP port of the agents; default 161" },
 	{ "snmp", CONF_GROUP, 0, 0, 0, NULL, snmp_keys,
 	    "discover: version and community of the sweep and of the sources it finds" },
-	{ "every", CONF_FLOAT, GT0_MAX, 0, 31 * 86400, NULL, NULL,
+	{ "every", CONF_FLOAT, GT0_MAX, 0, 7 * 86400, NULL, NULL,
 	    "discover: seconds between sweeps; default 3600" },
 	{ "rate", CONF_FLOAT, GT0_MAX, 0, 10000, NULL, NULL,
 	    "discover: packets a second the sweep sends at most; default 100" },
@@ -211,7 +211,7 @@ discover_conf_load(const struct conf_node *e, size_t index, struct discover_conf
 		if (profile_ok(dp, conf_value_string(dp), exists, arg))
 			dc->default_profile = xstrdup(conf_value_string(dp));
 	}
-	if (dc->nmatches == 0 && dc->default_profile == NULL)
+	if (!conf_has(e, "profiles") && dp == NULL)
 		conf_error(e, "discover \"%s\" has neither profiles nor default_profile: it "
 		    "would add no source", dc->name);
 	for (size_t i = 0; i < conf_count(labels); i++) {
