@@ -47,6 +47,8 @@ struct retry {
 
 struct answer {
 	char *object_id, *sys_name;
+	uint64_t idx;		/* its address's place in the sweep */
+	const char *address;	/* its key in answers (borrowed) */
 };
 
 struct sweep {
@@ -85,6 +87,7 @@ struct discover {
 	void (*changed)(void *arg);
 	void *arg;
 	struct sweep *sweeps;
+	struct event_list pending;	/* found and lost, sent once the reload is in */
 };
 
 static void start_sweep(struct ev_loop *loop, ev_timer *w, int revents);
@@ -210,7 +213,11 @@ emit(struct discover *d, const char *name, const struct discover_device *dev,
 	json_object_object_add(ev->payload, "last_seen", json_object_new_string(t));
 	json_object_object_add(ev->payload, "missed_sweeps", json_object_new_int64(dev->misses));
 	event_finish(ev);
-	delivery_submit(d->dlv, ev);
+	/*
+	 * A reload restarts the deliveries in flight: sent after the one that
+	 * makes (or drops) the source, an event goes once, and finds its source.
+	 */
+	event_list_push(&d->pending, ev);
 }
 
 /* The end of a sweep */
@@ -261,14 +268,23 @@ add_device(struct sweep *sw, const char *address, const struct answer *a)
 	return true;
 }
 
+static int
+by_idx(const void *a, const void *b)
+{
+	const struct answer *x = *(struct answer *const *)a, *y = *(struct answer *const *)b;
+
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
 /* Compares the answers with the devices known; returns whether the set changed. */
 static bool
 compare(struct sweep *sw, size_t *nfound, size_t *nlost)
 {
 	struct discover *d = sw->d;
 	struct discover_known *k = d->known;
-	size_t n0 = k->n, pos = 0, o = 0;
+	size_t n0 = k->n, pos = 0, o = 0, nfresh = 0;
 	bool changed = false, *seen = xcalloc(n0 + 1, sizeof(*seen));
+	struct answer **fresh;
 	const char *addr;
 	void *val;
 
@@ -297,11 +313,19 @@ compare(struct sweep *sw, size_t *nfound, size_t *nlost)
 		free(a->sys_name);
 		free(a);
 	}
-	while (hmap_next(&sw->answers, &pos, &addr, &val))
-		if (add_device(sw, addr, val)) {
+	/* In the sweep's order: of two devices with one sysName, the first keeps it. */
+	fresh = xcalloc(sw->answers.n + 1, sizeof(*fresh));
+	while (hmap_next(&sw->answers, &pos, &addr, &val)) {
+		((struct answer *)val)->address = addr;
+		fresh[nfresh++] = val;
+	}
+	qsort(fresh, nfresh, sizeof(*fresh), by_idx);
+	for (size_t i = 0; i < nfresh; i++)
+		if (add_device(sw, fresh[i]->address, fresh[i])) {
 			changed = true;
 			(*nfound)++;
 		}
+	free(fresh);
 	for (size_t i = 0; i < n0; i++) {
 		struct discover_device *dev = &k->v[i];
 		bool gone = false;
@@ -398,8 +422,8 @@ sweep_end(struct sweep *sw)
 	sw->sweeps++;
 	sw->last_packets = packets;
 	sw->last_seconds = took;
+	/* The delivery's commit of this iteration sends the records with the events. */
 	save_sweep(d, sw);
-	store_commit(d->st, NULL, NULL);
 	log_info("discover/%s: swept %llu addresses in %.1f s: %zu answered, %zu found, %zu "
 	    "lost, %llu datagrams (%.1f/s, rate %g/s)", sw->name,
 	    (unsigned long long)sw->total, took, answered, found, lost, packets,
@@ -446,6 +470,7 @@ on_probe(void *arg, const struct probe_result *r)
 		snprintf(key, sizeof(key), "%s:%u", ip, sw->port);
 		a->object_id = xstrdup(r->object_id);
 		a->sys_name = xstrdup(r->sys_name);
+		a->idx = s->idx;
 		if ((old = hmap_put(&sw->answers, key, a)) != NULL) {
 			free(old->object_id);
 			free(old->sys_name);
@@ -669,6 +694,16 @@ discover_reload(struct discover *d, const struct config *cfg)
 	}
 }
 
+void
+discover_flush(struct discover *d)
+{
+	if (d == NULL)
+		return;
+	for (size_t i = 0; i < d->pending.n; i++)
+		delivery_submit(d->dlv, d->pending.v[i]);
+	d->pending.n = 0;
+}
+
 struct discover_known *
 discover_snapshot(const struct discover *d)
 {
@@ -765,6 +800,8 @@ discover_free(struct discover *d)
 		d->sweeps = sw->link;
 		sweep_free(sw);
 	}
+	discover_flush(d);
+	event_list_clear(&d->pending);
 	discover_known_free(d->known);
 	free(d);
 }

@@ -11,7 +11,8 @@
  * device yet becomes one (named from sysName, else from its address;
  * pollhook.device.found), each device that missed lost_after sweeps in a
  * row is dropped (pollhook.device.lost), the store is updated, and when the
- * set changed the daemon is asked to reload: the new config has a source
+ * set changed the daemon is asked to reload (the events follow it, see
+ * discover_flush): the new config has a source
  * per device (config_load_known), diffed like any reload.
  */
 
@@ -43,6 +44,12 @@ struct discover_known *discover_known_read(const struct store_config *conf, doub
 struct discover *discover_new(struct ev_loop *loop, const struct config *cfg,
     struct discover_known *known, struct store *st, struct delivery *dlv,
     void (*changed)(void *arg), void *arg);
+/*
+ * Sends the found and lost events of the sweeps that ended: the daemon calls
+ * it once the reload they asked for is done (or failed), so that the
+ * reload, which restarts deliveries in flight, does not send them twice.
+ */
+void discover_flush(struct discover *d);
 /* Makes cfg (borrowed) the running config: discoveries added, gone or changed. */
 void discover_reload(struct discover *d, const struct config *cfg);
 /* Returns a copy of the devices known now (the caller frees it), for a reload. */

@@ -177,9 +177,8 @@ static void discover_follow(struct daemon *d);
 
 /* The new config was loaded off the loop (or NULL: it did not validate): swap it in. */
 static void
-reload_done(void *arg, struct config *next)
+apply_reload(struct daemon *d, struct config *next)
 {
-	struct daemon *d = arg;
 	const char *why;
 	double t0 = ev_time();
 
@@ -232,6 +231,16 @@ reload_done(void *arg, struct config *next)
 	    ev_time() - t0);
 }
 
+static void
+reload_done(void *arg, struct config *next)
+{
+	struct daemon *d = arg;
+
+	apply_reload(d, next);
+	/* The devices' events, after the reload that restarts deliveries in flight. */
+	discover_flush(d->disc);
+}
+
 /* A reload's devices: those the sweeps know now. */
 static struct discover_known *
 known_snapshot(void *arg)
@@ -250,8 +259,14 @@ on_discovered(void *arg)
 	if (d->stopping)
 		return;
 	log_info("discovered devices changed: reloading %s", d->path);
-	if (reload_start(d->reload) == 1)
+	switch (reload_start(d->reload)) {
+	case 1:
 		log_info("a reload is running: %s is loaded again when it ends", d->path);
+		break;
+	case -1:
+		discover_flush(d->disc);
+		break;
+	}
 }
 
 /* Starts the sweeps once polling runs, or makes them follow a reloaded config. */
