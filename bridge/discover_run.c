@@ -222,21 +222,16 @@ emit(struct discover *d, const char *name, const struct discover_device *dev,
 
 /* The end of a sweep */
 
-/* Returns whether a source or a device other than skip already has name. */
+/* Returns whether a source of the running config or a device (in names) has name. */
 static bool
-name_taken(const struct discover *d, const char *name)
+name_taken(const struct discover *d, const struct hmap *names, const char *name)
 {
-	if (config_find_source(d->cfg, name) != NULL)
-		return true;
-	for (size_t i = 0; i < d->known->n; i++)
-		if (strcmp(d->known->v[i].name, name) == 0)
-			return true;
-	return false;
+	return config_find_source(d->cfg, name) != NULL || hmap_get(names, name) != NULL;
 }
 
 /* Makes the device answering at address a new one; returns whether it was added. */
 static bool
-add_device(struct sweep *sw, const char *address, const struct answer *a)
+add_device(struct sweep *sw, const char *address, const struct answer *a, struct hmap *names)
 {
 	struct discover *d = sw->d;
 	const struct discover_config *dc = sw->dc;
@@ -252,14 +247,15 @@ add_device(struct sweep *sw, const char *address, const struct answer *a)
 		    a->object_id);
 		return false;
 	}
-	if (!discover_name_from(a->sys_name, name, sizeof(name)) || name_taken(d, name))
+	if (!discover_name_from(a->sys_name, name, sizeof(name)) || name_taken(d, names, name))
 		discover_name_of_address(address, name, sizeof(name));
-	if (!conf_valid_name(name) || name_taken(d, name)) {
+	if (!conf_valid_name(name) || name_taken(d, names, name)) {
 		log_warnx("discover/%s: %s: the name \"%s\" is taken: left out", sw->name, address,
 		    name);
 		return false;
 	}
 	dev.name = name;
+	hmap_put(names, name, (void *)1);
 	log_info("discover/%s: found %s at %s (%s, profile %s)", sw->name, name, address,
 	    a->object_id, profile);
 	save_device(d, discover_known_add(d->known, &dev));
@@ -285,6 +281,7 @@ compare(struct sweep *sw, size_t *nfound, size_t *nlost)
 	size_t n0 = k->n, pos = 0, o = 0, nfresh = 0;
 	bool changed = false, *seen = xcalloc(n0 + 1, sizeof(*seen));
 	struct answer **fresh;
+	struct hmap names;
 	const char *addr;
 	void *val;
 
@@ -313,6 +310,9 @@ compare(struct sweep *sw, size_t *nfound, size_t *nlost)
 		free(a->sys_name);
 		free(a);
 	}
+	hmap_init(&names);
+	for (size_t i = 0; i < n0; i++)
+		hmap_put(&names, k->v[i].name, (void *)1);
 	/* In the sweep's order: of two devices with one sysName, the first keeps it. */
 	fresh = xcalloc(sw->answers.n + 1, sizeof(*fresh));
 	while (hmap_next(&sw->answers, &pos, &addr, &val)) {
@@ -321,11 +321,12 @@ compare(struct sweep *sw, size_t *nfound, size_t *nlost)
 	}
 	qsort(fresh, nfresh, sizeof(*fresh), by_idx);
 	for (size_t i = 0; i < nfresh; i++)
-		if (add_device(sw, fresh[i]->address, fresh[i])) {
+		if (add_device(sw, fresh[i]->address, fresh[i], &names)) {
 			changed = true;
 			(*nfound)++;
 		}
 	free(fresh);
+	hmap_free(&names);
 	for (size_t i = 0; i < n0; i++) {
 		struct discover_device *dev = &k->v[i];
 		bool gone = false;
