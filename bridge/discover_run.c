@@ -1,8 +1,8 @@
 /*
  * The sweeps of bridge.discover (see discover_run.h). A sweep paces its
- * datagrams with a token bucket refilled by a repeating timer (at most one
- * tick's worth of tokens and one more banked, so no burst passes the rate
- * by more than a datagram or two), keeps each probe in flight in a slot of its own, and
+ * datagrams with a token bucket refilled by a repeating timer (at most two
+ * ticks' worth of tokens and one more banked, so over any window the sweep
+ * sends at most rate x window + that), keeps each probe in flight in a slot of its own, and
  * queues the addresses that did not answer for another try behind the ones
  * not yet asked. It ends, on a tick, once nothing is left to send or await;
  * only then are the devices compared, so a sweep's answers all count.
@@ -532,10 +532,11 @@ on_pace(struct ev_loop *loop, ev_timer *w, int revents)
 
 	(void)revents;
 	/*
-	 * One tick's tokens, and one more: a tick that comes a little early
-	 * must not lose its fraction (the rate would halve at one per tick).
+	 * Two ticks' tokens, and one more: a tick that comes a little early
+	 * must not lose its fraction (the rate would halve at one per tick),
+	 * nor one that comes late (epoll's milliseconds) the time it lagged.
 	 */
-	cap = sw->rate * w->repeat + 1.;
+	cap = 2. * sw->rate * w->repeat + 1.;
 	sw->tokens += (now - sw->filled) * sw->rate;
 	if (sw->tokens > cap)
 		sw->tokens = cap;

@@ -5,7 +5,8 @@
 # arrival time of each datagram. Prints, per rate, the datagrams counted,
 # the measured rate (over the span from the first to the last datagram) as
 # a ratio of the configured one, and the busiest 100 ms window against the
-# bucket's bound (rate x 0.1 + 2). Figures only: nothing here passes or fails.
+# bucket's bound (rate x 0.1 + two ticks of max(1/rate, 5 ms) + 1). Figures
+# only: nothing here passes or fails.
 #
 #   top_builddir=. top_srcdir=. tests/bench/discover_bench.sh [RATE...]
 set -u
@@ -61,6 +62,6 @@ for i, x in enumerate(t):
 measured = (len(t) - 1) / span
 print("rate %6g/s: %d datagrams in %.2f s, %.0f/s measured = %.3f x configured; "
       "busiest 100 ms: %d (bound %.0f)" % (rate, len(t), span, measured, measured / rate,
-      worst, rate * 0.1 + 2))
+      worst, rate * 0.1 + 2 * rate * max(1 / rate, 0.005) + 1))
 PY
 done
