@@ -37,6 +37,7 @@
 #include "buf.h"
 #include "api_cluster.h"
 #include "api_console.h"
+#include "discover_run.h"
 #include "api_impl.h"
 #include "api_metrics.h"
 #include "event.h"
@@ -80,6 +81,7 @@ struct api {
 	struct cluster *cluster;	/* NULL: none */
 	struct subs *subs;	/* NULL: no dynamic subscribers */
 	struct noise *noise;	/* NULL: no silences */
+	struct discover *disc;	/* NULL: no discoveries */
 	struct server *srv;	/* NULL: off */
 	struct api_req *waiting;	/* requests waiting for the store */
 	bool has_token;
@@ -298,6 +300,7 @@ metrics_dead(void *arg, long long n)
 	    n >= 0 && q->dead.p != NULL ? q->dead.p : NULL);
 	if (a->cluster != NULL)
 		api_cluster_metrics(&q->r.body, a->cluster);
+	discover_metrics(a->disc, &q->r.body);
 	req_answered(q);
 }
 
@@ -330,14 +333,26 @@ do_metrics(struct api_req *q)
 
 /* GET /v1/sources */
 
-/* Where a source came from: its block or inventory row, and its profile. */
+/*
+ * Where a source came from: its block, inventory row or discovery ("from":
+ * "block", "inventory:FILE" or "discover:NAME"), and its profile.
+ */
 static struct json_object *
 origin_json(const struct source_config *sc)
 {
 	struct json_object *o = json_object_new_object();
+	char *from;
 
-	json_object_object_add(o, "kind", json_object_new_string(sc->inventory != NULL ?
-	    "inventory" : "block"));
+	json_object_object_add(o, "kind", json_object_new_string(sc->discovery != NULL ?
+	    "discover" : sc->inventory != NULL ? "inventory" : "block"));
+	if (sc->discovery != NULL)
+		from = xasprintf("discover:%s", sc->discovery);
+	else if (sc->inventory != NULL)
+		from = xasprintf("inventory:%s", sc->inventory);
+	else
+		from = xstrdup("block");
+	json_object_object_add(o, "from", json_object_new_string(from));
+	free(from);
 	json_object_object_add(o, "file", json_object_new_string(sc->file));
 	json_object_object_add(o, "line", json_object_new_int(sc->line));
 	json_object_object_add(o, "profile", sc->profile != NULL ?
@@ -1282,6 +1297,12 @@ struct noise *
 api_req_noise(const struct api_req *q)
 {
 	return q->api->noise;
+}
+
+void
+api_set_discover(struct api *a, struct discover *d)
+{
+	a->disc = d;
 }
 
 struct api *

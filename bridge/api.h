@@ -30,6 +30,9 @@ struct noise;
 void api_set_noise(struct api *a, struct noise *noise);
 /* Serves the dynamic subscribers of subs (borrowed, outliving a) at /v1/subscribers. */
 void api_set_subs(struct api *a, struct subs *subs);
+struct discover;
+/* Adds the discoveries' families of d (borrowed, outliving a; NULL: none) to /metrics. */
+void api_set_discover(struct api *a, struct discover *d);
 /*
  * Switches to cfg (borrowed), the daemon's configuration after a reload: a
  * new token applies at once; a changed listen address moves the server (the

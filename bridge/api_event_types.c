@@ -88,6 +88,25 @@ operational(const char *reason)
 	return p;
 }
 
+/* The payload of a discovery's device event (misses: its missed_sweeps). */
+static struct json_object *
+device_payload(int misses)
+{
+	struct json_object *p = json_object_new_object();
+
+	json_object_object_add(p, "discovery", json_object_new_string("lab"));
+	json_object_object_add(p, "source", json_object_new_string("edge-7"));
+	json_object_object_add(p, "address", json_object_new_string("192.0.2.7:161"));
+	json_object_object_add(p, "sys_name", json_object_new_string("edge-7"));
+	json_object_object_add(p, "object_id", json_object_new_string("1.3.6.1.4.1.9.1.516"));
+	json_object_object_add(p, "profile", json_object_new_string("cisco-ios"));
+	json_object_object_add(p, "first_seen", json_object_new_string("2026-11-24T05:00:00.000Z"));
+	json_object_object_add(p, "last_seen", json_object_new_string(misses > 0 ?
+	    "2026-11-24T07:00:00.000Z" : "2026-11-24T05:00:00.000Z"));
+	json_object_object_add(p, "missed_sweeps", json_object_new_int(misses));
+	return p;
+}
+
 void
 api_event_types(struct api_req *q)
 {
@@ -119,6 +138,14 @@ api_event_types(struct api_req *q)
 	json_object_object_add(test, "subscriber", json_object_new_string("my-app"));
 	json_object_object_add(test, "message",
 	    json_object_new_string("a test event, sent by POST /v1/subscribers/NAME/test"));
+	if (cfg->ndiscovers > 0) {
+		add_type(arr, "pollhook.device.found", "operational",
+		    "a discovery's sweep found a device: it is a source from now on",
+		    device_payload(0));
+		add_type(arr, "pollhook.device.lost", "operational",
+		    "a discovered device missed lost_after sweeps: its source is gone",
+		    device_payload(2));
+	}
 	add_type(arr, "pollhook.test", "operational",
 	    "sent to one subscriber by POST /v1/subscribers/NAME/test", test);
 	json_object_object_add(o, "event_types", arr);

@@ -21,6 +21,7 @@
 
 #include "conf.h"
 #include "conf_profile.h"
+#include "discover_conf.h"
 #include "emitter.h"
 #include "hmap.h"
 #include "inventory.h"
@@ -142,6 +143,8 @@ static const struct conf_key bridge_keys[] = {
 	    "the store of events, deliveries and rule state; default sqlite in state_dir" },
 	{ "cluster", CONF_GROUP, 0, 0, 0, NULL, cluster_keys,
 	    "share the sources among the live instances of one postgres store" },
+	{ "discover", CONF_GROUPS, 0, 0, 0, NULL, discover_keys,
+	    "address ranges swept for SNMP agents, each answering one becoming a source" },
 	CONF_KEY_END
 };
 
@@ -260,6 +263,8 @@ struct loader {
 	size_t cap;		/* sources the three arrays have room for */
 	struct conf_profiles *profiles;
 	struct inventory_config *inv;	/* the inventory being read, or NULL */
+	struct discover_config *disc;	/* the discovery whose devices are loaded, or NULL */
+	const struct discover_known *known;	/* the devices found so far, or NULL */
 };
 
 /* Sources converted before their part of the tree is freed (conf_drop_tail). */
@@ -697,6 +702,8 @@ load_source(struct loader *ld, const struct conf_node *n, size_t idx)
 	src->line = conf_line(n);
 	if (ld->inv != NULL)
 		src->inventory = ld->inv->path;
+	if (ld->disc != NULL)
+		src->discovery = ld->disc->name;
 	if (take_profile(ld, n, src, &prof) == -1) {
 		ld->source_ok[idx] = false;
 		return;
@@ -1002,11 +1009,10 @@ inventory_poller(void *arg, const char *name)
 	return p != NULL ? conf_string(p->node, "poller", NULL) : NULL;
 }
 
-/* Loads one inventory row as the next source. */
+/* Loads one more source of an inventory or a discovery. */
 static void
-inventory_row(void *arg, const struct conf_node *row)
+extra_source(struct loader *ld, const struct conf_node *row)
 {
-	struct loader *ld = arg;
 	struct config *cfg = ld->cfg;
 	size_t i = cfg->nsources;
 
@@ -1023,6 +1029,15 @@ inventory_row(void *arg, const struct conf_node *row)
 	}
 	cfg->nsources++;
 	load_source(ld, row, i);
+}
+
+/* Loads one inventory row as the next source. */
+static void
+inventory_row(void *arg, const struct conf_node *row)
+{
+	struct loader *ld = arg;
+
+	extra_source(ld, row);
 	ld->inv->nsources++;
 }
 
@@ -1055,6 +1070,95 @@ load_inventories(struct loader *ld, const struct conf_node *list)
 	}
 }
 
+/* discoveries */
+
+static bool
+profile_exists(void *arg, const char *name, const char **poller)
+{
+	struct loader *ld = arg;
+	const struct conf_profile *p = conf_profiles_find(ld->profiles, name);
+
+	*poller = p != NULL ? conf_string(p->node, "poller", NULL) : NULL;
+	return p != NULL;
+}
+
+/* Loads one discovered device as the next source. */
+static void
+discover_row(void *arg, const struct conf_node *row)
+{
+	struct loader *ld = arg;
+
+	extra_source(ld, row);
+	ld->disc->nsources++;
+}
+
+/*
+ * Adds the known devices of discovery dc: each under the name it was found
+ * with, or its address's when a source of the file took that name since.
+ */
+static void
+load_known(struct loader *ld, const struct conf_node *e, struct discover_config *dc,
+    struct hmap *names)
+{
+	char alt[96];
+
+	for (size_t i = 0; ld->known != NULL && i < ld->known->n; i++) {
+		const struct discover_device *d = &ld->known->v[i];
+		const char *profile, *name = d->name;
+
+		/* A record without address is the discovery's own (its last sweep). */
+		if (strcmp(d->discovery, dc->name) != 0 || d->address[0] == '\0')
+			continue;
+		profile = discover_match(dc->matches, dc->nmatches, d->object_id);
+		if (profile == NULL && (profile = dc->default_profile) == NULL)
+			continue;
+		if (hmap_get(names, name) != NULL) {
+			discover_name_of_address(d->address, alt, sizeof(alt));
+			name = alt;
+		}
+		if (!conf_valid_name(name) || hmap_get(names, name) != NULL) {
+			log_warnx("discover/%s: %s: its name \"%s\" is taken: left out", dc->name,
+			    d->address, d->name);
+			continue;
+		}
+		hmap_put(names, name, (void *)1);
+		ld->disc = dc;
+		discover_conf_row(e, dc, d, name, profile, discover_row, ld);
+		ld->disc = NULL;
+	}
+}
+
+static void
+load_discoveries(struct loader *ld, const struct conf_node *list)
+{
+	struct config *cfg = ld->cfg;
+	size_t count = conf_count(list);
+	struct hmap names;
+
+	hmap_init(&names);
+	for (size_t i = 0; i < cfg->nsources; i++)
+		if (cfg->sources[i].name != NULL)
+			hmap_put(&names, cfg->sources[i].name, (void *)1);
+	cfg->discovers = xcalloc(count + 1, sizeof(*cfg->discovers));
+	for (size_t i = 0; i < count; i++) {
+		const struct conf_node *e = conf_elem(list, i);
+		struct discover_config *dc = &cfg->discovers[cfg->ndiscovers];
+		unsigned before = conf_errors(ld->tree);
+
+		discover_conf_load(e, i, dc, profile_exists, ld);
+		dc->file = cfg_file(cfg, e);
+		for (size_t j = 0; j < cfg->ndiscovers; j++)
+			if (strcmp(cfg->discovers[j].name, dc->name) == 0)
+				conf_error(conf_get(e, "name") != NULL ? conf_get(e, "name") : e,
+				    "discover \"%s\" defined twice (first at %s:%d)", dc->name,
+				    cfg->discovers[j].file, cfg->discovers[j].line);
+		cfg->ndiscovers++;
+		if (conf_errors(ld->tree) == before)
+			load_known(ld, e, dc, &names);
+	}
+	hmap_free(&names);
+}
+
 static void
 load_all(struct loader *ld, const struct conf_node *root)
 {
@@ -1067,7 +1171,8 @@ load_all(struct loader *ld, const struct conf_node *root)
 	/* With an inventory, the file needs no sources of its own. */
 	memcpy(top, top_keys, sizeof(top));
 	for (size_t i = 0; top[i].name != NULL; i++)
-		if (strcmp(top[i].name, "sources") == 0 && conf_has(root, "inventory"))
+		if (strcmp(top[i].name, "sources") == 0 && (conf_has(root, "inventory") ||
+		    conf_has(conf_get(root, "bridge"), "discover")))
 			top[i].flags &= ~(unsigned)(CONF_REQUIRED | CONF_HAS_MIN);
 	conf_check(root, NULL, tables, false);
 	load_bridge(ld, conf_get(root, "bridge"));
@@ -1088,6 +1193,7 @@ load_all(struct loader *ld, const struct conf_node *root)
 			conf_drop_tail(list, SOURCE_BATCH);
 	}
 	load_inventories(ld, conf_get(root, "inventory"));
+	load_discoveries(ld, conf_get(conf_get(root, "bridge"), "discover"));
 	check_source_names(ld);
 	depend_resolve(cfg, ld->tree, ld->source_ok);
 
@@ -1111,7 +1217,13 @@ load_all(struct loader *ld, const struct conf_node *root)
 struct config *
 config_load(const char *path)
 {
-	struct loader ld = { 0 };
+	return config_load_known(path, NULL);
+}
+
+struct config *
+config_load_known(const char *path, const struct discover_known *known)
+{
+	struct loader ld = { .known = known };
 	const char *const *files;
 	struct config *cfg = NULL;
 
@@ -1157,6 +1269,9 @@ config_print_origins(const struct config *cfg, FILE *f)
 	for (size_t i = 0; i < cfg->ninventories; i++)
 		fprintf(f, "  inventory %s: %zu sources\n", cfg->inventories[i].path,
 		    cfg->inventories[i].nsources);
+	for (size_t i = 0; i < cfg->ndiscovers; i++)
+		fprintf(f, "  discover %s: %zu sources\n", cfg->discovers[i].name,
+		    cfg->discovers[i].nsources);
 }
 
 void
@@ -1197,6 +1312,9 @@ config_free(struct config *cfg)
 		free(cfg->inventories[i].profile);
 	}
 	free(cfg->inventories);
+	for (size_t i = 0; i < cfg->ndiscovers; i++)
+		discover_config_clear(&cfg->discovers[i]);
+	free(cfg->discovers);
 	hmap_free(&cfg->source_index);
 	for (size_t i = 0; i < cfg->nrules; i++) {
 		struct rule_config *r = &cfg->rules[i];

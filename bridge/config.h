@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "discover.h"
 #include "hmap.h"
 #include "sample.h"
 #include "ssrf.h"
@@ -44,6 +45,7 @@ struct source_config {
 	int line;
 	const char *profile;	/* the profile it took keys from (the config's), or NULL */
 	const char *inventory;	/* the inventory file of its row (the config's), or NULL */
+	const char *discovery;	/* the discovery that found it (the config's name), or NULL */
 	bool metrics_shared;	/* metrics belongs to its profile: sources share it */
 	char **parents;		/* parent: source-name globs; NULL-terminated; NULL: none */
 	int parent_line;	/* the line of its parent key, for messages */
@@ -149,6 +151,8 @@ struct config {
 	size_t ninventories;
 	struct maint_config *maint;	/* maintenance windows */
 	size_t nmaint;
+	struct discover_config *discovers;	/* bridge.discover */
+	size_t ndiscovers;
 };
 
 /*
@@ -156,6 +160,12 @@ struct config {
  * found to stderr and returns NULL; otherwise returns a new config (caller frees).
  */
 struct config *config_load(const char *path);
+/*
+ * As config_load, and adds a source for each device of known (borrowed; NULL
+ * for none) that a discovery of the file found: the devices of discoveries
+ * no longer in the file, and those no profile takes, are left out.
+ */
+struct config *config_load_known(const char *path, const struct discover_known *known);
 /* Frees a config and everything it owns, including plugin configs. */
 void config_free(struct config *cfg);
 /* Returns the timeout of a source that sets none: its interval, at most 10 s. */
@@ -166,7 +176,7 @@ const struct source_config *config_find_source(const struct config *cfg, const c
 bool config_source_has_metric(const struct source_config *s, const char *name);
 /* Returns whether the rule r applies to source s (its name matches r's globs). */
 bool config_rule_applies(const struct rule_config *r, const struct source_config *s);
-/* Prints how many sources each profile and each inventory of cfg produced (--check-config). */
+/* Prints how many sources each profile, inventory and discovery of cfg produced (--check-config). */
 void config_print_origins(const struct config *cfg, FILE *f);
 /* Prints every key the validator knows, one "group.key" per line, for docs and tests. */
 void config_dump_keys(void);

@@ -22,6 +22,7 @@
 #include "cli_store.h"
 #include "cluster.h"
 #include "delivery.h"
+#include "discover_run.h"
 #include "engine.h"
 #include "inventory_watch.h"
 #include "log.h"
@@ -38,6 +39,7 @@
 
 #define DEFAULT_CONFIG POLLHOOK_DEFAULT_CONFIG
 #define SHUTDOWN_GRACE 10.0	/* seconds to let polls and deliveries finish */
+#define KNOWN_WAIT 10.0		/* seconds the store may take to hand over discovered devices */
 
 struct daemon {
 	struct ev_loop *loop;
@@ -51,6 +53,9 @@ struct daemon {
 	struct noise *noise;	/* silences and maintenance windows */
 	struct api *api;
 	struct inventory_watch *watch;	/* inventories with watch = true */
+	struct discover_known *known;	/* the devices read at start, until d->disc takes them */
+	struct discover *disc;	/* bridge.discover's sweeps, once polling starts */
+	bool polling;		/* on_ready started the engine */
 	struct cluster *cl;	/* bridge.cluster, once polling starts; else NULL */
 	struct reload *reload;	/* loads the file off the loop on SIGHUP */
 	ev_signal sigterm, sigint, sighup;
@@ -172,11 +177,12 @@ on_reload(struct ev_loop *loop, ev_signal *w, int revents)
 		log_info("a reload is running: %s is loaded again when it ends", d->path);
 }
 
+static void discover_follow(struct daemon *d);
+
 /* The new config was loaded off the loop (or NULL: it did not validate): swap it in. */
 static void
-reload_done(void *arg, struct config *next)
+apply_reload(struct daemon *d, struct config *next)
 {
-	struct daemon *d = arg;
 	const char *why;
 	double t0 = ev_time();
 
@@ -220,6 +226,7 @@ reload_done(void *arg, struct config *next)
 		cluster_reload(d->cl, next);
 	config_free(d->cfg);
 	d->cfg = next;
+	discover_follow(d);
 	subs_reload(d->subs, d->cfg);
 	api_reload(d->api, d->cfg);
 	/* Give back what parsing a large file left in free lists. */
@@ -228,6 +235,59 @@ reload_done(void *arg, struct config *next)
 	log_info("reloaded: %zu sources, %zu rules, %zu subscribers (swapped in on the loop "
 	    "in %.3f s)", d->cfg->nsources, d->cfg->nrules, d->cfg->nsubscribers,
 	    ev_time() - t0);
+}
+
+static void
+reload_done(void *arg, struct config *next)
+{
+	struct daemon *d = arg;
+
+	apply_reload(d, next);
+	/* The devices' events, after the reload that restarts deliveries in flight. */
+	discover_flush(d->disc);
+}
+
+/* A reload's devices: those the sweeps know now. */
+static struct discover_known *
+known_snapshot(void *arg)
+{
+	struct daemon *d = arg;
+
+	return d->disc != NULL ? discover_snapshot(d->disc) : discover_known_copy(d->known);
+}
+
+/* A sweep found or lost devices: the reload makes (or drops) their sources. */
+static void
+on_discovered(void *arg)
+{
+	struct daemon *d = arg;
+
+	if (d->stopping)
+		return;
+	log_info("discovered devices changed: reloading %s", d->path);
+	switch (reload_start(d->reload)) {
+	case 1:
+		log_info("a reload is running: %s is loaded again when it ends", d->path);
+		break;
+	case -1:
+		discover_flush(d->disc);
+		break;
+	}
+}
+
+/* Starts the sweeps once polling runs, or makes them follow a reloaded config. */
+static void
+discover_follow(struct daemon *d)
+{
+	if (d->disc != NULL) {
+		discover_reload(d->disc, d->cfg);
+		return;
+	}
+	if (!d->polling || d->cfg->ndiscovers == 0)
+		return;
+	d->disc = discover_new(d->loop, d->cfg, d->known, d->st, d->dlv, on_discovered, d);
+	d->known = NULL;
+	api_set_discover(d->api, d->disc);
 }
 
 /* The rule state is loaded: polling starts (or the store cannot be used at all). */
@@ -251,9 +311,41 @@ on_ready(void *arg, int status)
 		api_set_cluster(d->api, d->cl);
 	}
 	engine_start(d->eng);
+	d->polling = true;
+	discover_follow(d);
 	log_info("pollhook " PACKAGE_VERSION " started: %zu sources, %zu rules, %zu subscribers"
 	    " (%s store)", d->cfg->nsources, d->cfg->nrules, d->cfg->nsubscribers,
 	    store_backend_name(d->st));
+}
+
+/*
+ * Reads the devices the discoveries found in earlier runs from the store
+ * and loads the file again with them, so they are polled from the start
+ * (and --check-config counts them). Returns 0, or -1 when the file no longer
+ * loads.
+ */
+static int
+load_known(struct daemon *d)
+{
+	char err[512];
+	size_t n = 0;
+
+	if ((d->known = discover_known_read(&d->cfg->bridge.store, KNOWN_WAIT, err,
+	    sizeof(err))) == NULL) {
+		log_info("discover: no devices read from the store: %s", err);
+		return 0;
+	}
+	for (size_t i = 0; i < d->known->n; i++)
+		n += d->known->v[i].address[0] != '\0';
+	if (n == 0)
+		return 0;
+	config_free(d->cfg);
+	if ((d->cfg = config_load_known(d->path, d->known)) == NULL) {
+		discover_known_free(d->known);
+		d->known = NULL;
+		return -1;
+	}
+	return 0;
 }
 
 static int
@@ -290,6 +382,7 @@ run_daemon(struct daemon *d)
 	engine_set_silencer(d->eng, noise_why, d->noise);
 	api_set_noise(d->api, d->noise);
 	d->reload = reload_new(d->loop, d->path, reload_done, d);
+	reload_set_known(d->reload, known_snapshot);
 	api_set_subs(d->api, d->subs);
 	/* Polls start once the rule state is back (on_ready). */
 	d->rc = 0;
@@ -330,6 +423,8 @@ out:
 	/* The cluster lets go of the engine (and releases what it owns). */
 	if (d->cl != NULL)
 		cluster_leave(d->cl);
+	discover_free(d->disc);
+	discover_known_free(d->known);
 	/* Polls first: their last events still reach the store. */
 	engine_free(d->eng);
 	noise_free(d->noise);
@@ -427,11 +522,14 @@ main(int argc, char **argv)
 	d.cfg = config_load(d.path);
 	if (d.cfg == NULL)
 		return 1;
+	if (d.cfg->ndiscovers > 0 && load_known(&d) == -1)
+		return 1;
 	if (check) {
 		printf("%s: configuration ok (%zu sources, %zu rules, %zu subscribers)\n",
 		    d.path, d.cfg->nsources, d.cfg->nrules, d.cfg->nsubscribers);
 		config_print_origins(d.cfg, stdout);
 		config_free(d.cfg);
+		discover_known_free(d.known);
 		return 0;
 	}
 	/* The parse tree of a large file is freed by now: give its pages back. */
@@ -443,6 +541,7 @@ main(int argc, char **argv)
 			log_set_level(LOG_LEVEL_WARNING);
 		rc = once_run(d.cfg, stdout, json == -1 ? !isatty(STDOUT_FILENO) : json == 1);
 		config_free(d.cfg);
+		discover_known_free(d.known);
 		return rc;
 	}
 	rc = run_daemon(&d);

@@ -35,6 +35,7 @@
 #include "sample.h"
 
 struct buf;
+struct probe_ops;
 struct source_config;
 
 /* Called exactly once by the poller when a poll completes (well or not). */
@@ -85,6 +86,8 @@ struct poller_ops {
 	void (*metrics)(void *shared, struct buf *b);
 	/* Optional: the library it is built on and its version ("net-snmp 5.9.3"). */
 	const char *(*library_version)(void);
+	/* Optional: what discovery asks addresses with (see probe.h). */
+	const struct probe_ops *probe;
 };
 
 #endif

@@ -19,6 +19,8 @@ struct reload {
 	bool running;		/* th runs or awaits its join */
 	bool again;		/* asked for while running */
 	struct config *next;	/* written by the worker before ev_async_send */
+	struct discover_known *(*snapshot)(void *arg);
+	struct discover_known *known;	/* the worker's, taken at the start */
 };
 
 static void *
@@ -26,7 +28,7 @@ worker(void *arg)
 {
 	struct reload *r = arg;
 
-	r->next = config_load(r->path);
+	r->next = config_load_known(r->path, r->known);
 	ev_async_send(r->loop, &r->loaded);
 	return NULL;
 }
@@ -43,6 +45,8 @@ on_loaded(struct ev_loop *loop, ev_async *w, int revents)
 		return;
 	pthread_join(r->th, NULL);
 	r->running = false;
+	discover_known_free(r->known);
+	r->known = NULL;
 	next = r->next;
 	r->next = NULL;
 	r->done(r->arg, next);
@@ -70,6 +74,12 @@ reload_new(struct ev_loop *loop, const char *path,
 	return r;
 }
 
+void
+reload_set_known(struct reload *r, struct discover_known *(*snapshot)(void *arg))
+{
+	r->snapshot = snapshot;
+}
+
 int
 reload_start(struct reload *r)
 {
@@ -80,6 +90,8 @@ reload_start(struct reload *r)
 		r->again = true;
 		return 1;
 	}
+	if (r->snapshot != NULL)
+		r->known = r->snapshot(r->arg);
 	/* Signals stay with the loop's thread. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
@@ -87,6 +99,8 @@ reload_start(struct reload *r)
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (rc != 0) {
 		log_warnx("reload: cannot start a thread to load %s", r->path);
+		discover_known_free(r->known);
+		r->known = NULL;
 		return -1;
 	}
 	r->running = true;
@@ -101,6 +115,7 @@ reload_free(struct reload *r)
 	if (r->running) {
 		pthread_join(r->th, NULL);
 		config_free(r->next);
+		discover_known_free(r->known);
 	}
 	ev_ref(r->loop);
 	ev_async_stop(r->loop, &r->loaded);

@@ -22,6 +22,11 @@ struct reload;
  */
 struct reload *reload_new(struct ev_loop *loop, const char *path,
     void (*done)(void *arg, struct config *next), void *arg);
+/*
+ * Makes every load take the devices snapshot(arg) returns (on the loop, when
+ * the load starts; the reloader frees them): see config_load_known.
+ */
+void reload_set_known(struct reload *r, struct discover_known *(*snapshot)(void *arg));
 /* Starts loading the file; returns 0, or 1 when a load runs (it is redone after), -1 on error. */
 int reload_start(struct reload *r);
 /* Waits for a load in flight, frees its result and r (NULL is fine). */

@@ -277,6 +277,12 @@ store_silence_save(struct store *st, const char *id, const char *json)
 }
 
 void
+store_disc_save(struct store *st, const char *key, const char *json)
+{
+	batch_disc(open_batch(st), key, json);
+}
+
+void
 store_sweep(struct store *st, int64_t before_ms)
 {
 	struct store_batch *b = open_batch(st);
@@ -697,6 +703,15 @@ void
 store_silences_load(struct store *st, store_pair_fn fn, store_done_fn done, void *arg)
 {
 	struct store_req *rq = store_req_new(st, STORE_REQ_SILENCES, done, arg);
+
+	rq->pair = fn;
+	store_req_run(rq);
+}
+
+void
+store_discs_load(struct store *st, store_pair_fn fn, store_done_fn done, void *arg)
+{
+	struct store_req *rq = store_req_new(st, STORE_REQ_DISCS, done, arg);
 
 	rq->pair = fn;
 	store_req_run(rq);

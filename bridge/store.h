@@ -199,6 +199,12 @@ void store_sub_disable(struct store *st, const char *name, const char *fp);
 void store_dsub_save(struct store *st, const char *name, const char *json);
 /* Saves the record (JSON, copied) of silence id, or deletes it (json NULL); a later save wins. */
 void store_silence_save(struct store *st, const char *id, const char *json);
+/*
+ * Saves the record (JSON, copied) of a discovered device or of a discovery
+ * (key: "DISCOVERY/ADDRESS", or "DISCOVERY/" for the discovery's own), or
+ * deletes it (json NULL); a later save wins.
+ */
+void store_disc_save(struct store *st, const char *key, const char *json);
 /* Deletes events older than before_ms (Unix ms) that no delivery needs. */
 void store_sweep(struct store *st, int64_t before_ms);
 /* Returns whether the open batch holds writes. */
@@ -239,6 +245,8 @@ void store_subs_load(struct store *st, store_pair_fn fn, store_done_fn done, voi
 
 /* Calls fn for every dynamic subscriber (name, JSON record), then done. */
 void store_dsubs_load(struct store *st, store_pair_fn fn, store_done_fn done, void *arg);
+/* Calls fn for every record of store_disc_save (key, JSON), then done. */
+void store_discs_load(struct store *st, store_pair_fn fn, store_done_fn done, void *arg);
 
 /* Calls fn for every silence (id, JSON record), then done. */
 void store_silences_load(struct store *st, store_pair_fn fn, store_done_fn done, void *arg);

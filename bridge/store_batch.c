@@ -81,6 +81,11 @@ batch_free(struct store_batch *b)
 		free(b->silences[i].value);
 	}
 	free(b->silences);
+	for (size_t i = 0; i < b->ndiscs; i++) {
+		free(b->discs[i].key);
+		free(b->discs[i].value);
+	}
+	free(b->discs);
 	for (size_t i = 0; i < b->nimports; i++)
 		import_clear(&b->imports[i]);
 	free(b->imports);
@@ -92,7 +97,8 @@ bool
 batch_empty(const struct store_batch *b)
 {
 	return b->nadds == 0 && b->nmarks == 0 && b->nstates == 0 && b->nsubs == 0 &&
-	    b->nimports == 0 && b->ndsubs == 0 && b->nsilences == 0 && b->sweep_before_ms == 0;
+	    b->nimports == 0 && b->ndsubs == 0 && b->nsilences == 0 && b->ndiscs == 0 &&
+	    b->sweep_before_ms == 0;
 }
 
 /* Grows an array of elements of size sz so that one more fits. */
@@ -159,12 +165,14 @@ batch_merge(struct store_batch *dst, struct store_batch *src)
 	    sizeof(*src->dsubs));
 	append((void **)&dst->silences, &dst->nsilences, &dst->capsilences, src->silences,
 	    src->nsilences, sizeof(*src->silences));
+	append((void **)&dst->discs, &dst->ndiscs, &dst->capdiscs, src->discs, src->ndiscs,
+	    sizeof(*src->discs));
 	if (src->sweep_before_ms > dst->sweep_before_ms)
 		dst->sweep_before_ms = src->sweep_before_ms;
 	append((void **)&dst->cbs, &dst->ncbs, &dst->capcbs, src->cbs, src->ncbs,
 	    sizeof(*src->cbs));
 	src->nadds = src->nmarks = src->nstates = src->nsubs = src->nimports = src->ncbs = 0;
-	src->ndsubs = src->nsilences = 0;
+	src->ndsubs = src->nsilences = src->ndiscs = 0;
 	batch_free(src);
 }
 
@@ -231,6 +239,15 @@ batch_silence(struct store_batch *b, const char *id, const char *json)
 	b->silences[b->nsilences].key = xstrdup(id);
 	b->silences[b->nsilences].value = xstrdup(json);
 	b->nsilences++;
+}
+
+void
+batch_disc(struct store_batch *b, const char *key, const char *json)
+{
+	b->discs = grow(b->discs, b->ndiscs, &b->capdiscs, sizeof(*b->discs));
+	b->discs[b->ndiscs].key = xstrdup(key);
+	b->discs[b->ndiscs].value = json != NULL ? xstrdup(json) : NULL;
+	b->ndiscs++;
 }
 
 static struct store_import *

@@ -27,6 +27,8 @@ void batch_sub(struct store_batch *b, const char *name, const char *fp);
 void batch_dsub(struct store_batch *b, const char *name, const char *json);
 /* Adds the record (copied) of silence id, or its deletion (json NULL). */
 void batch_silence(struct store_batch *b, const char *id, const char *json);
+/* Saves a discovered device's (or a discovery's) record json (NULL: delete it); both copied. */
+void batch_disc(struct store_batch *b, const char *key, const char *json);
 /* Adds a copy of an imported delivery (store copy). */
 void batch_import_delivery(struct store_batch *b, const struct store_row *r);
 /* Adds a copy of an imported event (store copy). */

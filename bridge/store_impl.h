@@ -53,7 +53,8 @@ struct store_import {
 /*
  * A batch: one transaction's writes. Within each kind, items are in the
  * order they were made; a backend applies them in the order adds, marks,
- * states, subscribers, imports, dynamic subscribers, silences, sweep (marks never refer to adds of the same
+ * states, subscribers, imports, dynamic subscribers, silences, discovered devices,
+ * sweep (marks never refer to adds of the same
  * batch: an attempt starts only after its add is stored).
  */
 struct store_batch {
@@ -73,6 +74,8 @@ struct store_batch {
 	size_t ndsubs, capdsubs;
 	struct store_pair *silences;	/* silence id -> record (NULL: delete) */
 	size_t nsilences, capsilences;
+	struct store_pair *discs;	/* discovered device key -> record (NULL: delete) */
+	size_t ndiscs, capdiscs;
 	int64_t sweep_before_ms;	/* 0: no sweep */
 	struct store_cb *cbs;		/* the commits it carries, in order */
 	size_t ncbs, capcbs;
@@ -89,6 +92,7 @@ enum store_req_kind {
 	STORE_REQ_DELIVERIES, STORE_REQ_COUNT, STORE_REQ_DEPTH, STORE_REQ_RETRY,
 	STORE_REQ_PURGE, STORE_REQ_SCHEMA, STORE_REQ_DSUBS, STORE_REQ_DROP, STORE_REQ_RECOVER,
 	STORE_REQ_SILENCES,
+	STORE_REQ_DISCS,
 	/* The cluster's last: store_pg_ops.c tells them by kind >= STORE_REQ_CLUSTER_SYNC. */
 	STORE_REQ_CLUSTER_SYNC, STORE_REQ_CLUSTER_TAKE, STORE_REQ_CLUSTER_RELEASE
 };

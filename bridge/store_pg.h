@@ -44,6 +44,8 @@ enum pg_stmt_id {
 	PS_DSUBS_UPSERT, PS_DSUBS_DELETE, PS_DSUBS, PS_DROP_DELIVERIES, PS_RECOVER,
 	/* Silences added through the API. */
 	PS_SILENCES_UPSERT, PS_SILENCES_DELETE, PS_SILENCES,
+	/* Devices found by bridge.discover. */
+	PS_DISCS_UPSERT, PS_DISCS_DELETE, PS_DISCS,
 	PS_NSTMTS
 };
 

@@ -319,8 +319,8 @@ send_subs(struct pgq *q, const struct store_batch *b)
 }
 
 /*
- * The last word on each key of pairs (dynamic subscribers, silences):
- * upserts in one statement, deletes in another.
+ * The last word on each key of pairs (dynamic subscribers, silences,
+ * discovered devices): upserts in one statement, deletes in another.
  */
 static int
 send_records(struct pgq *q, const struct store_pair *pairs, size_t n, enum pg_stmt_id upsert,
@@ -470,6 +470,9 @@ send_commit(struct pgq *q)
 		return -1;
 	if (b->nsilences > 0 && send_records(q, b->silences, b->nsilences, PS_SILENCES_UPSERT,
 	    PS_SILENCES_DELETE) != 0)
+		return -1;
+	if (b->ndiscs > 0 &&
+	    send_records(q, b->discs, b->ndiscs, PS_DISCS_UPSERT, PS_DISCS_DELETE) != 0)
 		return -1;
 	if (b->sweep_before_ms > 0) {
 		snprintf(before, sizeof(before), "%lld", (long long)b->sweep_before_ms);
@@ -622,6 +625,8 @@ send_request(struct pgq *q)
 		return pg_send(q, PS_DSUBS, NULL);
 	case STORE_REQ_SILENCES:
 		return pg_send(q, PS_SILENCES, NULL);
+	case STORE_REQ_DISCS:
+		return pg_send(q, PS_DISCS, NULL);
 	case STORE_REQ_DROP:
 		p[0] = rq->after;
 		return pg_send(q, PS_DROP_DELIVERIES, p);
@@ -672,6 +677,7 @@ answer(struct pgq *q, struct store_req *rq)
 	case STORE_REQ_SUBS:
 	case STORE_REQ_DSUBS:
 	case STORE_REQ_SILENCES:
+	case STORE_REQ_DISCS:
 		for (int r = 0; r < PQntuples(res); r++, n++)
 			rq->pair(rq->arg, PQgetvalue(res, r, 0), PQgetvalue(res, r, 1));
 		return n;
@@ -757,6 +763,7 @@ pg_op_request(struct pg *pg, struct store_req *rq)
 	q->finish = request_done;
 	/* The loads at start wait for the database; everything else fails while it is away. */
 	q->wait = rq->kind == STORE_REQ_STATES || rq->kind == STORE_REQ_SUBS ||
-	    rq->kind == STORE_REQ_DSUBS || rq->kind == STORE_REQ_SILENCES;
+	    rq->kind == STORE_REQ_DSUBS || rq->kind == STORE_REQ_SILENCES ||
+	    rq->kind == STORE_REQ_DISCS;
 	pg_submit(pg, q);
 }

@@ -88,6 +88,8 @@ static const struct pg_migration migrations[] = {
 	    "CREATE TABLE api_subscribers (name text PRIMARY KEY, record text NOT NULL);" },
 	{ 5, "silences added through the API",
 	    "CREATE TABLE silences (id text COLLATE \"C\" PRIMARY KEY, record text NOT NULL);" },
+	{ 6, "devices found by bridge.discover",
+	    "CREATE TABLE discovered (key text PRIMARY KEY, record text NOT NULL);" },
 };
 
 const struct pg_migration *
@@ -340,6 +342,12 @@ static const struct pg_stmt stmts[PS_NSTMTS] = {
 	[PS_SILENCES_DELETE] = { "ph_silences_delete", 1,
 	    "DELETE FROM silences WHERE id = ANY($1::text[])" },
 	[PS_SILENCES] = { "ph_silences", 0, "SELECT id, record FROM silences ORDER BY id" },
+	[PS_DISCS_UPSERT] = { "ph_discs_upsert", 2,
+	    "INSERT INTO discovered(key, record) SELECT * FROM unnest($1::text[],"
+	    " $2::text[]) ON CONFLICT (key) DO UPDATE SET record = EXCLUDED.record" },
+	[PS_DISCS_DELETE] = { "ph_discs_delete", 1,
+	    "DELETE FROM discovered WHERE key = ANY($1::text[])" },
+	[PS_DISCS] = { "ph_discs", 0, "SELECT key, record FROM discovered ORDER BY key" },
 	[PS_DROP_DELIVERIES] = { "ph_drop_deliveries", 1,
 	    "WITH d AS (DELETE FROM deliveries WHERE subscriber = $1 RETURNING state)"
 	    " SELECT count(*) FILTER (WHERE state <> 1) FROM d" },

@@ -49,13 +49,15 @@ static const char *const migrations[] = {
 	"CREATE TABLE api_subscribers (name TEXT PRIMARY KEY, record TEXT NOT NULL);",
 	/* 3: silences added through the API, each one JSON record. */
 	"CREATE TABLE silences (id TEXT PRIMARY KEY, record TEXT NOT NULL);",
+	/* 4: devices found by bridge.discover, and each discovery's last sweep. */
+	"CREATE TABLE discovered (key TEXT PRIMARY KEY, record TEXT NOT NULL);",
 };
 #define SCHEMA_LATEST ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
 enum stmt_id {
 	ST_ADD_EVENT, ST_ADD_DELIVERY, ST_DONE_DEL, ST_RETRY, ST_DEAD, ST_STATE_SAVE,
 	ST_STATE_DEL, ST_SUB, ST_IMPORT_DELIVERY, ST_SWEEP, ST_DSUB_SAVE, ST_DSUB_DEL,
-	ST_SILENCE_SAVE, ST_SILENCE_DEL, ST_COUNT
+	ST_SILENCE_SAVE, ST_SILENCE_DEL, ST_DISC_SAVE, ST_DISC_DEL, ST_COUNT
 };
 
 static const char *const stmt_sql[ST_COUNT] = {
@@ -84,6 +86,9 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_SILENCE_SAVE] = "INSERT INTO silences(id, record) VALUES(?1, ?2)"
 	    " ON CONFLICT(id) DO UPDATE SET record = excluded.record",
 	[ST_SILENCE_DEL] = "DELETE FROM silences WHERE id = ?1",
+	[ST_DISC_SAVE] = "INSERT INTO discovered(key, record) VALUES(?1, ?2)"
+	    " ON CONFLICT(key) DO UPDATE SET record = excluded.record",
+	[ST_DISC_DEL] = "DELETE FROM discovered WHERE key = ?1",
 };
 
 #define ROW_COLUMNS "SELECT d.seq, d.event_id, d.subscriber, d.okey, d.state, d.attempts," \
@@ -307,6 +312,16 @@ put_batch(struct sqlite_be *be, struct store_batch *b)
 		if (p->value != NULL)
 			bind_text(be->stmt[id], 2, p->value);
 		if (step_done(be, id, "saving a silence") != 0)
+			return -1;
+	}
+	for (size_t i = 0; i < b->ndiscs; i++) {
+		const struct store_pair *p = &b->discs[i];
+		enum stmt_id id = p->value != NULL ? ST_DISC_SAVE : ST_DISC_DEL;
+
+		bind_text(be->stmt[id], 1, p->key);
+		if (p->value != NULL)
+			bind_text(be->stmt[id], 2, p->value);
+		if (step_done(be, id, "saving a discovered device") != 0)
 			return -1;
 	}
 	if (b->sweep_before_ms > 0) {
@@ -729,6 +744,9 @@ sqlite_request(void *arg, struct store_req *rq)
 		break;
 	case STORE_REQ_SILENCES:
 		n = load_pairs(be, "SELECT id, record FROM silences ORDER BY id", rq);
+		break;
+	case STORE_REQ_DISCS:
+		n = load_pairs(be, "SELECT key, record FROM discovered ORDER BY key", rq);
 		break;
 	case STORE_REQ_DROP:
 		n = drop_deliveries(be, rq);

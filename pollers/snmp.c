@@ -42,6 +42,7 @@
 #include "poller.h"
 #include "snmp_conf.h"
 #include "snmp_lib.h"
+#include "snmp_probe.h"
 #include "snmp_resolve.h"
 #include "snmp_sock.h"
 #include "snmp_walk.h"
@@ -1134,4 +1135,5 @@ const struct poller_ops snmp_poller_ops = {
 	.stop = snmp_stop,
 	.metrics = snmp_metrics,
 	.library_version = snmp_lib_version,
+	.probe = &snmp_probe_ops,
 };

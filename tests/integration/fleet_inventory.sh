@@ -114,7 +114,8 @@ wait_for 40 all_up $N || fail "not every row polled and up: $(head -c 600 "$TMP/
 python3 - "$TMP/sources.json" "$TMP/devices.csv" <<'PY' || fail "origin of rows"
 import json, sys
 o = {e["name"]: e["origin"] for e in json.load(open(sys.argv[1]))}
-assert o["r0"] == {"kind": "inventory", "file": sys.argv[2], "line": 2, "profile": "lab"}, o["r0"]
+assert o["r0"] == {"kind": "inventory", "from": "inventory:" + sys.argv[2], "file": sys.argv[2],
+                   "line": 2, "profile": "lab"}, o["r0"]
 assert o["r999"]["line"] == 1001, o["r999"]
 PY
 pass "all $N rows polled and up; /v1/sources names their inventory line"

@@ -68,7 +68,8 @@ python3 - "$API_PORT" "$TMP/p.conf" <<'PY' || fail "/v1/sources origin"
 import json, sys, urllib.request
 s = json.load(urllib.request.urlopen("http://127.0.0.1:%s/v1/sources" % sys.argv[1], timeout=5))
 o = {e["name"]: e["origin"] for e in s}
-assert o["plain"] == {"kind": "block", "file": sys.argv[2], "line": 12, "profile": "lab"}, o
+assert o["plain"] == {"kind": "block", "from": "block", "file": sys.argv[2], "line": 12,
+                      "profile": "lab"}, o
 assert o["linux"]["profile"] == "net-snmp-linux" and o["linux"]["line"] == 17, o
 PY
 pass "/v1/sources: each source's origin (kind, file, line, profile)"

@@ -67,6 +67,75 @@ need_http(void)
 		skip();
 }
 
+/* Adds device (discovery, address, name, object_id) to k. */
+static void
+known_add(struct discover_known *k, const char *disc, const char *address, const char *name,
+    const char *oid)
+{
+	struct discover_device d = {
+		.discovery = (char *)disc, .address = (char *)address, .name = (char *)name,
+		.object_id = (char *)oid, .sys_name = (char *)name,
+	};
+
+	discover_known_add(k, &d);
+}
+
+/*
+ * The devices a discovery found become sources: profile by prefix, the
+ * discovery's labels and snmp settings, origin; a name a source of the
+ * file took goes to the address; unmatched devices, those of a discovery no
+ * longer in the file and the discoveries' own records are left out.
+ */
+static void
+test_discovered_sources(void **state)
+{
+	struct discover_known *k = xcalloc(1, sizeof(*k));
+	const struct source_config *s;
+	struct config *cfg;
+	char *path;
+	bool known;
+
+	(void)state;
+	if (registry_poller("snmp", &known) == NULL)
+		skip();
+	known_add(k, "lab", "192.0.2.1:161", "edge-1", "1.3.6.1.4.1.9.1.1");
+	known_add(k, "lab", "192.0.2.2:161", "mx-2", "1.3.6.1.4.1.2636.1.1");
+	known_add(k, "lab", "192.0.2.3:1161", "taken", "1.3.6.1.4.1.9.1.1");
+	known_add(k, "lab", "192.0.2.4:161", "odd", "1.3.6.1.4.1.99.1");
+	known_add(k, "gone", "192.0.2.5:161", "old", "1.3.6.1.4.1.9.1.1");
+	known_add(k, "lab", "", "", "");
+	path = write_file("discover.conf",
+	    "bridge = { discover = ( { name = \"lab\"; networks = [ \"192.0.2.0/24\" ];\n"
+	    "  snmp = { community = \"sekrit\"; }; labels = { site = \"lab\"; };\n"
+	    "  profiles = ( { oid = \"1.3.6.1.4.1.9.\"; profile = \"cisco-ios\"; },\n"
+	    "               { oid = \"1.3.6.1.4.1.2636\"; profile = \"juniper\"; } ); } ); };\n"
+	    "sources = ( { name = \"taken\"; profile = \"cisco-ios\";\n"
+	    "  snmp = { address = \"192.0.2.200\"; }; } );\n");
+	assert_non_null(cfg = config_load_known(path, k));
+	assert_int_equal(cfg->nsources, 4);
+	assert_int_equal(cfg->ndiscovers, 1);
+	assert_int_equal(cfg->discovers[0].nsources, 3);
+	assert_non_null(s = config_find_source(cfg, "edge-1"));
+	assert_string_equal(s->profile, "cisco-ios");
+	assert_string_equal(s->discovery, "lab");
+	assert_string_equal(labels_get(&s->labels, "site"), "lab");
+	assert_string_equal(labels_get(&s->labels, "vendor"), "cisco");
+	assert_non_null(s = config_find_source(cfg, "mx-2"));
+	assert_string_equal(s->profile, "juniper");
+	assert_non_null(s = config_find_source(cfg, "192.0.2.3-1161"));
+	assert_string_equal(s->discovery, "lab");
+	assert_null(config_find_source(cfg, "taken")->discovery);
+	assert_null(config_find_source(cfg, "odd"));
+	assert_null(config_find_source(cfg, "old"));
+	config_free(cfg);
+	/* Without them, the file alone. */
+	assert_non_null(cfg = config_load(path));
+	assert_int_equal(cfg->nsources, 1);
+	config_free(cfg);
+	discover_known_free(k);
+	free(path);
+}
+
 #define SOURCE_API \
 	"sources = ( { name = \"api\"; poller = \"http\";\n" \
 	"  http = { url = \"http://127.0.0.1:1/\"; };\n" \
@@ -756,6 +825,7 @@ main(void)
 		cmocka_unit_test(test_fingerprint),
 		cmocka_unit_test(test_dump_keys),
 		cmocka_unit_test(test_missing_file),
+		cmocka_unit_test(test_discovered_sources),
 	};
 	const char *base = getenv("TMPDIR");
 	int rc;

@@ -554,6 +554,34 @@ test_dynamic_subscribers(void **state)
 	event_free(e2);
 }
 
+/* Discovered devices: saved, replaced, deleted, and loaded after a reopen, in key order. */
+static void
+test_discovered(void **state)
+{
+	struct store *st = open_st(*state);
+	struct rows loaded = { 0 };
+	struct answer a = { .data = &loaded };
+
+	store_disc_save(st, "lab/127.0.0.3:161", "{\"v\":1}");
+	store_disc_save(st, "lab/127.0.0.2:161", "{\"v\":1}");
+	store_disc_save(st, "lab/127.0.0.2:161", "{\"v\":2}");
+	store_disc_save(st, "lab/", "{\"sweep\":1}");
+	store_disc_save(st, "lab/127.0.0.9:161", "{}");
+	assert_int_equal(commit(st), 0);
+	store_disc_save(st, "lab/127.0.0.9:161", NULL);
+	assert_int_equal(commit(st), 0);
+	store_close(st);
+	st = open_st(*state);
+	store_discs_load(st, dsub_row, answered, &a);
+	assert_int_equal(wait_answer(st, &a), 3);
+	assert_int_equal(loaded.n, 3);
+	assert_string_equal(loaded.sub[0], "lab/");
+	assert_string_equal(loaded.sub[1], "lab/127.0.0.2:161");
+	assert_string_equal(loaded.body[1], "{\"v\":2}");
+	assert_string_equal(loaded.sub[2], "lab/127.0.0.3:161");
+	store_close(st);
+}
+
 struct ids {
 	int n, stop_after;
 	char id[8][40];
@@ -1003,6 +1031,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_rule_state_and_subscribers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pages, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dynamic_subscribers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_discovered, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_claims_after_restart, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_schema_version, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_memory_bound, setup, teardown),
