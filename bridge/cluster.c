@@ -17,12 +17,14 @@
 
 #include "cluster.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "hmap.h"
 #include "log.h"
+#include "takeover.h"
 #include "util.h"
 #include "xmalloc.h"
 
@@ -37,6 +39,12 @@
 
 struct state_pair {
 	char *key, *json;
+};
+
+/* A source taken: its epoch first (read as the maps' int64_t), when it was last polled. */
+struct won {
+	int64_t epoch;
+	double since;		/* as the store knows, NAN: unknown */
 };
 
 /* Sources named in a log line: how many, and the first few. */
@@ -55,6 +63,7 @@ struct cluster {
 	ev_timer tick;
 	bool syncing, resync;		/* a heartbeat is out; another was asked for */
 	bool taking;			/* a take is out */
+	bool retake;			/* a take was due meanwhile */
 	bool leaving;
 	bool joined;			/* a heartbeat succeeded */
 	bool failing;			/* heartbeats fail (logged when it starts and ends) */
@@ -72,7 +81,7 @@ struct cluster {
 	struct hmap mine;		/* source -> int64_t epoch (allocated) */
 	double soonest;			/* seconds until another live member's lease ends */
 	/* Collected by the take out. */
-	struct hmap won;		/* source -> int64_t epoch (allocated) */
+	struct hmap won;		/* source -> struct won (allocated) */
 	struct state_pair *states;
 	size_t nstates, capstates;
 	struct names fenced;		/* refused since the last heartbeat */
@@ -324,12 +333,52 @@ assigned_here(const struct cluster *c, size_t i)
 
 /* Taking and releasing */
 
+/*
+ * Starts polling the sources just won: on their phase, or at once those that
+ * have waited too long since their previous owner last polled them.
+ */
 static void
-took_own(void *arg, const char *source, int64_t epoch)
+start_taken(struct cluster *c)
+{
+	struct takeover *v = xcalloc(c->won.n + 1, sizeof(*v));
+	size_t *idx = xcalloc(c->won.n + 1, sizeof(*idx));
+	double now = ev_now(c->loop);
+	size_t pos = 0, n = 0, late = 0;
+	const char *name;
+	void *val;
+
+	while (hmap_next(&c->won, &pos, &name, &val)) {
+		size_t i = source_index(c, name);
+
+		if (i == 0)
+			continue;
+		idx[n] = i - 1;
+		v[n].since = ((struct won *)val)->since;
+		v[n].next = engine_next_slot(c->eng, i - 1, now, &v[n].interval);
+		n++;
+	}
+	takeover_plan(v, n, now, c->ttl);
+	for (size_t j = 0; j < n; j++) {
+		engine_own_at(c->eng, idx[j], v[j].at);
+		late += !isnan(v[j].at);
+	}
+	c->stats.caught_up += late;
+	if (late > 0)
+		log_info("cluster: node %s polls %zu of the sources taken at once, off their phase: "
+		    "their last poll is too long ago", c->node, late);
+	free(v);
+	free(idx);
+}
+
+static void
+took_own(void *arg, const char *source, int64_t epoch, double since)
 {
 	struct cluster *c = arg;
+	struct won *w = xmalloc(sizeof(*w));
 
-	free(hmap_put(&c->won, source, epoch_new(epoch)));
+	w->epoch = epoch;
+	w->since = since;
+	free(hmap_put(&c->won, source, w));
 }
 
 static void
@@ -371,13 +420,10 @@ taken(void *arg, long long result)
 			}
 		}
 		while (hmap_next(&c->won, &pos, &name, &val)) {
-			size_t i = source_index(c, name);
-
 			free(hmap_put(&c->owned, name, epoch_new(*(int64_t *)val)));
 			names_add(&nm, name);
-			if (i > 0)
-				engine_own(c->eng, i - 1, true);
 		}
+		start_taken(c);
 		c->stats.taken += nm.n;
 		if (nm.n > 0)
 			log_info("cluster: node %s took %zu sources (%s) with %zu rule states",
@@ -389,6 +435,10 @@ taken(void *arg, long long result)
 		free(c->states[i].json);
 	}
 	c->nstates = 0;
+	/* What the heartbeat meanwhile found ours waits for the next one: bring it forward. */
+	if (c->retake && !c->leaving)
+		schedule(c, WAKE_DELAY);
+	c->retake = false;
 }
 
 /* Names to release once the writes before are stored. */
@@ -503,8 +553,10 @@ reconcile(struct cluster *c, bool back)
 	for (size_t i = 0; i < nlostv; i++)
 		free(lostv[i]);
 	free(lostv);
-	if (c->taking)
+	if (c->taking) {
+		c->retake = true;
 		return;
+	}
 	take = xcalloc(c->cfg->nsources + 1, sizeof(*take));
 	for (size_t i = 0; i < c->cfg->nsources; i++)
 		if (assigned_here(c, i) && hmap_get(&c->owned, c->cfg->sources[i].name) == NULL)
@@ -542,10 +594,11 @@ beat_member(void *arg, const struct store_member *m)
 }
 
 static void
-beat_own(void *arg, const char *source, int64_t epoch)
+beat_own(void *arg, const char *source, int64_t epoch, double since)
 {
 	struct cluster *c = arg;
 
+	(void)since;
 	free(hmap_put(&c->mine, source, epoch_new(epoch)));
 }
 

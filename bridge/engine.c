@@ -1013,6 +1013,32 @@ engine_own(struct engine *e, size_t i, bool own)
 }
 
 void
+engine_own_at(struct engine *e, size_t i, double at)
+{
+	struct source_rt *s;
+
+	if (isnan(at)) {
+		engine_own(e, i, true);
+		return;
+	}
+	if (i >= e->run.nsrcs || !(s = &e->run.srcs[i])->active || ev_is_active(&s->sched.timer))
+		return;
+	cursor_restore(e, s);
+	sched_start_at(e->loop, &s->sched, s->conf->name, at);
+}
+
+double
+engine_next_slot(struct engine *e, size_t i, double t, double *interval)
+{
+	struct source_rt *s;
+
+	if (i >= e->run.nsrcs || !(s = &e->run.srcs[i])->active)
+		return NAN;
+	*interval = s->sched.interval;
+	return sched_next_slot(&s->sched, s->conf->name, t);
+}
+
+void
 engine_forget_sources(struct engine *e, const struct hmap *sources)
 {
 	size_t pos = 0;

@@ -154,6 +154,33 @@ sched_start(struct ev_loop *loop, struct sched_entry *e, const char *key)
 	ev_timer_start(loop, &e->timer);
 }
 
+double
+sched_next_slot(struct sched_entry *e, const char *key, double t)
+{
+	double k;
+
+	e->splay = sched_splay(key, e->interval, e->phases);
+	k = slot_before(e, t);
+	if (sched_slot_time(e, k) < t)
+		k++;
+	return sched_slot_time(e, k);
+}
+
+void
+sched_start_at(struct ev_loop *loop, struct sched_entry *e, const char *key, double at)
+{
+	double now = ev_now(loop);
+
+	e->splay = sched_splay(key, e->interval, e->phases);
+	/*
+	 * The tick at `at` serves the latest slot due then (advance takes it
+	 * as the one it is late for), and the slots go on from the next.
+	 */
+	e->next = slot_before(e, at);
+	ev_timer_set(&e->timer, at > now ? at - now : 0., e->interval);
+	ev_timer_start(loop, &e->timer);
+}
+
 void
 sched_done(struct sched_entry *e)
 {
