@@ -41,6 +41,12 @@ struct state_pair {
 	char *key, *json;
 };
 
+/* A source held: its epoch first (read as the maps' int64_t), the heartbeat that saw it. */
+struct held {
+	int64_t epoch;
+	uint64_t seen;		/* gen of the last heartbeat listing it under this epoch */
+};
+
 /* A source taken: its epoch first (read as the maps' int64_t), when it was last polled. */
 struct won {
 	int64_t epoch;
@@ -70,7 +76,7 @@ struct cluster {
 	double valid_until;		/* ev_now time our ownership is trusted until */
 	double sent_at;			/* when the heartbeat out was sent */
 	struct hmap index;		/* source name -> index + 1 in cfg */
-	struct hmap owned;		/* source name -> int64_t epoch (allocated) */
+	struct hmap owned;		/* source name -> struct held (allocated) */
 	struct cluster_member *members;	/* of the last heartbeat, by name */
 	size_t nmembers;
 	size_t *owner_of;		/* per source of cfg: index in members, or SIZE_MAX */
@@ -78,7 +84,10 @@ struct cluster {
 	/* Collected by the heartbeat out. */
 	struct cluster_member *next;
 	size_t nnext, capnext;
-	struct hmap mine;		/* source -> int64_t epoch (allocated) */
+	uint64_t gen;			/* heartbeats sent */
+	size_t confirmed;		/* sources held that it listed ours under their epoch */
+	struct hmap mine;		/* what else it listed ours: source -> int64_t epoch (allocated) */
+	bool dirty;			/* sources may be held that are not ours, or the reverse */
 	double soonest;			/* seconds until another live member's lease ends */
 	/* Collected by the take out. */
 	struct hmap won;		/* source -> struct won (allocated) */
@@ -172,6 +181,15 @@ epoch_new(int64_t v)
 	return e;
 }
 
+static struct held *
+held_new(int64_t epoch)
+{
+	struct held *h = xcalloc(1, sizeof(*h));
+
+	h->epoch = epoch;
+	return h;
+}
+
 static void
 epochs_clear(struct hmap *m)
 {
@@ -222,6 +240,7 @@ drop(struct cluster *c, const char *name)
 	if (i > 0 && !c->leaving)
 		engine_own(c->eng, i - 1, false);
 	free(hmap_del(&c->owned, name));
+	c->dirty = true;
 }
 
 bool
@@ -316,6 +335,7 @@ assign(struct cluster *c)
 		names[i] = c->members[i].name;
 	free(c->owner_of);
 	c->owner_of = xcalloc(c->cfg->nsources + 1, sizeof(*c->owner_of));
+	c->dirty = true;
 	for (size_t i = 0; i < c->cfg->nsources; i++)
 		c->owner_of[i] = c->nmembers > 0 ?
 		    cluster_rendezvous(c->cfg->sources[i].name, names, c->nmembers) : SIZE_MAX;
@@ -420,7 +440,7 @@ taken(void *arg, long long result)
 			}
 		}
 		while (hmap_next(&c->won, &pos, &name, &val)) {
-			free(hmap_put(&c->owned, name, epoch_new(*(int64_t *)val)));
+			free(hmap_put(&c->owned, name, held_new(*(int64_t *)val)));
 			names_add(&nm, name);
 		}
 		start_taken(c);
@@ -435,6 +455,8 @@ taken(void *arg, long long result)
 		free(c->states[i].json);
 	}
 	c->nstates = 0;
+	/* Some may not have been won, or not be ours any more: the next reconcile looks. */
+	c->dirty = true;
 	/* What the heartbeat meanwhile found ours waits for the next one: bring it forward. */
 	if (c->retake && !c->leaving)
 		schedule(c, WAKE_DELAY);
@@ -495,11 +517,16 @@ reconcile(struct cluster *c, bool back)
 	const char *name;
 	void *val;
 
-	/* Held here, but not so in the store: another member took it. */
-	while (hmap_next(&c->owned, &pos, &name, &val)) {
-		int64_t *e = hmap_get(&c->mine, name);
+	bool dirty;
 
-		if (e != NULL && *e == *(int64_t *)val)
+	/*
+	 * Held here, but not so in the store: another member took it. Only when
+	 * the heartbeat did not list all of them: the steady state costs one
+	 * look-up per source held, and this loop and the two over all the
+	 * sources below run when something changed.
+	 */
+	while (c->confirmed < c->owned.n && hmap_next(&c->owned, &pos, &name, &val)) {
+		if (((struct held *)val)->seen == c->gen)
 			continue;
 		names_add(&lost, name);
 		lostv = xreallocarray(lostv, nlostv + 1, sizeof(*lostv));
@@ -515,9 +542,10 @@ reconcile(struct cluster *c, bool back)
 	}
 	if (c->reassign)
 		assign(c);
-	relv = xcalloc(c->owned.n + c->mine.n + 1, sizeof(*relv));
+	dirty = c->dirty;
+	relv = xcalloc((dirty ? c->owned.n : 0) + c->mine.n + 1, sizeof(*relv));
 	/* Held, but another member's now (it joined, or we were away). */
-	for (pos = 0; hmap_next(&c->owned, &pos, &name, &val);) {
+	for (pos = 0; dirty && hmap_next(&c->owned, &pos, &name, &val);) {
 		size_t i = source_index(c, name);
 
 		if (i > 0 && assigned_here(c, i - 1))
@@ -557,6 +585,9 @@ reconcile(struct cluster *c, bool back)
 		c->retake = true;
 		return;
 	}
+	c->dirty = false;
+	if (!dirty)
+		return;
 	take = xcalloc(c->cfg->nsources + 1, sizeof(*take));
 	for (size_t i = 0; i < c->cfg->nsources; i++)
 		if (assigned_here(c, i) && hmap_get(&c->owned, c->cfg->sources[i].name) == NULL)
@@ -597,9 +628,14 @@ static void
 beat_own(void *arg, const char *source, int64_t epoch, double since)
 {
 	struct cluster *c = arg;
+	struct held *h = hmap_get(&c->owned, source);
 
 	(void)since;
-	free(hmap_put(&c->mine, source, epoch_new(epoch)));
+	if (h != NULL && h->epoch == epoch && h->seen != c->gen) {
+		h->seen = c->gen;
+		c->confirmed++;
+	} else
+		free(hmap_put(&c->mine, source, epoch_new(epoch)));
 }
 
 static void
@@ -683,6 +719,8 @@ beat(struct cluster *c)
 	}
 	c->syncing = true;
 	c->soonest = -1;
+	c->gen++;
+	c->confirmed = 0;
 	c->sent_at = ev_now(c->loop);
 	store_cluster_sync(c->st, c->ttl, PACKAGE_VERSION, beat_member, beat_own, synced, c);
 }
