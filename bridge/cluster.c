@@ -31,7 +31,7 @@
 #define VALID_SHARE	0.9	/* of lease_ttl after a heartbeat was sent: ownership trusted */
 #define WAKE_DELAY	0.02	/* seconds from a NOTIFY to the next heartbeat */
 #define RETRY_DELAY	0.5	/* seconds between heartbeats while they fail */
-#define EXPIRY_SLACK	0.05	/* seconds after a member's lease ends that we look again */
+#define EXPIRY_SLACK	0.01	/* seconds after a member's lease ends that we look again */
 #define EXAMPLES	3	/* source names a log line shows */
 #define KEY_SOURCE_MAX	1024	/* longest source name a rule state key is matched by */
 #define STATE_SEP	'\x1f'	/* as the engine's keys */

@@ -615,7 +615,7 @@ source_fire(struct sched_entry *se)
 	struct source_rt *s = container_of(se, struct source_rt, sched);
 	struct engine *e = s->eng;
 
-	note_lag(e, engine_now(e), se->scheduled);
+	note_lag(e, engine_now(e), se->due);
 	s->st.overruns = se->overruns;
 	/* The source asked not to be polled before then (a rate limit), or is not ours now. */
 	if (se->scheduled < s->not_before || !owns(s->eng, s)) {

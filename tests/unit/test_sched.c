@@ -169,7 +169,10 @@ test_start_at_catches_up(void **unused)
 	sched_start_at(loop, &c.e, "edge-1", at);
 	assert_true(ev_is_active(&c.e.timer));
 	sched_tick_at(loop, &c.e, at + 0.001);
+	/* Late by 0.001 s, not by the 6 s since its slot. */
+	assert_true(c.e.due == at);
 	sched_tick_at(loop, &c.e, next + 0.002);
+	assert_true(c.e.due == next);
 	sched_tick_at(loop, &c.e, next + 10.0);
 	assert_int_equal(c.fired, 3);
 	assert_true(c.slots[0] == next - 10.0);
