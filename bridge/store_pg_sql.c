@@ -313,11 +313,15 @@ static const struct pg_stmt stmts[PS_NSTMTS] = {
 	/*
 	 * With, per source taken, when its previous owner was last known to
 	 * poll it: its release, or its last heartbeat (NULL: never owned), so
-	 * that the taker can poll at once what waited too long.
+	 * that the taker can poll at once what waited too long. prev reads the
+	 * statement's snapshot, the upsert the rows as they are once their
+	 * locks are granted: a live owner seen in prev was releasing the source
+	 * meanwhile, and polled it until about now.
 	 */
 	[PS_CLUSTER_TAKE] = { "ph_cluster_take", 2,
 	    "WITH prev AS (SELECT o.source, extract(epoch FROM CASE WHEN o.owner IS NULL"
-	    " OR o.owner = $1 THEN o.since ELSE coalesce(m.last_seen, o.since) END) AS since"
+	    " OR o.owner = $1 THEN o.since WHEN m.lease_until > now() THEN now()"
+	    " ELSE coalesce(m.last_seen, o.since) END) AS since"
 	    " FROM cluster_owners o LEFT JOIN members m ON m.id = o.owner"
 	    " WHERE o.source = ANY($2::text[])),"
 	    " took AS (INSERT INTO cluster_owners AS c(source, owner, epoch)"
