@@ -64,6 +64,11 @@ api_cluster_metrics(struct buf *b, const struct cluster *c)
 	    "pollhook_cluster_sources_moved_total{how=\"lost\"} %llu\n",
 	    (unsigned long long)s->taken, (unsigned long long)s->released,
 	    (unsigned long long)s->lost);
+	api_metrics_family(b, "pollhook_cluster_caught_up_total", "counter",
+	    "Sources taken over and polled at once, off their phase: their previous owner's "
+	    "last poll was too long ago.");
+	buf_printf(b, "pollhook_cluster_caught_up_total %llu\n",
+	    (unsigned long long)s->caught_up);
 	api_metrics_family(b, "pollhook_cluster_fenced_writes_total", "counter",
 	    "Writes the store refused because their source's epoch was stale.");
 	buf_printf(b, "pollhook_cluster_fenced_writes_total %llu\n",

@@ -17,19 +17,21 @@
 
 #include "cluster.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "hmap.h"
 #include "log.h"
+#include "takeover.h"
 #include "util.h"
 #include "xmalloc.h"
 
 #define VALID_SHARE	0.9	/* of lease_ttl after a heartbeat was sent: ownership trusted */
 #define WAKE_DELAY	0.02	/* seconds from a NOTIFY to the next heartbeat */
 #define RETRY_DELAY	0.5	/* seconds between heartbeats while they fail */
-#define EXPIRY_SLACK	0.05	/* seconds after a member's lease ends that we look again */
+#define EXPIRY_SLACK	0.01	/* seconds after a member's lease ends that we look again */
 #define EXAMPLES	3	/* source names a log line shows */
 #define KEY_SOURCE_MAX	1024	/* longest source name a rule state key is matched by */
 #define STATE_SEP	'\x1f'	/* as the engine's keys */
@@ -37,6 +39,18 @@
 
 struct state_pair {
 	char *key, *json;
+};
+
+/* A source held: its epoch first (read as the maps' int64_t), the heartbeat that saw it. */
+struct held {
+	int64_t epoch;
+	uint64_t seen;		/* gen of the last heartbeat listing it under this epoch */
+};
+
+/* A source taken: its epoch first (read as the maps' int64_t), when it was last polled. */
+struct won {
+	int64_t epoch;
+	double since;		/* as the store knows, NAN: unknown */
 };
 
 /* Sources named in a log line: how many, and the first few. */
@@ -55,13 +69,14 @@ struct cluster {
 	ev_timer tick;
 	bool syncing, resync;		/* a heartbeat is out; another was asked for */
 	bool taking;			/* a take is out */
+	bool retake;			/* a take was due meanwhile */
 	bool leaving;
 	bool joined;			/* a heartbeat succeeded */
 	bool failing;			/* heartbeats fail (logged when it starts and ends) */
 	double valid_until;		/* ev_now time our ownership is trusted until */
 	double sent_at;			/* when the heartbeat out was sent */
 	struct hmap index;		/* source name -> index + 1 in cfg */
-	struct hmap owned;		/* source name -> int64_t epoch (allocated) */
+	struct hmap owned;		/* source name -> struct held (allocated) */
 	struct cluster_member *members;	/* of the last heartbeat, by name */
 	size_t nmembers;
 	size_t *owner_of;		/* per source of cfg: index in members, or SIZE_MAX */
@@ -69,10 +84,13 @@ struct cluster {
 	/* Collected by the heartbeat out. */
 	struct cluster_member *next;
 	size_t nnext, capnext;
-	struct hmap mine;		/* source -> int64_t epoch (allocated) */
+	uint64_t gen;			/* heartbeats sent */
+	size_t confirmed;		/* sources held that it listed ours under their epoch */
+	struct hmap mine;		/* what else it listed ours: source -> int64_t epoch (allocated) */
+	bool dirty;			/* sources may be held that are not ours, or the reverse */
 	double soonest;			/* seconds until another live member's lease ends */
 	/* Collected by the take out. */
-	struct hmap won;		/* source -> int64_t epoch (allocated) */
+	struct hmap won;		/* source -> struct won (allocated) */
 	struct state_pair *states;
 	size_t nstates, capstates;
 	struct names fenced;		/* refused since the last heartbeat */
@@ -163,6 +181,15 @@ epoch_new(int64_t v)
 	return e;
 }
 
+static struct held *
+held_new(int64_t epoch)
+{
+	struct held *h = xcalloc(1, sizeof(*h));
+
+	h->epoch = epoch;
+	return h;
+}
+
 static void
 epochs_clear(struct hmap *m)
 {
@@ -213,6 +240,7 @@ drop(struct cluster *c, const char *name)
 	if (i > 0 && !c->leaving)
 		engine_own(c->eng, i - 1, false);
 	free(hmap_del(&c->owned, name));
+	c->dirty = true;
 }
 
 bool
@@ -307,6 +335,7 @@ assign(struct cluster *c)
 		names[i] = c->members[i].name;
 	free(c->owner_of);
 	c->owner_of = xcalloc(c->cfg->nsources + 1, sizeof(*c->owner_of));
+	c->dirty = true;
 	for (size_t i = 0; i < c->cfg->nsources; i++)
 		c->owner_of[i] = c->nmembers > 0 ?
 		    cluster_rendezvous(c->cfg->sources[i].name, names, c->nmembers) : SIZE_MAX;
@@ -324,12 +353,52 @@ assigned_here(const struct cluster *c, size_t i)
 
 /* Taking and releasing */
 
+/*
+ * Starts polling the sources just won: on their phase, or at once those that
+ * have waited too long since their previous owner last polled them.
+ */
 static void
-took_own(void *arg, const char *source, int64_t epoch)
+start_taken(struct cluster *c)
+{
+	struct takeover *v = xcalloc(c->won.n + 1, sizeof(*v));
+	size_t *idx = xcalloc(c->won.n + 1, sizeof(*idx));
+	double now = ev_now(c->loop);
+	size_t pos = 0, n = 0, late = 0;
+	const char *name;
+	void *val;
+
+	while (hmap_next(&c->won, &pos, &name, &val)) {
+		size_t i = source_index(c, name);
+
+		if (i == 0)
+			continue;
+		idx[n] = i - 1;
+		v[n].since = ((struct won *)val)->since;
+		v[n].next = engine_next_slot(c->eng, i - 1, now, &v[n].interval);
+		n++;
+	}
+	takeover_plan(v, n, now, c->ttl);
+	for (size_t j = 0; j < n; j++) {
+		engine_own_at(c->eng, idx[j], v[j].at);
+		late += !isnan(v[j].at);
+	}
+	c->stats.caught_up += late;
+	if (late > 0)
+		log_info("cluster: node %s polls %zu of the sources taken at once, off their phase: "
+		    "their last poll is too long ago", c->node, late);
+	free(v);
+	free(idx);
+}
+
+static void
+took_own(void *arg, const char *source, int64_t epoch, double since)
 {
 	struct cluster *c = arg;
+	struct won *w = xmalloc(sizeof(*w));
 
-	free(hmap_put(&c->won, source, epoch_new(epoch)));
+	w->epoch = epoch;
+	w->since = since;
+	free(hmap_put(&c->won, source, w));
 }
 
 static void
@@ -371,13 +440,10 @@ taken(void *arg, long long result)
 			}
 		}
 		while (hmap_next(&c->won, &pos, &name, &val)) {
-			size_t i = source_index(c, name);
-
-			free(hmap_put(&c->owned, name, epoch_new(*(int64_t *)val)));
+			free(hmap_put(&c->owned, name, held_new(*(int64_t *)val)));
 			names_add(&nm, name);
-			if (i > 0)
-				engine_own(c->eng, i - 1, true);
 		}
+		start_taken(c);
 		c->stats.taken += nm.n;
 		if (nm.n > 0)
 			log_info("cluster: node %s took %zu sources (%s) with %zu rule states",
@@ -389,6 +455,12 @@ taken(void *arg, long long result)
 		free(c->states[i].json);
 	}
 	c->nstates = 0;
+	/* Some may not have been won, or not be ours any more: the next reconcile looks. */
+	c->dirty = true;
+	/* What the heartbeat meanwhile found ours waits for the next one: bring it forward. */
+	if (c->retake && !c->leaving)
+		schedule(c, WAKE_DELAY);
+	c->retake = false;
 }
 
 /* Names to release once the writes before are stored. */
@@ -445,11 +517,16 @@ reconcile(struct cluster *c, bool back)
 	const char *name;
 	void *val;
 
-	/* Held here, but not so in the store: another member took it. */
-	while (hmap_next(&c->owned, &pos, &name, &val)) {
-		int64_t *e = hmap_get(&c->mine, name);
+	bool dirty;
 
-		if (e != NULL && *e == *(int64_t *)val)
+	/*
+	 * Held here, but not so in the store: another member took it. Only when
+	 * the heartbeat did not list all of them: the steady state costs one
+	 * look-up per source held, and this loop and the two over all the
+	 * sources below run when something changed.
+	 */
+	while (c->confirmed < c->owned.n && hmap_next(&c->owned, &pos, &name, &val)) {
+		if (((struct held *)val)->seen == c->gen)
 			continue;
 		names_add(&lost, name);
 		lostv = xreallocarray(lostv, nlostv + 1, sizeof(*lostv));
@@ -465,9 +542,10 @@ reconcile(struct cluster *c, bool back)
 	}
 	if (c->reassign)
 		assign(c);
-	relv = xcalloc(c->owned.n + c->mine.n + 1, sizeof(*relv));
+	dirty = c->dirty;
+	relv = xcalloc((dirty ? c->owned.n : 0) + c->mine.n + 1, sizeof(*relv));
 	/* Held, but another member's now (it joined, or we were away). */
-	for (pos = 0; hmap_next(&c->owned, &pos, &name, &val);) {
+	for (pos = 0; dirty && hmap_next(&c->owned, &pos, &name, &val);) {
 		size_t i = source_index(c, name);
 
 		if (i > 0 && assigned_here(c, i - 1))
@@ -503,7 +581,12 @@ reconcile(struct cluster *c, bool back)
 	for (size_t i = 0; i < nlostv; i++)
 		free(lostv[i]);
 	free(lostv);
-	if (c->taking)
+	if (c->taking) {
+		c->retake = true;
+		return;
+	}
+	c->dirty = false;
+	if (!dirty)
 		return;
 	take = xcalloc(c->cfg->nsources + 1, sizeof(*take));
 	for (size_t i = 0; i < c->cfg->nsources; i++)
@@ -542,11 +625,17 @@ beat_member(void *arg, const struct store_member *m)
 }
 
 static void
-beat_own(void *arg, const char *source, int64_t epoch)
+beat_own(void *arg, const char *source, int64_t epoch, double since)
 {
 	struct cluster *c = arg;
+	struct held *h = hmap_get(&c->owned, source);
 
-	free(hmap_put(&c->mine, source, epoch_new(epoch)));
+	(void)since;
+	if (h != NULL && h->epoch == epoch && h->seen != c->gen) {
+		h->seen = c->gen;
+		c->confirmed++;
+	} else
+		free(hmap_put(&c->mine, source, epoch_new(epoch)));
 }
 
 static void
@@ -630,6 +719,8 @@ beat(struct cluster *c)
 	}
 	c->syncing = true;
 	c->soonest = -1;
+	c->gen++;
+	c->confirmed = 0;
 	c->sent_at = ev_now(c->loop);
 	store_cluster_sync(c->st, c->ttl, PACKAGE_VERSION, beat_member, beat_own, synced, c);
 }

@@ -48,6 +48,7 @@ struct cluster_member {
 struct cluster_stats {
 	uint64_t syncs, sync_failures;
 	uint64_t taken;			/* sources taken over */
+	uint64_t caught_up;		/* of them, polled at once: their last poll was too long ago */
 	uint64_t released;		/* sources given up because another member owns them now */
 	uint64_t lost;			/* sources found taken by another member */
 	uint64_t fenced;		/* writes the store refused as stale */

@@ -672,7 +672,7 @@ source_fire(struct sched_entry *se)
 	struct source_rt *s = container_of(se, struct source_rt, sched);
 	struct engine *e = s->eng;
 
-	note_lag(e, engine_now(e), se->scheduled);
+	note_lag(e, engine_now(e), se->due);
 	s->st.overruns = se->overruns;
 	/* The source asked not to be polled before then (a rate limit), or is not ours now. */
 	if (se->scheduled < s->not_before || !owns(s->eng, s)) {
@@ -1074,6 +1074,32 @@ engine_own(struct engine *e, size_t i, bool own)
 	/* Its cursor may have come with its rule state. */
 	cursor_restore(e, s);
 	sched_start(e->loop, &s->sched, s->conf->name);
+}
+
+void
+engine_own_at(struct engine *e, size_t i, double at)
+{
+	struct source_rt *s;
+
+	if (isnan(at)) {
+		engine_own(e, i, true);
+		return;
+	}
+	if (i >= e->run.nsrcs || !(s = &e->run.srcs[i])->active || ev_is_active(&s->sched.timer))
+		return;
+	cursor_restore(e, s);
+	sched_start_at(e->loop, &s->sched, s->conf->name, at);
+}
+
+double
+engine_next_slot(struct engine *e, size_t i, double t, double *interval)
+{
+	struct source_rt *s;
+
+	if (i >= e->run.nsrcs || !(s = &e->run.srcs[i])->active)
+		return NAN;
+	*interval = s->sched.interval;
+	return sched_next_slot(&s->sched, s->conf->name, t);
 }
 
 void

@@ -123,6 +123,13 @@ void engine_tick(struct engine *e, size_t i);
 void engine_set_owner(struct engine *e, bool (*owned)(void *arg, const char *source), void *arg);
 /* Starts (own) or stops the schedule of source i of the current config. */
 void engine_own(struct engine *e, size_t i, bool own);
+/*
+ * Starts the schedule of source i with one poll at Unix time at (before its
+ * next slot; NAN: none, as engine_own), serving the slot it is late for.
+ */
+void engine_own_at(struct engine *e, size_t i, double at);
+/* Returns source i's first slot at or after Unix time t and its interval; NAN: not polled here. */
+double engine_next_slot(struct engine *e, size_t i, double t, double *interval);
 /* Forgets the rule states and cursors in memory of the sources named in sources (a set). */
 void engine_forget_sources(struct engine *e, const struct hmap *sources);
 /* Restores one rule state or cursor as stored (key and JSON), as engine_set_store does. */

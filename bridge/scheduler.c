@@ -101,6 +101,10 @@ sched_tick_at(struct ev_loop *loop, struct sched_entry *e, double now)
 {
 	double delay = advance(e, now);
 
+	/* A catch-up serves a slot long past: it is late by design, not the loop. */
+	e->due = isnan(e->catch_up) ? e->scheduled : e->catch_up;
+	e->catch_up = NAN;
+
 	/* Re-armed before the poll starts: whatever fire does, the next slot is set. */
 	if (ev_is_active(&e->timer)) {
 		ev_timer_stop(loop, &e->timer);
@@ -134,6 +138,8 @@ sched_init(struct sched_entry *e, double interval, sched_fire_fn fire)
 	e->splay = 0;
 	e->next = NAN;
 	e->scheduled = NAN;
+	e->due = NAN;
+	e->catch_up = NAN;
 	e->running = false;
 	e->ticks = e->overruns = 0;
 	e->fire = fire;
@@ -145,12 +151,41 @@ sched_start(struct ev_loop *loop, struct sched_entry *e, const char *key)
 	double now = ev_now(loop), k, delay;
 
 	e->splay = sched_splay(key, e->interval, e->phases);
+	e->catch_up = NAN;
 	k = slot_before(e, now);
 	if (sched_slot_time(e, k) < now)
 		k++;
 	e->next = k;
 	delay = sched_slot_time(e, k) - now;
 	ev_timer_set(&e->timer, delay > 0 ? delay : 0., e->interval);
+	ev_timer_start(loop, &e->timer);
+}
+
+double
+sched_next_slot(struct sched_entry *e, const char *key, double t)
+{
+	double k;
+
+	e->splay = sched_splay(key, e->interval, e->phases);
+	k = slot_before(e, t);
+	if (sched_slot_time(e, k) < t)
+		k++;
+	return sched_slot_time(e, k);
+}
+
+void
+sched_start_at(struct ev_loop *loop, struct sched_entry *e, const char *key, double at)
+{
+	double now = ev_now(loop);
+
+	e->splay = sched_splay(key, e->interval, e->phases);
+	/*
+	 * The tick at `at` serves the latest slot due then (advance takes it
+	 * as the one it is late for), and the slots go on from the next.
+	 */
+	e->next = slot_before(e, at);
+	e->catch_up = at;
+	ev_timer_set(&e->timer, at > now ? at - now : 0., e->interval);
 	ev_timer_start(loop, &e->timer);
 }
 

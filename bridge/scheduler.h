@@ -37,6 +37,8 @@ struct sched_entry {
 	double splay;		/* the phase of the slots, in [0, interval) */
 	double next;		/* index k of the next slot due; NAN before sched_start */
 	double scheduled;	/* Unix time of the slot of the poll fired last */
+	double due;		/* when that tick was due: its slot, or a catch-up's time */
+	double catch_up;	/* the time of a catch-up tick armed (sched_start_at); NAN: none */
 	bool running;		/* a poll is in flight */
 	uint64_t ticks;		/* polls started */
 	uint64_t overruns;	/* ticks skipped because a poll was still running */
@@ -63,6 +65,13 @@ void sched_start(struct ev_loop *loop, struct sched_entry *e, const char *key);
  * calls it with ev_now; tests call it with a fake clock.
  */
 void sched_tick_at(struct ev_loop *loop, struct sched_entry *e, double now);
+/* Returns the first slot at or after Unix time t of e at the phase of key (set in e). */
+double sched_next_slot(struct sched_entry *e, const char *key, double t);
+/*
+ * Starts e's timer on loop for one poll at Unix time at (not after its next
+ * slot), serving the latest slot due then, and for its slots after that.
+ */
+void sched_start_at(struct ev_loop *loop, struct sched_entry *e, const char *key, double at);
 /* Marks the running poll of e as finished. */
 void sched_done(struct sched_entry *e);
 /* Stops e's timer. */

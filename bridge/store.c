@@ -433,11 +433,12 @@ noop_member(void *arg, const struct store_member *m)
 }
 
 static void
-noop_own(void *arg, const char *source, int64_t epoch)
+noop_own(void *arg, const char *source, int64_t epoch, double since)
 {
 	(void)arg;
 	(void)source;
 	(void)epoch;
+	(void)since;
 }
 
 void

@@ -323,8 +323,12 @@ struct store_member {
 
 /* Receives one member. */
 typedef void (*store_member_fn)(void *arg, const struct store_member *m);
-/* Receives one source and the epoch of its ownership. */
-typedef void (*store_own_fn)(void *arg, const char *source, int64_t epoch);
+/*
+ * Receives one source and the epoch of its ownership; for a take also since,
+ * the Unix time its previous owner was last known to poll it (its release,
+ * or its last heartbeat), NAN when it had none (and for a heartbeat).
+ */
+typedef void (*store_own_fn)(void *arg, const char *source, int64_t epoch, double since);
 
 /* What the store tells the cluster (all optional). */
 struct store_cluster_hooks {

@@ -7,6 +7,7 @@
 
 #include "store_pg.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,11 +52,15 @@ pg_cluster_send(struct pgq *q, struct store_req *rq)
 	return rc;
 }
 
+/* Rows of source, epoch and, for a take, since (NULL: none). */
 static void
 owned_rows(struct store_req *rq, const PGresult *res)
 {
+	bool since = PQnfields(res) > 2;
+
 	for (int r = 0; r < PQntuples(res); r++)
-		rq->own(rq->arg, PQgetvalue(res, r, 0), strtoll(PQgetvalue(res, r, 1), NULL, 10));
+		rq->own(rq->arg, PQgetvalue(res, r, 0), strtoll(PQgetvalue(res, r, 1), NULL, 10),
+		    since && !PQgetisnull(res, r, 2) ? strtod(PQgetvalue(res, r, 2), NULL) : NAN);
 }
 
 static long long

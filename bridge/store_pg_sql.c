@@ -238,8 +238,9 @@ static const struct pg_stmt stmts[PS_NSTMTS] = {
 	    " RETURNING id)"
 	    " SELECT (SELECT id FROM me), (SELECT count(*) FROM earlier),"
 	    " (SELECT count(*) FROM gone)" },
+	/* Also a sign of life: a cluster member is dead a lease after the last of either. */
 	[PS_MEMBER_RENEW] = { "ph_member_renew", 2,
-	    "UPDATE members SET lease_until = now() + make_interval(secs => $2)"
+	    "UPDATE members SET lease_until = now() + make_interval(secs => $2), last_seen = now()"
 	    " WHERE id = $1 RETURNING id" },
 	[PS_RELEASE] = { "ph_release", 1,
 	    "UPDATE deliveries SET claimed_by = NULL WHERE claimed_by = $1 AND state = 0" },
@@ -313,13 +314,27 @@ static const struct pg_stmt stmts[PS_NSTMTS] = {
 	 * lease lapsed), each under a new epoch: the writes of an earlier owner
 	 * are refused from now on.
 	 */
+	/*
+	 * With, per source taken, when its previous owner was last known to
+	 * poll it: its release, or its last heartbeat (NULL: never owned), so
+	 * that the taker can poll at once what waited too long. prev reads the
+	 * statement's snapshot, the upsert the rows as they are once their
+	 * locks are granted: a live owner seen in prev was releasing the source
+	 * meanwhile, and polled it until about now.
+	 */
 	[PS_CLUSTER_TAKE] = { "ph_cluster_take", 2,
-	    "INSERT INTO cluster_owners AS c(source, owner, epoch)"
+	    "WITH prev AS (SELECT o.source, extract(epoch FROM CASE WHEN o.owner IS NULL"
+	    " OR o.owner = $1 THEN o.since WHEN m.lease_until > now() THEN now()"
+	    " ELSE coalesce(m.last_seen, o.since) END) AS since"
+	    " FROM cluster_owners o LEFT JOIN members m ON m.id = o.owner"
+	    " WHERE o.source = ANY($2::text[])),"
+	    " took AS (INSERT INTO cluster_owners AS c(source, owner, epoch)"
 	    " SELECT s, $1, 1 FROM unnest($2::text[]) AS s"
 	    " ON CONFLICT (source) DO UPDATE SET owner = $1, epoch = c.epoch + 1, since = now()"
 	    " WHERE c.owner IS NULL OR c.owner = $1 OR NOT EXISTS (SELECT 1 FROM members m"
 	    " WHERE m.id = c.owner AND m.lease_until > now())"
-	    " RETURNING source, epoch" },
+	    " RETURNING source, epoch)"
+	    " SELECT t.source, t.epoch, p.since FROM took t LEFT JOIN prev p ON p.source = t.source" },
 	/* Its own statement: a snapshot taken after the take's locks were granted. */
 	[PS_CLUSTER_STATES] = { "ph_cluster_states", 2,
 	    "SELECT r.key, r.json FROM cluster_owners o JOIN rule_state r"

@@ -63,6 +63,7 @@ print(s.getsockname()[1])')
 agentAddress udp:127.0.0.1:$SNMPD_PORT
 rocommunity public 127.0.0.1
 pass .1.3.6.1.4.1.99999 /bin/sh $top_srcdir/tests/lib/snmp_pass.sh $SNMP_STATE
+[snmp] serverRecvBuf 4194304
 CONF
 	mkfifo "$TMP/snmpd.fifo"
 	python3 "$top_srcdir/tests/lib/snmp_requests.py" "$TMP/requests.log" <"$TMP/snmpd.fifo" &

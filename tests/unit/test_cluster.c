@@ -1,5 +1,9 @@
-/* Unit tests of the cluster's pure parts: rendezvous hashing and the sources of state keys. */
+/*
+ * Unit tests of the cluster's pure parts: rendezvous hashing, the sources of
+ * state keys, and when sources taken over are first polled.
+ */
 
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,6 +13,7 @@
 #include <cmocka.h>
 
 #include "cluster.h"
+#include "takeover.h"
 
 #define NSOURCES 3000
 
@@ -121,6 +126,99 @@ test_key_source(void **unused)
 	assert_null(cluster_key_source("cursor:a-name-longer-than-the-buffer-is", buf, 8));
 }
 
+#define NOW	1764393600.0	/* 2025-11-29T05:20:00Z */
+
+/* Sources taken at NOW, at 10 s, their slots evenly over the next interval. */
+static void
+takeovers(struct takeover *v, size_t n, double since)
+{
+	for (size_t i = 0; i < n; i++) {
+		v[i].since = since;
+		v[i].interval = 10.0;
+		v[i].next = NOW + 10.0 * (double)(i + 1) / (double)(n + 1);
+	}
+}
+
+/* Never owned, or polled within its slot before: each keeps its phase. */
+static void
+test_takeover_keeps_phase(void **unused)
+{
+	struct takeover v[100];
+
+	(void)unused;
+	takeovers(v, 100, NAN);
+	takeover_plan(v, 100, NOW, 5.0);
+	for (size_t i = 0; i < 100; i++)
+		assert_true(isnan(v[i].at));
+	/* Its previous owner was alive just now: no slot went unpolled. */
+	takeovers(v, 100, NOW - 0.01);
+	takeover_plan(v, 100, NOW, 5.0);
+	for (size_t i = 0; i < 100; i++)
+		assert_true(isnan(v[i].at));
+}
+
+/*
+ * Its owner last seen a lease (5 s) ago: the sources whose slot fell since
+ * are polled at once, the most overdue first, spread over a short window;
+ * the others keep their phase.
+ */
+static void
+test_takeover_catches_up(void **unused)
+{
+	struct takeover v[1000];
+	size_t late = 0, first_step = 0;
+	double prev_last = -INFINITY;
+
+	(void)unused;
+	takeovers(v, 1000, NOW - 5.0);
+	takeover_plan(v, 1000, NOW, 5.0);
+	for (size_t i = 0; i < 1000; i++) {
+		/* Slot due since NOW - 5: next - 10 in (NOW - 5, NOW]. */
+		bool missed = v[i].next - 10.0 > NOW - 5.0;
+
+		assert_int_equal(!isnan(v[i].at), missed);
+		if (isnan(v[i].at))
+			continue;
+		late++;
+		assert_true(v[i].at >= NOW && v[i].at < NOW + 5.0 / 4);
+		assert_true(v[i].at < v[i].next);
+		first_step += v[i].at == NOW;
+		/* Ordered by their last poll (here the order of their slots). */
+		assert_true(v[i].at >= prev_last);
+		prev_last = v[i].at;
+	}
+	assert_in_range(late, 450, 550);
+	/* Not one burst: a tenth of them per step. */
+	assert_in_range(first_step, late / TAKEOVER_STEPS - 1, late / TAKEOVER_STEPS + 1);
+}
+
+/*
+ * A lease as long as the interval: every source missed its slot, but those
+ * whose next one is near wait for it (a catch-up would poll them twice within
+ * half an interval), unless that is more than lease + interval after the
+ * last poll known.
+ */
+static void
+test_takeover_waits_for_a_near_slot(void **unused)
+{
+	struct takeover v[100];
+
+	(void)unused;
+	takeovers(v, 100, NOW - 10.5);
+	takeover_plan(v, 100, NOW, 10.0);
+	for (size_t i = 0; i < 100; i++) {
+		double last = v[i].next - (v[i].next - 20.0 > NOW - 10.5 ? 30.0 : 20.0);
+		bool wait = v[i].next - NOW < 5.0 && v[i].next - last <= 20.0;
+
+		assert_int_equal(isnan(v[i].at), wait);
+	}
+	/* Near: waits; far: caught up; the last ones missed two slots: caught up. */
+	assert_true(isnan(v[0].at));
+	assert_true(isnan(v[30].at));
+	assert_false(isnan(v[80].at));
+	assert_false(isnan(v[99].at));
+}
+
 int
 main(void)
 {
@@ -130,6 +228,9 @@ main(void)
 		cmocka_unit_test(test_join_moves_only_its_share),
 		cmocka_unit_test(test_leave_moves_only_its_share),
 		cmocka_unit_test(test_key_source),
+		cmocka_unit_test(test_takeover_keeps_phase),
+		cmocka_unit_test(test_takeover_catches_up),
+		cmocka_unit_test(test_takeover_waits_for_a_near_slot),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

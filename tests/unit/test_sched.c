@@ -151,6 +151,37 @@ test_tick_after_a_stall(void **unused)
 	ev_loop_destroy(loop);
 }
 
+/* A start off the phase (a takeover's catch-up) serves the slot it is late for, then the grid. */
+static void
+test_start_at_catches_up(void **unused)
+{
+	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+	struct counter c;
+	double next, at;
+
+	(void)unused;
+	memset(&c, 0, sizeof(c));
+	sched_init(&c.e, 10.0, counter_fire);
+	next = sched_next_slot(&c.e, "edge-1", T + 0.5);
+	assert_true(next >= T + 0.5 && next < T + 10.5);
+	assert_true(next == c.e.splay + 10.0 * round((next - c.e.splay) / 10.0));
+	at = next - 4.0;
+	sched_start_at(loop, &c.e, "edge-1", at);
+	assert_true(ev_is_active(&c.e.timer));
+	sched_tick_at(loop, &c.e, at + 0.001);
+	/* Late by 0.001 s, not by the 6 s since its slot. */
+	assert_true(c.e.due == at);
+	sched_tick_at(loop, &c.e, next + 0.002);
+	assert_true(c.e.due == next);
+	sched_tick_at(loop, &c.e, next + 10.0);
+	assert_int_equal(c.fired, 3);
+	assert_true(c.slots[0] == next - 10.0);
+	assert_true(c.slots[1] == next);
+	assert_true(c.slots[2] == next + 10.0);
+	sched_stop(loop, &c.e);
+	ev_loop_destroy(loop);
+}
+
 /* A slot that finds the poll still running is an overrun: skipped, counted. */
 static void
 test_tick_overrun_skips_the_slot(void **unused)
@@ -264,6 +295,7 @@ main(void)
 		cmocka_unit_test(test_first_slot),
 		cmocka_unit_test(test_tick_serves_its_slot),
 		cmocka_unit_test(test_tick_after_a_stall),
+		cmocka_unit_test(test_start_at_catches_up),
 		cmocka_unit_test(test_tick_overrun_skips_the_slot),
 		cmocka_unit_test(test_ticks_on_a_real_loop),
 		cmocka_unit_test(test_running_poll_is_not_doubled),

@@ -5,12 +5,14 @@
  * starts one), each test in a database of its own. And the backoff.
  */
 
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -874,6 +876,7 @@ struct fencing {
 	int64_t refused_epoch;
 	int members, taken, states;
 	int64_t taken_epoch;
+	double taken_since;	/* when the previous owner was last known to poll it */
 	char json[64];		/* the rule state read back */
 };
 
@@ -905,13 +908,14 @@ saw_member(void *arg, const struct store_member *m)
 }
 
 static void
-saw_own(void *arg, const char *source, int64_t epoch)
+saw_own(void *arg, const char *source, int64_t epoch, double since)
 {
 	struct fencing *fc = ((struct answer *)arg)->data;
 
 	assert_string_equal(source, "edge-1");
 	fc->taken++;
 	fc->taken_epoch = epoch;
+	fc->taken_since = since;
 }
 
 static void
@@ -971,6 +975,8 @@ test_pg_cluster_fencing(void **state)
 
 	assert_int_equal(cluster_take(a.st, &fa), 1);
 	assert_int_equal(fa.taken_epoch, 1);
+	/* Nobody polled it before. */
+	assert_true(isnan(fa.taken_since));
 	fa.epoch = 1;
 	store_set_cluster_hooks(a.st, &ha);
 	store_state_save(a.st, key, "{\"v\":1}");
@@ -986,6 +992,8 @@ test_pg_cluster_fencing(void **state)
 	assert_int_equal(cluster_take(b.st, &fb), 1);
 	assert_int_equal(fb.taken_epoch, 2);
 	assert_int_equal(fb.states, 1);
+	/* a polled it until its release, just now. */
+	assert_true(fabs(fb.taken_since - (double)time(NULL)) < 60);
 	assert_string_equal(fb.json, "{\"v\":1}");
 
 	/* a, not knowing, writes on under epoch 1: refused, and told. */
