@@ -70,6 +70,8 @@
 /* Datagrams one recvmmsg reads, and the size of each buffer (the largest UDP payload). */
 #define RX_BATCH	8
 #define RX_SIZE		65536
+/* Requests one sendmmsg sends at most. */
+#define TX_BATCH	32
 
 /* A localised-to-nothing key (Ku) of one passphrase: generate_Ku is slow. */
 struct ku {
@@ -114,6 +116,23 @@ struct shared {
 	struct iovec iov[RX_BATCH];
 	struct sockaddr_in from[RX_BATCH];
 	uint64_t rng;			/* request IDs of the shared sockets */
+	/*
+	 * Requests of one loop iteration, sent together when it ends (one
+	 * system call, and the agent woken once for a phase's sources).
+	 */
+	ev_prepare send;
+	struct txq {
+		struct channel *ch;
+		uint16_t slot;
+		int reqid;
+		struct sockaddr_in peer;
+		size_t off, len;	/* in txbuf */
+	} txq[TX_BATCH];
+	unsigned ntx;
+	u_char *txbuf;
+	size_t txbuf_size, txbuf_used;
+	struct mmsghdr txmsgs[TX_BATCH];
+	struct iovec txiov[TX_BATCH];
 	long long drops_closed;		/* kernel drops of shared sockets closed so far */
 	ev_timer report;		/* logs the shared sockets once the sources joined */
 };
@@ -610,15 +629,94 @@ random20(struct shared *sh)
 	return (uint32_t)((sh->rng * 0x2545F4914F6CDD1DULL) >> 44);
 }
 
-/* Sends (again) the request awaited in a shared socket; returns 0, or -1 with the poll finished. */
+/* Fails the poll whose request could not be sent, if it still awaits that request. */
+static void
+send_failed(const struct txq *q, int err)
+{
+	struct source *s = q->ch->slot[q->slot];
+	char msg[160];
+
+	if (s == NULL || s->poll == NULL || s->poll->complete || s->poll->reqid != q->reqid)
+		return;
+	snprintf(msg, sizeof(msg), "send failed: %s", strerror(err));
+	finish(s, msg);
+}
+
+/* Sends the queued requests of ch (all of them when ch is NULL), in order. */
+static void
+send_queued(struct shared *sh, const struct channel *ch)
+{
+	unsigned i = 0, kept = 0;
+
+	while (i < sh->ntx) {
+		struct channel *c = sh->txq[i].ch;
+		unsigned n = 0;
+		int r;
+
+		if (ch != NULL && c != ch) {
+			sh->txq[kept++] = sh->txq[i++];
+			continue;
+		}
+		/* A run of requests on one socket: one sendmmsg. */
+		while (i + n < sh->ntx && sh->txq[i + n].ch == c) {
+			struct txq *q = &sh->txq[i + n];
+			struct msghdr *h = &sh->txmsgs[n].msg_hdr;
+
+			/* A source stopped since: its request goes anyway, nobody awaits the answer. */
+			sh->txiov[n].iov_base = sh->txbuf + q->off;
+			sh->txiov[n].iov_len = q->len;
+			memset(h, 0, sizeof(*h));
+			h->msg_iov = &sh->txiov[n];
+			h->msg_iovlen = 1;
+			h->msg_name = &q->peer;
+			h->msg_namelen = sizeof(q->peer);
+			n++;
+		}
+		for (unsigned done = 0; done < n;) {
+			r = sendmmsg(c->fd, sh->txmsgs + done, n - done, MSG_DONTWAIT);
+			if (r > 0) {
+				done += (unsigned)r;
+				continue;
+			}
+			if (r == -1 && errno == EINTR)
+				continue;
+			/* The first one not sent failed: the others go on. */
+			send_failed(&sh->txq[i + done], r == -1 ? errno : EIO);
+			done++;
+		}
+		i += n;
+	}
+	sh->ntx = kept;
+	if (kept == 0) {
+		sh->txbuf_used = 0;
+		ev_prepare_stop(sh->loop, &sh->send);
+	}
+}
+
+/* End of a loop iteration: the requests of its callbacks go out. */
+static void
+send_cb(struct ev_loop *loop, ev_prepare *w, int revents)
+{
+	struct shared *sh = container_of(w, struct shared, send);
+
+	(void)loop;
+	(void)revents;
+	send_queued(sh, NULL);
+	flush(sh);	/* polls that failed to send */
+}
+
+/*
+ * Queues (again) the request awaited in a shared socket, sent when the loop
+ * iteration ends; returns 0, or -1 with the poll finished.
+ */
 static int
 transmit(struct source *s)
 {
 	struct shared *sh = s->sh;
 	struct poll *p = s->poll;
+	struct txq *q;
 	const u_char *msg;
 	size_t len;
-	char err[160];
 
 	p->req->reqid = p->reqid;
 	p->req->version = s->conf->version;
@@ -627,12 +725,22 @@ transmit(struct source *s)
 		finish(s, "cannot encode the request");
 		return -1;
 	}
-	if (sendto(s->ch->fd, msg, len, 0, (const struct sockaddr *)&s->peer,
-	    sizeof(s->peer)) == -1) {
-		snprintf(err, sizeof(err), "send failed: %s", strerror(errno));
-		finish(s, err);
-		return -1;
+	if (sh->ntx == TX_BATCH)
+		send_queued(sh, NULL);
+	if (sh->txbuf_used + len > sh->txbuf_size) {
+		sh->txbuf_size = (sh->txbuf_used + len) * 2;
+		sh->txbuf = xreallocarray(sh->txbuf, sh->txbuf_size, 1);
 	}
+	q = &sh->txq[sh->ntx++];
+	q->ch = s->ch;
+	q->slot = s->slot;
+	q->reqid = p->reqid;
+	q->peer = s->peer;
+	q->off = sh->txbuf_used;
+	q->len = len;
+	memcpy(sh->txbuf + q->off, msg, len);
+	sh->txbuf_used += len;
+	ev_prepare_start(sh->loop, &sh->send);
 	p->attempts++;
 	return 0;
 }
@@ -833,6 +941,7 @@ channel_unref(struct channel *ch)
 	}
 	ev_io_stop(ch->sh->loop, &ch->io);
 	if (ch->shared) {
+		send_queued(ch->sh, ch);	/* before its socket closes */
 		long long d = snmp_sock_drops(&ch->fd, 1);
 
 		if (d > 0)
@@ -1220,6 +1329,7 @@ snmp_init(struct ev_loop *loop)
 	}
 	sh->txsize = 1500;
 	sh->tx = xmalloc(sh->txsize);
+	ev_prepare_init(&sh->send, send_cb);
 	if (getrandom(&sh->rng, sizeof(sh->rng), GRND_NONBLOCK) != sizeof(sh->rng))
 		sh->rng = (uint64_t)ev_time() * 1000003u ^ (uint64_t)getpid();
 	sh->rng |= 1;	/* xorshift's state is never 0 */
@@ -1236,8 +1346,10 @@ snmp_fini(void *shared)
 	ev_timer_stop(sh->loop, &sh->report);
 	sh->closing = true;
 	netsnmp_large_fd_set_cleanup(&sh->fds);
+	ev_prepare_stop(sh->loop, &sh->send);
 	free(sh->rx);
 	free(sh->tx);
+	free(sh->txbuf);
 	for (k = sh->kus; k != NULL; k = next) {
 		next = k->next;
 		explicit_bzero(k->key, sizeof(k->key));
