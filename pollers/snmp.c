@@ -116,6 +116,7 @@ struct shared {
 	struct iovec iov[RX_BATCH];
 	struct sockaddr_in from[RX_BATCH];
 	uint64_t rng;			/* request IDs of the shared sockets */
+	struct snmp_udp_vars vars;	/* bindings of the answers, reused */
 	/*
 	 * Requests of one loop iteration, sent together when it ends (one
 	 * system call, and the agent woken once for a phase's sources).
@@ -431,7 +432,7 @@ shared_answer(struct channel *ch, u_char *data, size_t len, const struct sockadd
 	struct poll *p;
 
 	memset(&pdu, 0, sizeof(pdu));
-	if (snmp_udp_parse(data, len, &version, &pdu) == -1 ||
+	if (snmp_udp_parse(data, len, &version, &pdu, &ch->sh->vars) == -1 ||
 	    pdu.command != SNMP_MSG_RESPONSE || (pdu.reqid & ~0x3fffffffL) != REQID_TAG)
 		goto out;
 	/* The source's request awaited, answered by its agent in its version. */
@@ -450,7 +451,7 @@ shared_answer(struct channel *ch, u_char *data, size_t len, const struct sockadd
 	else
 		proceed(s);
 out:
-	snmp_free_varbind(pdu.variables);
+	snmp_udp_release(&pdu, &ch->sh->vars);
 }
 
 /* Reads what waits in a shared socket, a batch of datagrams a system call. */
@@ -720,6 +721,9 @@ transmit(struct source *s)
 
 	p->req->reqid = p->reqid;
 	p->req->version = s->conf->version;
+	/* snmp_pdu_create's defaults are -1, which snmp_build (not used here) turns to 0. */
+	if (p->req->command != SNMP_MSG_GETBULK)
+		p->req->errstat = p->req->errindex = 0;
 	if ((len = snmp_udp_build(&sh->tx, &sh->txsize, s->conf->version, s->conf->community,
 	    p->req, &msg)) == 0) {
 		finish(s, "cannot encode the request");
@@ -1350,6 +1354,7 @@ snmp_fini(void *shared)
 	free(sh->rx);
 	free(sh->tx);
 	free(sh->txbuf);
+	snmp_udp_vars_free(&sh->vars);
 	for (k = sh->kus; k != NULL; k = next) {
 		next = k->next;
 		explicit_bzero(k->key, sizeof(k->key));

@@ -21,12 +21,26 @@ int snmp_udp_open(void);
  */
 size_t snmp_udp_build(u_char **buf, size_t *size, long version, const char *community,
     netsnmp_pdu *pdu, const u_char **msg);
+/* Variable bindings of decoded responses, reused from one to the next. */
+struct snmp_udp_vars {
+	netsnmp_variable_list **v;
+	size_t n, cap;
+};
+
+/* Entries a pool keeps after a response (the rest of a huge one's are freed). */
+#define SNMP_UDP_KEEP	64
+
 /*
- * Decodes the len bytes of a message (modified in place) into pdu (zeroed by
- * the caller) and its version; returns 0, or -1 for anything that is not a
- * well-formed v1/v2c message. Either way the caller frees pdu->variables with
- * snmp_free_varbind.
+ * Decodes the len bytes of a message (borrowed: string values point into it)
+ * into pdu (zeroed by the caller), its bindings taken from pool, and its
+ * version; returns 0, or -1 for anything that is not a well-formed v1/v2c
+ * response. Either way the caller calls snmp_udp_release once done with pdu.
  */
-int snmp_udp_parse(u_char *data, size_t len, long *version, netsnmp_pdu *pdu);
+int snmp_udp_parse(u_char *data, size_t len, long *version, netsnmp_pdu *pdu,
+    struct snmp_udp_vars *pool);
+/* Gives pdu's bindings back to pool (and frees what their values own). */
+void snmp_udp_release(netsnmp_pdu *pdu, struct snmp_udp_vars *pool);
+/* Frees the pool. */
+void snmp_udp_vars_free(struct snmp_udp_vars *pool);
 
 #endif

@@ -1,8 +1,8 @@
 #!/bin/sh
 # snmp poller against a hostile agent (tests/lib/snmp_hostile_agent.py): the
 # answer to a GET comes after garbage, a truncated copy, an answer with
-# another request ID, the right answer from another port and a datagram
-# larger than any answer; only the right one counts (an INTEGER and a
+# another request ID, the right answer from another port and 20 KB of
+# junk; only the right one counts (an INTEGER and a
 # Counter64). An agent that sends everything but the right answer is a
 # timeout; one that answers only a retransmission is polled within the
 # source's retries.
@@ -45,7 +45,7 @@ once "$TMP/hostile.conf"
 [ "$ONCE_RC" -eq 2 ] || fail "pollhook --once exited $ONCE_RC, expected 2 (liar fails): $(tail -5 "$TMP/once.err")"
 jcheck 'sample("noisy")["ok"] and val("noisy", "cpu") == 42 and val("noisy", "octets") == 2**40 + 5' \
     "the right answer after the noise"
-pass "garbage, truncated, wrong request ID, wrong port, oversized: ignored; the answer counts"
+pass "garbage, truncated, wrong request ID, wrong port, 20 KB of junk: ignored; the answer counts"
 jcheck 'not sample("liar")["ok"] and sample("liar")["error"] == "timeout" and val("liar", "up") == 0' \
     "only noise (the right answer from another port) must be a timeout"
 pass "the right answer from another port is not an answer: timeout"

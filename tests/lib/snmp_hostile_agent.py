@@ -3,8 +3,9 @@
 
 Every GET is answered according to its community:
   "noisy":  garbage, a truncated answer, an answer with another request ID
-            (value 666), the right answer from another port (value 666), a
-            datagram larger than any answer, then the right answer: OIDs
+            (value 666), the right answer from another port (value 666), 20 KB
+            of junk (not enough to fill the receive buffer, where it would
+            make the kernel drop the answer), then the right answer: OIDs
             under .1 are INTEGER 42, under .2 Counter64 2^40 + 5.
   "liar":   everything "noisy" sends but the right answer: only the one
             from another port, which must not count.
@@ -104,7 +105,7 @@ def main():
         s.sendto(good[:len(good) // 2], peer)
         s.sendto(response(community, reqid ^ 0x155, oids, 666), peer)
         other.sendto(response(community, reqid, oids, 666), peer)
-        s.sendto(b"\x30" * 65000, peer)
+        s.sendto(b"\x30" * 20000, peer)
         if community == b"noisy":
             s.sendto(good, peer)
 
