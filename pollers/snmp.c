@@ -148,8 +148,7 @@ struct poll {
 	bool probing;
 	int reqid;			/* the request awaited */
 	int done_reqid;			/* the last one answered (net-snmp may say so twice) */
-	netsnmp_pdu *req;		/* shared socket: the request awaited, for retransmissions */
-	int attempts;			/* shared socket: its transmissions so far */
+	int attempts;			/* shared socket: transmissions of the request awaited */
 	ev_timer retry;			/* net-snmp's retransmissions and timeouts */
 	ev_timer deadline;		/* the poll's deadline */
 	struct sample *sample;
@@ -201,10 +200,6 @@ finish(struct source *s, const char *err)
 	p->complete = true;
 	p->probing = false;
 	p->reqid = 0;
-	if (p->req != NULL) {
-		snmp_free_pdu(p->req);
-		p->req = NULL;
-	}
 	ev_timer_stop(s->sh->loop, &p->retry);
 	if (err != NULL)
 		sample_fail(p->sample, "%s", err);
@@ -249,8 +244,6 @@ poll_free(struct source *s)
 		return;
 	ev_timer_stop(s->sh->loop, &p->retry);
 	ev_timer_stop(s->sh->loop, &p->deadline);
-	if (p->req != NULL)
-		snmp_free_pdu(p->req);
 	snmp_walk_free(&p->walk);
 	free(p);
 	s->poll = NULL;
@@ -443,8 +436,6 @@ shared_answer(struct channel *ch, u_char *data, size_t len, const struct sockadd
 		goto out;
 	p->done_reqid = p->reqid;
 	p->reqid = 0;
-	snmp_free_pdu(p->req);
-	p->req = NULL;
 	snmp_walk_response(&p->walk, &pdu);
 	if (p->walk.fatal != NULL)
 		finish(s, p->walk.fatal);
@@ -706,26 +697,36 @@ send_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 	flush(sh);	/* polls that failed to send */
 }
 
+static const oid *
+walk_oid(void *arg, size_t k, size_t *len)
+{
+	return snmp_walk_oid(arg, k, len);
+}
+
 /*
- * Queues (again) the request awaited in a shared socket, sent when the loop
- * iteration ends; returns 0, or -1 with the poll finished.
+ * Queues (again) the request the walk planned, awaited in a shared socket
+ * (sent when the loop iteration ends); returns 0, or -1 with the poll finished.
  */
 static int
 transmit(struct source *s)
 {
 	struct shared *sh = s->sh;
 	struct poll *p = s->poll;
+	struct snmp_udp_request r = {
+		.version = s->conf->version,
+		.community = s->conf->community,
+		.command = p->walk.command,
+		.reqid = p->reqid,
+		.max_repetitions = p->walk.max_repetitions,
+		.n = p->walk.nmap,
+		.oid = walk_oid,
+		.arg = &p->walk,
+	};
 	struct txq *q;
 	const u_char *msg;
 	size_t len;
 
-	p->req->reqid = p->reqid;
-	p->req->version = s->conf->version;
-	/* snmp_pdu_create's defaults are -1, which snmp_build (not used here) turns to 0. */
-	if (p->req->command != SNMP_MSG_GETBULK)
-		p->req->errstat = p->req->errindex = 0;
-	if ((len = snmp_udp_build(&sh->tx, &sh->txsize, s->conf->version, s->conf->community,
-	    p->req, &msg)) == 0) {
+	if ((len = snmp_udp_build_request(&sh->tx, &sh->txsize, &r, &msg)) == 0) {
 		finish(s, "cannot encode the request");
 		return -1;
 	}
@@ -749,20 +750,22 @@ transmit(struct source *s)
 	return 0;
 }
 
-/* Sends a request of the poll; takes ownership of pdu. */
+/* Sends the request the walk planned on a shared socket. */
+static void
+send_planned(struct source *s)
+{
+	s->poll->reqid = (int)(REQID_TAG | (long)random20(s->sh) << SLOT_BITS | s->slot);
+	s->poll->attempts = 0;
+	if (transmit(s) == 0)
+		arm_retry(s);
+}
+
+/* Sends a request of the poll in its own session; takes ownership of pdu. */
 static void
 send_pdu(struct source *s, netsnmp_pdu *pdu)
 {
 	int reqid;
 
-	if (s->ch->shared) {
-		s->poll->req = pdu;
-		s->poll->reqid = (int)(REQID_TAG | (long)random20(s->sh) << SLOT_BITS | s->slot);
-		s->poll->attempts = 0;
-		if (transmit(s) == 0)
-			arm_retry(s);
-		return;
-	}
 	if ((reqid = snmp_sess_async_send(s->ch->sess, pdu, response_cb, s)) == 0) {
 		snmp_free_pdu(pdu);
 		finish(s, sess_error(s->ch->sess));
@@ -1112,7 +1115,7 @@ fail:
 static void
 proceed(struct source *s)
 {
-	netsnmp_pdu *pdu;
+	netsnmp_pdu *pdu = NULL;
 
 	if (s->poll->complete)
 		return;
@@ -1122,13 +1125,18 @@ proceed(struct source *s)
 		send_probe(s);
 		return;
 	}
-	if ((pdu = snmp_walk_next(&s->poll->walk)) == NULL) {
+	/* A shared socket's request is encoded from the walk's plan, without a PDU. */
+	if (s->ch->shared ? !snmp_walk_plan(&s->poll->walk) :
+	    (pdu = snmp_walk_next(&s->poll->walk)) == NULL) {
 		s->max_repetitions = s->poll->walk.max_repetitions;
 		s->max_oids = s->poll->walk.max_oids;
 		finish(s, NULL);
 		return;
 	}
-	send_pdu(s, pdu);
+	if (s->ch->shared)
+		send_planned(s);
+	else
+		send_pdu(s, pdu);
 }
 
 static void

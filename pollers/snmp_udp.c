@@ -23,6 +23,9 @@ snmp_udp_open(void)
 	return fd;
 }
 
+static size_t wrap(u_char **buf, size_t *size, size_t off, long version,
+    const char *community, const u_char **msg);
+
 size_t
 snmp_udp_build(u_char **buf, size_t *size, long version, const char *community,
     netsnmp_pdu *pdu, const u_char **msg)
@@ -30,8 +33,17 @@ snmp_udp_build(u_char **buf, size_t *size, long version, const char *community,
 	size_t off = 0;
 
 	/* Built backwards from the end of the buffer, as net-snmp does. */
-	if (!snmp_pdu_realloc_rbuild(buf, size, &off, pdu) ||
-	    !asn_realloc_rbuild_string(buf, size, &off, 1,
+	if (!snmp_pdu_realloc_rbuild(buf, size, &off, pdu))
+		return 0;
+	return wrap(buf, size, off, version, community, msg);
+}
+
+/* Wraps the off bytes built so far in the message header of version and community. */
+static size_t
+wrap(u_char **buf, size_t *size, size_t off, long version, const char *community,
+    const u_char **msg)
+{
+	if (!asn_realloc_rbuild_string(buf, size, &off, 1,
 	    ASN_UNIVERSAL | ASN_PRIMITIVE | ASN_OCTET_STR, (const u_char *)community,
 	    strlen(community)) ||
 	    !asn_realloc_rbuild_int(buf, size, &off, 1,
@@ -40,6 +52,36 @@ snmp_udp_build(u_char **buf, size_t *size, long version, const char *community,
 		return 0;
 	*msg = *buf + *size - off;
 	return off;
+}
+
+size_t
+snmp_udp_build_request(u_char **buf, size_t *size, const struct snmp_udp_request *r,
+    const u_char **msg)
+{
+	size_t off = 0, start, len;
+	long zero = 0, reqid = r->reqid, maxrep = r->command == SNMP_MSG_GETBULK ?
+	    r->max_repetitions : 0;
+
+	/* Backwards, as snmp_pdu_realloc_rbuild does: the last binding first. */
+	for (size_t k = r->n; k-- > 0;) {
+		const oid *o = r->oid(r->arg, k, &len);
+
+		start = off;
+		if (!asn_realloc_rbuild_null(buf, size, &off, 1, ASN_NULL) ||
+		    !asn_realloc_rbuild_objid(buf, size, &off, 1, ASN_OBJECT_ID, o, len) ||
+		    !asn_realloc_rbuild_sequence(buf, size, &off, 1,
+		    ASN_SEQUENCE | ASN_CONSTRUCTOR, off - start))
+			return 0;
+	}
+	/* Error status and index; non-repeaters (0) and max-repetitions for GETBULK. */
+	if (!asn_realloc_rbuild_sequence(buf, size, &off, 1, ASN_SEQUENCE | ASN_CONSTRUCTOR,
+	    off) ||
+	    !asn_realloc_rbuild_int(buf, size, &off, 1, ASN_INTEGER, &maxrep, sizeof(maxrep)) ||
+	    !asn_realloc_rbuild_int(buf, size, &off, 1, ASN_INTEGER, &zero, sizeof(zero)) ||
+	    !asn_realloc_rbuild_int(buf, size, &off, 1, ASN_INTEGER, &reqid, sizeof(reqid)) ||
+	    !asn_realloc_rbuild_sequence(buf, size, &off, 1, (u_char)r->command, off))
+		return 0;
+	return wrap(buf, size, off, r->version, r->community, msg);
 }
 
 /* Returns the pool's entry i, allocating it the first time. */

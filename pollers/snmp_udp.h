@@ -14,6 +14,26 @@
 
 /* Returns a new non-blocking UDP socket on an ephemeral IPv4 port, or -1 (errno set). */
 int snmp_udp_open(void);
+/* A GET, GETNEXT or GETBULK request whose bindings are NULLs of n OIDs. */
+struct snmp_udp_request {
+	long version;
+	const char *community;
+	int command;
+	long reqid;
+	long max_repetitions;		/* GETBULK (non-repeaters are 0) */
+	size_t n;
+	/* Returns the OID of binding k (borrowed), its length in *len. */
+	const oid *(*oid)(void *arg, size_t k, size_t *len);
+	void *arg;
+};
+
+/*
+ * Encodes r into *buf (malloc'd, *size bytes, grown as needed) without a
+ * PDU; returns the message's length with *msg pointing into *buf, or 0 when
+ * it cannot be encoded.
+ */
+size_t snmp_udp_build_request(u_char **buf, size_t *size, const struct snmp_udp_request *r,
+    const u_char **msg);
 /*
  * Encodes pdu (borrowed) as a message of version with community into *buf
  * (malloc'd, *size bytes, grown as needed); returns the message's length with

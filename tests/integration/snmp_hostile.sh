@@ -10,9 +10,10 @@
 . "$top_srcdir/tests/lib/snmp_common.sh"
 
 AGENT_PORT=$(free_port)
-python3 "$top_srcdir/tests/lib/snmp_hostile_agent.py" "$AGENT_PORT" &
+python3 "$top_srcdir/tests/lib/snmp_hostile_agent.py" "$AGENT_PORT" "$TMP/agent.ready" &
 PIDS="$PIDS $!"
-sleep 0.5
+# A request sent before the agent listens would be lost: a timeout the test did not mean.
+wait_grep ready "$TMP/agent.ready" 10 || fail "the hostile agent did not start"
 
 # source NAME COMMUNITY RETRIES TIMEOUT
 source() {

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""A hostile SNMPv2c agent on 127.0.0.1:PORT (argv[1]) for snmp_hostile.sh.
+"""A hostile SNMPv2c agent on 127.0.0.1:PORT (argv[1]) for snmp_hostile.sh;
+writes "ready" to the file argv[2] once it listens.
 
 Every GET is answered according to its community:
   "noisy":  garbage, a truncated answer, an answer with another request ID
@@ -83,6 +84,8 @@ def main():
     s.bind(("127.0.0.1", int(sys.argv[1])))
     other = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     other.bind(("127.0.0.1", 0))
+    with open(sys.argv[2], "w") as f:
+        f.write("ready\n")
     seen = {}
     while True:
         data, peer = s.recvfrom(65535)
