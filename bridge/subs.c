@@ -219,6 +219,9 @@ insert(struct subs *s, struct dsub *d)
 	hmap_put(&s->byname, d->name, d);
 	s->n++;
 	s->names_dirty = true;
+	/* The tick checks dynamic subscribers only: without any, the loop sleeps. */
+	if (!ev_is_active(&s->tick))
+		ev_timer_start(s->loop, &s->tick);
 }
 
 static void
@@ -228,6 +231,8 @@ unlink_dsub(struct subs *s, struct dsub *d)
 	hmap_del(&s->byname, d->name);
 	s->n--;
 	s->names_dirty = true;
+	if (s->n == 0)
+		ev_timer_stop(s->loop, &s->tick);
 }
 
 /* Operational events */
@@ -435,7 +440,6 @@ subs_new(struct ev_loop *loop, const struct config *cfg, struct delivery *dlv,
 	hmap_init(&s->byname);
 	hmap_init(&s->adding);
 	ev_timer_init(&s->tick, tick, TICK, TICK);
-	ev_timer_start(loop, &s->tick);
 	delivery_set_observer(dlv, observe, s);
 	if (s->webhook == NULL || s->webhook->configure_dynamic == NULL) {
 		s->webhook = NULL;

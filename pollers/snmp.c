@@ -1,23 +1,26 @@
 /*
- * The snmp poller: net-snmp's single-session API on the daemon's libev loop.
+ * The snmp poller on the daemon's libev loop.
  *
- * Sessions are channels: SNMPv1/v2c sources over IPv4 with the same community,
- * timeout and retries share one session (one UDP socket in one ev_io; every
- * request carries its agent's address), so thousands of sources cost a
- * handful of sockets; SNMPv3 and IPv6 sources have a session of their own. A
- * poll is a short conversation driven by snmp_walk.c: GETs of the scalars,
- * then GETBULK (GETNEXT on v1) rounds over every walked column. One request
- * per source is in flight at a time; net-snmp retransmits it when the
- * source's ev_timer calls snmp_sess_timeout, and the poll as a whole ends at
- * the source's timeout. A dead agent therefore only ever holds up its own
- * source.
+ * Requests go out on channels. SNMPv1/v2c sources over IPv4 share a few
+ * UDP sockets of our own (one ev_io each; every request carries its agent's
+ * address): their messages are encoded and decoded with net-snmp's BER
+ * functions (snmp_udp.c), and an answer is matched to its source by request
+ * ID (which holds the source's slot in the socket) and by the address it
+ * came from, so a poll costs no net-snmp session bookkeeping. SNMPv3 and IPv6
+ * sources have a net-snmp session of their own. A poll is a short
+ * conversation driven by snmp_walk.c: GETs of the scalars, then GETBULK
+ * (GETNEXT on v1) rounds over every walked column. One request per source is
+ * in flight at a time; the source's retry timer retransmits it (net-snmp
+ * does, for a session, through snmp_sess_timeout), and the poll as a whole
+ * ends at the source's timeout. A dead agent therefore only ever holds up its
+ * own source.
  *
- * A shared session's receive buffer is sized for the answers that may wait
+ * A shared socket's receive buffer is sized for the answers that may wait
  * in it at once (one per source, a retransmission's too): a loop busy with a
  * burst of events must not make the kernel drop them. When the kernel grants
  * less (net.core.rmem_max, unprivileged), the sources spread over more
- * sessions of the same key. A request's timers first read what waits in its
- * socket: an answer that arrived in time is never a timeout.
+ * sockets. A request's timers first read what waits in its socket: an answer
+ * that arrived in time is never a timeout.
  *
  * SNMPv3 engine-ID discovery is an ordinary asynchronous request (the
  * library's own probe in snmp_sess_open is synchronous and is switched off).
@@ -27,9 +30,12 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <unistd.h>
 
 #include <netdb.h>
 
@@ -45,12 +51,28 @@
 #include "snmp_probe.h"
 #include "snmp_resolve.h"
 #include "snmp_sock.h"
+#include "snmp_udp.h"
 #include "snmp_walk.h"
 #include "util.h"
 #include "xmalloc.h"
 
 /* Don't retry a failed name resolution more often than this (seconds). */
 #define RESOLVE_RETRY	30.0
+
+/*
+ * A shared socket's sources each have a slot: a request ID is 0x40000000 |
+ * 20 random bits << 10 | slot, always four bytes of BER, and an answer finds
+ * its source without a search.
+ */
+#define SLOT_BITS	10
+#define SLOTS		(1u << SLOT_BITS)
+#define REQID_TAG	0x40000000L
+
+/* Datagrams one recvmmsg reads, and the size of each buffer (the largest UDP payload). */
+#define RX_BATCH	8
+#define RX_SIZE		65536
+/* Requests one sendmmsg sends at most. */
+#define TX_BATCH	32
 
 /* A localised-to-nothing key (Ku) of one passphrase: generate_Ku is slow. */
 struct ku {
@@ -64,17 +86,16 @@ struct ku {
 struct shared;
 struct source;
 
-/* One net-snmp session: shared by many v1/v2c sources, or one source's own. */
+/* A shared socket of many v1/v2c sources, or one source's own net-snmp session. */
 struct channel {
 	struct shared *sh;
-	void *sess;
+	void *sess;			/* NULL for a shared socket */
 	int fd;
 	ev_io io;
 	bool shared;
-	long version;			/* the key of a shared channel */
-	char *community;
-	long timeout_us;
-	int retries;
+	struct source **slot;		/* shared: SLOTS sources by slot */
+	uint16_t *free;			/* shared: the free slots */
+	unsigned nfree;
 	size_t refs;
 	size_t need;			/* receive-buffer bytes its sources' answers need */
 	size_t granted;			/* its receive buffer, as the kernel counts it */
@@ -88,16 +109,39 @@ struct shared {
 	struct ku *kus;
 	struct channel *channels;	/* the shared ones */
 	struct source *ready;		/* finished polls to hand over */
-	struct source *zombies;		/* stopped, with requests still in a shared channel */
 	bool closing;			/* snmp_fini: callbacks do nothing */
+	u_char *tx;			/* encoded requests, grown as needed */
+	size_t txsize;
+	u_char *rx;			/* RX_BATCH buffers of RX_SIZE */
+	struct mmsghdr msgs[RX_BATCH];
+	struct iovec iov[RX_BATCH];
+	struct sockaddr_in from[RX_BATCH];
+	uint64_t rng;			/* request IDs of the shared sockets */
+	struct snmp_udp_vars vars;	/* bindings of the answers, reused */
+	/*
+	 * Requests of one loop iteration, sent together when it ends (one
+	 * system call, and the agent woken once for a phase's sources).
+	 */
+	ev_prepare send;
+	struct txq {
+		struct channel *ch;
+		uint16_t slot;
+		int reqid;
+		struct sockaddr_in peer;
+		size_t off, len;	/* in txbuf */
+	} txq[TX_BATCH];
+	unsigned ntx;
+	u_char *txbuf;
+	size_t txbuf_size, txbuf_used;
+	struct mmsghdr txmsgs[TX_BATCH];
+	struct iovec txiov[TX_BATCH];
 	long long drops_closed;		/* kernel drops of shared sockets closed so far */
 	ev_timer report;		/* logs the shared sockets once the sources joined */
 };
 
 /*
- * What a source holds only while it polls (and while it is a zombie): most
- * sources are idle at any time, so thousands of them don't keep timers and
- * walk state for nothing.
+ * What a source holds only while it polls: most sources are idle at any
+ * time, so thousands of them don't keep timers and walk state for nothing.
  */
 struct poll {
 	struct source *src;
@@ -105,6 +149,7 @@ struct poll {
 	bool probing;
 	int reqid;			/* the request awaited */
 	int done_reqid;			/* the last one answered (net-snmp may say so twice) */
+	int attempts;			/* shared socket: transmissions of the request awaited */
 	ev_timer retry;			/* net-snmp's retransmissions and timeouts */
 	ev_timer deadline;		/* the poll's deadline */
 	struct sample *sample;
@@ -127,14 +172,13 @@ struct source {
 	double timeout;
 	struct channel *ch;		/* NULL until the first poll with an address */
 	struct sockaddr_in peer;	/* the agent, for a shared channel */
-	unsigned outstanding;		/* our requests in a shared channel */
-	bool zombie;
+	uint16_t slot;			/* in a shared channel */
 	size_t cost;			/* its share of ch->need */
 	bool queued;			/* on sh->ready */
 	bool polling;			/* poll is the poll in flight */
 	bool engine_known;		/* v3: the agent's engine ID is known */
 	int max_repetitions, max_oids;	/* learned from tooBig, kept across polls */
-	struct source *next;		/* on sh->ready or sh->zombies */
+	struct source *next;		/* on sh->ready */
 	const char *addr;		/* numeric address once known: conf->host or owned */
 	struct resolve *resolve;	/* NULL for a literal address */
 	struct snmp_rates *rates;	/* NULL without rate metrics */
@@ -206,14 +250,17 @@ poll_free(struct source *s)
 	s->poll = NULL;
 }
 
-/* Frees a stopped source whose last request in a shared channel ended. */
+/* Frees a stopped source: a late answer to it finds its slot empty or another's. */
 static void
 source_free(struct source *s)
 {
 	poll_free(s);
 	if (s->ch != NULL) {
-		if (s->ch->shared)
+		if (s->ch->shared) {
 			s->ch->need -= s->cost;
+			s->ch->slot[s->slot] = NULL;
+			s->ch->free[s->ch->nfree++] = s->slot;
+		}
 		channel_unref(s->ch);
 	}
 	if (s->rates != NULL) {
@@ -242,14 +289,14 @@ deliver(struct source *s)
 }
 
 /*
- * Hands over every finished poll and frees the zombies that have no request
- * left. Called last by every loop callback that may have ended polls, and by
- * snmp_poll for a poll that ended at once: done may stop (free) any source.
+ * Hands over every finished poll. Called last by every loop callback that
+ * may have ended polls, and by snmp_poll for a poll that ended at once: done
+ * may stop (free) any source.
  */
 static void
 flush(struct shared *sh)
 {
-	struct source *s, **zp;
+	struct source *s;
 
 	while ((s = sh->ready) != NULL) {
 		sh->ready = s->next;
@@ -257,17 +304,10 @@ flush(struct shared *sh)
 		if (s->polling && s->poll->complete)
 			deliver(s);
 	}
-	for (zp = &sh->zombies; (s = *zp) != NULL;) {
-		if (s->outstanding > 0) {
-			zp = &s->next;
-			continue;
-		}
-		*zp = s->next;
-		source_free(s);
-	}
 }
 
 static void fds_fit(struct shared *sh, int fd);
+static void shared_read(struct channel *ch);
 
 /* Bounds the reads of one drain: a flood must not hold the loop. */
 #define DRAIN_MAX	4096
@@ -282,6 +322,10 @@ drain(struct channel *ch)
 {
 	struct shared *sh = ch->sh;
 
+	if (ch->shared) {
+		shared_read(ch);
+		return;
+	}
 	fds_fit(sh, ch->fd);
 	for (int i = 0; i < DRAIN_MAX && snmp_sock_readable(ch->fd); i++) {
 		NETSNMP_LARGE_FD_SET(ch->fd, &sh->fds);
@@ -340,32 +384,94 @@ arm_retry(struct source *s)
 	double attempt = s->timeout / (s->conf->retries + 1);
 
 	ev_timer_stop(s->sh->loop, &p->retry);
-	if (s->zombie) {
-		/* Nobody else may call snmp_sess_timeout on the channel. */
-		if (s->outstanding > 0) {
-			ev_timer_set(&p->retry, attempt, 0.);
-			ev_timer_start(s->sh->loop, &p->retry);
-		}
-		return;
-	}
 	if (!s->polling || p->complete || p->reqid == 0)
 		return;
 	ev_timer_set(&p->retry, attempt + 0.001 + lag(s->sh->loop), 0.);
 	ev_timer_start(s->sh->loop, &p->retry);
 }
 
+static int transmit(struct source *s);
+
 static void
 retry_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	struct source *s = container_of(w, struct poll, retry)->src;
+	struct poll *p = container_of(w, struct poll, retry);
+	struct source *s = p->src;
+	int want = p->reqid;
 
 	(void)loop;
 	(void)revents;
 	drain(s->ch);
-	/* Also times out requests left over from polls that ended at their deadline. */
-	snmp_sess_timeout(s->ch->sess);
-	arm_retry(s);
+	if (!s->ch->shared) {
+		/* Also times out requests left over from polls that ended at their deadline. */
+		snmp_sess_timeout(s->ch->sess);
+		arm_retry(s);
+	} else if (!p->complete && p->reqid == want && want != 0) {
+		/* Not answered (the drain may have answered it and sent the next one). */
+		if (p->attempts > s->conf->retries)
+			finish(s, "timeout");
+		else if (transmit(s) == 0)
+			arm_retry(s);
+	}
 	flush(s->sh);
+}
+
+/* Takes in one datagram of a shared socket: an answer, or something to ignore. */
+static void
+shared_answer(struct channel *ch, u_char *data, size_t len, const struct sockaddr_in *from)
+{
+	netsnmp_pdu pdu;
+	long version = -1;
+	struct source *s;
+	struct poll *p;
+
+	memset(&pdu, 0, sizeof(pdu));
+	if (snmp_udp_parse(data, len, &version, &pdu, &ch->sh->vars) == -1 ||
+	    pdu.command != SNMP_MSG_RESPONSE || (pdu.reqid & ~0x3fffffffL) != REQID_TAG)
+		goto out;
+	/* The source's request awaited, answered by its agent in its version. */
+	s = ch->slot[pdu.reqid & (SLOTS - 1)];
+	if (s == NULL || (p = s->poll) == NULL || p->complete || p->reqid != pdu.reqid ||
+	    from->sin_addr.s_addr != s->peer.sin_addr.s_addr ||
+	    from->sin_port != s->peer.sin_port || version != s->conf->version)
+		goto out;
+	p->done_reqid = p->reqid;
+	p->reqid = 0;
+	snmp_walk_response(&p->walk, &pdu);
+	if (p->walk.fatal != NULL)
+		finish(s, p->walk.fatal);
+	else
+		proceed(s);
+out:
+	snmp_udp_release(&pdu, &ch->sh->vars);
+}
+
+/* Reads what waits in a shared socket, a batch of datagrams a system call. */
+static void
+shared_read(struct channel *ch)
+{
+	struct shared *sh = ch->sh;
+	int n;
+
+	for (int total = 0; total < DRAIN_MAX; total += n) {
+		for (int i = 0; i < RX_BATCH; i++) {
+			sh->msgs[i].msg_hdr.msg_namelen = sizeof(sh->from[i]);
+			sh->msgs[i].msg_hdr.msg_flags = 0;
+		}
+		if ((n = recvmmsg(ch->fd, sh->msgs, RX_BATCH, MSG_DONTWAIT, NULL)) <= 0)
+			return;
+		for (int i = 0; i < n; i++) {
+			const struct msghdr *h = &sh->msgs[i].msg_hdr;
+
+			/* Cut short (larger than any answer can be), or not from IPv4. */
+			if ((h->msg_flags & MSG_TRUNC) != 0 || h->msg_namelen != sizeof(sh->from[i]) ||
+			    sh->from[i].sin_family != AF_INET)
+				continue;
+			shared_answer(ch, sh->iov[i].iov_base, sh->msgs[i].msg_len, &sh->from[i]);
+		}
+		if (n < RX_BATCH)
+			return;	/* the socket is empty: no call to learn it */
+	}
 }
 
 static void
@@ -376,6 +482,11 @@ io_cb(struct ev_loop *loop, ev_io *w, int revents)
 
 	(void)loop;
 	(void)revents;
+	if (ch->shared) {
+		shared_read(ch);
+		flush(sh);
+		return;
+	}
 	fds_fit(sh, ch->fd);
 	NETSNMP_LARGE_FD_SET(ch->fd, &sh->fds);
 	snmp_sess_read2(ch->sess, &sh->fds);
@@ -450,10 +561,8 @@ response_cb(int op, netsnmp_session *ss, int reqid, netsnmp_pdu *pdu, void *magi
 	(void)ss;
 	if (s->sh->closing)
 		return 1;	/* snmp_fini is closing the session s was in */
-	if (s->ch->shared && op != NETSNMP_CALLBACK_OP_RESEND && s->outstanding > 0)
-		s->outstanding--;
-	if (s->zombie || !s->polling)
-		return 1;	/* flush() frees a zombie; else a late answer */
+	if (!s->polling)
+		return 1;	/* a late answer */
 	/*
 	 * A report about a message the agent could not authenticate or decrypt
 	 * carries no usable request ID: net-snmp matched it by message ID.
@@ -503,26 +612,166 @@ response_cb(int op, netsnmp_session *ss, int reqid, netsnmp_pdu *pdu, void *magi
 	return 1;
 }
 
+/* Returns 20 random bits (xorshift64*: request IDs need not be secret, only unlikely to guess). */
+static uint32_t
+random20(struct shared *sh)
+{
+	sh->rng ^= sh->rng >> 12;
+	sh->rng ^= sh->rng << 25;
+	sh->rng ^= sh->rng >> 27;
+	return (uint32_t)((sh->rng * 0x2545F4914F6CDD1DULL) >> 44);
+}
+
+/* Fails the poll whose request could not be sent, if it still awaits that request. */
+static void
+send_failed(const struct txq *q, int err)
+{
+	struct source *s = q->ch->slot[q->slot];
+	char msg[160];
+
+	if (s == NULL || s->poll == NULL || s->poll->complete || s->poll->reqid != q->reqid)
+		return;
+	snprintf(msg, sizeof(msg), "send failed: %s", strerror(err));
+	finish(s, msg);
+}
+
+/* Sends the queued requests of ch (all of them when ch is NULL), in order. */
+static void
+send_queued(struct shared *sh, const struct channel *ch)
+{
+	unsigned i = 0, kept = 0;
+
+	while (i < sh->ntx) {
+		struct channel *c = sh->txq[i].ch;
+		unsigned n = 0;
+		int r;
+
+		if (ch != NULL && c != ch) {
+			sh->txq[kept++] = sh->txq[i++];
+			continue;
+		}
+		/* A run of requests on one socket: one sendmmsg. */
+		while (i + n < sh->ntx && sh->txq[i + n].ch == c) {
+			struct txq *q = &sh->txq[i + n];
+			struct msghdr *h = &sh->txmsgs[n].msg_hdr;
+
+			/* A source stopped since: its request goes anyway, nobody awaits the answer. */
+			sh->txiov[n].iov_base = sh->txbuf + q->off;
+			sh->txiov[n].iov_len = q->len;
+			memset(h, 0, sizeof(*h));
+			h->msg_iov = &sh->txiov[n];
+			h->msg_iovlen = 1;
+			h->msg_name = &q->peer;
+			h->msg_namelen = sizeof(q->peer);
+			n++;
+		}
+		for (unsigned done = 0; done < n;) {
+			r = sendmmsg(c->fd, sh->txmsgs + done, n - done, MSG_DONTWAIT);
+			if (r > 0) {
+				done += (unsigned)r;
+				continue;
+			}
+			if (r == -1 && errno == EINTR)
+				continue;
+			/* The first one not sent failed: the others go on. */
+			send_failed(&sh->txq[i + done], r == -1 ? errno : EIO);
+			done++;
+		}
+		i += n;
+	}
+	sh->ntx = kept;
+	if (kept == 0) {
+		sh->txbuf_used = 0;
+		ev_prepare_stop(sh->loop, &sh->send);
+	}
+}
+
+/* End of a loop iteration: the requests of its callbacks go out. */
+static void
+send_cb(struct ev_loop *loop, ev_prepare *w, int revents)
+{
+	struct shared *sh = container_of(w, struct shared, send);
+
+	(void)loop;
+	(void)revents;
+	send_queued(sh, NULL);
+	flush(sh);	/* polls that failed to send */
+}
+
+static const oid *
+walk_oid(void *arg, size_t k, size_t *len)
+{
+	return snmp_walk_oid(arg, k, len);
+}
+
+/*
+ * Queues (again) the request the walk planned, awaited in a shared socket
+ * (sent when the loop iteration ends); returns 0, or -1 with the poll finished.
+ */
+static int
+transmit(struct source *s)
+{
+	struct shared *sh = s->sh;
+	struct poll *p = s->poll;
+	struct snmp_udp_request r = {
+		.version = s->conf->version,
+		.community = s->conf->community,
+		.command = p->walk.command,
+		.reqid = p->reqid,
+		.max_repetitions = p->walk.max_repetitions,
+		.n = p->walk.nmap,
+		.oid = walk_oid,
+		.arg = &p->walk,
+	};
+	struct txq *q;
+	const u_char *msg;
+	size_t len;
+
+	if ((len = snmp_udp_build_request(&sh->tx, &sh->txsize, &r, &msg)) == 0) {
+		finish(s, "cannot encode the request");
+		return -1;
+	}
+	if (sh->ntx == TX_BATCH)
+		send_queued(sh, NULL);
+	if (sh->txbuf_used + len > sh->txbuf_size) {
+		sh->txbuf_size = (sh->txbuf_used + len) * 2;
+		sh->txbuf = xreallocarray(sh->txbuf, sh->txbuf_size, 1);
+	}
+	q = &sh->txq[sh->ntx++];
+	q->ch = s->ch;
+	q->slot = s->slot;
+	q->reqid = p->reqid;
+	q->peer = s->peer;
+	q->off = sh->txbuf_used;
+	q->len = len;
+	memcpy(sh->txbuf + q->off, msg, len);
+	sh->txbuf_used += len;
+	ev_prepare_start(sh->loop, &sh->send);
+	p->attempts++;
+	return 0;
+}
+
+/* Sends the request the walk planned on a shared socket. */
+static void
+send_planned(struct source *s)
+{
+	s->poll->reqid = (int)(REQID_TAG | (long)random20(s->sh) << SLOT_BITS | s->slot);
+	s->poll->attempts = 0;
+	if (transmit(s) == 0)
+		arm_retry(s);
+}
+
+/* Sends a request of the poll in its own session; takes ownership of pdu. */
 static void
 send_pdu(struct source *s, netsnmp_pdu *pdu)
 {
 	int reqid;
 
-	if (s->ch->shared) {
-		netsnmp_indexed_addr_pair *to = xcalloc(1, sizeof(*to));
-
-		/* The channel's socket is unconnected: this request's agent. */
-		to->remote_addr.sin = s->peer;
-		pdu->transport_data = to;	/* the PDU owns it */
-		pdu->transport_data_length = sizeof(*to);
-	}
 	if ((reqid = snmp_sess_async_send(s->ch->sess, pdu, response_cb, s)) == 0) {
 		snmp_free_pdu(pdu);
 		finish(s, sess_error(s->ch->sess));
 		return;
 	}
-	if (s->ch->shared)
-		s->outstanding++;
 	s->poll->reqid = reqid;
 	arm_retry(s);
 }
@@ -624,9 +873,42 @@ open_v3(struct source *s, netsnmp_session *ss)
 	return 0;
 }
 
+/* Watches ch's socket: answers before timers in a loop iteration (their timeouts would be false). */
+static void
+channel_watch(struct channel *ch)
+{
+	ev_io_init(&ch->io, io_cb, ch->fd, EV_READ);
+	ev_set_priority(&ch->io, EV_MAXPRI);
+	ev_io_start(ch->sh->loop, &ch->io);
+}
+
+/* Opens a shared socket; returns its channel, or NULL with *err set. */
+static struct channel *
+shared_open(struct shared *sh, char **err)
+{
+	struct channel *ch;
+	int fd;
+
+	if ((fd = snmp_udp_open()) == -1) {
+		*err = xasprintf("cannot open a UDP socket: %s", strerror(errno));
+		return NULL;
+	}
+	ch = xcalloc(1, sizeof(*ch));
+	ch->sh = sh;
+	ch->fd = fd;
+	ch->shared = true;
+	ch->slot = xcalloc(SLOTS, sizeof(*ch->slot));
+	ch->free = xcalloc(SLOTS, sizeof(*ch->free));
+	for (unsigned i = 0; i < SLOTS; i++)
+		ch->free[i] = (uint16_t)(SLOTS - 1 - i);
+	ch->nfree = SLOTS;
+	channel_watch(ch);
+	return ch;
+}
+
 /* Opens a session as described by ss; returns its channel, or NULL with *err set. */
 static struct channel *
-channel_open(struct shared *sh, netsnmp_session *ss, bool shared, char **err)
+channel_open(struct shared *sh, netsnmp_session *ss, char **err)
 {
 	struct channel *ch;
 	netsnmp_transport *t;
@@ -647,12 +929,8 @@ channel_open(struct shared *sh, netsnmp_session *ss, bool shared, char **err)
 	ch->sh = sh;
 	ch->sess = sess;
 	ch->fd = t->sock;
-	ch->shared = shared;
 	ch->refs = 1;
-	ev_io_init(&ch->io, io_cb, ch->fd, EV_READ);
-	/* Answers before timers in a loop iteration: their timeouts would be false. */
-	ev_set_priority(&ch->io, EV_MAXPRI);
-	ev_io_start(sh->loop, &ch->io);
+	channel_watch(ch);
 	return ch;
 }
 
@@ -671,13 +949,16 @@ channel_unref(struct channel *ch)
 	}
 	ev_io_stop(ch->sh->loop, &ch->io);
 	if (ch->shared) {
+		send_queued(ch->sh, ch);	/* before its socket closes */
 		long long d = snmp_sock_drops(&ch->fd, 1);
 
 		if (d > 0)
 			ch->sh->drops_closed += d;
-	}
-	snmp_sess_close(ch->sess);
-	free(ch->community);
+		close(ch->fd);
+		free(ch->slot);
+		free(ch->free);
+	} else
+		snmp_sess_close(ch->sess);
 	free(ch);
 }
 
@@ -716,9 +997,9 @@ source_cost(const struct source *s)
 	return n * SNMP_SOCK_ANSWER_COST * (s->conf->ncolumns > 0 ? 4 : 1);
 }
 
-/* Joins (or opens) the shared channel of a v1/v2c source over IPv4. */
+/* Joins (or opens) a shared socket for a v1/v2c source over IPv4. */
 static int
-join_shared(struct source *s, netsnmp_session *ss, char **err)
+join_shared(struct source *s, char **err)
 {
 	const struct snmp_conf *c = s->conf;
 	struct shared *sh = s->sh;
@@ -733,34 +1014,25 @@ join_shared(struct source *s, netsnmp_session *ss, char **err)
 		*err = xasprintf("not an IPv4 address: %s", s->addr);
 		return -1;
 	}
-	for (ch = sh->channels; ch != NULL; ch = ch->next) {
-		if (ch->version == c->version && ch->timeout_us == ss->timeout &&
-		    ch->retries == c->retries && strcmp(ch->community, c->community) == 0 &&
-		    channel_fits(ch, s->cost)) {
-			ch->refs++;
-			ch->need += s->cost;
-			s->ch = ch;
-			return 0;
-		}
+	/* Every request carries its version and community: any socket with room will do. */
+	for (ch = sh->channels; ch != NULL; ch = ch->next)
+		if (ch->nfree > 0 && channel_fits(ch, s->cost))
+			break;
+	if (ch == NULL) {
+		if ((ch = shared_open(sh, err)) == NULL)
+			return -1;
+		ch->granted = snmp_sock_rcvbuf_get(ch->fd);
+		if (snmp_sock_limit() > 0 && snmp_sock_limit() < ch->granted)
+			ch->granted = snmp_sock_rcvbuf(ch->fd, snmp_sock_limit());
+		(void)channel_fits(ch, s->cost);
+		ev_timer_start(sh->loop, &sh->report);
+		ch->next = sh->channels;
+		sh->channels = ch;
 	}
-	/* Every request names its agent; this peer is never used. */
-	ss->peername = (char *)"udp:127.0.0.1:9";
-	if ((ch = channel_open(sh, ss, true, err)) == NULL)
-		return -1;
-	ch->granted = snmp_sock_rcvbuf_get(ch->fd);
-	if (snmp_sock_limit() > 0 && snmp_sock_limit() < ch->granted)
-		ch->granted = snmp_sock_rcvbuf(ch->fd, snmp_sock_limit());
-	ch->version = c->version;
-	ch->community = xstrdup(c->community);
-	ch->timeout_us = ss->timeout;
-	ch->retries = c->retries;
-	ch->refs = 0;
-	(void)channel_fits(ch, s->cost);
-	ch->refs = 1;
-	ch->need = s->cost;
-	ev_timer_start(sh->loop, &sh->report);
-	ch->next = sh->channels;
-	sh->channels = ch;
+	ch->refs++;
+	ch->need += s->cost;
+	s->slot = ch->free[--ch->nfree];
+	ch->slot[s->slot] = s;
 	s->ch = ch;
 	return 0;
 }
@@ -790,13 +1062,11 @@ static void
 join_early(struct source *s)
 {
 	const struct snmp_conf *c = s->conf;
-	netsnmp_session ss;
 	char *err = NULL;
 
 	if (!c->literal || c->version == SNMP_VERSION_3 || strcmp(c->transport, "udp") != 0)
 		return;
-	session_init(s, &ss);
-	if (join_shared(s, &ss, &err) == -1)
+	if (join_shared(s, &err) == -1)
 		free(err);
 }
 
@@ -809,14 +1079,13 @@ open_session(struct source *s)
 	char peer[300], *err = NULL;
 	int r;
 
+	if (c->version != SNMP_VERSION_3 && strcmp(c->transport, "udp") == 0) {
+		if (join_shared(s, &err) == -1)
+			goto fail;
+		return 0;
+	}
 	session_init(s, &ss);
-	if (c->version != SNMP_VERSION_3) {
-		if (strcmp(c->transport, "udp") == 0) {
-			if (join_shared(s, &ss, &err) == -1)
-				goto fail;
-			return 0;
-		}
-	} else if (open_v3(s, &ss) == -1) {
+	if (c->version == SNMP_VERSION_3 && open_v3(s, &ss) == -1) {
 		err = xstrdup("cannot derive the USM keys");
 		goto fail;
 	}
@@ -827,7 +1096,7 @@ open_session(struct source *s)
 		goto fail;
 	}
 	ss.peername = peer;
-	if ((s->ch = channel_open(s->sh, &ss, false, &err)) == NULL)
+	if ((s->ch = channel_open(s->sh, &ss, &err)) == NULL)
 		goto fail;
 	if (c->usm != NULL && c->usm->engine_id != NULL) {
 		if (usm_create_user_from_session(snmp_sess_session(s->ch->sess)) != SNMPERR_SUCCESS) {
@@ -847,7 +1116,7 @@ fail:
 static void
 proceed(struct source *s)
 {
-	netsnmp_pdu *pdu;
+	netsnmp_pdu *pdu = NULL;
 
 	if (s->poll->complete)
 		return;
@@ -857,13 +1126,18 @@ proceed(struct source *s)
 		send_probe(s);
 		return;
 	}
-	if ((pdu = snmp_walk_next(&s->poll->walk)) == NULL) {
+	/* A shared socket's request is encoded from the walk's plan, without a PDU. */
+	if (s->ch->shared ? !snmp_walk_plan(&s->poll->walk) :
+	    (pdu = snmp_walk_next(&s->poll->walk)) == NULL) {
 		s->max_repetitions = s->poll->walk.max_repetitions;
 		s->max_oids = s->poll->walk.max_oids;
 		finish(s, NULL);
 		return;
 	}
-	send_pdu(s, pdu);
+	if (s->ch->shared)
+		send_planned(s);
+	else
+		send_pdu(s, pdu);
 }
 
 static void
@@ -968,16 +1242,6 @@ snmp_stop(void *state)
 		snmp_resolve_cancel(s->resolve->lookup);
 		s->resolve->lookup = NULL;
 	}
-	if (s->ch != NULL && s->ch->shared && s->outstanding > 0) {
-		/* Its requests are still in the shared session: free it after them. */
-		if (s->poll == NULL)
-			s->poll = poll_new(s);
-		s->zombie = true;
-		s->next = sh->zombies;
-		sh->zombies = s;
-		arm_retry(s);
-		return;
-	}
 	source_free(s);
 }
 
@@ -1067,6 +1331,21 @@ snmp_init(struct ev_loop *loop)
 	sh->fds_size = 1024;
 	netsnmp_large_fd_set_init(&sh->fds, sh->fds_size);
 	snmp_resolve_init(loop);
+	/* Pages of the receive buffers are only touched by the datagrams that fill them. */
+	sh->rx = xmalloc((size_t)RX_BATCH * RX_SIZE);
+	for (int i = 0; i < RX_BATCH; i++) {
+		sh->iov[i].iov_base = sh->rx + (size_t)i * RX_SIZE;
+		sh->iov[i].iov_len = RX_SIZE;
+		sh->msgs[i].msg_hdr.msg_iov = &sh->iov[i];
+		sh->msgs[i].msg_hdr.msg_iovlen = 1;
+		sh->msgs[i].msg_hdr.msg_name = &sh->from[i];
+	}
+	sh->txsize = 1500;
+	sh->tx = xmalloc(sh->txsize);
+	ev_prepare_init(&sh->send, send_cb);
+	if (getrandom(&sh->rng, sizeof(sh->rng), GRND_NONBLOCK) != sizeof(sh->rng))
+		sh->rng = (uint64_t)ev_time() * 1000003u ^ (uint64_t)getpid();
+	sh->rng |= 1;	/* xorshift's state is never 0 */
 	return sh;
 }
 
@@ -1078,21 +1357,13 @@ snmp_fini(void *shared)
 
 	snmp_resolve_fini();
 	ev_timer_stop(sh->loop, &sh->report);
-	/*
-	 * Closing a session calls back every request still in it, with the
-	 * zombie that sent it as magic: every zombie must outlive every close.
-	 */
 	sh->closing = true;
-	for (struct source *z = sh->zombies; z != NULL; z = z->next) {
-		channel_unref(z->ch);	/* the last one closes the channel */
-		z->ch = NULL;
-	}
-	for (struct source *z = sh->zombies, *zn; z != NULL; z = zn) {
-		zn = z->next;
-		source_free(z);
-	}
-	sh->zombies = NULL;
 	netsnmp_large_fd_set_cleanup(&sh->fds);
+	ev_prepare_stop(sh->loop, &sh->send);
+	free(sh->rx);
+	free(sh->tx);
+	free(sh->txbuf);
+	snmp_udp_vars_free(&sh->vars);
 	for (k = sh->kus; k != NULL; k = next) {
 		next = k->next;
 		explicit_bzero(k->key, sizeof(k->key));

@@ -34,38 +34,59 @@ snmp_walk_init(struct snmp_walk *w, const struct snmp_conf *conf, int max_repeti
 	}
 }
 
-netsnmp_pdu *
-snmp_walk_next(struct snmp_walk *w)
+bool
+snmp_walk_plan(struct snmp_walk *w)
 {
 	const struct snmp_conf *c = w->conf;
-	netsnmp_pdu *pdu = NULL;
 
 	w->nmap = 0;
 	for (size_t i = 0; i < c->nscalars && w->nmap < (size_t)w->max_oids; i++) {
 		if (w->scalar_done[i])
 			continue;
-		if (pdu == NULL)
-			pdu = snmp_pdu_create(w->command = SNMP_MSG_GET);
-		snmp_add_null_var(pdu, c->scalars[i].v, c->scalars[i].len);
+		w->command = SNMP_MSG_GET;
 		w->map[w->nmap++] = i;
 	}
-	if (pdu != NULL)
-		return pdu;
+	if (w->nmap > 0)
+		return true;
 	for (size_t i = 0; i < c->ncolumns && w->nmap < (size_t)w->max_oids; i++) {
-		struct snmp_column *col = &w->columns[i];
-
-		if (col->done)
+		if (w->columns[i].done)
 			continue;
-		if (pdu == NULL) {
-			w->command = c->version == SNMP_VERSION_1 ? SNMP_MSG_GETNEXT : SNMP_MSG_GETBULK;
-			pdu = snmp_pdu_create(w->command);
-			if (w->command == SNMP_MSG_GETBULK) {
-				pdu->non_repeaters = 0;
-				pdu->max_repetitions = w->max_repetitions;
-			}
-		}
-		snmp_add_null_var(pdu, col->last, col->last_len);
+		w->command = c->version == SNMP_VERSION_1 ? SNMP_MSG_GETNEXT : SNMP_MSG_GETBULK;
 		w->map[w->nmap++] = i;
+	}
+	return w->nmap > 0;
+}
+
+const oid *
+snmp_walk_oid(const struct snmp_walk *w, size_t k, size_t *len)
+{
+	size_t i = w->map[k];
+
+	if (w->command == SNMP_MSG_GET) {
+		*len = w->conf->scalars[i].len;
+		return w->conf->scalars[i].v;
+	}
+	*len = w->columns[i].last_len;
+	return w->columns[i].last;
+}
+
+netsnmp_pdu *
+snmp_walk_next(struct snmp_walk *w)
+{
+	netsnmp_pdu *pdu;
+
+	if (!snmp_walk_plan(w))
+		return NULL;
+	pdu = snmp_pdu_create(w->command);
+	if (w->command == SNMP_MSG_GETBULK) {
+		pdu->non_repeaters = 0;
+		pdu->max_repetitions = w->max_repetitions;
+	}
+	for (size_t k = 0; k < w->nmap; k++) {
+		size_t len;
+		const oid *o = snmp_walk_oid(w, k, &len);
+
+		snmp_add_null_var(pdu, o, len);
 	}
 	return pdu;
 }

@@ -65,6 +65,14 @@ void snmp_walk_init(struct snmp_walk *w, const struct snmp_conf *conf, int max_r
     int max_oids);
 /* Returns the next request to send (caller sends or frees it), or NULL when the poll is complete. */
 netsnmp_pdu *snmp_walk_next(struct snmp_walk *w);
+/*
+ * Plans the next request (w->command, w->max_repetitions for GETBULK, and
+ * w->nmap bindings) without building it; returns false when the poll is
+ * complete. snmp_walk_next is this plus the PDU.
+ */
+bool snmp_walk_plan(struct snmp_walk *w);
+/* Returns the OID (borrowed, *len long) of binding k < w->nmap of the planned request. */
+const oid *snmp_walk_oid(const struct snmp_walk *w, size_t k, size_t *len);
 /* Takes in the response to the last request (borrowed); sets w->fatal when the poll must fail. */
 void snmp_walk_response(struct snmp_walk *w, const netsnmp_pdu *resp);
 /*
