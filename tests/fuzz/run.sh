@@ -3,8 +3,9 @@
 # CC=clang --enable-fuzzing), each for FUZZ_TIME seconds, starting from its
 # committed corpus (tests/fuzz/corpus/NAME/, read only) and writing what it
 # finds to a work directory. With FUZZ_MERGE=1 the corpus is then replaced
-# by the minimised union (-merge=1) of both. A crash leaves crash-* in the
+# by the minimised union (-set_cover_merge=1) of both. A crash leaves crash-* in the
 # work directory and makes the run fail. Usage: run.sh [NAME ...]
+# shellcheck disable=SC2086 # $opts holds several flags
 set -u
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${FUZZ_BUILD:=$top_srcdir/tests/fuzz}"
@@ -30,7 +31,9 @@ for name in "$@"; do
 	set -- -max_total_time="$FUZZ_TIME" -close_fd_mask=3 -timeout=10 -rss_limit_mb=2048 \
 	    -max_len=8192 -print_final_stats=1
 	[ -f "$top_srcdir/tests/fuzz/$name.dict" ] && set -- "$@" -dict="$top_srcdir/tests/fuzz/$name.dict"
-	[ -f "$top_srcdir/tests/fuzz/$name.options" ] && set -- "$@" $(cat "$top_srcdir/tests/fuzz/$name.options")
+	opts=
+	[ -f "$top_srcdir/tests/fuzz/$name.options" ] && opts=$(cat "$top_srcdir/tests/fuzz/$name.options")
+	set -- "$@" $opts
 	(cd "$work" && "$bin" "$@" new "$corpus/$name") >"$work/log" 2>&1
 	st=$?
 	grep -E '^#[0-9]+.*DONE|^stat::number_of_executed_units' "$work/log" | tail -2
@@ -47,7 +50,9 @@ for name in "$@"; do
 	fi
 	if [ "${FUZZ_MERGE:-0}" = 1 ]; then
 		rm -rf "$work/merged" && mkdir "$work/merged"
-		"$bin" -merge=1 -close_fd_mask=3 -max_len=8192 "$work/merged" "$corpus/$name" "$work/new" \
+		# the greedy set cover of -merge: same features, fewer files
+		"$bin" -set_cover_merge=1 -close_fd_mask=3 -max_len=8192 $opts \
+		    "$work/merged" "$corpus/$name" "$work/new" \
 		    >"$work/merge.log" 2>&1 || { echo "fuzz: $name: merge failed" >&2; rc=1; continue; }
 		rm -f "$corpus/$name"/*
 		for f in "$work/merged"/*; do
