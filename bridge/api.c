@@ -127,7 +127,37 @@ struct api_req {
 	void *data;			/* an endpoint's, freed with data_free */
 	void (*data_free)(void *);
 	struct api_req *prev, *next;	/* in api->waiting */
+	/* Without a connection (api_request): its arguments and headers. */
+	const char *const *args, *const *headers;
 };
+
+/* Returns the value of name in the NULL-terminated name, value list v, or NULL. */
+static const char *
+pairs_lookup(const char *const *v, const char *name, bool nocase)
+{
+	for (; v != NULL && v[0] != NULL && v[1] != NULL; v += 2)
+		if (nocase ? strcasecmp(v[0], name) == 0 : strcmp(v[0], name) == 0)
+			return v[1];
+	return NULL;
+}
+
+/* Returns query argument name of q (borrowed), or NULL. */
+static const char *
+req_arg(const struct api_req *q, const char *name)
+{
+	if (q->c == NULL)
+		return pairs_lookup(q->args, name, false);
+	return MHD_lookup_connection_value(q->c, MHD_GET_ARGUMENT_KIND, name);
+}
+
+/* Returns request header name of q (borrowed), or NULL. */
+static const char *
+req_header(const struct api_req *q, const char *name)
+{
+	if (q->c == NULL)
+		return pairs_lookup(q->headers, name, true);
+	return MHD_lookup_connection_value(q->c, MHD_HEADER_KIND, name);
+}
 
 /* Answers with the JSON of j, which it takes. */
 static void
@@ -187,10 +217,10 @@ set_token(struct api *a, const char *token)
 
 /* Returns whether the request carries the token; if not, says so in r. */
 static bool
-authorized(struct api *a, struct MHD_Connection *c, struct reply *r)
+authorized(const struct api_req *q, struct reply *r)
 {
-	const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-	    MHD_HTTP_HEADER_AUTHORIZATION);
+	const struct api *a = q->api;
+	const char *h = req_header(q, MHD_HTTP_HEADER_AUTHORIZATION);
 	unsigned char md[EVP_MAX_MD_SIZE];
 
 	if (!a->has_token)
@@ -212,10 +242,10 @@ authorized(struct api *a, struct MHD_Connection *c, struct reply *r)
 
 /* Parses an optional query argument that must be a decimal integer in [min, max]. */
 static bool
-arg_int(struct MHD_Connection *c, const char *name, long long min, long long max,
+arg_int(const struct api_req *q, const char *name, long long min, long long max,
     long long *v, struct reply *r)
 {
-	const char *s = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, name);
+	const char *s = req_arg(q, name);
 	char *end;
 	long long n;
 
@@ -238,9 +268,9 @@ arg_int(struct MHD_Connection *c, const char *name, long long min, long long max
 
 /* Parses the optional "limit": at least 1, larger than API_MAX_LIMIT counts as that. */
 static bool
-arg_limit(struct MHD_Connection *c, long long *limit, struct reply *r)
+arg_limit(const struct api_req *q, long long *limit, struct reply *r)
 {
-	if (!arg_int(c, "limit", 1, INT64_MAX, limit, r))
+	if (!arg_int(q, "limit", 1, INT64_MAX, limit, r))
 		return false;
 	if (*limit > API_MAX_LIMIT)
 		*limit = API_MAX_LIMIT;
@@ -492,9 +522,8 @@ events_done(void *arg, long long n)
 static void
 do_events(struct api_req *q)
 {
-	const char *after = MHD_lookup_connection_value(q->c, MHD_GET_ARGUMENT_KIND, "after");
-	const char *include = MHD_lookup_connection_value(q->c, MHD_GET_ARGUMENT_KIND,
-	    "include");
+	const char *after = req_arg(q, "after");
+	const char *include = req_arg(q, "include");
 	long long limit = API_DEFAULT_LIMIT;
 	struct reply *r = &q->r;
 
@@ -509,7 +538,7 @@ do_events(struct api_req *q)
 		reply_error(r, 400, "\"after\" must be an event id, not \"%.80s\"", after);
 		return;
 	}
-	if (!arg_limit(q->c, &limit, r))
+	if (!arg_limit(q, &limit, r))
 		return;
 	q->after = xstrdup(after);
 	buf_str(&r->body, "{\"events\":[");
@@ -557,9 +586,8 @@ deliveries_done(void *arg, long long n)
 static void
 do_deliveries(struct api_req *q)
 {
-	struct MHD_Connection *c = q->c;
 	struct reply *r = &q->r;
-	const char *state = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "state");
+	const char *state = req_arg(q, "state");
 	long long limit = API_DEFAULT_LIMIT, after = 0;
 	enum store_dstate st;
 
@@ -571,8 +599,8 @@ do_deliveries(struct api_req *q)
 		reply_error(r, 400, "\"state\" is pending or dead, not \"%.32s\"", state);
 		return;
 	}
-	if (!arg_limit(c, &limit, r) ||
-	    !arg_int(c, "after", 0, INT64_MAX, &after, r))
+	if (!arg_limit(q, &limit, r) ||
+	    !arg_int(q, "after", 0, INT64_MAX, &after, r))
 		return;
 	q->arr = json_object_new_array();
 	req_wait(q);
@@ -713,7 +741,7 @@ route(struct api_req *q, const char *url, const char *method)
 	/* The console's files carry no data: the page asks for the token. */
 	if (get && q->api->cfg->bridge.api.console && do_console(r, url))
 		return;
-	if (!authorized(q->api, q->c, r))
+	if (!authorized(q, r))
 		return;
 	for (size_t i = 0; i < NELEM(get_routes); i++) {
 		if (strcmp(url, get_routes[i].path) != 0)
@@ -806,12 +834,13 @@ has_body(struct MHD_Connection *c)
 
 static void server_poke(struct server *s);
 
+/* A request of a (on srv and c, or NULL and NULL for api_request). */
 static struct api_req *
-req_new(struct server *srv, struct MHD_Connection *c)
+req_new(struct api *a, struct server *srv, struct MHD_Connection *c)
 {
 	struct api_req *q = xcalloc(1, sizeof(*q));
 
-	q->api = srv->api;
+	q->api = a;
 	q->srv = srv;
 	q->c = c;
 	q->phase = REQ_HEADERS;
@@ -937,7 +966,7 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
 	 * up to API_MAX_BODY, then answer.
 	 */
 	if (q == NULL) {
-		*req = q = req_new(srv, c);
+		*req = q = req_new(srv->api, srv, c);
 		if (!has_body(c))
 			return MHD_YES;
 		if (reads_body(url, method)) {
@@ -1009,19 +1038,19 @@ api_req_body(const struct api_req *q, size_t *len)
 const char *
 api_req_arg(const struct api_req *q, const char *name)
 {
-	return MHD_lookup_connection_value(q->c, MHD_GET_ARGUMENT_KIND, name);
+	return req_arg(q, name);
 }
 
 const char *
 api_req_header(const struct api_req *q, const char *name)
 {
-	return MHD_lookup_connection_value(q->c, MHD_HEADER_KIND, name);
+	return req_header(q, name);
 }
 
 const char *
 api_req_listen(const struct api_req *q)
 {
-	return q->srv->listen;
+	return q->srv != NULL ? q->srv->listen : "localhost";
 }
 
 void
@@ -1384,4 +1413,52 @@ api_free(struct api *a)
 	if (a->srv != NULL)
 		server_stop(a->srv, true);
 	free(a);
+}
+
+/* Requests without a connection (api.h: api_request) */
+
+static void
+request_timeout(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	*(bool *)w->data = true;
+}
+
+unsigned
+api_request(struct api *a, const char *method, const char *url, const char *const *args,
+    const char *const *headers, const char *body, size_t len, double timeout, char **answer)
+{
+	struct api_req *q = req_new(a, NULL, NULL);
+	unsigned status = 0;
+	bool expired = false;
+	ev_timer t;
+
+	q->args = args;
+	q->headers = headers;
+	*answer = NULL;
+	/* As on_request does with what a connection brought. */
+	if (body != NULL && len > 0 && reads_body(url, method)) {
+		if (len > API_MAX_BODY)
+			reply_error(&q->r, 413, "the body is larger than %d bytes", API_MAX_BODY);
+		else
+			buf_add(&q->in, body, len);
+	}
+	if (q->r.status != 413)
+		route(q, url, method);
+	if (q->phase == REQ_WAITING) {
+		ev_timer_init(&t, request_timeout, timeout, 0.0);
+		t.data = &expired;
+		ev_timer_start(a->loop, &t);
+		while (q->phase == REQ_WAITING && !expired)
+			ev_run(a->loop, EVRUN_ONCE);
+		ev_timer_stop(a->loop, &t);
+	}
+	if (q->phase != REQ_WAITING) {
+		status = q->r.status;
+		*answer = q->r.body.p != NULL ? q->r.body.p : xstrdup("");
+		q->r.body.p = NULL;
+	}
+	req_free(q);
+	return status;
 }

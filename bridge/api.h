@@ -45,6 +45,17 @@ struct cluster;
 void api_set_cluster(struct api *a, struct cluster *c);
 /* The daemon is stopping: /healthz answers 503 and connections are not kept alive. */
 void api_stopping(struct api *a);
+/*
+ * Answers one request as the server would once it has read it, without a
+ * connection (the fuzz target tests/fuzz/fuzz_api.c): args and headers are
+ * NULL-terminated name, value lists (NULL: none), body (len bytes) may be
+ * NULL. Runs a's loop until the answer is ready, at most timeout seconds.
+ * Returns the status, or 0 when no answer came in time, and the body in
+ * *answer (newly allocated; NULL with 0).
+ */
+unsigned api_request(struct api *a, const char *method, const char *url,
+    const char *const *args, const char *const *headers, const char *body, size_t len,
+    double timeout, char **answer);
 /* Stops accepting, gives answers still being sent up to a second, and frees a (NULL: nothing). */
 void api_free(struct api *a);
 

@@ -31,6 +31,7 @@
 #include <string.h>
 
 #include "conf_impl.h"
+#include "conf_include.h"
 #include "util.h"
 #include "xmalloc.h"
 
@@ -698,6 +699,9 @@ conf_load(const char *path)
 		t->dir = slash == path ? xstrdup("/") : xstrndup(path, (size_t)(slash - path));
 		config_set_include_dir(&t->lc, t->dir);
 	}
+	/* libconfig would exit the process on a directory (conf_include.h). */
+	if (conf_include_check(path, t->dir) == -1)
+		goto fail;
 	on_own_arena(read_run, &job);
 	if (!job.ok) {
 		const char *file = config_error_file(&t->lc);
