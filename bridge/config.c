@@ -883,7 +883,7 @@ load_subscriber(struct loader *ld, const struct conf_node *n, struct subscriber_
 	unsigned before = conf_errors(ld->tree);
 	const struct conf_node *en = conf_get(n, "emitter"), *retry = conf_get(n, "retry");
 	const char *ename = en != NULL ? conf_value_string(en) : "webhook", *name;
-	const struct conf_key *tables[3] = { subscriber_keys, NULL, NULL };
+	const struct conf_key *tables[4] = { subscriber_keys, format_keys, NULL, NULL };
 	bool known = false;
 	char names[256];
 
@@ -899,7 +899,7 @@ load_subscriber(struct loader *ld, const struct conf_node *n, struct subscriber_
 		}
 	}
 	if (sub->emitter != NULL)
-		tables[1] = sub->emitter->keys;
+		tables[2] = sub->emitter->keys;
 	conf_check(n, "subscriber", tables, sub->emitter == NULL);
 
 	if ((name = conf_string(n, "name", NULL)) != NULL && conf_valid_name(name)) {
@@ -927,6 +927,7 @@ load_subscriber(struct loader *ld, const struct conf_node *n, struct subscriber_
 		    conf_get(retry, "max_delay"), "\"first_delay\" (%g) in subscriber.retry "
 		    "must not exceed \"max_delay\" (%g)", sub->retry_first, sub->retry_cap);
 	conf_fingerprint(n, sub->fingerprint, sizeof(sub->fingerprint));
+	format_configure(n, &sub->format);
 
 	if (conf_errors(ld->tree) == before && sub->emitter != NULL) {
 		if (sub->emitter->configure(n, sub, &sub->emitter_conf) == -1 &&
@@ -1150,6 +1151,7 @@ config_free(struct config *cfg)
 
 		if (s->emitter != NULL && s->emitter_conf != NULL)
 			s->emitter->free_conf(s->emitter_conf);
+		format_clear(&s->format);
 		free(s->name);
 		free_strings(s->events);
 		free_strings(s->sources);
@@ -1263,6 +1265,7 @@ config_dump_keys(void)
 	dump_table(&kl, "inventory", inventory_keys);
 	dump_table(&kl, "rules", rule_keys);
 	dump_table(&kl, "subscribers", subscriber_keys);
+	dump_table(&kl, "subscribers", format_keys);
 	for (size_t i = 0; (e = registry_emitter_at(i)) != NULL; i++)
 		dump_table(&kl, "subscribers", e->keys);
 	for (size_t i = 0; i < kl.n; i++)

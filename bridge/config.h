@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "format.h"
 #include "hmap.h"
 #include "sample.h"
 #include "ssrf.h"
@@ -84,6 +85,7 @@ struct subscriber_config {
 	char **sources;		/* source-name globs; NULL means all */
 	struct labels match;	/* label = glob pairs the source's labels must match */
 	void *emitter_conf;	/* owned; freed with emitter->free_conf */
+	struct format_conf format;	/* the body's format; owned */
 	unsigned max_in_flight;	/* attempts at once; default 8 */
 	unsigned max_attempts;	/* retry.max_attempts; default 15 */
 	double max_age;		/* retry.max_age, seconds; default 86400 */
