@@ -31,10 +31,8 @@ const struct conf_key format_keys[] = {
 	    "(ce-* headers, the payload as body)" },
 	{ "routing_key", CONF_SECRET, CONF_HAS_MIN, 1, 0, NULL, NULL,
 	    "format pagerduty: the Events API v2 integration key (or routing_key_file)" },
-	{ "transform", CONF_STRING, CONF_HAS_MIN, 1, 0, NULL, NULL,
+	{ "transform", CONF_SECRET, CONF_HAS_MIN, 1, 0, NULL, NULL,
 	    "a jq program run on the envelope; its one output is the body (or transform_file)" },
-	{ "transform_file", CONF_STRING, CONF_HAS_MIN, 1, 0, NULL, NULL,
-	    "file holding the jq program of transform" },
 	CONF_KEY_END
 };
 
@@ -73,40 +71,16 @@ find_format(const char *name, char *names, size_t len)
 static char *
 read_transform(const struct conf_node *n)
 {
-	const struct conf_node *f = conf_get(n, "transform_file");
-	const char *path;
-	FILE *fp;
-	char *text = NULL;
-	size_t len = 0, cap = 0, got;
+	size_t count = 0;
+	char **v, *src = NULL;
 
-	if (conf_has(n, "transform")) {
-		if (f != NULL)
-			conf_error(f, "transform: give transform or transform_file, not both");
-		return xstrdup(conf_string(n, "transform", ""));
-	}
-	if (f == NULL || (path = conf_value_string(f)) == NULL)
+	if (!conf_has(n, "transform") && !conf_has(n, "transform_file"))
 		return NULL;
-	if ((fp = fopen(path, "r")) == NULL) {
-		conf_error(f, "transform_file: cannot read \"%s\"", path);
-		return NULL;
-	}
-	do {
-		if (len + 4096 + 1 > cap) {
-			cap = cap * 2 + 4096 + 1;
-			text = xreallocarray(text, cap, 1);
-		}
-		got = fread(text + len, 1, 4096, fp);
-		len += got;
-	} while (got > 0 && len <= TRANSFORM_MAX_PROGRAM);
-	fclose(fp);
-	text[len] = '\0';
-	if (len > TRANSFORM_MAX_PROGRAM) {
-		conf_error(f, "transform_file: \"%s\" is longer than %d bytes", path,
-		    TRANSFORM_MAX_PROGRAM);
-		free(text);
-		return NULL;
-	}
-	return text;
+	v = conf_secrets(n, "transform", &count);
+	if (v != NULL && count == 1)
+		src = xstrdup(v[0]);
+	conf_free_secrets(v);
+	return src;
 }
 
 int

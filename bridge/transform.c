@@ -32,11 +32,19 @@ on_error(void *data, jv msg)
 	struct errs *e = data;
 
 	if (e->buf[0] == '\0') {
+		size_t n;
+
 		if (jv_get_kind(msg) == JV_KIND_STRING)
 			snprintf(e->buf, e->len, "%s", jv_string_value(msg));
 		else
 			snprintf(e->buf, e->len, "jq error");
-		e->buf[strcspn(e->buf, "\n")] = '\0';
+		/* jq quotes the line at fault on a line of its own, padded with spaces. */
+		for (char *p = e->buf; *p != '\0'; p++)
+			if (*p == '\n' || *p == '\r' || *p == '\t')
+				*p = ' ';
+		n = strlen(e->buf);
+		while (n > 0 && e->buf[n - 1] == ' ')
+			e->buf[--n] = '\0';
 	}
 	jv_free(msg);
 }
