@@ -72,6 +72,8 @@ static const struct conf_key subscriptions_keys[] = {
 	    "serve the WebSub hub endpoint POST /websub (default true)" },
 	{ "websub_open", CONF_BOOL, 0, 0, 0, NULL, NULL,
 	    "POST /websub needs no bearer token (default false)" },
+	{ "allow_transforms", CONF_BOOL, 0, 0, 0, NULL, NULL,
+	    "dynamic subscribers may set a jq \"transform\" (default false)" },
 	{ "disable_after", CONF_FLOAT, CONF_HAS_MIN | CONF_MIN_OPEN, 0, 0, NULL, NULL,
 	    "seconds of continuous failure after which a dynamic subscriber is disabled "
 	    "(default 432000, 5 days)" },
@@ -428,6 +430,7 @@ load_subscriptions(const struct conf_node *g, struct subs_config *sc)
 	sc->websub = conf_bool(g, "websub", true);
 	sc->websub_open = conf_bool(g, "websub_open", false);
 	sc->disable_after = conf_float(g, "disable_after", 5 * 86400.0);
+	sc->allow_transforms = conf_bool(g, "allow_transforms", false);
 	nets = conf_strings(g, "allow_networks", &n);
 	for (size_t i = 0; i < n && i < SSRF_MAX_NETWORKS; i++) {
 		if (ssrf_parse_cidr(nets[i], &sc->guard.allow[sc->guard.nallow], err,

@@ -107,6 +107,7 @@ struct subs_config {
 	bool websub;		/* POST /websub is served */
 	bool websub_open;	/* POST /websub needs no bearer token */
 	double disable_after;	/* seconds of continuous failure before disabling */
+	bool allow_transforms;	/* dynamic subscribers may bring a jq transform */
 };
 
 struct api_config {
