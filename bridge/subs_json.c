@@ -164,6 +164,12 @@ parse_headers(struct json_object *j, struct dsub_fields *f, char *err, size_t er
 			return 400;
 		}
 		nlen = strcspn(h, ":");
+		/* The cloudevents format's binary mode sets the ce-* attributes. */
+		if (nlen > 3 && strncasecmp(h, "ce-", 3) == 0) {
+			snprintf(err, errlen, "\"headers\"[%zu]: %.*s is set by pollhook (the "
+			    "cloudevents format)", i, (int)nlen, h);
+			return 400;
+		}
 		for (size_t r = 0; reserved_headers[r] != NULL; r++)
 			if (strlen(reserved_headers[r]) == nlen &&
 			    strncasecmp(h, reserved_headers[r], nlen) == 0) {

@@ -83,6 +83,13 @@ fail:
 	return NULL;
 }
 
+void
+transform_drop_compiled(struct transform *t)
+{
+	if (t->jq != NULL)
+		jq_teardown(&t->jq);
+}
+
 const char *
 transform_source(const struct transform *t)
 {
@@ -135,6 +142,11 @@ transform_run(struct transform *t, const char *input, size_t len, char **out,
 
 	*out = NULL;
 	*outlen = 0;
+	if (t->jq == NULL) {
+		jv_free(in);
+		snprintf(err, errlen, "jq: the program is not compiled here");
+		return -1;
+	}
 	if (!jv_is_valid(in)) {
 		error_text(in, err, errlen);
 		return -1;

@@ -22,6 +22,12 @@ struct transform;
  * jq's message in err.
  */
 struct transform *transform_compile(const char *src, char *err, size_t errlen);
+/*
+ * Frees t's compiled form, keeping its text and id: the daemon only checks a
+ * program (its runs are the worker's, which compiles its own), and a jq
+ * state with its builtins is large. transform_run then fails.
+ */
+void transform_drop_compiled(struct transform *t);
 /* Returns the program's text (borrowed). */
 const char *transform_source(const struct transform *t);
 /* Returns a number naming t for its lifetime, unique in this process. */

@@ -36,6 +36,8 @@ want 201 POST /v1/subscribers "$(new s ', "format": "slack"')"
 [ "$(body 'd["format"]')" = slack ] || fail "format not shown: $(cat "$TMP/body")"
 want 201 POST /v1/subscribers "$(new p ', "format": "pagerduty", "routing_key": "'$PD_KEY'"')"
 grep -q "$PD_KEY" "$TMP/body" && fail "the routing key is shown: $(cat "$TMP/body")"
+want 400 POST /v1/subscribers "$(new c ', "format": "cloudevents", "headers": ["ce-type: x"]')"
+error_has 'set by pollhook'
 want 201 POST /v1/subscribers "$(new c ', "format": "cloudevents", "cloudevents_mode": "binary"')"
 want 400 PATCH /v1/subscribers/c '{"format": "teams"}'
 error_has '"cloudevents_mode": needs "format": "cloudevents"'
