@@ -125,6 +125,7 @@ config_sub_json(const struct subscriber_config *sc)
 		json_object_object_add(l, sc->match.names[i],
 		    json_object_new_string(sc->match.values[i]));
 	json_object_object_add(o, "labels", l);
+	json_object_object_add(o, "format", json_object_new_string(format_name(&sc->format)));
 	return o;
 }
 
@@ -210,7 +211,7 @@ create(struct api_req *q)
 {
 	static const char *const allowed[] = {
 		"url", "name", "events", "sources", "labels", "signature", "secret", "headers",
-		"format", "description", NULL
+		"format", "cloudevents_mode", "routing_key", "transform", "description", NULL
 	};
 	const struct subs_config *sc = &api_req_config(q)->bridge.api.subs;
 	struct json_object *body = parse_body(q), *v;
@@ -258,10 +259,8 @@ create(struct api_req *q)
 			goto out;
 		}
 	}
-	if (json_object_object_get_ex(body, "format", &v) && (!json_object_is_type(v,
-	    json_type_string) || strcmp(json_object_get_string(v), "envelope") != 0)) {
-		api_reply_error(q, 400, "\"format\": only \"envelope\" is supported by dynamic "
-		    "subscribers");
+	if (subs_json_check_format(&f, NULL, err, sizeof(err)) != 0) {
+		api_reply_error(q, 400, "%s", err);
 		goto out;
 	}
 	if (name == NULL) {
@@ -278,6 +277,7 @@ create(struct api_req *q)
 	d->headers = f.headers != NULL ? f.headers : xcalloc(1, sizeof(char *));
 	d->nheaders = f.nheaders;
 	d->description = f.description;
+	memcpy(d->fmt, f.fmt, sizeof(d->fmt));
 	memset(&f, 0, sizeof(f));
 	d->signature = scheme;
 	d->secrets[0].value = secret != NULL ? xstrdup(secret) : subs_new_secret(scheme);

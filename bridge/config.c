@@ -75,6 +75,8 @@ static const struct conf_key subscriptions_keys[] = {
 	    "serve the WebSub hub endpoint POST /websub (default true)" },
 	{ "websub_open", CONF_BOOL, 0, 0, 0, NULL, NULL,
 	    "POST /websub needs no bearer token (default false)" },
+	{ "allow_transforms", CONF_BOOL, 0, 0, 0, NULL, NULL,
+	    "dynamic subscribers may set a jq \"transform\" (default false)" },
 	{ "disable_after", CONF_FLOAT, CONF_HAS_MIN | CONF_MIN_OPEN, 0, 0, NULL, NULL,
 	    "seconds of continuous failure after which a dynamic subscriber is disabled "
 	    "(default 432000, 5 days)" },
@@ -452,6 +454,7 @@ load_subscriptions(const struct conf_node *g, struct subs_config *sc)
 	sc->websub = conf_bool(g, "websub", true);
 	sc->websub_open = conf_bool(g, "websub_open", false);
 	sc->disable_after = conf_float(g, "disable_after", 5 * 86400.0);
+	sc->allow_transforms = conf_bool(g, "allow_transforms", false);
 	nets = conf_strings(g, "allow_networks", &n);
 	for (size_t i = 0; i < n && i < SSRF_MAX_NETWORKS; i++) {
 		if (ssrf_parse_cidr(nets[i], &sc->guard.allow[sc->guard.nallow], err,
@@ -945,7 +948,7 @@ load_subscriber(struct loader *ld, const struct conf_node *n, struct subscriber_
 	unsigned before = conf_errors(ld->tree);
 	const struct conf_node *en = conf_get(n, "emitter"), *retry = conf_get(n, "retry");
 	const char *ename = en != NULL ? conf_value_string(en) : "webhook", *name;
-	const struct conf_key *tables[3] = { subscriber_keys, NULL, NULL };
+	const struct conf_key *tables[4] = { subscriber_keys, format_keys, NULL, NULL };
 	bool known = false;
 	char names[256];
 
@@ -961,7 +964,7 @@ load_subscriber(struct loader *ld, const struct conf_node *n, struct subscriber_
 		}
 	}
 	if (sub->emitter != NULL)
-		tables[1] = sub->emitter->keys;
+		tables[2] = sub->emitter->keys;
 	conf_check(n, "subscriber", tables, sub->emitter == NULL);
 
 	if ((name = conf_string(n, "name", NULL)) != NULL && conf_valid_name(name)) {
@@ -989,6 +992,7 @@ load_subscriber(struct loader *ld, const struct conf_node *n, struct subscriber_
 		    conf_get(retry, "max_delay"), "\"first_delay\" (%g) in subscriber.retry "
 		    "must not exceed \"max_delay\" (%g)", sub->retry_first, sub->retry_cap);
 	conf_fingerprint(n, sub->fingerprint, sizeof(sub->fingerprint));
+	format_configure(n, &sub->format);
 
 	if (conf_errors(ld->tree) == before && sub->emitter != NULL) {
 		if (sub->emitter->configure(n, sub, &sub->emitter_conf) == -1 &&
@@ -1330,6 +1334,7 @@ config_free(struct config *cfg)
 
 		if (s->emitter != NULL && s->emitter_conf != NULL)
 			s->emitter->free_conf(s->emitter_conf);
+		format_clear(&s->format);
 		free(s->name);
 		free_strings(s->events);
 		free_strings(s->sources);
@@ -1443,6 +1448,7 @@ config_dump_keys(void)
 	dump_table(&kl, "inventory", inventory_keys);
 	dump_table(&kl, "rules", rule_keys);
 	dump_table(&kl, "subscribers", subscriber_keys);
+	dump_table(&kl, "subscribers", format_keys);
 	for (size_t i = 0; (e = registry_emitter_at(i)) != NULL; i++)
 		dump_table(&kl, "subscribers", e->keys);
 	for (size_t i = 0; i < kl.n; i++)

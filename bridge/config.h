@@ -13,6 +13,7 @@
 #include <stdio.h>
 
 #include "discover.h"
+#include "format.h"
 #include "hmap.h"
 #include "sample.h"
 #include "ssrf.h"
@@ -92,6 +93,7 @@ struct subscriber_config {
 	char **sources;		/* source-name globs; NULL means all */
 	struct labels match;	/* label = glob pairs the source's labels must match */
 	void *emitter_conf;	/* owned; freed with emitter->free_conf */
+	struct format_conf format;	/* the body's format; owned */
 	unsigned max_in_flight;	/* attempts at once; default 8 */
 	unsigned max_attempts;	/* retry.max_attempts; default 15 */
 	double max_age;		/* retry.max_age, seconds; default 86400 */
@@ -113,6 +115,7 @@ struct subs_config {
 	bool websub;		/* POST /websub is served */
 	bool websub_open;	/* POST /websub needs no bearer token */
 	double disable_after;	/* seconds of continuous failure before disabling */
+	bool allow_transforms;	/* dynamic subscribers may bring a jq transform */
 };
 
 struct api_config {

@@ -13,6 +13,7 @@
 #include "log.h"
 #include "router.h"
 #include "slice.h"
+#include "transform_worker.h"
 #include "util.h"
 #include "xmalloc.h"
 
@@ -56,6 +57,7 @@ struct dlv {
 	struct dlv *next;	/* in its key queue */
 	struct sub_rt *sub;	/* NULL when the subscriber went away in flight */
 	bool in_flight;
+	struct format_body body;	/* this attempt's, rendered when it starts */
 };
 
 /* The deliveries of one ordering key, oldest first; only the head may be attempted. */
@@ -108,6 +110,7 @@ struct delivery {
 	struct waiter *waiters;	/* delivery_commit's, for this iteration's commit */
 	size_t nwaiters, capwaiters;
 	struct kinds kinds;	/* the shared state of each emitter kind */
+	struct tworker *tw;	/* runs the jq transforms; started with the first */
 	struct dlv **staged;	/* waiting for this iteration's commit */
 	size_t nstaged, capstaged;
 	struct gen *gens, *gens_tail;	/* committed, oldest first */
@@ -302,6 +305,7 @@ enqueue(struct sub_rt *s, struct dlv *it)
 static void
 item_free(struct dlv *it)
 {
+	format_body_clear(&it->body);
 	event_free(it->ev);
 	free(it);
 }
@@ -346,6 +350,7 @@ attempt_done(void *arg, const struct delivery_outcome *out)
 	double now, delay;
 
 	it->in_flight = false;
+	format_body_clear(&it->body);
 	if (s == NULL) {
 		/* Its subscriber was removed by a reload while this ran. */
 		item_free(it);
@@ -412,6 +417,65 @@ attempt_done(void *arg, const struct delivery_outcome *out)
 	pump_starved(d);
 }
 
+/* Fails the attempt it at once: its body could not be made (it goes to the dead letters). */
+static void
+render_failed(struct dlv *it, const char *why)
+{
+	struct delivery_outcome out = { .result = DELIVERY_FAIL };
+	struct sub_rt *s = it->sub;
+
+	if (s != NULL)
+		log_warnx("%s/%s: event %s: no body in format %s: %s", s->conf->emitter->name,
+		    s->name, it->ev->id, format_name(&s->conf->format), why);
+	snprintf(out.error, sizeof(out.error), "%s", why);
+	attempt_done(it, &out);
+}
+
+/* The transform worker's answer: the body, or why there is none. */
+static void
+transformed(void *arg, int rc, char *res, size_t len, const char *err)
+{
+	struct dlv *it = arg;
+	struct sub_rt *s = it->sub;
+
+	if (s == NULL) {
+		/* Its subscriber went away meanwhile (or the daemon stops). */
+		free(res);
+		item_free(it);
+		return;
+	}
+	if (rc != 0) {
+		render_failed(it, err);
+		return;
+	}
+	it->body.buf = res;
+	it->body.data = res;
+	it->body.len = len;
+	it->body.content_type = "application/json";
+	s->conf->emitter->deliver(s->state, it->ev, &it->body, it->attempts, attempt_done, it);
+}
+
+/* Renders the body of it in its subscriber's format and hands it to the emitter. */
+static void
+start_attempt(struct sub_rt *s, struct dlv *it)
+{
+	const struct format_conf *fc = &s->conf->format;
+	char err[256];
+
+	if (fc->transform != NULL) {
+		if (s->d->tw == NULL)
+			s->d->tw = tworker_new(s->d->loop);
+		tworker_submit(s->d->tw, fc->transform, it->ev->body, strlen(it->ev->body),
+		    transformed, it);
+		return;
+	}
+	if (format_render(fc, it->ev, s->name, &it->body, err, sizeof(err)) != 0) {
+		render_failed(it, err);
+		return;
+	}
+	s->conf->emitter->deliver(s->state, it->ev, &it->body, it->attempts, attempt_done, it);
+}
+
 static void
 sub_pump(struct sub_rt *s)
 {
@@ -438,7 +502,7 @@ sub_pump(struct sub_rt *s)
 		it->in_flight = true;
 		s->in_flight++;
 		d->stats.in_flight++;
-		s->conf->emitter->deliver(s->state, it->ev, it->attempts, attempt_done, it);
+		start_attempt(s, it);
 	}
 	if (d->stats.in_flight >= TOTAL_IN_FLIGHT && s->ready_head != NULL && !s->starved) {
 		s->starved = true;
@@ -1032,6 +1096,7 @@ move_queue(struct delivery *d, struct sub_rt *old, struct sub_rt *s)
 				struct dlv *copy = xcalloc(1, sizeof(*copy));
 
 				*copy = *it;
+				memset(&copy->body, 0, sizeof(copy->body));
 				copy->ev = event_ref(it->ev);
 				copy->in_flight = false;
 				it->sub = NULL;
@@ -1355,6 +1420,8 @@ delivery_free(struct delivery *d)
 	}
 	for (size_t i = 0; i < d->nsubs; i++)
 		sub_stop(d, d->subs[i]);
+	/* The transforms in flight end as "cancelled": their items are detached, so freed. */
+	tworker_free(d->tw);
 	free(d->subs);
 	hmap_free(&d->byname);
 	free(d->dyn);

@@ -22,6 +22,7 @@
 
 #include "conf.h"
 #include "event.h"
+#include "format.h"
 #include "ssrf.h"
 
 struct subscriber_config;
@@ -80,12 +81,13 @@ struct emitter_ops {
 	int (*start)(struct ev_loop *loop, void *shared, const char *name, const void *conf,
 	    void **state);
 	/*
-	 * Makes one delivery attempt of ev (borrowed until done is called) and
-	 * calls done(arg, outcome) when complete, maybe before returning (see
-	 * the rule above). attempt counts from 1.
+	 * Makes one delivery attempt of ev with body, the subscriber's format
+	 * rendered (both borrowed until done is called: the body is what is
+	 * signed and sent), and calls done(arg, outcome) when complete, maybe
+	 * before returning (see the rule above). attempt counts from 1.
 	 */
-	void (*deliver)(void *state, const struct event *ev, unsigned attempt,
-	    deliver_done_fn done, void *arg);
+	void (*deliver)(void *state, const struct event *ev, const struct format_body *body,
+	    unsigned attempt, deliver_done_fn done, void *arg);
 	/*
 	 * Aborts the attempts in flight, calling their done with
 	 * DELIVERY_CANCELLED before returning, then frees the state.

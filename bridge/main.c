@@ -69,7 +69,8 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: pollhook [-c FILE] [--check-config | --once [--json | --table]] [-v]\n"
+	    "usage: pollhook [-c FILE] [--check-config | --once [--json | --table] "
+	    "[--format-preview]] [-v]\n"
 	    "       pollhook --list-keys | --list-profiles\n"
 	    "       pollhook deliveries list [--state pending|dead] [--json] [-c FILE | --state-dir DIR]\n"
 	    "       pollhook deliveries retry ID|--all [-c FILE]\n"
@@ -85,6 +86,7 @@ usage(FILE *f)
 	    "      --once          poll every source once, print samples and events, exit\n"
 	    "      --json          with --once: print JSON (default when not a terminal)\n"
 	    "      --table         with --once: print a table (default on a terminal)\n"
+	    "      --format-preview  with --once: print the body each subscriber would get\n"
 	    "      --list-keys     print every configuration key pollhook knows, and exit\n"
 	    "      --list-profiles print the built-in profiles, and exit\n"
 	    "  -v, --verbose       log at debug level\n"
@@ -439,13 +441,15 @@ out:
 int
 main(int argc, char **argv)
 {
-	enum { OPT_CHECK = 256, OPT_ONCE, OPT_JSON, OPT_TABLE, OPT_KEYS, OPT_PROFILES };
+	enum { OPT_CHECK = 256, OPT_ONCE, OPT_JSON, OPT_TABLE, OPT_KEYS, OPT_PROFILES,
+		OPT_PREVIEW };
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "check-config", no_argument, NULL, OPT_CHECK },
 		{ "once", no_argument, NULL, OPT_ONCE },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "table", no_argument, NULL, OPT_TABLE },
+		{ "format-preview", no_argument, NULL, OPT_PREVIEW },
 		{ "list-keys", no_argument, NULL, OPT_KEYS },
 		{ "list-profiles", no_argument, NULL, OPT_PROFILES },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -454,7 +458,7 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct daemon d = { .path = DEFAULT_CONFIG };
-	bool check = false, once = false;
+	bool check = false, once = false, preview = false;
 	int json = -1, ch, rc;
 
 	if (argc > 1 && strcmp(argv[1], "subscribers") == 0)
@@ -485,6 +489,9 @@ main(int argc, char **argv)
 		case OPT_TABLE:
 			json = 0;
 			break;
+		case OPT_PREVIEW:
+			preview = true;
+			break;
 		case OPT_KEYS:
 			config_dump_keys();
 			return 0;
@@ -513,8 +520,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "pollhook: --check-config and --once exclude each other\n");
 		return 1;
 	}
-	if (json != -1 && !once) {
-		fprintf(stderr, "pollhook: --json and --table go with --once\n");
+	if ((json != -1 || preview) && !once) {
+		fprintf(stderr, "pollhook: --json, --table and --format-preview go with --once\n");
 		return 1;
 	}
 	log_init(d.verbose ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO, false);
@@ -539,7 +546,8 @@ main(int argc, char **argv)
 		/* --once prints results, not progress: keep the log to warnings. */
 		if (!d.verbose)
 			log_set_level(LOG_LEVEL_WARNING);
-		rc = once_run(d.cfg, stdout, json == -1 ? !isatty(STDOUT_FILENO) : json == 1);
+		rc = once_run(d.cfg, stdout, json == -1 ? !isatty(STDOUT_FILENO) : json == 1,
+		    preview);
 		config_free(d.cfg);
 		discover_known_free(d.known);
 		return rc;

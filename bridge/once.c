@@ -10,10 +10,15 @@
 #include "log.h"
 #include "noise.h"
 #include "poller.h"
+#include "router.h"
+#include "transform_worker.h"
 #include "util.h"
 #include "xmalloc.h"
 
 struct once {
+	const struct config *cfg;
+	bool preview;		/* --format-preview: the bodies each subscriber would get */
+	struct json_object *previews;
 	struct engine *eng;
 	struct json_object *samples;
 	struct json_object *events;
@@ -69,6 +74,41 @@ once_sample(void *arg, const struct source_config *src, const struct sample *s)
 		o->failed = true;
 }
 
+/* Renders the body sc would get for ev, as a delivery would (a transform in a worker). */
+static struct json_object *
+preview(const struct subscriber_config *sc, const struct event *ev)
+{
+	struct json_object *p = json_object_new_object(), *h = json_object_new_array();
+	struct format_body b;
+	char err[512];
+	int rc;
+
+	json_object_object_add(p, "subscriber", json_object_new_string(sc->name));
+	json_object_object_add(p, "format", json_object_new_string(format_name(&sc->format)));
+	json_object_object_add(p, "event", json_object_new_string(ev->name));
+	json_object_object_add(p, "id", json_object_new_string(ev->id));
+	if (sc->format.transform != NULL) {
+		memset(&b, 0, sizeof(b));
+		b.content_type = "application/json";
+		rc = tworker_run_once(sc->format.transform, ev->body, strlen(ev->body), &b.buf,
+		    &b.len, err, sizeof(err));
+		b.data = b.buf;
+	} else
+		rc = format_render(&sc->format, ev, sc->name, &b, err, sizeof(err));
+	if (rc != 0) {
+		json_object_object_add(p, "error", json_object_new_string(err));
+		json_object_put(h);
+		return p;
+	}
+	json_object_object_add(p, "content_type", json_object_new_string(b.content_type));
+	for (size_t i = 0; i < b.nheaders; i++)
+		json_object_array_add(h, json_object_new_string(b.headers[i]));
+	json_object_object_add(p, "headers", h);
+	json_object_object_add(p, "body", json_object_new_string_len(b.data, (int)b.len));
+	format_body_clear(&b);
+	return p;
+}
+
 static void
 once_event(void *arg, struct event *ev)
 {
@@ -77,6 +117,9 @@ once_event(void *arg, struct event *ev)
 
 	if (j != NULL)
 		json_object_array_add(o->events, j);
+	for (size_t i = 0; o->preview && i < o->cfg->nsubscribers; i++)
+		if (router_match(&o->cfg->subscribers[i], ev))
+			json_object_array_add(o->previews, preview(&o->cfg->subscribers[i], ev));
 	event_free(ev);
 }
 
@@ -106,6 +149,32 @@ cmp_source(const void *a, const void *b)
 
 	return strcmp(json_object_get_string(json_object_object_get(*ja, "source")),
 	    json_object_get_string(json_object_object_get(*jb, "source")));
+}
+
+static void
+print_previews(FILE *out, struct json_object *previews)
+{
+	fprintf(out, "\nBODIES (--format-preview)\n");
+	if (json_object_array_length(previews) == 0)
+		fprintf(out, "no subscriber wants these events\n");
+	for (size_t i = 0; i < json_object_array_length(previews); i++) {
+		struct json_object *p = json_object_array_get_idx(previews, i), *v, *h;
+
+		fprintf(out, "%s (%s) %s %s\n", json_object_get_string(json_object_object_get(p,
+		    "subscriber")), json_object_get_string(json_object_object_get(p, "format")),
+		    json_object_get_string(json_object_object_get(p, "event")),
+		    json_object_get_string(json_object_object_get(p, "id")));
+		if (json_object_object_get_ex(p, "error", &v)) {
+			fprintf(out, "  error: %s\n", json_object_get_string(v));
+			continue;
+		}
+		fprintf(out, "  Content-Type: %s\n",
+		    json_object_get_string(json_object_object_get(p, "content_type")));
+		h = json_object_object_get(p, "headers");
+		for (size_t k = 0; k < json_object_array_length(h); k++)
+			fprintf(out, "  %s\n", json_object_get_string(json_object_array_get_idx(h, k)));
+		fprintf(out, "  %s\n", json_object_get_string(json_object_object_get(p, "body")));
+	}
 }
 
 static void
@@ -163,7 +232,7 @@ print_table(FILE *out, struct json_object *samples, struct json_object *events)
 }
 
 int
-once_run(const struct config *cfg, FILE *out, bool json)
+once_run(const struct config *cfg, FILE *out, bool json, bool previews)
 {
 	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
 	struct once o = { 0 };
@@ -175,8 +244,11 @@ once_run(const struct config *cfg, FILE *out, bool json)
 
 	if (loop == NULL)
 		fatalx("cannot create the event loop");
+	o.cfg = cfg;
+	o.preview = previews;
 	o.samples = json_object_new_array();
 	o.events = json_object_new_array();
+	o.previews = json_object_new_array();
 	o.eng = engine_new(loop, cfg, &sink);
 	if (o.eng == NULL)
 		goto out;
@@ -206,16 +278,22 @@ once_run(const struct config *cfg, FILE *out, bool json)
 		root = json_object_new_object();
 		json_object_object_add(root, "samples", json_object_get(o.samples));
 		json_object_object_add(root, "events", json_object_get(o.events));
+		if (previews)
+			json_object_object_add(root, "previews", json_object_get(o.previews));
 		fprintf(out, "%s\n", json_object_to_json_string_ext(root,
 		    JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
 		    JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(root);
-	} else
+	} else {
 		print_table(out, o.samples, o.events);
+		if (previews)
+			print_previews(out, o.previews);
+	}
 	rc = o.failed ? 2 : 0;
 out:
 	json_object_put(o.samples);
 	json_object_put(o.events);
+	json_object_put(o.previews);
 	ev_loop_destroy(loop);
 	return rc;
 }

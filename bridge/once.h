@@ -13,8 +13,10 @@
 
 /*
  * Runs the polls of cfg and prints to out: JSON when json is true, else a
- * table for a person. Returns 0 when every poll succeeded, 2 when one failed.
+ * table for a person; with previews, also the body (and headers) each
+ * subscriber would be sent for each event. Returns 0 when every poll
+ * succeeded, 2 when one failed.
  */
-int once_run(const struct config *cfg, FILE *out, bool json);
+int once_run(const struct config *cfg, FILE *out, bool json, bool previews);
 
 #endif

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "emitter.h"
+#include "format.h"
 #include "poller.h"
 #include "util.h"
 
@@ -43,6 +44,20 @@ extern const struct emitter_ops webhook_emitter_ops;
 #define WEBHOOK_OPS NULL
 #endif
 extern const struct emitter_ops log_emitter_ops;
+extern const struct format_ops cloudevents_format_ops;
+extern const struct format_ops slack_format_ops;
+extern const struct format_ops teams_format_ops;
+extern const struct format_ops pagerduty_format_ops;
+extern const struct format_ops alertmanager_format_ops;
+
+/* The envelope is no entry: it is the event's body as stored. */
+static const struct format_ops *const formats[] = {
+	&cloudevents_format_ops,
+	&slack_format_ops,
+	&teams_format_ops,
+	&pagerduty_format_ops,
+	&alertmanager_format_ops,
+};
 
 static const struct {
 	const char *name;
@@ -122,4 +137,19 @@ registry_emitter_name(size_t i, bool *compiled)
 		return NULL;
 	*compiled = emitters[i].ops != NULL;
 	return emitters[i].name;
+}
+
+const struct format_ops *
+registry_format(const char *name)
+{
+	for (size_t i = 0; i < NELEM(formats); i++)
+		if (strcmp(formats[i]->name, name) == 0)
+			return formats[i];
+	return NULL;
+}
+
+const struct format_ops *
+registry_format_at(size_t i)
+{
+	return i < NELEM(formats) ? formats[i] : NULL;
 }

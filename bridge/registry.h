@@ -25,4 +25,10 @@ const char *registry_poller_name(size_t i, bool *compiled);
 /* Same as registry_poller_name for emitters. */
 const char *registry_emitter_name(size_t i, bool *compiled);
 
+struct format_ops;
+/* Returns the payload format named name, or NULL (the envelope is none of them). */
+const struct format_ops *registry_format(const char *name);
+/* Returns payload format i (0-based), or NULL past the last. */
+const struct format_ops *registry_format_at(size_t i);
+
 #endif

@@ -85,6 +85,8 @@ subs_dsub_free(struct dsub *d)
 	}
 	free(d->disabled_why);
 	free(d->last_error);
+	for (size_t i = 0; i < DSUB_NFMT; i++)
+		free(d->fmt[i]);
 	free(d);
 }
 
@@ -128,6 +130,7 @@ sc_free(struct subs *s, struct subscriber_config *sc)
 {
 	if (sc->emitter_conf != NULL)
 		s->webhook->free_conf(sc->emitter_conf);
+	format_clear(&sc->format);
 	subs_strv_free(sc->events);
 	subs_strv_free(sc->sources);
 	labels_clear(&sc->match);
@@ -161,7 +164,9 @@ sc_build(struct subs *s, const struct dsub *d, struct subscriber_config *sc, cha
 	sc->retry_first = 5;
 	sc->retry_cap = 3600;
 	sc->file = "api";
-	if (s->webhook->configure_dynamic(&dyn, &sc->emitter_conf, err, errlen) != 0) {
+	if (format_configure_dynamic(&sc->format, d->fmt[DSUB_FORMAT], d->fmt[DSUB_CE_MODE],
+	    d->fmt[DSUB_ROUTING_KEY], d->fmt[DSUB_TRANSFORM], err, errlen) != 0 ||
+	    s->webhook->configure_dynamic(&dyn, &sc->emitter_conf, err, errlen) != 0) {
 		sc_free(s, sc);
 		return -1;
 	}
@@ -792,6 +797,15 @@ patch_apply(struct op *op, struct dsub *d)
 	bool rerun = f->has_url || f->has_events || f->has_sources || f->has_labels ||
 	    f->has_headers;
 
+	for (size_t i = 0; i < DSUB_NFMT; i++) {
+		if (!f->has_fmt[i])
+			continue;
+		free(d->fmt[i]);
+		d->fmt[i] = f->fmt[i];
+		f->fmt[i] = NULL;
+		rerun = true;
+	}
+
 	if (f->has_url) {
 		free(d->url);
 		d->url = f->url;
@@ -854,7 +868,8 @@ subs_patch(struct subs *s, const char *name, struct json_object *body, subs_done
     void *arg)
 {
 	static const char *const allowed[] = {
-		"url", "events", "sources", "labels", "headers", "description", "disabled", NULL
+		"url", "events", "sources", "labels", "headers", "description", "disabled",
+		"format", "cloudevents_mode", "routing_key", "transform", NULL
 	};
 	const struct subs_config *sc = &s->cfg->bridge.api.subs;
 	struct dsub_fields f;
@@ -876,6 +891,12 @@ subs_patch(struct subs *s, const char *name, struct json_object *body, subs_done
 		d->busy = false;
 		subs_json_fields_clear(&f);
 		done(arg, 409, "\"url\": a WebSub subscriber's callback cannot change");
+		return;
+	}
+	if (subs_json_check_format(&f, d->fmt, err, sizeof(err)) != 0) {
+		d->busy = false;
+		subs_json_fields_clear(&f);
+		done(arg, 400, err);
 		return;
 	}
 	op = op_new(s, OP_PATCH, name, done, arg);

@@ -26,6 +26,9 @@
 struct subs;
 struct json_object;
 
+/* The format fields of a dynamic subscriber, as the API names them (subs_format_fields). */
+enum { DSUB_FORMAT, DSUB_CE_MODE, DSUB_ROUTING_KEY, DSUB_TRANSFORM, DSUB_NFMT };
+
 /* One signing secret: the current one has until 0, those in their grace the end of it. */
 struct dsub_secret {
 	char *value;
@@ -53,6 +56,7 @@ struct dsub {
 	double last_success;	/* 0: never */
 	char *last_error;
 	double created;
+	char *fmt[DSUB_NFMT];	/* format, cloudevents_mode, routing_key, transform; NULL: unset */
 	bool websub;		/* subscribed through /websub */
 	double lease_until;	/* websub: Unix seconds the lease ends */
 	struct subscriber_config sc;	/* what delivery runs, while running */

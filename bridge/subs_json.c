@@ -11,6 +11,7 @@
 
 #include "conf.h"
 #include "curltls.h"
+#include "transform.h"
 #include "event.h"
 #include "xmalloc.h"
 
@@ -67,6 +68,8 @@ subs_json_fields_clear(struct dsub_fields *f)
 	labels_clear(&f->labels);
 	subs_strv_free(f->headers);
 	free(f->description);
+	for (size_t i = 0; i < DSUB_NFMT; i++)
+		free(f->fmt[i]);
 	memset(f, 0, sizeof(*f));
 }
 
@@ -161,6 +164,12 @@ parse_headers(struct json_object *j, struct dsub_fields *f, char *err, size_t er
 			return 400;
 		}
 		nlen = strcspn(h, ":");
+		/* The cloudevents format's binary mode sets the ce-* attributes. */
+		if (nlen > 3 && strncasecmp(h, "ce-", 3) == 0) {
+			snprintf(err, errlen, "\"headers\"[%zu]: %.*s is set by pollhook (the "
+			    "cloudevents format)", i, (int)nlen, h);
+			return 400;
+		}
 		for (size_t r = 0; reserved_headers[r] != NULL; r++)
 			if (strlen(reserved_headers[r]) == nlen &&
 			    strncasecmp(h, reserved_headers[r], nlen) == 0) {
@@ -248,6 +257,51 @@ in(const char *const *allowed, const char *k)
 	return false;
 }
 
+const char *const subs_format_fields[DSUB_NFMT] = {
+	"format", "cloudevents_mode", "routing_key", "transform"
+};
+
+/* Parses format field i: a string (bounded) or null. Returns 0 or an HTTP status. */
+static unsigned
+parse_format_field(const struct subs_config *cfg, size_t i, struct json_object *v,
+    struct dsub_fields *f, char *err, size_t errlen)
+{
+	size_t max = i == DSUB_TRANSFORM ? TRANSFORM_MAX_PROGRAM : 128;
+
+	f->has_fmt[i] = true;
+	if (i == DSUB_TRANSFORM && v != NULL && !cfg->allow_transforms) {
+		snprintf(err, errlen, "\"transform\": custom transforms are not allowed here "
+		    "(bridge.api.subscriptions.allow_transforms)");
+		return 403;
+	}
+	if (v == NULL)
+		return 0;
+	if (!json_object_is_type(v, json_type_string) || json_object_get_string_len(v) == 0 ||
+	    (size_t)json_object_get_string_len(v) > max) {
+		snprintf(err, errlen, "\"%s\" must be a string of 1 to %zu characters, or null",
+		    subs_format_fields[i], max);
+		return 400;
+	}
+	f->fmt[i] = xstrdup(json_object_get_string(v));
+	return 0;
+}
+
+int
+subs_json_check_format(const struct dsub_fields *f, char *const *cur, char *err,
+    size_t errlen)
+{
+	const char *v[DSUB_NFMT];
+	struct format_conf fc;
+
+	for (size_t i = 0; i < DSUB_NFMT; i++)
+		v[i] = f->has_fmt[i] ? f->fmt[i] : cur != NULL ? cur[i] : NULL;
+	if (format_configure_dynamic(&fc, v[DSUB_FORMAT], v[DSUB_CE_MODE], v[DSUB_ROUTING_KEY],
+	    v[DSUB_TRANSFORM], err, errlen) != 0)
+		return -1;
+	format_clear(&fc);
+	return 0;
+}
+
 unsigned
 subs_json_fields(const struct subs_config *cfg, struct json_object *body,
     const char *const *allowed, struct dsub_fields *f, char *err, size_t errlen)
@@ -289,7 +343,15 @@ subs_json_fields(const struct subs_config *cfg, struct json_object *body,
 				rc = 400;
 			} else if (v != NULL)
 				f->description = xstrdup(json_object_get_string(v));
-		} else if (strcmp(k, "disabled") == 0) {
+		} else if (strcmp(k, "format") == 0)
+			rc = parse_format_field(cfg, DSUB_FORMAT, v, f, err, errlen);
+		else if (strcmp(k, "cloudevents_mode") == 0)
+			rc = parse_format_field(cfg, DSUB_CE_MODE, v, f, err, errlen);
+		else if (strcmp(k, "routing_key") == 0)
+			rc = parse_format_field(cfg, DSUB_ROUTING_KEY, v, f, err, errlen);
+		else if (strcmp(k, "transform") == 0)
+			rc = parse_format_field(cfg, DSUB_TRANSFORM, v, f, err, errlen);
+		else if (strcmp(k, "disabled") == 0) {
 			f->has_disabled = true;
 			if (!json_object_is_type(v, json_type_boolean)) {
 				snprintf(err, errlen, "\"disabled\" must be true or false");
@@ -367,6 +429,8 @@ subs_json_record(const struct dsub *d)
 	json_object_object_add(o, "created", json_object_new_double(d->created));
 	json_object_object_add(o, "websub", json_object_new_boolean(d->websub));
 	json_object_object_add(o, "lease_until", json_object_new_double(d->lease_until));
+	for (size_t i = 0; i < DSUB_NFMT; i++)
+		json_object_object_add(o, subs_format_fields[i], str_or_null(d->fmt[i]));
 	out = xstrdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
 	    JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
@@ -473,6 +537,8 @@ subs_json_parse_record(const char *name, const char *json)
 	d->created = get_num(o, "created");
 	d->websub = get_bool(o, "websub");
 	d->lease_until = get_num(o, "lease_until");
+	for (size_t i = 0; i < DSUB_NFMT; i++)
+		d->fmt[i] = dup_or_null(get_str(o, subs_format_fields[i]));
 	json_object_put(o);
 	if (d->nsecrets == 0 && d->signature != SIGN_NONE) {
 		subs_dsub_free(d);
@@ -509,6 +575,15 @@ subs_json_view(const struct dsub *d, bool with_secret)
 	json_object_object_add(o, "signature",
 	    json_object_new_string(sign_scheme_name(d->signature)));
 	json_object_object_add(o, "description", str_or_null(d->description));
+	json_object_object_add(o, "format", json_object_new_string(d->fmt[DSUB_FORMAT] != NULL ?
+	    d->fmt[DSUB_FORMAT] : "envelope"));
+	if (d->fmt[DSUB_CE_MODE] != NULL)
+		json_object_object_add(o, "cloudevents_mode", str_or_null(d->fmt[DSUB_CE_MODE]));
+	if (d->fmt[DSUB_TRANSFORM] != NULL)
+		json_object_object_add(o, "transform", str_or_null(d->fmt[DSUB_TRANSFORM]));
+	/* The routing key is a credential: only whether there is one. */
+	if (d->fmt[DSUB_ROUTING_KEY] != NULL)
+		json_object_object_add(o, "routing_key", json_object_new_string("(set)"));
 	json_object_object_add(o, "created", time_or_null(d->created));
 	if (d->websub)
 		json_object_object_add(o, "lease_expires", time_or_null(d->lease_until));

@@ -25,7 +25,12 @@ struct dsub_fields {
 	size_t nheaders;
 	char *description;
 	bool disabled;
+	bool has_fmt[DSUB_NFMT];
+	char *fmt[DSUB_NFMT];		/* NULL: back to the default */
 };
+
+/* The API's names of the format fields, in DSUB_* order. */
+extern const char *const subs_format_fields[DSUB_NFMT];
 
 /*
  * Parses body (borrowed), a JSON object whose members must all be in
@@ -35,6 +40,12 @@ struct dsub_fields {
  */
 unsigned subs_json_fields(const struct subs_config *cfg, struct json_object *body,
     const char *const *allowed, struct dsub_fields *f, char *err, size_t errlen);
+/*
+ * Checks the format fields of f over those of a subscriber (cur, NULL for a
+ * new one): returns 0, or -1 with the field at fault in err.
+ */
+int subs_json_check_format(const struct dsub_fields *f, char *const *cur, char *err,
+    size_t errlen);
 /* Frees what f holds. */
 void subs_json_fields_clear(struct dsub_fields *f);
 /* Returns a new NULL-terminated copy of v (NULL: NULL), and its length in *n if not NULL. */

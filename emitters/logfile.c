@@ -82,8 +82,8 @@ log_start(struct ev_loop *loop, void *shared, const char *name, const void *conf
 }
 
 static void
-log_deliver(void *state, const struct event *ev, unsigned attempt, deliver_done_fn done,
-    void *arg)
+log_deliver(void *state, const struct event *ev, const struct format_body *body,
+    unsigned attempt, deliver_done_fn done, void *arg)
 {
 	struct log_state *ls = state;
 	struct delivery_outcome out = { .result = DELIVERY_OK };
@@ -91,8 +91,9 @@ log_deliver(void *state, const struct event *ev, unsigned attempt, deliver_done_
 	ssize_t n, want;
 
 	(void)attempt;
-	iov[0].iov_base = ev->body;
-	iov[0].iov_len = strlen(ev->body);
+	(void)ev;
+	iov[0].iov_base = (void *)body->data;
+	iov[0].iov_len = body->len;
 	iov[1].iov_base = (void *)"\n";
 	iov[1].iov_len = 1;
 	want = (ssize_t)(iov[0].iov_len + 1);

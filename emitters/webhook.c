@@ -334,7 +334,7 @@ attempt_done(CURL *easy, CURLcode res, void *arg)
  */
 static const char *
 build_headers(struct webhook_attempt *a, const struct webhook_conf *wc,
-    const struct event *ev, size_t bodylen)
+    const struct event *ev, const struct format_body *body)
 {
 	struct sign_header sh[SIGN_MAX_HEADERS];
 	char line[SIGN_NAME_MAX + SIGN_VALUE_MAX + 4];
@@ -342,7 +342,7 @@ build_headers(struct webhook_attempt *a, const struct webhook_conf *wc,
 
 	/* The timestamp is fresh per attempt; id and body never change. */
 	if (sign_headers(wc->scheme, wc->secrets, wc->nsecrets, ev->id, (long long)time(NULL),
-	    ev->body, bodylen, sh, &nsh) != 0)
+	    body->data, body->len, sh, &nsh) != 0)
 		return "signing failed";
 	for (size_t i = 0; i < nsh; i++) {
 		int n = snprintf(line, sizeof(line), "%s: %s", sh[i].name, sh[i].value);
@@ -352,7 +352,10 @@ build_headers(struct webhook_attempt *a, const struct webhook_conf *wc,
 			return "signature header too long";
 		curltls_header_add(&a->hdrs, line);
 	}
-	curltls_header_add(&a->hdrs, "Content-Type: application/json");
+	snprintf(line, sizeof(line), "Content-Type: %s", body->content_type);
+	curltls_header_add(&a->hdrs, line);
+	for (size_t i = 0; i < body->nheaders; i++)
+		curltls_header_add(&a->hdrs, body->headers[i]);
 	curltls_header_add(&a->hdrs, "User-Agent: pollhook/" PACKAGE_VERSION);
 	curltls_header_add(&a->hdrs, "Expect:");	/* no 100-continue round trip */
 	for (size_t i = 0; i < wc->nheaders; i++)
@@ -362,15 +365,15 @@ build_headers(struct webhook_attempt *a, const struct webhook_conf *wc,
 
 /* Sets the options of the POST of ev on a's handle. */
 static void
-set_options(struct webhook_attempt *a, const struct webhook_conf *wc, const struct event *ev,
-    size_t bodylen)
+set_options(struct webhook_attempt *a, const struct webhook_conf *wc,
+    const struct format_body *body)
 {
 	CURL *e = a->easy;
 
 	curl_easy_setopt(e, CURLOPT_URL, wc->url);
 	curl_easy_setopt(e, CURLOPT_POST, 1L);
-	curl_easy_setopt(e, CURLOPT_POSTFIELDS, ev->body);
-	curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)bodylen);
+	curl_easy_setopt(e, CURLOPT_POSTFIELDS, body->data);
+	curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body->len);
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, a->hdrs);
 	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)(wc->timeout * 1000));
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
@@ -392,13 +395,12 @@ set_options(struct webhook_attempt *a, const struct webhook_conf *wc, const stru
 }
 
 static void
-webhook_deliver(void *state, const struct event *ev, unsigned attempt, deliver_done_fn done,
-    void *arg)
+webhook_deliver(void *state, const struct event *ev, const struct format_body *body,
+    unsigned attempt, deliver_done_fn done, void *arg)
 {
 	struct webhook_state *ws = state;
 	struct webhook_attempt *a = xcalloc(1, sizeof(*a));
 	struct delivery_outcome fail = { .result = DELIVERY_RETRY };
-	size_t bodylen = strlen(ev->body);
 	const char *why;
 
 	(void)attempt;
@@ -406,9 +408,9 @@ webhook_deliver(void *state, const struct event *ev, unsigned attempt, deliver_d
 	a->done = done;
 	a->arg = arg;
 	a->easy = curlev_easy_get(ws->cv, NULL);
-	if ((why = build_headers(a, ws->wc, ev, bodylen)) != NULL)
+	if ((why = build_headers(a, ws->wc, ev, body)) != NULL)
 		goto fail;
-	set_options(a, ws->wc, ev, bodylen);
+	set_options(a, ws->wc, body);
 	if (curlev_add(ws->cv, a->easy, attempt_done, a) != 0) {
 		why = "curl refused the transfer";
 		goto fail;

@@ -1,0 +1,2 @@
+# a jq program with an unbalanced bracket
+{text: (.event + " on " + .payload.source}

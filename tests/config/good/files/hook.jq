@@ -1,0 +1,2 @@
+# the envelope, reduced
+{event, source: .payload.source, value: .payload.value}
