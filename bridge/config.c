@@ -19,6 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "conf.h"
 #include "conf_profile.h"
 #include "emitter.h"
@@ -241,6 +242,19 @@ struct loader {
 	size_t cap;		/* sources the three arrays have room for */
 	struct conf_profiles *profiles;
 	struct inventory_config *inv;	/* the inventory being read, or NULL */
+	struct hmap metric_lists;	/* "poller:fingerprint" -> struct metric_list */
+	struct buf canon;		/* scratch: the canonical bytes of a metrics list */
+};
+
+/*
+ * A source's own metrics list as another source of the same poller had it,
+ * byte for byte: parsed once, shared like a profile's (only while loading).
+ */
+struct metric_list {
+	struct buf canon;	/* conf_canon of the list: a fingerprint may collide */
+	struct metric_config *metrics;	/* NULL until a source parsed it without error */
+	size_t nmetrics;
+	void *poller_share;	/* the poller's slot, see source_config.share */
 };
 
 /* Sources converted before their part of the tree is freed (conf_drop_tail). */
@@ -632,6 +646,56 @@ take_profile(struct loader *ld, const struct conf_node *n, struct source_config 
 }
 
 /*
+ * Returns the record of sources whose own metrics list is byte for byte that
+ * of metrics (made when it is the first), or NULL after a fingerprint collision.
+ */
+static struct metric_list *
+metric_list_find(struct loader *ld, const struct conf_node *metrics,
+    const struct poller_ops *ops)
+{
+	struct metric_list *ml;
+	char fp[17], *key;
+
+	conf_canon(metrics, &ld->canon);
+	conf_fingerprint(metrics, fp, sizeof(fp));
+	key = xasprintf("%s:%s", ops->name, fp);
+	if ((ml = hmap_get(&ld->metric_lists, key)) == NULL) {
+		ml = xcalloc(1, sizeof(*ml));
+		buf_add(&ml->canon, ld->canon.p, ld->canon.len);
+		hmap_put(&ld->metric_lists, key, ml);
+	} else if (ml->canon.len != ld->canon.len ||
+	    memcmp(ml->canon.p, ld->canon.p, ld->canon.len) != 0)
+		ml = NULL;
+	free(key);
+	return ml;
+}
+
+/* Hands the metrics tables of the lists shared by content to cfg, frees the records. */
+static void
+metric_lists_free(struct loader *ld)
+{
+	size_t pos = 0;
+	const char *k;
+	void *v;
+
+	while (hmap_next(&ld->metric_lists, &pos, &k, &v)) {
+		struct metric_list *ml = v;
+		struct config *cfg = ld->cfg;
+
+		if (ml->metrics != NULL && cfg != NULL) {
+			cfg->metric_lists = xreallocarray(cfg->metric_lists,
+			    cfg->nmetric_lists + 1, sizeof(*cfg->metric_lists));
+			cfg->metric_lists[cfg->nmetric_lists].metrics = ml->metrics;
+			cfg->metric_lists[cfg->nmetric_lists++].nmetrics = ml->nmetrics;
+		}
+		free(ml->canon.p);
+		free(ml);
+	}
+	hmap_free(&ld->metric_lists);
+	free(ld->canon.p);
+}
+
+/*
  * A source lists its metrics, unless its poller's are all built in. Of a
  * poller left out of the build (known) nothing is known: "not compiled in" is
  * all there is to say.
@@ -670,6 +734,7 @@ load_source(struct loader *ld, const struct conf_node *n, size_t idx)
 	const struct conf_key *tables[3] = { source_keys, NULL, NULL };
 	struct conf_key *extra;
 	struct conf_profile *prof = NULL;
+	struct metric_list *ml = NULL;
 	bool known = false, shared = false;
 	char names[256];
 
@@ -716,9 +781,16 @@ load_source(struct loader *ld, const struct conf_node *n, size_t idx)
 	load_map(conf_get(n, "labels"), &src->labels);
 
 	check_metrics_list(n, metrics, src->poller, known);
+	/* Sources of one block have equal lists: one parsed list serves them all. */
+	if (!shared && metrics != NULL && src->poller != NULL)
+		ml = metric_list_find(ld, metrics, src->poller);
 	if (shared && prof->metrics_conf != NULL) {
 		src->metrics = prof->metrics_conf;
 		src->nmetrics = prof->nmetrics;
+		src->metrics_shared = true;
+	} else if (ml != NULL && ml->metrics != NULL) {
+		src->metrics = ml->metrics;
+		src->nmetrics = ml->nmetrics;
 		src->metrics_shared = true;
 	} else {
 		unsigned mbefore = conf_errors(ld->tree);
@@ -731,9 +803,13 @@ load_source(struct loader *ld, const struct conf_node *n, size_t idx)
 			prof->metrics_conf = src->metrics;
 			prof->nmetrics = src->nmetrics;
 			src->metrics_shared = true;
+		} else if (ml != NULL && conf_errors(ld->tree) == mbefore) {
+			ml->metrics = src->metrics;
+			ml->nmetrics = src->nmetrics;
+			src->metrics_shared = true;
 		}
 	}
-	src->share = shared ? &prof->poller_share : NULL;
+	src->share = shared ? &prof->poller_share : ml != NULL ? &ml->poller_share : NULL;
 
 	/* Plugins get validated groups only: no plugin has to guard against types. */
 	if (conf_errors(ld->tree) == before && src->poller != NULL) {
@@ -1068,6 +1144,7 @@ config_load(const char *path)
 		cfg->files[i] = xstrdup(files[i]);
 	ld.cfg = cfg;
 	load_all(&ld, conf_root(ld.tree));
+	metric_lists_free(&ld);
 	if (conf_errors(ld.tree) > 0) {
 		config_free(cfg);
 		cfg = NULL;
@@ -1127,6 +1204,9 @@ config_free(struct config *cfg)
 	free(cfg->sources);
 	for (size_t i = 0; cfg->profiles != NULL && i < cfg->profiles->n; i++)
 		free_metrics(cfg->profiles->v[i].metrics_conf, cfg->profiles->v[i].nmetrics);
+	for (size_t i = 0; i < cfg->nmetric_lists; i++)
+		free_metrics(cfg->metric_lists[i].metrics, cfg->metric_lists[i].nmetrics);
+	free(cfg->metric_lists);
 	if (cfg->profiles != NULL)
 		conf_profiles_free(cfg->profiles);
 	free(cfg->profiles);

@@ -44,13 +44,20 @@ struct source_config {
 	int line;
 	const char *profile;	/* the profile it took keys from (the config's), or NULL */
 	const char *inventory;	/* the inventory file of its row (the config's), or NULL */
-	bool metrics_shared;	/* metrics belongs to its profile: sources share it */
+	bool metrics_shared;	/* metrics belongs to its profile or to the config's
+				   metric_lists: sources share it */
 	/*
 	 * While the config loads, and only then: a slot shared by every source
 	 * whose metrics list is its profile's, where the poller may keep what it
 	 * parsed of that list once (NULL after load and for own metrics).
 	 */
 	void **share;
+};
+
+/* A metrics table that sources with equal metrics lists share. */
+struct metric_list_config {
+	struct metric_config *metrics;
+	size_t nmetrics;
 };
 
 /* One inventory = ( { file = ...; } ) element: a file of devices, one source a row. */
@@ -138,6 +145,9 @@ struct config {
 	struct conf_profiles *profiles;	/* the profiles known (counts, shared metrics) */
 	struct inventory_config *inventories;
 	size_t ninventories;
+	struct metric_list_config *metric_lists;	/* metrics tables sources share by
+						   content (owned; see metrics_shared) */
+	size_t nmetric_lists;
 };
 
 /*
