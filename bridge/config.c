@@ -244,6 +244,7 @@ struct loader {
 	struct inventory_config *inv;	/* the inventory being read, or NULL */
 	struct hmap metric_lists;	/* "poller:fingerprint" -> struct metric_list */
 	struct buf canon;		/* scratch: the canonical bytes of a metrics list */
+	struct hmap label_sets;		/* "len:name len:value ..." -> struct labels (cfg's) */
 };
 
 /*
@@ -308,6 +309,38 @@ load_map(const struct conf_node *n, struct labels *l)
 		if (conf_value_string(e) != NULL)
 			labels_set(l, conf_name(e), conf_value_string(e));
 	}
+}
+
+/*
+ * Makes src's labels the config's copy of an equal set (same names, values
+ * and order) that an earlier source has, or that copy when it is the first:
+ * sources of one site or block share one set.
+ */
+static void
+share_labels(struct loader *ld, struct source_config *src)
+{
+	struct config *cfg = ld->cfg;
+	struct labels *set;
+	struct buf key = { 0 };
+
+	if (src->labels.n == 0)
+		return;
+	for (size_t i = 0; i < src->labels.n; i++)
+		buf_printf(&key, "%zu:%s%zu:%s", strlen(src->labels.names[i]),
+		    src->labels.names[i], strlen(src->labels.values[i]), src->labels.values[i]);
+	if ((set = hmap_get(&ld->label_sets, key.p)) != NULL) {
+		labels_clear(&src->labels);
+	} else {
+		set = xmalloc(sizeof(*set));
+		*set = src->labels;
+		hmap_put(&ld->label_sets, key.p, set);
+		cfg->label_sets = xreallocarray(cfg->label_sets, cfg->nlabel_sets + 1,
+		    sizeof(*cfg->label_sets));
+		cfg->label_sets[cfg->nlabel_sets++] = set;
+	}
+	src->labels = *set;
+	src->labels_shared = true;
+	free(key.p);
 }
 
 /* Writes the names of the compiled-in pollers (or emitters) as "a, b". */
@@ -693,6 +726,7 @@ metric_lists_free(struct loader *ld)
 	}
 	hmap_free(&ld->metric_lists);
 	free(ld->canon.p);
+	hmap_free(&ld->label_sets);
 }
 
 /*
@@ -779,6 +813,7 @@ load_source(struct loader *ld, const struct conf_node *n, size_t idx)
 		conf_error(tn, "\"timeout\" (%g) in source must not exceed \"interval\" (%g)",
 		    src->timeout, src->interval);
 	load_map(conf_get(n, "labels"), &src->labels);
+	share_labels(ld, src);
 
 	check_metrics_list(n, metrics, src->poller, known);
 	/* Sources of one block have equal lists: one parsed list serves them all. */
@@ -832,6 +867,8 @@ check_source_names(struct loader *ld)
 	struct config *cfg = ld->cfg;
 	struct hmap *seen = &cfg->source_index;
 
+	/* Its keys are the sources' names, which live as long as the index. */
+	seen->borrowed = true;
 	for (size_t i = 0; i < cfg->nsources; i++) {
 		struct source_config *s = &cfg->sources[i], *o;
 
@@ -1198,10 +1235,16 @@ config_free(struct config *cfg)
 			s->poller->free_conf(s->poller_conf);
 		if (!s->metrics_shared)
 			free_metrics(s->metrics, s->nmetrics);
-		labels_clear(&s->labels);
+		if (!s->labels_shared)
+			labels_clear(&s->labels);
 		free(s->name);
 	}
 	free(cfg->sources);
+	for (size_t i = 0; i < cfg->nlabel_sets; i++) {
+		labels_clear(cfg->label_sets[i]);
+		free(cfg->label_sets[i]);
+	}
+	free(cfg->label_sets);
 	for (size_t i = 0; cfg->profiles != NULL && i < cfg->profiles->n; i++)
 		free_metrics(cfg->profiles->v[i].metrics_conf, cfg->profiles->v[i].nmetrics);
 	for (size_t i = 0; i < cfg->nmetric_lists; i++)

@@ -44,6 +44,7 @@ struct source_config {
 	int line;
 	const char *profile;	/* the profile it took keys from (the config's), or NULL */
 	const char *inventory;	/* the inventory file of its row (the config's), or NULL */
+	bool labels_shared;	/* labels belongs to the config's label_sets */
 	bool metrics_shared;	/* metrics belongs to its profile or to the config's
 				   metric_lists: sources share it */
 	/*
@@ -148,6 +149,8 @@ struct config {
 	struct metric_list_config *metric_lists;	/* metrics tables sources share by
 						   content (owned; see metrics_shared) */
 	size_t nmetric_lists;
+	struct labels **label_sets;	/* label sets sources share (owned) */
+	size_t nlabel_sets;
 };
 
 /*
