@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+struct buf;
 struct conf_node;	/* a libconfig setting; opaque to plugins */
 
 enum conf_type {
@@ -154,5 +155,11 @@ bool conf_valid_name(const char *s);
  * files. Equal groups give equal fingerprints, across runs and machines.
  */
 void conf_fingerprint(const struct conf_node *n, char *out, size_t len);
+/*
+ * Replaces the contents of b with the canonical bytes of n that
+ * conf_fingerprint hashes (NULs included: compare b->len bytes): two groups
+ * with equal bytes are equal, wherever they are in the files.
+ */
+void conf_canon(const struct conf_node *n, struct buf *b);
 
 #endif

@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "conf_impl.h"
 #include "conf_include.h"
 #include "util.h"
@@ -432,47 +433,65 @@ fnv(uint64_t h, const void *p, size_t len)
 	return h;
 }
 
-/* Hashes a setting; types and lengths go in too, so no two trees collide by layout. */
-static uint64_t
-hash_setting(uint64_t h, const config_setting_t *s)
+/*
+ * Appends the canonical bytes of a setting to b: names, types and lengths go
+ * in too, so no two trees give the same bytes by layout.
+ */
+static void
+canon_setting(struct buf *b, const config_setting_t *s)
 {
 	char num[64];
 	int len;
 
-	h = fnv(h, s->name != NULL ? s->name : "", s->name != NULL ? strlen(s->name) + 1 : 1);
+	if (s->name != NULL)
+		buf_add(b, s->name, strlen(s->name) + 1);
+	else
+		buf_add(b, "", 1);
 	len = snprintf(num, sizeof(num), "%d:", s->type);
-	h = fnv(h, num, (size_t)len);
+	buf_add(b, num, (size_t)len);
 	switch (s->type) {
 	case CONFIG_TYPE_INT:
 	case CONFIG_TYPE_INT64:
 		len = snprintf(num, sizeof(num), "%lld", config_setting_get_int64(s));
-		return fnv(h, num, (size_t)len + 1);
+		buf_add(b, num, (size_t)len + 1);
+		return;
 	case CONFIG_TYPE_FLOAT:
 		len = snprintf(num, sizeof(num), "%.17g", config_setting_get_float(s));
-		return fnv(h, num, (size_t)len + 1);
+		buf_add(b, num, (size_t)len + 1);
+		return;
 	case CONFIG_TYPE_BOOL:
-		return fnv(h, config_setting_get_bool(s) ? "t" : "f", 1);
+		buf_add(b, config_setting_get_bool(s) ? "t" : "f", 1);
+		return;
 	case CONFIG_TYPE_STRING:
 		len = snprintf(num, sizeof(num), "%zu:", strlen(config_setting_get_string(s)));
-		h = fnv(h, num, (size_t)len);
-		return fnv(h, config_setting_get_string(s), strlen(config_setting_get_string(s)));
+		buf_add(b, num, (size_t)len);
+		buf_str(b, config_setting_get_string(s));
+		return;
 	default:
 		len = snprintf(num, sizeof(num), "%d{", config_setting_length(s));
-		h = fnv(h, num, (size_t)len);
+		buf_add(b, num, (size_t)len);
 		for (int i = 0; i < config_setting_length(s); i++)
-			h = hash_setting(h, config_setting_get_elem(s, (unsigned)i));
-		return fnv(h, "}", 1);
+			canon_setting(b, config_setting_get_elem(s, (unsigned)i));
+		buf_add(b, "}", 1);
 	}
+}
+
+void
+conf_canon(const struct conf_node *n, struct buf *b)
+{
+	b->len = 0;
+	if (n != NULL)
+		canon_setting(b, setting(n));
 }
 
 void
 conf_fingerprint(const struct conf_node *n, char *out, size_t len)
 {
-	uint64_t h = FNV_OFFSET;
+	struct buf b = { 0 };
 
-	if (n != NULL)
-		h = hash_setting(h, setting(n));
-	snprintf(out, len, "%016llx", (unsigned long long)h);
+	conf_canon(n, &b);
+	snprintf(out, len, "%016llx", (unsigned long long)fnv(FNV_OFFSET, b.p, b.len));
+	free(b.p);
 }
 
 /* Loading and ${ENV}. */

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "conf.h"
 #include "conf_profile.h"
 #include "discover_conf.h"
@@ -267,6 +268,20 @@ struct loader {
 	struct inventory_config *inv;	/* the inventory being read, or NULL */
 	struct discover_config *disc;	/* the discovery whose devices are loaded, or NULL */
 	const struct discover_known *known;	/* the devices found so far, or NULL */
+	struct hmap metric_lists;	/* "poller:fingerprint" -> struct metric_list */
+	struct buf canon;		/* scratch: the canonical bytes of a metrics list */
+	struct hmap label_sets;		/* "len:name len:value ..." -> struct labels (cfg's) */
+};
+
+/*
+ * A source's own metrics list as another source of the same poller had it,
+ * byte for byte: parsed once, shared like a profile's (only while loading).
+ */
+struct metric_list {
+	struct buf canon;	/* conf_canon of the list: a fingerprint may collide */
+	struct metric_config *metrics;	/* NULL until a source parsed it without error */
+	size_t nmetrics;
+	void *poller_share;	/* the poller's slot, see source_config.share */
 };
 
 /* Sources converted before their part of the tree is freed (conf_drop_tail). */
@@ -320,6 +335,38 @@ load_map(const struct conf_node *n, struct labels *l)
 		if (conf_value_string(e) != NULL)
 			labels_set(l, conf_name(e), conf_value_string(e));
 	}
+}
+
+/*
+ * Makes src's labels the config's copy of an equal set (same names, values
+ * and order) that an earlier source has, or that copy when it is the first:
+ * sources of one site or block share one set.
+ */
+static void
+share_labels(struct loader *ld, struct source_config *src)
+{
+	struct config *cfg = ld->cfg;
+	struct labels *set;
+	struct buf key = { 0 };
+
+	if (src->labels.n == 0)
+		return;
+	for (size_t i = 0; i < src->labels.n; i++)
+		buf_printf(&key, "%zu:%s%zu:%s", strlen(src->labels.names[i]),
+		    src->labels.names[i], strlen(src->labels.values[i]), src->labels.values[i]);
+	if ((set = hmap_get(&ld->label_sets, key.p)) != NULL) {
+		labels_clear(&src->labels);
+	} else {
+		set = xmalloc(sizeof(*set));
+		*set = src->labels;
+		hmap_put(&ld->label_sets, key.p, set);
+		cfg->label_sets = xreallocarray(cfg->label_sets, cfg->nlabel_sets + 1,
+		    sizeof(*cfg->label_sets));
+		cfg->label_sets[cfg->nlabel_sets++] = set;
+	}
+	src->labels = *set;
+	src->labels_shared = true;
+	free(key.p);
 }
 
 /* Writes the names of the compiled-in pollers (or emitters) as "a, b". */
@@ -660,6 +707,57 @@ take_profile(struct loader *ld, const struct conf_node *n, struct source_config 
 }
 
 /*
+ * Returns the record of sources whose own metrics list is byte for byte that
+ * of metrics (made when it is the first), or NULL after a fingerprint collision.
+ */
+static struct metric_list *
+metric_list_find(struct loader *ld, const struct conf_node *metrics,
+    const struct poller_ops *ops)
+{
+	struct metric_list *ml;
+	char fp[17], *key;
+
+	conf_canon(metrics, &ld->canon);
+	conf_fingerprint(metrics, fp, sizeof(fp));
+	key = xasprintf("%s:%s", ops->name, fp);
+	if ((ml = hmap_get(&ld->metric_lists, key)) == NULL) {
+		ml = xcalloc(1, sizeof(*ml));
+		buf_add(&ml->canon, ld->canon.p, ld->canon.len);
+		hmap_put(&ld->metric_lists, key, ml);
+	} else if (ml->canon.len != ld->canon.len ||
+	    memcmp(ml->canon.p, ld->canon.p, ld->canon.len) != 0)
+		ml = NULL;
+	free(key);
+	return ml;
+}
+
+/* Hands the metrics tables of the lists shared by content to cfg, frees the records. */
+static void
+metric_lists_free(struct loader *ld)
+{
+	size_t pos = 0;
+	const char *k;
+	void *v;
+
+	while (hmap_next(&ld->metric_lists, &pos, &k, &v)) {
+		struct metric_list *ml = v;
+		struct config *cfg = ld->cfg;
+
+		if (ml->metrics != NULL && cfg != NULL) {
+			cfg->metric_lists = xreallocarray(cfg->metric_lists,
+			    cfg->nmetric_lists + 1, sizeof(*cfg->metric_lists));
+			cfg->metric_lists[cfg->nmetric_lists].metrics = ml->metrics;
+			cfg->metric_lists[cfg->nmetric_lists++].nmetrics = ml->nmetrics;
+		}
+		free(ml->canon.p);
+		free(ml);
+	}
+	hmap_free(&ld->metric_lists);
+	free(ld->canon.p);
+	hmap_free(&ld->label_sets);
+}
+
+/*
  * A source lists its metrics, unless its poller's are all built in. Of a
  * poller left out of the build (known) nothing is known: "not compiled in" is
  * all there is to say.
@@ -698,6 +796,7 @@ load_source(struct loader *ld, const struct conf_node *n, size_t idx)
 	const struct conf_key *tables[3] = { source_keys, NULL, NULL };
 	struct conf_key *extra;
 	struct conf_profile *prof = NULL;
+	struct metric_list *ml = NULL;
 	bool known = false, shared = false;
 	char names[256];
 
@@ -744,14 +843,22 @@ load_source(struct loader *ld, const struct conf_node *n, size_t idx)
 		conf_error(tn, "\"timeout\" (%g) in source must not exceed \"interval\" (%g)",
 		    src->timeout, src->interval);
 	load_map(conf_get(n, "labels"), &src->labels);
+	share_labels(ld, src);
 	src->parents = copy_strings(n, "parent");
 	if (src->parents != NULL)
 		src->parent_line = conf_line(conf_get(n, "parent"));
 
 	check_metrics_list(n, metrics, src->poller, known);
+	/* Sources of one block have equal lists: one parsed list serves them all. */
+	if (!shared && metrics != NULL && src->poller != NULL)
+		ml = metric_list_find(ld, metrics, src->poller);
 	if (shared && prof->metrics_conf != NULL) {
 		src->metrics = prof->metrics_conf;
 		src->nmetrics = prof->nmetrics;
+		src->metrics_shared = true;
+	} else if (ml != NULL && ml->metrics != NULL) {
+		src->metrics = ml->metrics;
+		src->nmetrics = ml->nmetrics;
 		src->metrics_shared = true;
 	} else {
 		unsigned mbefore = conf_errors(ld->tree);
@@ -764,9 +871,13 @@ load_source(struct loader *ld, const struct conf_node *n, size_t idx)
 			prof->metrics_conf = src->metrics;
 			prof->nmetrics = src->nmetrics;
 			src->metrics_shared = true;
+		} else if (ml != NULL && conf_errors(ld->tree) == mbefore) {
+			ml->metrics = src->metrics;
+			ml->nmetrics = src->nmetrics;
+			src->metrics_shared = true;
 		}
 	}
-	src->share = shared ? &prof->poller_share : NULL;
+	src->share = shared ? &prof->poller_share : ml != NULL ? &ml->poller_share : NULL;
 
 	/* Plugins get validated groups only: no plugin has to guard against types. */
 	if (conf_errors(ld->tree) == before && src->poller != NULL) {
@@ -789,6 +900,8 @@ check_source_names(struct loader *ld)
 	struct config *cfg = ld->cfg;
 	struct hmap *seen = &cfg->source_index;
 
+	/* Its keys are the sources' names, which live as long as the index. */
+	seen->borrowed = true;
 	for (size_t i = 0; i < cfg->nsources; i++) {
 		struct source_config *s = &cfg->sources[i], *o;
 
@@ -1241,6 +1354,7 @@ config_load_known(const char *path, const struct discover_known *known)
 		cfg->files[i] = xstrdup(files[i]);
 	ld.cfg = cfg;
 	load_all(&ld, conf_root(ld.tree));
+	metric_lists_free(&ld);
 	if (conf_errors(ld.tree) > 0) {
 		config_free(cfg);
 		cfg = NULL;
@@ -1297,7 +1411,8 @@ config_free(struct config *cfg)
 			s->poller->free_conf(s->poller_conf);
 		if (!s->metrics_shared)
 			free_metrics(s->metrics, s->nmetrics);
-		labels_clear(&s->labels);
+		if (!s->labels_shared)
+			labels_clear(&s->labels);
 		free_strings(s->parents);
 		free(s->parent_idx);
 		free(s->name);
@@ -1306,8 +1421,16 @@ config_free(struct config *cfg)
 	for (size_t i = 0; i < cfg->nmaint; i++)
 		maint_clear(&cfg->maint[i]);
 	free(cfg->maint);
+	for (size_t i = 0; i < cfg->nlabel_sets; i++) {
+		labels_clear(cfg->label_sets[i]);
+		free(cfg->label_sets[i]);
+	}
+	free(cfg->label_sets);
 	for (size_t i = 0; cfg->profiles != NULL && i < cfg->profiles->n; i++)
 		free_metrics(cfg->profiles->v[i].metrics_conf, cfg->profiles->v[i].nmetrics);
+	for (size_t i = 0; i < cfg->nmetric_lists; i++)
+		free_metrics(cfg->metric_lists[i].metrics, cfg->metric_lists[i].nmetrics);
+	free(cfg->metric_lists);
 	if (cfg->profiles != NULL)
 		conf_profiles_free(cfg->profiles);
 	free(cfg->profiles);

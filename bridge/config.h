@@ -47,17 +47,25 @@ struct source_config {
 	const char *profile;	/* the profile it took keys from (the config's), or NULL */
 	const char *inventory;	/* the inventory file of its row (the config's), or NULL */
 	const char *discovery;	/* the discovery that found it (the config's name), or NULL */
-	bool metrics_shared;	/* metrics belongs to its profile: sources share it */
 	char **parents;		/* parent: source-name globs; NULL-terminated; NULL: none */
 	int parent_line;	/* the line of its parent key, for messages */
 	size_t *parent_idx;	/* the parents, as indexes of the config's sources */
 	size_t nparent_idx;
+	bool labels_shared;	/* labels belongs to the config's label_sets */
+	bool metrics_shared;	/* metrics belongs to its profile or to the config's
+				   metric_lists: sources share it */
 	/*
 	 * While the config loads, and only then: a slot shared by every source
 	 * whose metrics list is its profile's, where the poller may keep what it
 	 * parsed of that list once (NULL after load and for own metrics).
 	 */
 	void **share;
+};
+
+/* A metrics table that sources with equal metrics lists share. */
+struct metric_list_config {
+	struct metric_config *metrics;
+	size_t nmetrics;
 };
 
 /* One inventory = ( { file = ...; } ) element: a file of devices, one source a row. */
@@ -156,6 +164,11 @@ struct config {
 	size_t nmaint;
 	struct discover_config *discovers;	/* bridge.discover */
 	size_t ndiscovers;
+	struct metric_list_config *metric_lists;	/* metrics tables sources share by
+						   content (owned; see metrics_shared) */
+	size_t nmetric_lists;
+	struct labels **label_sets;	/* label sets sources share (owned) */
+	size_t nlabel_sets;
 };
 
 /*

@@ -6,6 +6,7 @@
 
 #include <json-c/json.h>
 
+#include "buf.h"
 #include "kinds.h"
 #include "log.h"
 #include "poller.h"
@@ -37,6 +38,20 @@
 
 struct engine;
 
+/* What a source holds only from its poll's start to its rules' end. */
+struct source_poll {
+	struct sample sample;		/* the poll in flight */
+	double t0;			/* Unix time the poll really started, for its duration */
+	size_t rule_r, rule_i;		/* where its rules go on: rule, point */
+	struct source_rt *wait_next;	/* in the engine's queue */
+};
+
+/* The rules bound to sources: sources bound to the same rules share one. */
+struct ruleset {
+	size_t n;
+	const struct rule_config *v[];
+};
+
 struct source_rt {
 	struct sched_entry sched;	/* embedded: container_of from the timer */
 	struct engine *eng;
@@ -45,15 +60,12 @@ struct source_rt {
 	bool active;			/* polled by this shard */
 	bool polling;			/* from its poll's start to its rules' end */
 	bool ruling;			/* its rules wait in the engine's queue */
-	size_t rule_r, rule_i;		/* where its rules go on: rule, point */
-	struct source_rt *wait_next;	/* in the engine's queue */
-	double t0;			/* Unix time the poll really started, for its duration */
 	double not_before;		/* no poll before this Unix time (sample.not_before) */
-	struct sample sample;		/* the poll in flight */
+	struct source_poll *poll;	/* while polling, else NULL */
 	struct source_status st;
-	const struct rule_config **rules;	/* rules bound to this source */
-	size_t nrules;
-	struct hmap metric_errors;	/* metric name -> last error (owned string) */
+	const struct ruleset *rules;	/* rules bound to this source (the runset's) */
+	struct hmap *metric_errors;	/* metric name -> last error (owned string);
+					   NULL until a metric fails */
 };
 
 /* What one config runs as: rebuilt whole on reload, swapped if it starts. */
@@ -61,6 +73,7 @@ struct runset {
 	const struct config *cfg;
 	struct source_rt *srcs;
 	size_t nsrcs;
+	struct hmap rulesets;		/* "i,j," (indexes of cfg->rules) -> struct ruleset */
 	struct kinds kinds;		/* the shared state of each poller kind */
 	double min_interval;		/* the shortest interval of an active source */
 };
@@ -235,19 +248,23 @@ note_status(struct source_rt *s, const struct sample *smp)
 
 		if (p->error == NULL)
 			continue;
-		old = hmap_get(&s->metric_errors, p->metric);
+		if (s->metric_errors == NULL) {
+			s->metric_errors = xmalloc(sizeof(*s->metric_errors));
+			hmap_init(s->metric_errors);
+		}
+		old = hmap_get(s->metric_errors, p->metric);
 		if (old != NULL && strcmp(old, p->error) == 0)
 			continue;
 		log_warnx("%s/%s: metric %s: %s", kind, name, p->metric, p->error);
-		free(hmap_put(&s->metric_errors, p->metric, xstrdup(p->error)));
+		free(hmap_put(s->metric_errors, p->metric, xstrdup(p->error)));
 	}
 	/* Metrics that failed before and have a value now recovered. */
-	for (size_t pos = 0; smp->ok && s->metric_errors.n > 0;) {
+	for (size_t pos = 0; smp->ok && s->metric_errors != NULL && s->metric_errors->n > 0;) {
 		const char *metric;
 		void *val;
 		bool still = false, seen = false;
 
-		if (!hmap_next(&s->metric_errors, &pos, &metric, &val))
+		if (!hmap_next(s->metric_errors, &pos, &metric, &val))
 			break;
 		for (size_t i = 0; i < smp->npoints; i++) {
 			if (!metric_is(&smp->points[i], metric))
@@ -258,7 +275,7 @@ note_status(struct source_rt *s, const struct sample *smp)
 		}
 		if (seen && !still) {
 			log_info("%s/%s: metric %s has values again", kind, name, metric);
-			free(hmap_del(&s->metric_errors, metric));
+			free(hmap_del(s->metric_errors, metric));
 		}
 	}
 }
@@ -304,13 +321,15 @@ cursor_save(struct engine *e, struct source_rt *s)
 	struct json_object *j;
 	char *key;
 
-	if (s->sample.cursor == NULL || (old != NULL && strcmp(old, s->sample.cursor) == 0))
+	const char *cursor = s->poll->sample.cursor;
+
+	if (cursor == NULL || (old != NULL && strcmp(old, cursor) == 0))
 		return;
-	free(hmap_put(&e->cursors, s->conf->name, xstrdup(s->sample.cursor)));
+	free(hmap_put(&e->cursors, s->conf->name, xstrdup(cursor)));
 	if (e->store == NULL)
 		return;
 	key = xasprintf(CURSOR_PREFIX "%s", s->conf->name);
-	j = json_object_new_string(s->sample.cursor);
+	j = json_object_new_string(cursor);
 	store_state_save(e->store, key, json_object_to_json_string_ext(j,
 	    JSON_C_TO_STRING_PLAIN));
 	json_object_put(j);
@@ -412,8 +431,8 @@ parent_down(const struct engine *e, const struct source_rt *p)
 		return false;
 	if (p->st.polled && !p->st.up)
 		return true;
-	for (size_t r = 0; r < p->nrules; r++) {
-		const struct rule_config *rc = p->rules[r];
+	for (size_t r = 0; r < p->rules->n; r++) {
+		const struct rule_config *rc = p->rules->v[r];
 		const struct rule_state *st;
 		char *key;
 
@@ -458,17 +477,18 @@ run_rules(struct engine *e, struct source_rt *s, double now, bool bounded)
 	bool done = true;
 	char why[512], rwhy[512];
 	const char *parent = held_back(e, s, why, sizeof(why)), *suppress;
+	struct source_poll *sp = s->poll;
 
-	for (; s->rule_r < s->nrules; s->rule_r++, s->rule_i = 0) {
-		const struct rule_config *rc = s->rules[s->rule_r];
+	for (; sp->rule_r < s->rules->n; sp->rule_r++, sp->rule_i = 0) {
+		const struct rule_config *rc = s->rules->v[sp->rule_r];
 
 		suppress = parent;
 		if (suppress == NULL && e->silencer != NULL)
 			suppress = e->silencer(e->silencer_arg, s->conf, rc, now, rwhy,
 			    sizeof(rwhy));
 
-		for (; s->rule_i < s->sample.npoints; s->rule_i++) {
-			const struct point *p = &s->sample.points[s->rule_i];
+		for (; sp->rule_i < sp->sample.npoints; sp->rule_i++) {
+			const struct point *p = &sp->sample.points[sp->rule_i];
 			struct rule_input in = { s->conf->name, &s->conf->labels, p, now,
 			    suppress };
 			struct rule_state *st;
@@ -526,11 +546,13 @@ source_rules_done(struct engine *e, struct source_rt *s)
 	/* A source a cluster moved away meanwhile keeps its new owner's cursor. */
 	if (owns(e, s))
 		cursor_save(e, s);
-	if (s->sample.not_before > 0)
-		s->not_before = s->sample.not_before;
+	if (s->poll->sample.not_before > 0)
+		s->not_before = s->poll->sample.not_before;
 	if (e->sink.sample != NULL)
-		e->sink.sample(e->sink.arg, s->conf, &s->sample);
-	sample_clear(&s->sample);
+		e->sink.sample(e->sink.arg, s->conf, &s->poll->sample);
+	sample_clear(&s->poll->sample);
+	free(s->poll);
+	s->poll = NULL;
 	s->polling = false;
 	sched_done(&s->sched);
 }
@@ -539,9 +561,9 @@ static void
 wait_push(struct engine *e, struct source_rt *s)
 {
 	s->ruling = true;
-	s->wait_next = NULL;
+	s->poll->wait_next = NULL;
 	if (e->wait_tail != NULL)
-		e->wait_tail->wait_next = s;
+		e->wait_tail->poll->wait_next = s;
 	else
 		e->wait_head = s;
 	e->wait_tail = s;
@@ -553,10 +575,10 @@ wait_pop(struct engine *e)
 {
 	struct source_rt *s = e->wait_head;
 
-	e->wait_head = s->wait_next;
+	e->wait_head = s->poll->wait_next;
 	if (e->wait_head == NULL)
 		e->wait_tail = NULL;
-	s->wait_next = NULL;
+	s->poll->wait_next = NULL;
 	s->ruling = false;
 	return s;
 }
@@ -570,7 +592,7 @@ rules_resume(struct slice *sl)
 	while (e->wait_head != NULL) {
 		struct source_rt *s = e->wait_head;
 
-		if (!run_rules(e, s, s->sample.start, true))
+		if (!run_rules(e, s, s->poll->sample.start, true))
 			return;
 		source_rules_done(e, wait_pop(e));
 	}
@@ -584,7 +606,7 @@ rules_flush(struct engine *e)
 	while (e->wait_head != NULL) {
 		struct source_rt *s = wait_pop(e);
 
-		run_rules(e, s, s->sample.start, false);
+		run_rules(e, s, s->poll->sample.start, false);
 		source_rules_done(e, s);
 	}
 	slice_clear(&e->slice);
@@ -597,15 +619,17 @@ source_poll_done(void *arg)
 	struct engine *e = s->eng;
 	double now = engine_now(e);
 
-	s->sample.end = now;
+	struct sample *smp = &s->poll->sample;
+
+	smp->end = now;
 	s->st.polls++;
 	s->st.last_poll = now;
-	s->st.last_duration = now - s->t0;
+	s->st.last_duration = now - s->poll->t0;
 	poll_hist_add(&e->poll_hist, s->st.last_duration);
-	note_status(s, &s->sample);
-	engine_reduce(s->conf, &s->sample);
-	sample_add_number(&s->sample, "up", NULL, s->sample.ok ? 1.0 : 0.0);
-	sample_add_number(&s->sample, "poll_seconds", NULL, s->st.last_duration);
+	note_status(s, smp);
+	engine_reduce(s->conf, smp);
+	sample_add_number(smp, "up", NULL, smp->ok ? 1.0 : 0.0);
+	sample_add_number(smp, "poll_seconds", NULL, s->st.last_duration);
 	/*
 	 * Rules measure time by the poll's scheduled start, not by when the
 	 * answer came: a device answering a few milliseconds late must not
@@ -618,8 +642,8 @@ source_poll_done(void *arg)
 		source_rules_done(e, s);
 		return;
 	}
-	s->rule_r = s->rule_i = 0;
-	if (e->wait_head != NULL || !run_rules(e, s, s->sample.start, true)) {
+	s->poll->rule_r = s->poll->rule_i = 0;
+	if (e->wait_head != NULL || !run_rules(e, s, smp->start, true)) {
 		wait_push(e, s);
 		return;
 	}
@@ -630,10 +654,11 @@ source_poll_done(void *arg)
 static void
 source_poll(struct source_rt *s, double scheduled)
 {
-	s->t0 = engine_now(s->eng);
+	s->poll = xcalloc(1, sizeof(*s->poll));
+	s->poll->t0 = engine_now(s->eng);
 	s->polling = true;
-	sample_init(&s->sample, scheduled);
-	s->conf->poller->poll(s->state, &s->sample, source_poll_done, s);
+	sample_init(&s->poll->sample, scheduled);
+	s->conf->poller->poll(s->state, &s->poll->sample, source_poll_done, s);
 }
 
 /*
@@ -685,24 +710,31 @@ source_fire(struct sched_entry *se)
 static void
 runset_stop(struct ev_loop *loop, struct runset *rs)
 {
+	const char *k;
+	void *v;
+
 	for (size_t i = 0; i < rs->nsrcs; i++) {
 		struct source_rt *s = &rs->srcs[i];
 		size_t pos = 0;
-		const char *k;
-		void *v;
 
 		if (s->state != NULL) {
 			sched_stop(loop, &s->sched);
 			s->conf->poller->stop(s->state);
 		}
-		if (s->polling)
-			sample_clear(&s->sample);
-		while (hmap_next(&s->metric_errors, &pos, &k, &v))
+		if (s->poll != NULL) {
+			sample_clear(&s->poll->sample);
+			free(s->poll);
+		}
+		while (s->metric_errors != NULL && hmap_next(s->metric_errors, &pos, &k, &v))
 			free(v);
-		hmap_free(&s->metric_errors);
+		if (s->metric_errors != NULL)
+			hmap_free(s->metric_errors);
+		free(s->metric_errors);
 		free(s->st.last_error);
-		free(s->rules);
 	}
+	for (size_t pos = 0; hmap_next(&rs->rulesets, &pos, &k, &v);)
+		free(v);
+	hmap_free(&rs->rulesets);
 	kinds_fini(&rs->kinds);
 	free(rs->srcs);
 	memset(rs, 0, sizeof(*rs));
@@ -716,10 +748,47 @@ in_shard(const struct bridge_config *b, const char *name)
 	return hmap_hash(name) % b->shard_count == b->shard_index;
 }
 
+/*
+ * Returns the rules that apply to sc and that have its metric, as the ruleset
+ * of rs that every source bound to the same rules shares (key is scratch).
+ */
+static const struct ruleset *
+bind_rules(struct runset *rs, const struct source_config *sc, struct buf *key)
+{
+	const struct config *cfg = rs->cfg;
+	struct ruleset *set;
+	size_t n = 0;
+
+	key->len = 0;
+	buf_add(key, "", 0);
+	for (size_t r = 0; r < cfg->nrules; r++) {
+		const struct rule_config *rc = &cfg->rules[r];
+
+		if (!config_rule_applies(rc, sc) || !config_source_has_metric(sc, rc->metric))
+			continue;
+		buf_printf(key, "%zu,", r);
+		n++;
+	}
+	if ((set = hmap_get(&rs->rulesets, key->p)) != NULL)
+		return set;
+	set = xmalloc(sizeof(*set) + n * sizeof(set->v[0]));
+	set->n = 0;
+	for (size_t r = 0; r < cfg->nrules && set->n < n; r++) {
+		const struct rule_config *rc = &cfg->rules[r];
+
+		if (config_rule_applies(rc, sc) && config_source_has_metric(sc, rc->metric))
+			set->v[set->n++] = rc;
+	}
+	hmap_put(&rs->rulesets, key->p, set);
+	return set;
+}
+
 /* Builds and starts the runtime of cfg without scheduling it. */
 static int
 runset_build(struct engine *e, const struct config *cfg, struct runset *rs)
 {
+	struct buf key = { 0 };
+
 	memset(rs, 0, sizeof(*rs));
 	rs->cfg = cfg;
 	rs->srcs = xcalloc(cfg->nsources, sizeof(*rs->srcs));
@@ -733,7 +802,7 @@ runset_build(struct engine *e, const struct config *cfg, struct runset *rs)
 
 		s->eng = e;
 		s->conf = sc;
-		hmap_init(&s->metric_errors);
+		s->rules = bind_rules(rs, sc, &key);
 		s->active = in_shard(&cfg->bridge, sc->name);
 		if (!s->active)
 			continue;
@@ -748,17 +817,11 @@ runset_build(struct engine *e, const struct config *cfg, struct runset *rs)
 		sched_init(&s->sched, sc->interval, source_fire);
 		if (rs->min_interval == 0 || sc->interval < rs->min_interval)
 			rs->min_interval = sc->interval;
-		for (size_t r = 0; r < cfg->nrules; r++) {
-			const struct rule_config *rc = &cfg->rules[r];
-
-			if (!config_rule_applies(rc, sc) || !config_source_has_metric(sc, rc->metric))
-				continue;
-			s->rules = xreallocarray(s->rules, s->nrules + 1, sizeof(*s->rules));
-			s->rules[s->nrules++] = rc;
-		}
 	}
+	free(key.p);
 	return 0;
 fail:
+	free(key.p);
 	runset_stop(e->loop, rs);
 	return -1;
 }

@@ -56,6 +56,7 @@ grow(struct hmap *m)
 {
 	struct hmap n;
 
+	n.borrowed = m->borrowed;
 	n.cap = m->cap ? m->cap * 2 : 16;
 	/* Tombstones alone may fill the table: rebuild at the same size then. */
 	if (m->n * 2 < m->cap)
@@ -109,7 +110,7 @@ hmap_put(struct hmap *m, const char *key, void *val)
 	}
 	if (m->keys[i] == NULL)
 		m->used++;
-	m->keys[i] = xstrdup(key);
+	m->keys[i] = m->borrowed ? (char *)key : xstrdup(key);
 	m->vals[i] = val;
 	m->n++;
 	return NULL;
@@ -128,7 +129,8 @@ hmap_del(struct hmap *m, const char *key)
 	if (!found)
 		return NULL;
 	old = m->vals[i];
-	free(m->keys[i]);
+	if (!m->borrowed)
+		free(m->keys[i]);
 	m->keys[i] = tombstone;
 	m->vals[i] = NULL;
 	m->n--;
@@ -152,7 +154,7 @@ hmap_next(const struct hmap *m, size_t *pos, const char **key, void **val)
 void
 hmap_free(struct hmap *m)
 {
-	for (size_t i = 0; i < m->cap; i++)
+	for (size_t i = 0; i < m->cap && !m->borrowed; i++)
 		if (m->keys[i] != tombstone)
 			free(m->keys[i]);
 	free(m->keys);

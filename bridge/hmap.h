@@ -2,8 +2,10 @@
 #define POLLHOOK_HMAP_H
 
 /*
- * A string-keyed hash map with open addressing. Keys are copied; values are
- * borrowed pointers the caller owns. Iteration order is unspecified.
+ * A string-keyed hash map with open addressing. Keys are copied (unless
+ * borrowed is set: then the caller keeps each key alive while it is in the
+ * map); values are borrowed pointers the caller owns. Iteration order is
+ * unspecified.
  */
 
 #include <stdbool.h>
@@ -15,6 +17,7 @@ struct hmap {
 	size_t used;		/* live entries + tombstones */
 	char **keys;
 	void **vals;
+	bool borrowed;		/* keys are the caller's, not copies (set while empty) */
 };
 
 /* Initialises an empty map. */

@@ -1,6 +1,7 @@
 #include "rule.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,10 +43,6 @@ struct rule_state {
 	double since;		/* when the firing condition began to hold */
 	double clear_since;	/* when the clear condition began to hold */
 	struct value prev;	/* last usable value; VALUE_NONE before the first */
-	bool seeded;		/* on_new: the first poll filled the seen set */
-	bool overflowing;	/* on_new: one poll held more keys than the bound */
-	struct hmap seen;	/* key -> struct seen */
-	struct seen *oldest, *newest;
 	/*
 	 * What the subscribers last heard: firing or not (threshold), the value
 	 * (on_change). Held-back events leave it, so the state can be told
@@ -59,19 +56,28 @@ struct rule_state {
 	bool flapping;
 	double flap_last;	/* while flapping: the time of the last change */
 	bool dirty;		/* changed in a way worth saving since rule_state_take_dirty */
+	/* on_new only, and last: the states of other rules end here (see rule_state_new). */
+	bool seeded;		/* on_new: the first poll filled the seen set */
+	bool overflowing;	/* on_new: one poll held more keys than the bound */
+	struct hmap seen;	/* key -> struct seen */
+	struct seen *oldest, *newest;
 };
 
 struct rule_state *
 rule_state_new(const struct rule_config *r)
 {
-	struct rule_state *st = xcalloc(1, sizeof(*st));
+	/* One state per rule, source and instance: only on_new's holds a seen set. */
+	size_t size = r->kind == RULE_NEW ? sizeof(struct rule_state) :
+	    offsetof(struct rule_state, seeded);
+	struct rule_state *st = xcalloc(1, size);
 
 	st->kind = r->kind;
 	st->phase = PHASE_OK;
 	st->dirty = true;	/* a first sight is worth saving */
 	st->prev.type = VALUE_NONE;
 	st->ann.type = VALUE_NONE;
-	hmap_init(&st->seen);
+	if (st->kind == RULE_NEW)
+		hmap_init(&st->seen);
 	return st;
 }
 
@@ -82,11 +88,12 @@ rule_state_free(struct rule_state *st)
 
 	if (st == NULL)
 		return;
-	for (s = st->oldest; s != NULL; s = next) {
+	for (s = st->kind == RULE_NEW ? st->oldest : NULL; s != NULL; s = next) {
 		next = s->next;
 		free(s);
 	}
-	hmap_free(&st->seen);
+	if (st->kind == RULE_NEW)
+		hmap_free(&st->seen);
 	value_clear(&st->prev);
 	value_clear(&st->ann);
 	free(st->flap_times);

@@ -398,6 +398,33 @@ share_make(struct snmp_conf *c)
 	return sh;
 }
 
+/*
+ * Returns c moved into one allocation with its host and community: a source
+ * costs one allocation less for each (they are small, the allocator's
+ * overhead is not).
+ */
+static struct snmp_conf *
+pack(struct snmp_conf *c)
+{
+	size_t hlen = strlen(c->host) + 1, clen = c->community != NULL ?
+	    strlen(c->community) + 1 : 0;
+	struct snmp_conf *p = xmalloc(sizeof(*p) + hlen + clen);
+
+	*p = *c;
+	memcpy(p->strings, c->host, hlen);
+	p->host = p->strings;
+	if (c->community != NULL) {
+		memcpy(p->strings + hlen, c->community, clen);
+		p->community = p->strings + hlen;
+		explicit_bzero(c->community, clen);
+		free(c->community);
+	}
+	p->packed = true;
+	free(c->host);
+	free(c);
+	return p;
+}
+
 struct snmp_conf *
 snmp_conf_parse(const struct conf_node *group, const struct conf_node *metrics,
     const struct source_config *src)
@@ -418,7 +445,7 @@ snmp_conf_parse(const struct conf_node *group, const struct conf_node *metrics,
 		if (errs > 0)
 			goto fail;
 		share_take(c, *src->share);
-		return c;
+		return pack(c);
 	}
 	c->metrics = xcalloc(n > 0 ? n : 1, sizeof(*c->metrics));
 	for (size_t i = 0; i < n; i++) {
@@ -440,7 +467,7 @@ snmp_conf_parse(const struct conf_node *group, const struct conf_node *metrics,
 	}
 	if (src->share != NULL)
 		*src->share = share_make(c);
-	return c;
+	return pack(c);
 fail:
 	snmp_conf_free(c);
 	return NULL;
@@ -476,10 +503,12 @@ snmp_conf_free(struct snmp_conf *c)
 {
 	if (c == NULL)
 		return;
-	free(c->host);
 	if (c->community != NULL)
 		explicit_bzero(c->community, strlen(c->community));
-	free(c->community);
+	if (!c->packed) {
+		free(c->host);
+		free(c->community);
+	}
 	usm_free(c->usm);
 	if (c->shared != NULL && --c->shared->refs > 0) {
 		free(c);

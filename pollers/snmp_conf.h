@@ -64,6 +64,7 @@ struct snmp_conf {
 	const char *transport;	/* "udp" or "udp6" (static) */
 	char *host;		/* literal address or host name */
 	bool literal;		/* host is an IP address: no resolution */
+	bool packed;		/* host and community are in strings, not allocated */
 	unsigned port;
 	long version;		/* SNMP_VERSION_1, SNMP_VERSION_2c, SNMP_VERSION_3 */
 	char *community;
@@ -80,6 +81,7 @@ struct snmp_conf {
 	size_t ncolumns;
 	long uptime;		/* scalars index of sysUpTime.0 (for rates), or -1 */
 	struct snmp_shared *shared;	/* when set, the metrics, scalars and columns are its */
+	char strings[];		/* packed: host and community, one allocation with c */
 };
 
 /* The keys of the "snmp = { ... }" group and of each snmp metric. */
