@@ -129,3 +129,13 @@ cli_api_read_token(const char *path)
 	return xstrdup(line);
 }
 
+
+const char *
+cli_api_field(struct json_object *o, const char *k)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(o, k, &v) || v == NULL)
+		return "-";
+	return json_object_get_string(v);
+}

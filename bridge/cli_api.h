@@ -7,6 +7,8 @@
 
 #include "buf.h"
 
+struct json_object;
+
 struct cli_api {
 	char *base;		/* "http://host:port" */
 	char *token;		/* NULL: none */
@@ -22,5 +24,7 @@ int cli_api_report(const struct cli_api *c, long status, struct buf *b);
 int cli_api_from_config(const char *path, struct cli_api *c);
 /* Returns the token in the first line of path (newly allocated), or NULL with a message. */
 char *cli_api_read_token(const char *path);
+/* Returns o's member k as a string, or "-" when it is absent or null (for tables). */
+const char *cli_api_field(struct json_object *o, const char *k);
 
 #endif

@@ -32,16 +32,6 @@ usage(FILE *f)
 	    "TIME is RFC 3339 (2026-12-02T10:00:00Z) or Unix seconds.\n");
 }
 
-static const char *
-field(struct json_object *o, const char *k)
-{
-	struct json_object *v;
-
-	if (!json_object_object_get_ex(o, k, &v) || v == NULL)
-		return "-";
-	return json_object_get_string(v);
-}
-
 static int
 list(const struct cli_api *c)
 {
@@ -64,8 +54,8 @@ list(const struct cli_api *c)
 		struct json_object *s = json_object_array_get_idx(arr, i), *m = NULL;
 
 		json_object_object_get_ex(s, "matchers", &m);
-		printf("%-30s %-8s %-24s %-16s %-16s %s\n", field(s, "id"), field(s, "state"),
-		    field(s, "ends"), field(m, "source"), field(m, "rule"), field(s, "comment"));
+		printf("%-30s %-8s %-24s %-16s %-16s %s\n", cli_api_field(s, "id"), cli_api_field(s, "state"),
+		    cli_api_field(s, "ends"), cli_api_field(m, "source"), cli_api_field(m, "rule"), cli_api_field(s, "comment"));
 	}
 out:
 	json_object_put(j);

@@ -34,16 +34,6 @@ usage(FILE *f)
 	    "       pollhook subscribers test NAME [options]\n");
 }
 
-static const char *
-field(struct json_object *o, const char *k)
-{
-	struct json_object *v;
-
-	if (!json_object_object_get_ex(o, k, &v) || v == NULL)
-		return "-";
-	return json_object_get_string(v);
-}
-
 static int
 list(const struct cli_api *c)
 {
@@ -83,9 +73,9 @@ list(const struct cli_api *c)
 			}
 			h = NULL;
 			json_object_object_get_ex(s, "health", &h);
-			printf("%-24s %-7s %-19s %-9s %s\n", field(s, "name"), field(s, "origin"),
-			    field(s, "state"), h != NULL ? field(h, "consecutive_failures") : "-",
-			    field(s, "url"));
+			printf("%-24s %-7s %-19s %-9s %s\n", cli_api_field(s, "name"), cli_api_field(s, "origin"),
+			    cli_api_field(s, "state"), h != NULL ? cli_api_field(h, "consecutive_failures") : "-",
+			    cli_api_field(s, "url"));
 		}
 		free(after);
 		after = json_object_object_get_ex(j, "next", &next) && next != NULL ?
