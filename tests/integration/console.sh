@@ -23,16 +23,11 @@ if ! command -v node >/dev/null 2>&1 || [ -z "$CHROMIUM" ] ||
 	    "(the README's first command: apt-get install chromium; npm ci --prefix tests/browser)"
 	exit 77
 fi
-command -v curl >/dev/null 2>&1 || fail "curl is required"
-
-API_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-TOKEN="tok-$$-$RANDOM-console"
-printf '%s\n' "$TOKEN" >"$TMP/api.token"
+# API_PORT, TOKEN in $TMP/api.token, the test API "api", receiver r; req, header.
+. "$(dirname "$0")/../lib/api_common.sh"
 for s in edge-1 edge-2 core-1; do
 	echo '{"cpu": 20}' | put "$s.json"
 done
-start_api api
-start_receiver r standard "$SECRET_A"
 mode r 400
 
 src() {
@@ -50,24 +45,23 @@ subscribers = (
     timeout = 5.0; retry = { first_delay = 0.2; max_delay = 0.5; }; } );
 CONF
 start_daemon "$TMP/pollhook.conf"
-healthy() {
-	[ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "http://127.0.0.1:$API_PORT/healthz")" = 200 ]
-}
 wait_for 10 healthy || fail "the API did not answer /healthz"
 
 # The files, without the token, with their types and security headers.
 for p in / /console.js /console.css; do
-	code=$(curl -s -o "$TMP/body" -D "$TMP/headers" -w '%{http_code}' --max-time 5 \
-	    "http://127.0.0.1:$API_PORT$p")
-	[ "$code" = 200 ] || fail "GET $p: $code"
-	h=$(tr -d '\r' <"$TMP/headers")
-	grep -qi "^content-security-policy: default-src 'none'; script-src 'self'; style-src 'self';" <<<"$h" ||
-		fail "GET $p: no strict Content-Security-Policy: $h"
-	grep -qi '^x-content-type-options: nosniff' <<<"$h" || fail "GET $p: no nosniff"
+	expect_status 200 GET "$p"
+	case "$(header Content-Security-Policy)" in
+	"default-src 'none'; script-src 'self'; style-src 'self';"*) ;;
+	*) fail "GET $p: no strict Content-Security-Policy: $(cat "$TMP/headers")" ;;
+	esac
+	[ "$(header X-Content-Type-Options)" = nosniff ] || fail "GET $p: no nosniff"
 	case $p in
 	/) want='text/html' ;; *.js) want='text/javascript' ;; *.css) want='text/css' ;;
 	esac
-	grep -qi "^content-type: $want" <<<"$h" || fail "GET $p: content type: $h"
+	case "$(header Content-Type)" in
+	"$want"*) ;;
+	*) fail "GET $p: content type: $(header Content-Type)" ;;
+	esac
 	f=${p#/}
 	f=${f:-index.html}
 	cmp -s "$TMP/body" "$top_srcdir/console/$f" || fail "GET $p is not console/$f as built in"
@@ -75,8 +69,7 @@ done
 grep -Eq '(src|href)="(https?:)?//' "$top_srcdir/console/index.html" &&
 	fail "console/index.html refers to another site"
 # The data still needs the token.
-code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "http://127.0.0.1:$API_PORT/v1/sources")
-[ "$code" = 401 ] || fail "/v1/sources without the token: $code, want 401"
+expect_status 401 GET /v1/sources
 pass "the console's files served with a strict CSP; the API behind it still asks for the token"
 
 ARTIFACTS=$top_builddir/tests/artifacts/console
