@@ -673,49 +673,45 @@ store_claim(struct store *st, int limit, store_row_fn fn, store_done_fn done, vo
 	store_req_run(rq);
 }
 
-void
-store_states_load(struct store *st, store_pair_fn fn, store_done_fn done, void *arg)
+/* A request whose rows are (key, value) pairs, each given to fn, then done. */
+static void
+load_pairs(struct store *st, enum store_req_kind kind, store_pair_fn fn, store_done_fn done,
+    void *arg)
 {
-	struct store_req *rq = store_req_new(st, STORE_REQ_STATES, done, arg);
+	struct store_req *rq = store_req_new(st, kind, done, arg);
 
 	rq->pair = fn;
 	store_req_run(rq);
+}
+
+void
+store_states_load(struct store *st, store_pair_fn fn, store_done_fn done, void *arg)
+{
+	load_pairs(st, STORE_REQ_STATES, fn, done, arg);
 }
 
 void
 store_subs_load(struct store *st, store_pair_fn fn, store_done_fn done, void *arg)
 {
-	struct store_req *rq = store_req_new(st, STORE_REQ_SUBS, done, arg);
-
-	rq->pair = fn;
-	store_req_run(rq);
+	load_pairs(st, STORE_REQ_SUBS, fn, done, arg);
 }
 
 void
 store_dsubs_load(struct store *st, store_pair_fn fn, store_done_fn done, void *arg)
 {
-	struct store_req *rq = store_req_new(st, STORE_REQ_DSUBS, done, arg);
-
-	rq->pair = fn;
-	store_req_run(rq);
+	load_pairs(st, STORE_REQ_DSUBS, fn, done, arg);
 }
 
 void
 store_silences_load(struct store *st, store_pair_fn fn, store_done_fn done, void *arg)
 {
-	struct store_req *rq = store_req_new(st, STORE_REQ_SILENCES, done, arg);
-
-	rq->pair = fn;
-	store_req_run(rq);
+	load_pairs(st, STORE_REQ_SILENCES, fn, done, arg);
 }
 
 void
 store_discs_load(struct store *st, store_pair_fn fn, store_done_fn done, void *arg)
 {
-	struct store_req *rq = store_req_new(st, STORE_REQ_DISCS, done, arg);
-
-	rq->pair = fn;
-	store_req_run(rq);
+	load_pairs(st, STORE_REQ_DISCS, fn, done, arg);
 }
 
 void
