@@ -11,6 +11,7 @@
 #include "discover_run.h"
 
 #include <json-c/json.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -712,52 +713,26 @@ discover_snapshot(const struct discover *d)
 	return discover_known_copy(d != NULL ? d->known : NULL);
 }
 
-static void
-family(struct buf *b, const struct discover *d, const char *name, const char *type,
-    const char *help, unsigned long long (*value)(const struct sweep *, const struct discover *))
-{
-	api_metrics_family(b, name, type, help);
-	for (const struct sweep *sw = d->sweeps; sw != NULL; sw = sw->link)
-		buf_printf(b, "%s{discovery=\"%s\"} %llu\n", name, sw->name, value(sw, d));
-}
+/* The per-sweep counters /metrics shows, each a field of struct sweep. */
+static const struct {
+	const char *name, *type, *help;
+	size_t off;
+} sweep_counters[] = {
+	{ "pollhook_discover_datagrams_total", "counter",
+	  "Datagrams the sweeps sent (retransmissions included).", offsetof(struct sweep, packets) },
+	{ "pollhook_discover_sweeps_total", "counter", "Sweeps completed.",
+	  offsetof(struct sweep, sweeps) },
+	{ "pollhook_discover_found_total", "counter", "Devices found.",
+	  offsetof(struct sweep, found) },
+	{ "pollhook_discover_lost_total", "counter", "Devices lost.",
+	  offsetof(struct sweep, lost) },
+	{ "pollhook_discover_last_sweep_datagrams", "gauge",
+	  "Datagrams of the last completed sweep.", offsetof(struct sweep, last_packets) },
+};
 
+/* Devices the store knows from sw's discovery. */
 static unsigned long long
-v_packets(const struct sweep *sw, const struct discover *d)
-{
-	(void)d;
-	return sw->packets;
-}
-
-static unsigned long long
-v_sweeps(const struct sweep *sw, const struct discover *d)
-{
-	(void)d;
-	return sw->sweeps;
-}
-
-static unsigned long long
-v_found(const struct sweep *sw, const struct discover *d)
-{
-	(void)d;
-	return sw->found;
-}
-
-static unsigned long long
-v_lost(const struct sweep *sw, const struct discover *d)
-{
-	(void)d;
-	return sw->lost;
-}
-
-static unsigned long long
-v_last_packets(const struct sweep *sw, const struct discover *d)
-{
-	(void)d;
-	return sw->last_packets;
-}
-
-static unsigned long long
-v_devices(const struct sweep *sw, const struct discover *d)
+sweep_devices(const struct discover *d, const struct sweep *sw)
 {
 	unsigned long long n = 0;
 
@@ -771,14 +746,21 @@ discover_metrics(const struct discover *d, struct buf *b)
 {
 	if (d == NULL || d->sweeps == NULL)
 		return;
-	family(b, d, "pollhook_discover_datagrams_total", "counter",
-	    "Datagrams the sweeps sent (retransmissions included).", v_packets);
-	family(b, d, "pollhook_discover_sweeps_total", "counter", "Sweeps completed.", v_sweeps);
-	family(b, d, "pollhook_discover_found_total", "counter", "Devices found.", v_found);
-	family(b, d, "pollhook_discover_lost_total", "counter", "Devices lost.", v_lost);
-	family(b, d, "pollhook_discover_devices", "gauge", "Devices known.", v_devices);
-	family(b, d, "pollhook_discover_last_sweep_datagrams", "gauge",
-	    "Datagrams of the last completed sweep.", v_last_packets);
+	for (size_t k = 0; k < sizeof(sweep_counters) / sizeof(sweep_counters[0]); k++) {
+		api_metrics_family(b, sweep_counters[k].name, sweep_counters[k].type,
+		    sweep_counters[k].help);
+		for (const struct sweep *sw = d->sweeps; sw != NULL; sw = sw->link) {
+			const unsigned long long *v = (const void *)((const char *)sw +
+			    sweep_counters[k].off);
+
+			buf_printf(b, "%s{discovery=\"%s\"} %llu\n", sweep_counters[k].name,
+			    sw->name, *v);
+		}
+	}
+	api_metrics_family(b, "pollhook_discover_devices", "gauge", "Devices known.");
+	for (const struct sweep *sw = d->sweeps; sw != NULL; sw = sw->link)
+		buf_printf(b, "pollhook_discover_devices{discovery=\"%s\"} %llu\n", sw->name,
+		    sweep_devices(d, sw));
 	api_metrics_family(b, "pollhook_discover_last_sweep_seconds", "gauge",
 	    "Seconds the last completed sweep took.");
 	for (const struct sweep *sw = d->sweeps; sw != NULL; sw = sw->link)
