@@ -317,6 +317,84 @@ async function retryAll() {
   await refresh();
 }
 
+/* Silences */
+
+function when(iso) {
+  if (!iso) return null;
+  const t = Date.parse(iso);
+  if (Number.isNaN(t)) return iso;
+  const s = Math.round((t - Date.now()) / 1000);
+  if (s <= 0) return ago(iso);
+  if (s < 120) return "in " + s + " s";
+  if (s < 7200) return "in " + Math.round(s / 60) + " min";
+  return new Date(t).toISOString().replace("T", " ").replace(/\.\d+Z$/, "Z");
+}
+
+function matcherText(m) {
+  const parts = [];
+  if (m.source) parts.push("source " + m.source);
+  if (m.rule) parts.push("rule " + m.rule);
+  for (const [k, v] of Object.entries(m.labels || {})) parts.push(k + "=" + v);
+  return parts.join(", ");
+}
+
+async function showSilences() {
+  const r = await api("/v1/silences");
+  if (!r.ok) throw new Error("silences: " + errorText(r));
+  const all = r.body.silences || [];
+  $("silences-body").replaceChildren(...all.map((s) => {
+    let action = el("td", "");
+    if (s.state !== "expired") {
+      const b = el("button", "End", "danger");
+      b.type = "button";
+      b.dataset.silence = s.id;
+      b.addEventListener("click", () => removeSilence(s.id));
+      action = b;
+    }
+    const tr = row([s.id, el("td", matcherText(s.matchers || {}), "labels"),
+      el("span", s.state, s.state === "active" ? "firing" : "unknown"), when(s.starts),
+      when(s.ends), el("td", s.comment, "err"), s.creator, action]);
+    tr.dataset.silenceRow = s.id;
+    return tr;
+  }));
+  if (all.length === 0) $("silences-body").replaceChildren(row(["No silences."]));
+}
+
+async function addSilence() {
+  const matchers = {};
+  const source = $("sil-source").value.trim(), rule = $("sil-rule").value.trim();
+  const labels = {};
+  for (const pair of $("sil-labels").value.split(",").map((x) => x.trim()).filter(Boolean)) {
+    const eq = pair.indexOf("=");
+    if (eq <= 0) {
+      $("sil-result").textContent = "Not added: a label matcher is name=glob, not \"" + pair + "\".";
+      return;
+    }
+    labels[pair.slice(0, eq).trim()] = pair.slice(eq + 1).trim();
+  }
+  if (source) matchers.source = source;
+  if (rule) matchers.rule = rule;
+  if (Object.keys(labels).length) matchers.labels = labels;
+  const minutes = Number($("sil-minutes").value);
+  if (!(minutes > 0)) {
+    $("sil-result").textContent = "Not added: give how many minutes it lasts.";
+    return;
+  }
+  const body = { matchers, ends: Math.round(Date.now() / 1000 + minutes * 60),
+    comment: $("sil-comment").value, creator: "console" };
+  const r = await api("/v1/silences", { method: "POST", body: JSON.stringify(body) });
+  $("sil-result").textContent = r.ok ? "Added silence " + r.body.id + "." :
+    "Refused (HTTP " + r.status + "): " + errorText(r);
+  await refresh();
+}
+
+async function removeSilence(id) {
+  if (!confirm("End the silence " + id + "? Its events are delivered again from now on.")) return;
+  const r = await api("/v1/silences/" + encodeURIComponent(id), { method: "DELETE" });
+  $("sil-result").textContent = r.ok ? "Ended silence " + id + "." : "Not ended: " + errorText(r);
+  await refresh();
+}
+
 /* Cluster */
 
 /* /v1/sources carries "owner" with bridge.cluster only: then the tab shows. */
@@ -347,6 +425,7 @@ const views = {
   events: async () => { state.eventsUnseen = 0; await pollEvents(); },
   subscribers: showSubscribers,
   deliveries: showDeliveries,
+  silences: showSilences,
   cluster: showCluster,
 };
 
@@ -425,6 +504,7 @@ function init() {
   $("delivery-state").addEventListener("change", () => refresh());
   $("retry-all").addEventListener("click", retryAll);
   $("sub-add").addEventListener("click", addSubscriber);
+  $("sil-add").addEventListener("click", addSilence);
   start();
 }
 

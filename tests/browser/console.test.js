@@ -134,16 +134,49 @@ async function main() {
     await shot(page, "5-subscribers");
     console.log("ok: the subscribers listed");
 
-    // 6. A phone-width screen: the views still work, nothing wider than the screen but tables.
+    // 6. Silences: one made from the page is stored as given, listed active, then ended.
+    await page.click('nav button[data-view="silences"]');
+    await page.locator("#silences-body tr").filter({ hasText: "No silences." }).waitFor();
+    await page.fill("#sil-labels", "role");
+    await page.click("#sil-add");
+    await page.locator("#sil-result").filter({ hasText: "a label matcher is name=glob" }).waitFor();
+    await page.fill("#sil-source", "edge-*");
+    await page.fill("#sil-rule", "cpu.high");
+    await page.fill("#sil-labels", "role=edge");
+    await page.fill("#sil-minutes", "30");
+    await page.fill("#sil-comment", "console test");
+    await page.click("#sil-add");
+    await page.locator("#sil-result").filter({ hasText: "Added silence" }).waitFor();
+    const silRow = page.locator("#silences-body tr[data-silence-row]").filter({ hasText: "active" });
+    await silRow.first().waitFor();
+    const listed = await (await fetch(origin + "/v1/silences",
+      { headers: { Authorization: "Bearer " + cfg.token } })).json();
+    const sil = (listed.silences || [])[0];
+    if (!sil || listed.silences.length !== 1 || sil.matchers.source !== "edge-*" ||
+        sil.matchers.rule !== "cpu.high" || (sil.matchers.labels || {}).role !== "edge" ||
+        sil.comment !== "console test" || sil.creator !== "console" || sil.state !== "active")
+      fail("the silence stored: " + JSON.stringify(listed));
+    const minutes = (Date.parse(sil.ends) - Date.parse(sil.starts)) / 60000;
+    if (Math.abs(minutes - 30) > 1) fail("the silence lasts " + minutes + " min, not 30");
+    await shot(page, "6-silences");
+    await page.locator("#silences-body button[data-silence]").first().click();
+    await page.locator("#sil-result").filter({ hasText: "Ended silence " + sil.id }).waitFor();
+    await page.locator("#silences-body tr").filter({ hasText: "No silences." }).waitFor();
+    const after = await (await fetch(origin + "/v1/silences",
+      { headers: { Authorization: "Bearer " + cfg.token } })).json();
+    if ((after.silences || []).length !== 0) fail("after ending it: " + JSON.stringify(after));
+    console.log("ok: a silence added from the page (a bad label refused first), stored as given, ended");
+
+    // 7. A phone-width screen: the views still work, nothing wider than the screen but tables.
     await page.setViewportSize({ width: 390, height: 844 });
     await page.click('nav button[data-view="sources"]');
     await page.locator("#sources-body td[data-source]").first().waitFor();
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     if (overflow > 1) fail("at 390 px the page is " + overflow + " px wider than the screen");
-    await shot(page, "6-phone");
+    await shot(page, "7-phone");
     console.log("ok: usable at phone width");
 
-    // 7. The token lives in this tab's sessionStorage only.
+    // 8. The token lives in this tab's sessionStorage only.
     const stored = await page.evaluate(() => [sessionStorage.getItem("pollhook-token"),
       localStorage.length, document.cookie]);
     if (stored[0] !== cfg.token || stored[1] !== 0 || stored[2] !== "")

@@ -5,7 +5,8 @@
 #   behaviour  headless chromium (Debian's) driven by playwright-core
 #              (tests/browser/console.test.js): a wrong token, then the
 #              right one; the test raises edge-1's CPU; the dead letter is
-#              retried from the page after the receiver turns to 200
+#              retried from the page after the receiver turns to 200; a
+#              silence added from the page and ended
 #   expected   the console's files with a strict Content-Security-Policy,
 #              served without the token; a clear message for a wrong token;
 #              every source listed and up; the event appears live; the
@@ -88,4 +89,4 @@ rc=$?
 cat "$TMP/browser.out"
 [ "$rc" -eq 0 ] || fail "the browser test failed (rc $rc); screenshots in $ARTIFACTS"
 all_verified r
-pass "the console in headless chromium: wrong token, sources, a live event, a dead letter retried; screenshots in $ARTIFACTS"
+pass "the console in headless chromium: wrong token, sources, a live event, a dead letter retried, a silence added and ended; screenshots in $ARTIFACTS"
