@@ -3,6 +3,8 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include <ev.h>
 #include <json-c/json.h>
@@ -21,6 +23,9 @@ struct noise {
 	void (*ready)(void *arg, int status);
 	void *ready_arg;
 	size_t loaded, bad, pruned;
+	bool read_only;		/* noise_read's: the store is only read, never written */
+	bool done;		/* noise_read's: the load ended */
+	long long result;
 	/* Per maintenance window: whether it is open in the minute cached (schedules go by minutes). */
 	struct open_cache {
 		double minute;		/* floor(now / 60); -1: none yet */
@@ -80,7 +85,8 @@ load_one(void *arg, const char *id, const char *json)
 	}
 	/* Expired a while ago: nobody needs to see it listed any more. */
 	if (s->ends < ev_time() - SILENCE_KEEP) {
-		store_silence_save(n->st, s->id, NULL);
+		if (!n->read_only)
+			store_silence_save(n->st, s->id, NULL);
 		silence_free(s);
 		n->pruned++;
 		return;
@@ -94,6 +100,11 @@ loaded(void *arg, long long result)
 {
 	struct noise *n = arg;
 
+	if (n->read_only) {
+		n->done = true;
+		n->result = result;
+		return;
+	}
 	if (result < 0)
 		log_warnx("silences could not be loaded: %s", store_error(n->st));
 	else if (n->loaded + n->bad + n->pruned > 0)
@@ -109,6 +120,36 @@ noise_load(struct noise *n, void (*ready)(void *arg, int status), void *arg)
 	n->ready = ready;
 	n->ready_arg = arg;
 	store_silences_load(n->st, load_one, loaded, n);
+}
+
+struct noise *
+noise_read(const struct config *cfg, struct ev_loop *loop, double timeout, char *err,
+    size_t errlen)
+{
+	const struct store_config *conf = &cfg->bridge.store;
+	struct noise *n = noise_new(cfg, NULL);
+	struct store *st;
+
+	/* Reading must not create a database where there is none: then there are no silences. */
+	if (strcmp(conf->backend, "sqlite") == 0 && access(conf->path, R_OK) != 0)
+		return n;
+	if ((st = store_open(loop, conf, STORE_NO_MIGRATE, err, errlen)) == NULL)
+		goto fail;
+	n->st = st;
+	n->read_only = true;
+	store_silences_load(st, load_one, loaded, n);
+	if (store_wait(st, &n->done, timeout) != 0 || n->result < 0) {
+		snprintf(err, errlen, "%s", store_error(st));
+		store_close(st);
+		goto fail;
+	}
+	store_close(st);
+	n->st = NULL;
+	return n;
+fail:
+	n->st = NULL;
+	noise_free(n);
+	return NULL;
 }
 
 void

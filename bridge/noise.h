@@ -11,6 +11,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <ev.h>
+
 #include "config.h"
 #include "silence.h"
 #include "store.h"
@@ -21,6 +23,13 @@ struct noise;
 struct noise *noise_new(const struct config *cfg, struct store *st);
 /* Loads the stored silences, then calls ready(arg, 0), or ready(arg, -1) on a store error. */
 void noise_load(struct noise *n, void (*ready)(void *arg, int status), void *arg);
+/*
+ * Creates the noise control of cfg (borrowed) with the silences its store holds,
+ * read on loop within timeout seconds and never written (--once); none when the
+ * SQLite file does not exist. NULL with a message in err on a store error.
+ */
+struct noise *noise_read(const struct config *cfg, struct ev_loop *loop, double timeout,
+    char *err, size_t errlen);
 /* Switches to cfg (borrowed; its maintenance windows) after a reload. */
 void noise_set_config(struct noise *n, const struct config *cfg);
 /* An engine_silencer_fn: why rule r on src is held back at now (into buf), or NULL. */

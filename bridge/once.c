@@ -15,6 +15,8 @@
 #include "util.h"
 #include "xmalloc.h"
 
+#define ONCE_STORE_WAIT	5.0	/* seconds the store may take to give its silences */
+
 struct once {
 	const struct config *cfg;
 	bool preview;		/* --format-preview: the bodies each subscriber would get */
@@ -240,6 +242,7 @@ once_run(const struct config *cfg, FILE *out, bool json, bool previews)
 	struct json_object *root;
 	struct noise *noise = NULL;
 	double guard = 0;
+	char err[512];
 	int rc = 1;
 
 	if (loop == NULL)
@@ -252,8 +255,12 @@ once_run(const struct config *cfg, FILE *out, bool json, bool previews)
 	o.eng = engine_new(loop, cfg, &sink);
 	if (o.eng == NULL)
 		goto out;
-	/* The maintenance windows hold back as the daemon's would (silences live in its store). */
-	noise = noise_new(cfg, NULL);
+	/* The silences of the store and the maintenance windows hold back as the daemon's would. */
+	if ((noise = noise_read(cfg, loop, ONCE_STORE_WAIT, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "pollhook: the store's silences were not read (%s): none applied\n",
+		    err);
+		noise = noise_new(cfg, NULL);
+	}
 	engine_set_silencer(o.eng, noise_why, noise);
 	for (size_t i = 0; i < cfg->nsources; i++)
 		if (cfg->sources[i].timeout > guard)

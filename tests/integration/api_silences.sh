@@ -11,7 +11,8 @@
 #              include=suppressed; the silence survives the restart; when it
 #              is removed, the state the receiver missed (cpu.high) arrives;
 #              when the second one ends, cpu.high.resolved arrives; /metrics
-#              counts the held-back events by reason; bad bodies are 400
+#              counts the held-back events by reason; --once applies the
+#              stored silence; bad bodies are 400
 . "$(dirname "$0")/../lib/http_common.sh"
 . "$(dirname "$0")/../lib/webhook_common.sh"
 . "$(dirname "$0")/../lib/api_common.sh"
@@ -58,6 +59,17 @@ scrape "$TMP/metrics"
 grep -qx 'pollhook_events_suppressed_total{reason="silence"} 1' "$TMP/metrics" ||
 	fail "suppressed metric: $(grep suppressed "$TMP/metrics")"
 pass "a silence holds cpu.high back: stored with its reason, listed with include=suppressed"
+
+# --once, beside the running daemon, reads the store's silences and says so.
+"$POLLHOOK" --once --json -c "$TMP/pollhook.conf" >"$TMP/once.json" 2>"$TMP/once.err" ||
+	fail "--once: $(cat "$TMP/once.err")"
+python3 - "$TMP/once.json" "$ID1" <<'PY' || fail "--once does not apply the silence: $(cat "$TMP/once.json")"
+import json, sys
+ev = json.load(open(sys.argv[1]))["events"]
+assert [e["event"] for e in ev] == ["cpu.high"], ev
+assert ev[0]["suppressed"] == "silence:" + sys.argv[2], ev
+PY
+pass "--once holds cpu.high back by the stored silence too"
 
 # The silence survives a restart, and still holds back.
 stop_daemon
