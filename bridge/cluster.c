@@ -250,6 +250,22 @@ cluster_owns(const struct cluster *c, const char *source)
 	    hmap_get(&c->owned, source) != NULL;
 }
 
+bool
+cluster_leads(const struct cluster *c, const char *key)
+{
+	const char **names;
+	size_t i;
+
+	if (c->leaving || ev_now(c->loop) >= c->valid_until || c->nmembers == 0)
+		return false;
+	names = xcalloc(c->nmembers, sizeof(*names));
+	for (i = 0; i < c->nmembers; i++)
+		names[i] = c->members[i].name;
+	i = cluster_rendezvous(key, names, c->nmembers);
+	free(names);
+	return c->members[i].self;
+}
+
 static bool
 owned_cb(void *arg, const char *source)
 {

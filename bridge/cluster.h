@@ -82,6 +82,11 @@ void cluster_leave(struct cluster *c);
 void cluster_free(struct cluster *c);
 /* Returns whether this instance polls source now. */
 bool cluster_owns(const struct cluster *c, const char *source);
+/*
+ * Returns whether this instance is, by rendezvous hashing over the live members, the
+ * one that does the work named key (a discovery's sweeps), and its lease is valid.
+ */
+bool cluster_leads(const struct cluster *c, const char *key);
 /* Returns the node name of the owner of source i of the config as this instance sees it. */
 const char *cluster_source_owner(const struct cluster *c, size_t i);
 /* Returns this instance's node name. */

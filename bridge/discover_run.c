@@ -11,6 +11,7 @@
 #include "discover_run.h"
 
 #include <json-c/json.h>
+#include <math.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,6 +77,7 @@ struct sweep {
 	/* Counters, for /metrics. */
 	unsigned long long packets, sweeps, found, lost, last_packets;
 	double last_seconds;
+	bool following;		/* another member of the cluster sweeps: this one reads the store */
 	struct sweep *link;
 };
 
@@ -89,7 +91,13 @@ struct discover {
 	void *arg;
 	struct sweep *sweeps;
 	struct event_list pending;	/* found and lost, sent once the reload is in */
+	/* bridge.cluster: whether this member sweeps a discovery ("discover:NAME"). */
+	bool (*leads)(void *arg, const char *key);
+	void *leads_arg;
+	struct discover_known *reading;	/* a follower's read of the store, in flight */
 };
+
+#define FOLLOW_MAX	30.0	/* seconds between a follower's reads of the store, at most */
 
 static void start_sweep(struct ev_loop *loop, ev_timer *w, int revents);
 static void on_pace(struct ev_loop *loop, ev_timer *w, int revents);
@@ -404,7 +412,8 @@ sweep_stop(struct sweep *sw)
 static void
 schedule(struct sweep *sw, double now)
 {
-	double at = sw->last > 0 ? sw->last + sw->dc->every : now;
+	double at = sw->following ? now + fmin(sw->dc->every / 2, FOLLOW_MAX) :
+	    sw->last > 0 ? sw->last + sw->dc->every : now;
 
 	ev_timer_stop(sw->d->loop, &sw->next);
 	ev_timer_set(&sw->next, at > now ? at - now : 0., 0.);
@@ -546,6 +555,117 @@ on_pace(struct ev_loop *loop, ev_timer *w, int revents)
 		sweep_end(sw);
 }
 
+/* Following the member that sweeps (bridge.cluster) */
+
+static bool
+sweep_leads(const struct sweep *sw)
+{
+	char *key = xasprintf("discover:%s", sw->name);
+	bool yes = sw->d->leads(sw->d->leads_arg, key);
+
+	free(key);
+	return yes;
+}
+
+static void
+follow_row(void *arg, const char *key, const char *json)
+{
+	struct discover *d = arg;
+	struct discover_device dev;
+
+	(void)key;
+	if (discover_device_parse(json, &dev) == -1)
+		return;
+	discover_known_add(d->reading, &dev);
+	discover_device_clear(&dev);
+}
+
+static bool
+same_device(const struct discover_device *a, const struct discover_device *b)
+{
+	return strcmp(a->discovery, b->discovery) == 0 && strcmp(a->address, b->address) == 0 &&
+	    strcmp(a->name, b->name) == 0 && strcmp(a->object_id, b->object_id) == 0;
+}
+
+/* Makes the store's devices of sw's discovery (in fresh) the known ones; returns whether they changed. */
+static bool
+adopt(struct discover *d, struct sweep *sw, const struct discover_known *fresh)
+{
+	struct discover_known *k = d->known;
+	size_t have = 0, want = 0, matched = 0, o = 0;
+
+	for (size_t i = 0; i < fresh->n; i++) {
+		const struct discover_device *f = &fresh->v[i];
+
+		if (strcmp(f->discovery, sw->name) != 0)
+			continue;
+		if (f->address[0] == '\0') {
+			sw->last = f->last_seen;
+			continue;
+		}
+		want++;
+		for (size_t j = 0; j < k->n; j++)
+			if (same_device(&k->v[j], f)) {
+				matched++;
+				break;
+			}
+	}
+	for (size_t i = 0; i < k->n; i++)
+		have += strcmp(k->v[i].discovery, sw->name) == 0;
+	if (have == want && matched == want)
+		return false;
+	for (size_t i = 0; i < k->n; i++) {
+		if (strcmp(k->v[i].discovery, sw->name) == 0)
+			discover_device_clear(&k->v[i]);
+		else
+			k->v[o++] = k->v[i];
+	}
+	k->n = o;
+	for (size_t i = 0; i < fresh->n; i++)
+		if (strcmp(fresh->v[i].discovery, sw->name) == 0 && fresh->v[i].address[0] != '\0')
+			discover_known_add(k, &fresh->v[i]);
+	log_info("discover/%s: %zu devices, as the member that sweeps stored them", sw->name,
+	    want);
+	return true;
+}
+
+static void
+follow_done(void *arg, long long result)
+{
+	struct discover *d = arg;
+	struct discover_known *fresh = d->reading;
+	bool changed = false;
+
+	d->reading = NULL;
+	if (result < 0)
+		log_warnx("discover: the devices the sweeping members stored could not be read: %s",
+		    store_error(d->st));
+	else
+		for (struct sweep *sw = d->sweeps; sw != NULL; sw = sw->link)
+			if (sw->following && adopt(d, sw, fresh))
+				changed = true;
+	discover_known_free(fresh);
+	if (changed)
+		d->changed(d->arg);
+}
+
+/* Another member sweeps sw's discovery: read what it stored, and look again later. */
+static void
+follow(struct sweep *sw)
+{
+	struct discover *d = sw->d;
+
+	if (!sw->following)
+		log_info("discover/%s: another member of the cluster sweeps: following the store",
+		    sw->name);
+	sw->following = true;
+	schedule(sw, ev_now(d->loop));
+	if (d->reading != NULL)
+		return;
+	d->reading = xcalloc(1, sizeof(*d->reading));
+	store_discs_load(d->st, follow_row, follow_done, d);
+}
+
 static void
 start_sweep(struct ev_loop *loop, ev_timer *w, int revents)
 {
@@ -560,6 +680,19 @@ start_sweep(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)revents;
 	if (sw->running)
 		return;
+	if (sw->d->leads != NULL && !sweep_leads(sw)) {
+		follow(sw);
+		return;
+	}
+	if (sw->following) {
+		/* It leads now: it sweeps when the last sweep, by whoever, is due again. */
+		sw->following = false;
+		log_info("discover/%s: this member sweeps from now on", sw->name);
+		if (sw->last > 0 && sw->last + dc->every > ev_now(loop)) {
+			schedule(sw, ev_now(loop));
+			return;
+		}
+	}
 	if (snmp == NULL || snmp->probe == NULL) {
 		log_warnx("discover/%s: the snmp poller is not compiled in: no sweep", sw->name);
 		return;
@@ -661,6 +794,13 @@ discover_new(struct ev_loop *loop, const struct config *cfg, struct discover_kno
 		sweep_new(d, &cfg->discovers[i], last_sweep(meta, cfg->discovers[i].name));
 	discover_known_free(meta);
 	return d;
+}
+
+void
+discover_set_leader(struct discover *d, bool (*leads)(void *arg, const char *key), void *arg)
+{
+	d->leads = leads;
+	d->leads_arg = arg;
 }
 
 void
@@ -766,6 +906,11 @@ discover_metrics(const struct discover *d, struct buf *b)
 	for (const struct sweep *sw = d->sweeps; sw != NULL; sw = sw->link)
 		buf_printf(b, "pollhook_discover_last_sweep_seconds{discovery=\"%s\"} %.6f\n",
 		    sw->name, sw->last_seconds);
+	api_metrics_family(b, "pollhook_discover_sweeping", "gauge",
+	    "1 when this instance sweeps the discovery, 0 when another member of the cluster does.");
+	for (const struct sweep *sw = d->sweeps; sw != NULL; sw = sw->link)
+		buf_printf(b, "pollhook_discover_sweeping{discovery=\"%s\"} %d\n", sw->name,
+		    !sw->following);
 	api_metrics_family(b, "pollhook_discover_rate", "gauge",
 	    "Datagrams a second a sweep may send (its rate).");
 	for (const struct sweep *sw = d->sweeps; sw != NULL; sw = sw->link)
@@ -786,6 +931,10 @@ discover_free(struct discover *d)
 	}
 	discover_flush(d);
 	event_list_clear(&d->pending);
+	if (d->reading != NULL) {
+		store_forget(d->st, d);
+		discover_known_free(d->reading);
+	}
 	discover_known_free(d->known);
 	free(d);
 }

@@ -50,6 +50,13 @@ struct discover *discover_new(struct ev_loop *loop, const struct config *cfg,
  * reload, which restarts deliveries in flight, does not send them twice.
  */
 void discover_flush(struct discover *d);
+/*
+ * With bridge.cluster: leads(arg, "discover:NAME") says whether this member
+ * sweeps discovery NAME now (one member does); the others read the devices it
+ * stores and follow them, emitting nothing.
+ */
+void discover_set_leader(struct discover *d, bool (*leads)(void *arg, const char *key),
+    void *arg);
 /* Makes cfg (borrowed) the running config: discoveries added, gone or changed. */
 void discover_reload(struct discover *d, const struct config *cfg);
 /* Returns a copy of the devices known now (the caller frees it), for a reload. */

@@ -277,6 +277,13 @@ on_discovered(void *arg)
 	}
 }
 
+/* Whether this member sweeps a discovery (key "discover:NAME") in the cluster. */
+static bool
+cluster_leads_cb(void *arg, const char *key)
+{
+	return cluster_leads(arg, key);
+}
+
 /* Starts the sweeps once polling runs, or makes them follow a reloaded config. */
 static void
 discover_follow(struct daemon *d)
@@ -289,6 +296,8 @@ discover_follow(struct daemon *d)
 		return;
 	d->disc = discover_new(d->loop, d->cfg, d->known, d->st, d->dlv, on_discovered, d);
 	d->known = NULL;
+	if (d->cl != NULL)
+		discover_set_leader(d->disc, cluster_leads_cb, d->cl);
 	api_set_discover(d->api, d->disc);
 }
 

@@ -216,7 +216,12 @@ store_add(struct store *st, struct event *ev, const char *const *subs, size_t ns
 		return -1;
 	}
 	batch_add(open_batch(st), ev, subs, nsubs, now, tickets);
-	if (st->cluster.fence != NULL)
+	/*
+	 * pollhook's own events (rule "pollhook": a discovery's found and lost, a
+	 * subscriber's) come from work one member does, not from a source's polls:
+	 * no ownership fences them.
+	 */
+	if (st->cluster.fence != NULL && strcmp(ev->rule, "pollhook") != 0)
 		st->open->adds[st->open->nadds - 1].epoch =
 		    st->cluster.fence(st->cluster.arg, ev->source, NULL);
 	st->queued_events++;
