@@ -796,6 +796,29 @@ discover_new(struct ev_loop *loop, const struct config *cfg, struct discover_kno
 	return d;
 }
 
+/* Drops the devices of sw's discovery and its record, here and in the store; returns how many. */
+static size_t
+forget_discovery(struct discover *d, const struct sweep *sw)
+{
+	struct discover_known *k = d->known;
+	size_t o = 0, n = 0;
+	char *key = xasprintf("%s/", sw->name);
+
+	for (size_t i = 0; i < k->n; i++) {
+		if (strcmp(k->v[i].discovery, sw->name) != 0) {
+			k->v[o++] = k->v[i];
+			continue;
+		}
+		forget_device(d, &k->v[i]);
+		discover_device_clear(&k->v[i]);
+		n++;
+	}
+	k->n = o;
+	store_disc_save(d->st, key, NULL);
+	free(key);
+	return n;
+}
+
 void
 discover_set_leader(struct discover *d, bool (*leads)(void *arg, const char *key), void *arg)
 {
@@ -816,8 +839,8 @@ discover_reload(struct discover *d, const struct config *cfg)
 			if (strcmp(cfg->discovers[i].name, sw->name) == 0)
 				dc = &cfg->discovers[i];
 		if (dc == NULL) {
-			log_info("discover/%s: gone from the configuration: no more sweeps",
-			    sw->name);
+			log_info("discover/%s: gone from the configuration: no more sweeps, its %zu "
+			    "devices forgotten", sw->name, forget_discovery(d, sw));
 			*sp = sw->link;
 			sweep_free(sw);
 			continue;

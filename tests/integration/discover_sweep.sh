@@ -20,7 +20,9 @@
 #              stopped device lost (one event) after two sweeps, its source
 #              gone and the others kept; after the restart the two
 #              devices are sources at once and polled without a sweep;
-#              --check-config counts them from the store
+#              --check-config counts them from the store; when the
+#              discovery leaves the file, a reload drops its sources and the
+#              store forgets its devices (no events)
 NEED_POLLERS=snmp
 . "$(dirname "$0")/../lib/http_common.sh"
 . "$(dirname "$0")/../lib/webhook_common.sh"
@@ -257,6 +259,28 @@ wait_for 20 check_sources 'by("'"$ADDR4"'")["polls"] >= 1 and by("'"$ADDR4"'")["
 	fail "the kept device was not polled: $(cat "$TMP/sources.json")"
 [ "$(metric pollhook_discover_sweeps_total)" = 0 ] || fail "a sweep ran after the restart"
 [ "$(metric pollhook_discover_devices)" = 2 ] || fail "devices after restart: $(metric pollhook_discover_devices)"
-stop_daemon
 [ "$(events hook | grep -c found)" = 3 ] || fail "found again after the restart: $(events hook)"
 pass "a restart keeps the discovered sources and polls them without waiting for a sweep"
+
+# The discovery leaves the file: a reload drops its sources and forgets its devices.
+cp "$TMP/pollhook.conf" "$TMP/with-discover.conf"
+cat >"$TMP/pollhook.conf" <<EOF
+bridge = { state_dir = "$TMP/state"; $STORE_CONF api = { listen = "127.0.0.1:$API_PORT"; }; };
+sources = ( { name = "static"; poller = "snmp"; snmp = { address = "$NET.2:$PORT"; };
+  metrics = ( { name = "uptime"; oid = "1.3.6.1.2.1.1.3.0"; } ); } );
+subscribers = ( { name = "hook"; url = "http://127.0.0.1:$hook_PORT/hook";
+  secret = "$SECRET_A"; events = [ "pollhook.device.*" ]; } );
+EOF
+kill -HUP "$DAEMON_PID"
+wait_grep "discover/lab: gone from the configuration: no more sweeps, its 2 devices forgotten" \
+    "$TMP/daemon.err" 10 ||
+	fail "the reload did not forget lab's devices: $(grep discover "$TMP/daemon.err" | tail -n 3)"
+wait_for 10 check_sources '[s["name"] for s in d] == ["static"]' || fail "lab's sources stayed: $(cat "$TMP/sources.json")"
+stop_daemon
+cp "$TMP/with-discover.conf" "$TMP/pollhook.conf"
+"$POLLHOOK" --check-config -c "$TMP/pollhook.conf" >"$TMP/check.out" 2>&1 ||
+	fail "check: $(cat "$TMP/check.out")"
+grep -qx '  discover lab: 0 sources' "$TMP/check.out" ||
+	fail "the store still holds lab's devices: $(cat "$TMP/check.out")"
+[ "$(events hook | grep -c lost)" = 1 ] || fail "forgetting sent lost events: $(events hook)"
+pass "a discovery gone from the file: its sources dropped, its devices forgotten in the store, no events"
