@@ -44,7 +44,7 @@ struct reader {
 	void *arg;
 	char *header[FIELDS_MAX];	/* CSV: the column names */
 	size_t ncols;
-	int name_col, address_col, profile_col;
+	int name_col, address_col, profile_col, parent_col;
 	config_setting_t *row, *labels;
 };
 
@@ -103,6 +103,27 @@ row_label(struct reader *r, const char *key, const char *val)
 	if (r->labels == NULL)
 		r->labels = add(r->row, "labels", CONFIG_TYPE_GROUP, r);
 	add_string(r->labels, key, val, r);
+}
+
+/* Adds one parent's name to the row's "parent" list. */
+static void
+row_parent(struct reader *r, const char *name)
+{
+	config_setting_t *list = config_setting_get_member(r->row, "parent");
+
+	if (list == NULL && (list = add(r->row, "parent", CONFIG_TYPE_ARRAY, r)) == NULL)
+		return;
+	config_setting_set_string_elem(list, -1, name);
+}
+
+/* Adds the parents named in text, separated by blanks, to the row. */
+static void
+row_parents(struct reader *r, char *text)
+{
+	char *save = NULL;
+
+	for (char *w = strtok_r(text, " \t", &save); w != NULL; w = strtok_r(NULL, " \t", &save))
+		row_parent(r, w);
 }
 
 /* Adds name, profile and address (into the profile's poller group) to the row. */
@@ -191,7 +212,7 @@ csv_header(struct reader *r, char **f, int n)
 {
 	int errs = 0;
 
-	r->name_col = r->address_col = r->profile_col = -1;
+	r->name_col = r->address_col = r->profile_col = r->parent_col = -1;
 	for (int i = 0; i < n; i++) {
 		r->header[i] = xstrdup(f[i]);
 		if (strcmp(f[i], "name") == 0)
@@ -200,6 +221,8 @@ csv_header(struct reader *r, char **f, int n)
 			r->address_col = i;
 		else if (strcmp(f[i], "profile") == 0)
 			r->profile_col = i;
+		else if (strcmp(f[i], "parent") == 0)
+			r->parent_col = i;
 		else if (!label_name(f[i])) {
 			conf_error_at(r->t, r->path, r->line, "inventory column \"%s\" is no "
 			    "label name (letters, digits, \"_\", \"-\"; a letter first)", f[i]);
@@ -235,9 +258,11 @@ csv_row(struct reader *r, char **f, int n, inventory_row_fn fn, size_t *rows)
 		return;
 	row_core(r, f[r->name_col], f[r->address_col],
 	    r->profile_col >= 0 ? f[r->profile_col] : NULL);
+	if (r->parent_col >= 0)
+		row_parents(r, f[r->parent_col]);
 	for (int i = 0; i < n; i++)
 		if (i != r->name_col && i != r->address_col && i != r->profile_col &&
-		    *f[i] != '\0')
+		    i != r->parent_col && *f[i] != '\0')
 			row_label(r, r->header[i], f[i]);
 	row_end(r, fn, rows);
 }
@@ -250,6 +275,30 @@ json_text(struct json_object *j)
 	    json_object_is_type(j, json_type_array))
 		return NULL;
 	return json_object_get_string(j);
+}
+
+/* A JSON row's "parent": a name or an array of names. */
+static void
+json_parents(struct reader *r, struct json_object *val)
+{
+	size_t n = json_object_is_type(val, json_type_array) ? json_object_array_length(val) : 0;
+
+	if (json_object_is_type(val, json_type_string)) {
+		row_parent(r, json_object_get_string(val));
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (!json_object_is_type(json_object_array_get_idx(val, i), json_type_string)) {
+			n = 0;
+			break;
+		}
+	if (n == 0) {
+		conf_error_at(r->t, r->path, r->line, "inventory key \"parent\" must be a source "
+		    "name or a non-empty array of them");
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		row_parent(r, json_object_get_string(json_object_array_get_idx(val, i)));
 }
 
 static void
@@ -275,6 +324,10 @@ json_row(struct reader *r, const char *line, inventory_row_fn fn, size_t *rows)
 		bool core = strcmp(key, "name") == 0 || strcmp(key, "address") == 0 ||
 		    strcmp(key, "profile") == 0;
 
+		if (strcmp(key, "parent") == 0) {
+			json_parents(r, val);
+			continue;
+		}
 		if (strcmp(key, "labels") == 0 && json_object_is_type(val, json_type_object)) {
 			json_object_object_foreach(val, lk, lv) {
 				if (json_text(lv) != NULL && label_name(lk))

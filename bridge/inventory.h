@@ -4,10 +4,11 @@
 /*
  * Inventories: files of devices, one source a row. A CSV file starts with a
  * header row naming its columns; "name" and "address" are required, an
- * optional "profile" column picks the row's profile, and every other column
- * becomes a label of the row's source. A JSON-lines file (format "jsonl",
+ * optional "profile" column picks the row's profile, an optional "parent"
+ * column names the row's parents (separated by blanks), and every other
+ * column becomes a label of the row's source. A JSON-lines file (format "jsonl",
  * or a name ending in .jsonl / .ndjson) holds one object a line with the
- * same keys, and "labels" as an object. Blank lines and lines starting with
+ * same keys, "labels" as an object and "parent" a name or an array of names. Blank lines and lines starting with
  * "#" are skipped. The address goes into the row's poller group
  * (snmp = { address = ...; }), the poller being its profile's.
  */
