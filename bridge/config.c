@@ -1051,6 +1051,20 @@ load_maintenance(struct loader *ld, const struct conf_node *list)
 				break;
 			}
 	}
+	/* A glob no source matches is likely a typo (or a device yet to come): say so. */
+	for (size_t i = 0; i < cfg->nmaint; i++) {
+		const struct maint_config *w = &cfg->maint[i];
+
+		for (size_t g = 0; w->sources != NULL && w->sources[g] != NULL; g++) {
+			size_t k = 0;
+
+			while (k < cfg->nsources && fnmatch(w->sources[g], cfg->sources[k].name, 0) != 0)
+				k++;
+			if (k == cfg->nsources)
+				log_warnx("%s:%d: maintenance \"%s\": \"%s\" matches no source (yet)",
+				    w->file, w->line, w->name != NULL ? w->name : "", w->sources[g]);
+		}
+	}
 }
 
 /* subscribers */
