@@ -120,10 +120,14 @@ row_parent(struct reader *r, const char *name)
 static void
 row_parents(struct reader *r, char *text)
 {
-	char *save = NULL;
+	for (char *w = text + strspn(text, " \t"); *w != '\0'; w += strspn(w, " \t")) {
+		size_t len = strcspn(w, " \t");
+		bool last = w[len] == '\0';
 
-	for (char *w = strtok_r(text, " \t", &save); w != NULL; w = strtok_r(NULL, " \t", &save))
+		w[len] = '\0';
 		row_parent(r, w);
+		w += len + !last;
+	}
 }
 
 /* Adds name, profile and address (into the profile's poller group) to the row. */
