@@ -5,6 +5,7 @@
  */
 
 #include "subs.h"
+#include "subs_impl.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -28,42 +29,6 @@
 #define TICK		1.0	/* seconds between checks of graces and leases */
 #define SUCCESS_SAVE	60.0	/* a subscriber's last success is saved at most this often */
 #define SECRET_BYTES	32
-
-enum op_kind { OP_ADD, OP_VALIDATE, OP_PATCH, OP_DELETE, OP_RECOVER, OP_WEBSUB };
-
-/* An operation a client waits for: a verification, then a commit or a request. */
-struct op {
-	struct subs *s;
-	enum op_kind kind;
-	struct dsub *d;		/* OP_ADD, OP_WEBSUB subscribe: the new one (owned) */
-	char *name;
-	struct dsub_fields f;	/* OP_PATCH */
-	struct verify *v;
-	long long *count;	/* OP_DELETE, OP_RECOVER */
-	bool unsubscribe;	/* OP_WEBSUB */
-	unsigned status;	/* what done gets once committed */
-	subs_done_fn done;
-	void *arg;
-	struct op *prev, *next;
-};
-
-struct subs {
-	struct ev_loop *loop;
-	const struct config *cfg;
-	struct delivery *dlv;
-	struct store *st;
-	const struct emitter_ops *webhook;
-	struct ssrf_guard guard;	/* the config's, at a fixed address: confs borrow it */
-	struct curlev *cv;		/* verifications */
-	struct hmap byname;		/* name -> struct dsub */
-	struct hmap adding;		/* names of subscribers being validated */
-	size_t n, nadding;
-	char **names;			/* sorted, rebuilt when names_dirty */
-	bool names_dirty;
-	struct op *ops;
-	ev_timer tick;
-	bool loaded;
-};
 
 static void op_free(struct op *op);
 
@@ -174,8 +139,8 @@ sc_build(struct subs *s, const struct dsub *d, struct subscriber_config *sc, cha
 }
 
 /* Hands d to delivery (or, running, replaces its conf); -1 after logging why. */
-static int
-run(struct subs *s, struct dsub *d)
+int
+subs_run(struct subs *s, struct dsub *d)
 {
 	struct subscriber_config next;
 	char err[256];
@@ -218,8 +183,8 @@ stop(struct subs *s, struct dsub *d)
 	d->running = false;
 }
 
-static void
-insert(struct subs *s, struct dsub *d)
+void
+subs_insert(struct subs *s, struct dsub *d)
 {
 	hmap_put(&s->byname, d->name, d);
 	s->n++;
@@ -229,8 +194,8 @@ insert(struct subs *s, struct dsub *d)
 		ev_timer_start(s->loop, &s->tick);
 }
 
-static void
-unlink_dsub(struct subs *s, struct dsub *d)
+void
+subs_unlink(struct subs *s, struct dsub *d)
 {
 	stop(s, d);
 	hmap_del(&s->byname, d->name);
@@ -380,11 +345,11 @@ tick(struct ev_loop *loop, ev_timer *w, int revents)
 		log_info("subs/%s: the previous secret's grace ended: it signs no more", d->name);
 		save(s, d);
 		if (d->running)
-			(void)run(s, d);
+			(void)subs_run(s, d);
 	}
 	for (size_t i = 0; i < ngone; i++) {
 		log_info("subs/%s: WebSub lease expired: unsubscribed", gone[i]->name);
-		unlink_dsub(s, gone[i]);
+		subs_unlink(s, gone[i]);
 		store_dsub_save(s->st, gone[i]->name, NULL);
 		store_drop_deliveries(s->st, gone[i]->name, NULL, NULL);
 		subs_dsub_free(gone[i]);
@@ -411,9 +376,9 @@ loaded_row(void *arg, const char *name, const char *json)
 			subs_dsub_free(d);
 			return;
 		}
-	insert(s, d);
+	subs_insert(s, d);
 	if (!d->pending)
-		(void)run(s, d);
+		(void)subs_run(s, d);
 }
 
 static void
@@ -551,8 +516,8 @@ subs_names(struct subs *s, size_t *n)
 
 /* Operations */
 
-static struct op *
-op_new(struct subs *s, enum op_kind kind, const char *name, subs_done_fn done, void *arg)
+struct op *
+subs_op_new(struct subs *s, enum op_kind kind, const char *name, subs_done_fn done, void *arg)
 {
 	struct op *op = xcalloc(1, sizeof(*op));
 
@@ -597,8 +562,8 @@ op_free(struct op *op)
 }
 
 /* Ends op: done (unless forgotten) gets status and why, then op is freed. */
-static void
-op_end(struct op *op, unsigned status, const char *why)
+void
+subs_op_end(struct op *op, unsigned status, const char *why)
 {
 	subs_done_fn done = op->done;
 	void *arg = op->arg;
@@ -614,14 +579,14 @@ op_committed(void *arg, long long result)
 	struct op *op = arg;
 
 	if (result < 0)
-		op_end(op, 500, store_error(op->s->st));
+		subs_op_end(op, 500, store_error(op->s->st));
 	else
-		op_end(op, op->status, NULL);
+		subs_op_end(op, op->status, NULL);
 }
 
 /* Saves d, then answers op with status once stored. */
-static void
-op_commit(struct op *op, struct dsub *d, unsigned status)
+void
+subs_op_commit(struct op *op, struct dsub *d, unsigned status)
 {
 	save(op->s, d);
 	op->status = status;
@@ -636,8 +601,8 @@ subs_forget(struct subs *s, void *arg)
 			op->done = NULL;
 }
 
-static unsigned
-verify_status(enum verify_result r)
+unsigned
+subs_verify_status(enum verify_result r)
 {
 	return r == VERIFY_REFUSED ? 403 : 422;
 }
@@ -653,24 +618,24 @@ add_verified(void *arg, enum verify_result r, const char *why)
 	op->v = NULL;
 	if (r != VERIFY_OK) {
 		snprintf(msg, sizeof(msg), "validation failed: %s", why);
-		op_end(op, verify_status(r), msg);
+		subs_op_end(op, subs_verify_status(r), msg);
 		return;
 	}
 	op->d = NULL;
 	if (hmap_del(&s->adding, d->name) != NULL)
 		s->nadding--;
 	d->pending = false;
-	insert(s, d);
-	if (run(s, d) != 0) {
-		unlink_dsub(s, d);
+	subs_insert(s, d);
+	if (subs_run(s, d) != 0) {
+		subs_unlink(s, d);
 		subs_dsub_free(d);
-		op_end(op, 500, "the subscriber cannot start");
+		subs_op_end(op, 500, "the subscriber cannot start");
 		return;
 	}
 	log_info("subs/%s: added (%s), URL validated", d->name, d->url);
 	op->kind = OP_VALIDATE;		/* it exists now: op_free leaves it be */
 	d->busy = true;
-	op_commit(op, d, 201);
+	subs_op_commit(op, d, 201);
 }
 
 static const char *
@@ -700,7 +665,7 @@ subs_add(struct subs *s, struct dsub *d, bool validate, subs_done_fn done, void 
 		return;
 	}
 	d->created = ev_now(s->loop);
-	op = op_new(s, OP_ADD, d->name, done, arg);
+	op = subs_op_new(s, OP_ADD, d->name, done, arg);
 	op->d = d;
 	hmap_put(&s->adding, d->name, d);
 	s->nadding++;
@@ -712,18 +677,18 @@ subs_add(struct subs *s, struct dsub *d, bool validate, subs_done_fn done, void 
 	op->d = NULL;
 	hmap_del(&s->adding, d->name);
 	s->nadding--;
-	insert(s, d);
-	if (!d->pending && run(s, d) != 0) {
-		unlink_dsub(s, d);
+	subs_insert(s, d);
+	if (!d->pending && subs_run(s, d) != 0) {
+		subs_unlink(s, d);
 		subs_dsub_free(d);
-		op_end(op, 500, "the subscriber cannot start");
+		subs_op_end(op, 500, "the subscriber cannot start");
 		return;
 	}
 	log_info("subs/%s: added (%s)%s", d->name, d->url, d->pending ?
 	    ", pending validation" : ", not validated (validation = \"none\")");
 	op->kind = OP_VALIDATE;
 	d->busy = true;
-	op_commit(op, d, d->pending ? 202 : 201);
+	subs_op_commit(op, d, d->pending ? 202 : 201);
 }
 
 /* Returns d when it may start an operation; else answers done and returns NULL. */
@@ -755,19 +720,19 @@ validated(void *arg, enum verify_result r, const char *why)
 	op->v = NULL;
 	if (r != VERIFY_OK) {
 		snprintf(msg, sizeof(msg), "validation failed: %s", why);
-		op_end(op, verify_status(r), msg);
+		subs_op_end(op, subs_verify_status(r), msg);
 		return;
 	}
 	if (d->pending) {
 		d->pending = false;
-		if (run(s, d) != 0) {
+		if (subs_run(s, d) != 0) {
 			d->pending = true;
-			op_end(op, 500, "the subscriber cannot start");
+			subs_op_end(op, 500, "the subscriber cannot start");
 			return;
 		}
 		log_info("subs/%s: URL validated: deliveries start", d->name);
 	}
-	op_commit(op, d, 200);
+	subs_op_commit(op, d, 200);
 }
 
 void
@@ -783,7 +748,7 @@ subs_validate(struct subs *s, const char *name, subs_done_fn done, void *arg)
 		done(arg, 409, "a WebSub subscriber is verified by the hub, not challenged");
 		return;
 	}
-	op = op_new(s, OP_VALIDATE, name, done, arg);
+	op = subs_op_new(s, OP_VALIDATE, name, done, arg);
 	op->v = verify_challenge(s->cv, &s->guard, d->url, d->signature, d->secrets[0].value,
 	    s->cfg->bridge.api.subs.validation_timeout, validated, op);
 }
@@ -838,14 +803,14 @@ patch_apply(struct op *op, struct dsub *d)
 		f->description = NULL;
 	}
 	if (rerun && d->running)
-		(void)run(s, d);
+		(void)subs_run(s, d);
 	if (f->has_disabled && f->disabled != d->disabled && !d->pending) {
 		if (f->disabled)
 			set_disabled(s, d, "disabled through the API");
 		else
 			set_enabled(s, d);
 	}
-	op_commit(op, d, 200);
+	subs_op_commit(op, d, 200);
 }
 
 static void
@@ -857,7 +822,7 @@ patch_verified(void *arg, enum verify_result r, const char *why)
 	op->v = NULL;
 	if (r != VERIFY_OK) {
 		snprintf(msg, sizeof(msg), "validation of the new url failed: %s", why);
-		op_end(op, verify_status(r), msg);
+		subs_op_end(op, subs_verify_status(r), msg);
 		return;
 	}
 	patch_apply(op, hmap_get(&op->s->byname, op->name));
@@ -899,7 +864,7 @@ subs_patch(struct subs *s, const char *name, struct json_object *body, subs_done
 		done(arg, 400, err);
 		return;
 	}
-	op = op_new(s, OP_PATCH, name, done, arg);
+	op = subs_op_new(s, OP_PATCH, name, done, arg);
 	op->f = f;
 	if (f.has_url && strcmp(f.url, d->url) != 0 && sc->challenge) {
 		op->v = verify_challenge(s->cv, &s->guard, f.url, d->signature,
@@ -915,11 +880,11 @@ delete_dropped(void *arg, long long n)
 	struct op *op = arg;
 
 	if (n < 0) {
-		op_end(op, 500, store_error(op->s->st));
+		subs_op_end(op, 500, store_error(op->s->st));
 		return;
 	}
 	*op->count = n;
-	op_end(op, 200, NULL);
+	subs_op_end(op, 200, NULL);
 }
 
 static void
@@ -928,7 +893,7 @@ delete_committed(void *arg, long long result)
 	struct op *op = arg;
 
 	if (result < 0) {
-		op_end(op, 500, store_error(op->s->st));
+		subs_op_end(op, 500, store_error(op->s->st));
 		return;
 	}
 	/* The batch with its last deliveries is stored: none comes after the drop. */
@@ -944,9 +909,9 @@ subs_delete(struct subs *s, const char *name, long long *dropped, subs_done_fn d
 
 	if (d == NULL)
 		return;
-	op = op_new(s, OP_DELETE, name, done, arg);
+	op = subs_op_new(s, OP_DELETE, name, done, arg);
 	op->count = dropped;
-	unlink_dsub(s, d);
+	subs_unlink(s, d);
 	log_info("subs/%s: deleted", d->name);
 	subs_dsub_free(d);
 	store_dsub_save(s->st, name, NULL);
@@ -990,7 +955,7 @@ subs_rotate(struct subs *s, const char *name, const char *secret, double grace,
 	log_info("subs/%s: secret rotated; the previous one signs for %.0f s more", name, grace);
 	save(s, d);
 	if (d->running)
-		(void)run(s, d);
+		(void)subs_run(s, d);
 	return 0;
 }
 
@@ -1019,13 +984,13 @@ recovered(void *arg, long long n)
 	struct op *op = arg;
 
 	if (n < 0) {
-		op_end(op, 500, store_error(op->s->st));
+		subs_op_end(op, 500, store_error(op->s->st));
 		return;
 	}
 	*op->count = n;
 	if (n > 0)
 		log_info("subs/%s: %lld dead letters queued again", op->name, n);
-	op_end(op, 202, NULL);
+	subs_op_end(op, 202, NULL);
 }
 
 void
@@ -1037,134 +1002,7 @@ subs_recover(struct subs *s, const char *name, double since, long long *n, subs_
 
 	if (d == NULL)
 		return;
-	op = op_new(s, OP_RECOVER, name, done, arg);
+	op = subs_op_new(s, OP_RECOVER, name, done, arg);
 	op->count = n;
 	store_recover(s->st, name, since, recovered, op);
-}
-
-/* WebSub */
-
-static void
-websub_verified(void *arg, enum verify_result r, const char *why)
-{
-	struct op *op = arg;
-	struct subs *s = op->s;
-	struct dsub *d = op->d, *old;
-	double now = ev_now(s->loop);
-
-	op->v = NULL;
-	if (r != VERIFY_OK) {
-		log_warnx("websub/%s: intent not verified (%s): %s", op->name,
-		    op->unsubscribe ? "unsubscribe" : "subscribe", why);
-		op_end(op, verify_status(r), why);
-		return;
-	}
-	if (op->unsubscribe) {
-		/* Marked busy by subs_websub, for this operation. */
-		if ((old = hmap_get(&s->byname, op->name)) == NULL) {
-			op_end(op, 404, "not subscribed");
-			return;
-		}
-		log_info("websub/%s: unsubscribed (%s)", op->name, old->url);
-		unlink_dsub(s, old);
-		subs_dsub_free(old);
-		store_dsub_save(s->st, op->name, NULL);
-		store_drop_deliveries(s->st, op->name, NULL, NULL);
-		op_end(op, 200, NULL);
-		return;
-	}
-	op->d = NULL;
-	if (hmap_del(&s->adding, d->name) != NULL)
-		s->nadding--;
-	op->kind = OP_VALIDATE;
-	if ((old = hmap_get(&s->byname, d->name)) != NULL) {
-		/* A renewal: the lease, the secret and the topic's globs are the new ones. */
-		old->lease_until = d->lease_until;
-		for (size_t i = 0; i < old->nsecrets; i++)
-			free(old->secrets[i].value);
-		memcpy(old->secrets, d->secrets, sizeof(d->secrets));
-		old->nsecrets = d->nsecrets;
-		old->signature = d->signature;
-		d->nsecrets = 0;
-		subs_dsub_free(d);
-		log_info("websub/%s: lease renewed until %.0f s from now", old->name,
-		    old->lease_until - now);
-		if (old->running)
-			(void)run(s, old);
-		op_commit(op, old, 202);
-		return;
-	}
-	insert(s, d);
-	if (run(s, d) != 0) {
-		unlink_dsub(s, d);
-		subs_dsub_free(d);
-		op_end(op, 500, "the subscriber cannot start");
-		return;
-	}
-	log_info("websub/%s: subscribed %s to %s for %.0f s", d->name, d->url, d->events[0],
-	    d->lease_until - now);
-	d->busy = true;
-	op_commit(op, d, 202);
-}
-
-/* The subscriber of callback and topic is always called the same: a subscribe renews. */
-static void
-websub_name(const char *callback, const char *topic, char *name, size_t len)
-{
-	unsigned char md[EVP_MAX_MD_SIZE];
-	char *both = xasprintf("%s\n%s", callback, topic);
-	unsigned mdlen = 0;
-
-	EVP_Digest(both, strlen(both), md, &mdlen, EVP_sha256(), NULL);
-	free(both);
-	snprintf(name, len, "websub-%02x%02x%02x%02x%02x%02x%02x%02x", md[0], md[1], md[2],
-	    md[3], md[4], md[5], md[6], md[7]);
-}
-
-void
-subs_websub(struct subs *s, bool subscribe, const char *callback, const char *topic,
-    const char *secret, long lease_seconds, const char *hub_url, subs_done_fn done, void *arg)
-{
-	const struct subs_config *sc = &s->cfg->bridge.api.subs;
-	struct dsub *d;
-	struct op *op;
-	char name[40];
-
-	websub_name(callback, topic, name, sizeof(name));
-	if (hmap_get(&s->adding, name) != NULL || (subs_find(s, name) != NULL &&
-	    subs_find(s, name)->busy)) {
-		done(arg, 409, "a request for this callback and topic is under way");
-		return;
-	}
-	if (subscribe && subs_find(s, name) == NULL && s->n + s->nadding >= sc->max) {
-		done(arg, 507, "bridge.api.subscriptions.max dynamic subscribers exist already");
-		return;
-	}
-	op = op_new(s, OP_WEBSUB, name, done, arg);
-	op->unsubscribe = !subscribe;
-	if (subscribe) {
-		d = xcalloc(1, sizeof(*d));
-		d->name = xstrdup(name);
-		d->url = xstrdup(callback);
-		d->websub = true;
-		d->created = ev_now(s->loop);
-		d->lease_until = ev_now(s->loop) + (double)lease_seconds;
-		d->events = xcalloc(2, sizeof(*d->events));
-		d->events[0] = xstrdup(topic);
-		d->headers = xcalloc(2, sizeof(*d->headers));
-		d->headers[0] = xasprintf("Link: <%s>; rel=\"hub\", <%s>; rel=\"self\"", hub_url,
-		    topic);
-		d->nheaders = 1;
-		d->signature = secret != NULL ? SIGN_WEBSUB : SIGN_NONE;
-		if (secret != NULL) {
-			d->secrets[0].value = xstrdup(secret);
-			d->nsecrets = 1;
-		}
-		op->d = d;
-		hmap_put(&s->adding, name, d);
-		s->nadding++;
-	} else if (subs_find(s, name) != NULL)
-		subs_find(s, name)->busy = true;
-	op->v = verify_intent(s->cv, &s->guard, callback, subscribe ? "subscribe" : "unsubscribe",
-	    topic, subscribe ? lease_seconds : 0, sc->validation_timeout, websub_verified, op);
 }
