@@ -601,6 +601,18 @@ subs_forget(struct subs *s, void *arg)
 			op->done = NULL;
 }
 
+bool
+subs_start(struct op *op, struct dsub *d)
+{
+	subs_insert(op->s, d);
+	if (subs_run(op->s, d) == 0)
+		return true;
+	subs_unlink(op->s, d);
+	subs_dsub_free(d);
+	subs_op_end(op, 500, "the subscriber cannot start");
+	return false;
+}
+
 unsigned
 subs_verify_status(enum verify_result r)
 {
@@ -625,13 +637,8 @@ add_verified(void *arg, enum verify_result r, const char *why)
 	if (hmap_del(&s->adding, d->name) != NULL)
 		s->nadding--;
 	d->pending = false;
-	subs_insert(s, d);
-	if (subs_run(s, d) != 0) {
-		subs_unlink(s, d);
-		subs_dsub_free(d);
-		subs_op_end(op, 500, "the subscriber cannot start");
+	if (!subs_start(op, d))
 		return;
-	}
 	log_info("subs/%s: added (%s), URL validated", d->name, d->url);
 	op->kind = OP_VALIDATE;		/* it exists now: op_free leaves it be */
 	d->busy = true;

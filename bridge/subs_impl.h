@@ -63,6 +63,8 @@ struct op *subs_op_new(struct subs *s, enum op_kind kind, const char *name, subs
 void subs_op_end(struct op *op, unsigned status, const char *why);
 /* Saves d, then answers op with status once stored. */
 void subs_op_commit(struct op *op, struct dsub *d, unsigned status);
+/* Registers and starts d (taken); false after freeing it and answering op 500. */
+bool subs_start(struct op *op, struct dsub *d);
 /* Returns the HTTP status a failed verification answers: 403 refused, else 422. */
 unsigned subs_verify_status(enum verify_result r);
 

@@ -66,13 +66,8 @@ websub_verified(void *arg, enum verify_result r, const char *why)
 		subs_op_commit(op, old, 202);
 		return;
 	}
-	subs_insert(s, d);
-	if (subs_run(s, d) != 0) {
-		subs_unlink(s, d);
-		subs_dsub_free(d);
-		subs_op_end(op, 500, "the subscriber cannot start");
+	if (!subs_start(op, d))
 		return;
-	}
 	log_info("websub/%s: subscribed %s to %s for %.0f s", d->name, d->url, d->events[0],
 	    d->lease_until - now);
 	d->busy = true;
