@@ -8,6 +8,7 @@
 
 #include <ev.h>
 #include <getopt.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -157,12 +158,16 @@ cli_silences_main(int argc, char **argv)
 	if (strcmp(cmd, "list") == 0 && optind + 1 == argc) {
 		rc = list(&c);
 	} else if (strcmp(cmd, "add") == 0 && optind + 1 == argc) {
+		if (json_object_object_length(m) == 0 && json_object_object_length(labels) == 0) {
+			fprintf(stderr, "pollhook: a silence needs --source, --rule or --label\n");
+			goto out;
+		}
 		if (duration != NULL) {
 			double d = strtod(duration, &end);
 
-			if (*duration == '\0' || *end != '\0' || !(d > 0) || ends) {
-				fprintf(stderr, "pollhook: --duration wants seconds above 0, and "
-				    "no --ends\n");
+			if (*duration == '\0' || *end != '\0' || !(d > 0) || !isfinite(d) || ends) {
+				fprintf(stderr, "pollhook: --duration wants a number of seconds above "
+				    "0, and no --ends\n");
 				goto out;
 			}
 			json_object_object_add(body, "ends", json_object_new_double(ev_time() + d));

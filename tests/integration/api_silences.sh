@@ -36,6 +36,15 @@ for body in '{}' '{"matchers": {}, "ends": 2000000000}' \
 done
 expect_status 404 DELETE /v1/silences/sil_nope "$TOKEN"
 
+# The CLI refuses what the API would, before asking it.
+for args in "--duration 60" "--source edge-1 --duration 1e999" "--source edge-1 --duration -5" \
+    "--source edge-1 --duration 5s"; do
+	# shellcheck disable=SC2086
+	cli add $args >/dev/null && fail "silences add $args was accepted"
+	[ $? -eq 2 ] || fail "silences add $args: exit status not 2"
+	grep -Eq "needs --source, --rule or --label|--duration wants a number of seconds" "$TMP/cli.err" ||
+		fail "silences add $args: $(cat "$TMP/cli.err")"
+done
 cli add --source edge-1 --duration 600 --comment "router upgrade" >"$TMP/sil1.json" ||
 	fail "silences add: $(cat "$TMP/cli.err")"
 ID1=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["id"])' "$TMP/sil1.json")
