@@ -89,7 +89,7 @@ time_arg(const char *s)
 	char *end;
 	double d = strtod(s, &end);
 
-	if (*s != '\0' && *end == '\0')
+	if (*s != '\0' && *end == '\0' && isfinite(d))
 		return json_object_new_double(d);
 	return json_object_new_string(s);
 }

@@ -30,7 +30,7 @@ usage(FILE *f)
 	    "       pollhook subscribers add URL [--name N] [--secret S] [--events GLOB,...]\n"
 	    "                                [--signature standard|zoom|github] [options]\n"
 	    "       pollhook subscribers rm NAME [options]\n"
-	    "       pollhook subscribers rotate NAME [--grace SECONDS] [options]\n"
+	    "       pollhook subscribers rotate NAME [--grace DURATION] [options]\n"
 	    "       pollhook subscribers test NAME [options]\n");
 }
 
@@ -120,7 +120,14 @@ cli_subs_main(int argc, char **argv)
 		case 's': secret = optarg; break;
 		case 'e': events = optarg; break;
 		case 'S': sig = optarg; break;
-		case 'g': grace = optarg; break;
+		case 'g':
+			if (cli_parse_duration(optarg) < 0) {
+				fprintf(stderr, "pollhook: --grace wants a duration (seconds, or a "
+				    "number followed by s, m, h or d)\n");
+				return 2;
+			}
+			grace = optarg;
+			break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -163,7 +170,7 @@ cli_subs_main(int argc, char **argv)
 	} else if ((strcmp(cmd, "rm") == 0 || strcmp(cmd, "rotate") == 0 ||
 	    strcmp(cmd, "test") == 0) && optind + 2 == argc) {
 		char *esc = curl_easy_escape(NULL, argv[optind + 1], 0);
-		char *gbody = grace != NULL ? xasprintf("{\"grace\": %g}", strtod(grace, NULL)) : NULL;
+		char *gbody = grace != NULL ? xasprintf("{\"grace\": %.17g}", cli_parse_duration(grace)) : NULL;
 
 		if (strcmp(cmd, "rm") == 0)
 			path = xasprintf("/v1/subscribers/%s", esc);

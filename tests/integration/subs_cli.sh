@@ -27,6 +27,14 @@ printf '%s\n' "$TOKEN" >"$TMP/other.token"
 "$POLLHOOK" subscribers rotate cli --grace 60 --url "http://127.0.0.1:$API_PORT" --token-file "$TMP/other.token" \
     >"$TMP/out" 2>"$TMP/err" || fail "rotate: $(cat "$TMP/err")"
 grep -q '"secret":"whsec_' "$TMP/out" || fail "rotate printed: $(cat "$TMP/out")"
+for g in abc 1e999 -3 5x; do
+	rc=0
+	"$POLLHOOK" subscribers rotate cli --grace "$g" "${C[@]}" >"$TMP/out" 2>"$TMP/err" || rc=$?
+	[ "$rc" = 2 ] && grep -q -- '--grace wants a duration' "$TMP/err" ||
+		fail "rotate --grace $g: rc $rc, $(cat "$TMP/err")"
+done
+"$POLLHOOK" subscribers rotate cli --grace 2m "${C[@]}" >"$TMP/out" 2>"$TMP/err" ||
+	fail "rotate --grace 2m: $(cat "$TMP/err")"
 printf 'wrong\n' >"$TMP/bad.token"
 rc=0
 "$POLLHOOK" subscribers list --url "http://127.0.0.1:$API_PORT" --token-file "$TMP/bad.token" >"$TMP/out" 2>"$TMP/err" || rc=$?
