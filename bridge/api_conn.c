@@ -1,0 +1,155 @@
+/*
+ * Per-connection deadlines of the management API (see api_conn.h). One
+ * ev_timer per open connection: libev keeps them in a heap, so a thousand
+ * connections cost a thousand heap entries, not a scan.
+ */
+
+#include "api_conn.h"
+
+#include <stdlib.h>
+#include <sys/socket.h>
+
+#include "log.h"
+#include "util.h"
+#include "xmalloc.h"
+
+struct api_conns {
+	struct ev_loop *loop;
+	double header_timeout, body_timeout;
+	unsigned long long cut_headers, cut_bodies;
+	unsigned open;
+};
+
+enum conn_phase {
+	CONN_HEADERS,	/* waiting for a request's line and headers */
+	CONN_BODY,	/* reading its body */
+	CONN_SERVING	/* the request is in; no deadline of ours */
+};
+
+struct conn {
+	struct api_conns *cs;
+	int fd;
+	enum conn_phase phase;
+	ev_timer timer;
+};
+
+static void
+conn_expired(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct conn *k = container_of(w, struct conn, timer);
+
+	(void)loop;
+	(void)revents;
+	if (k->phase == CONN_HEADERS)
+		k->cs->cut_headers++;
+	else
+		k->cs->cut_bodies++;
+	log_debug("api: connection cut: its request %s did not arrive in %.1f s",
+	    k->phase == CONN_HEADERS ? "line and headers" : "body",
+	    k->phase == CONN_HEADERS ? k->cs->header_timeout : k->cs->body_timeout);
+	k->phase = CONN_SERVING;
+	/* MHD reads the end of the stream at its next run and closes the connection. */
+	(void)shutdown(k->fd, SHUT_RDWR);
+}
+
+static void
+conn_arm(struct conn *k, enum conn_phase phase, double after)
+{
+	ev_timer_stop(k->cs->loop, &k->timer);
+	k->phase = phase;
+	if (phase != CONN_SERVING) {
+		ev_timer_set(&k->timer, after, 0.);
+		ev_timer_start(k->cs->loop, &k->timer);
+	}
+}
+
+struct api_conns *
+api_conns_new(struct ev_loop *loop, double header_timeout, double body_timeout)
+{
+	struct api_conns *cs = xcalloc(1, sizeof(*cs));
+
+	cs->loop = loop;
+	cs->header_timeout = header_timeout;
+	cs->body_timeout = body_timeout;
+	return cs;
+}
+
+void
+api_conns_free(struct api_conns *cs)
+{
+	if (cs != NULL && cs->open != 0)
+		log_warnx("api: %u connection deadlines left at stop", cs->open);
+	free(cs);
+}
+
+void
+api_conns_notify(void *cls, struct MHD_Connection *c, void **socket_context,
+    enum MHD_ConnectionNotificationCode code)
+{
+	struct api_conns *cs = cls;
+	struct conn *k = *socket_context;
+	const union MHD_ConnectionInfo *info;
+
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+		if (info == NULL)
+			return;
+		k = xcalloc(1, sizeof(*k));
+		k->cs = cs;
+		k->fd = info->connect_fd;
+		ev_timer_init(&k->timer, conn_expired, 0., 0.);
+		conn_arm(k, CONN_HEADERS, cs->header_timeout);
+		cs->open++;
+		*socket_context = k;
+	} else if (code == MHD_CONNECTION_NOTIFY_CLOSED && k != NULL) {
+		ev_timer_stop(cs->loop, &k->timer);
+		cs->open--;
+		free(k);
+		*socket_context = NULL;
+	}
+}
+
+/* Returns c's deadlines, or NULL (a connection MHD could not tell us about). */
+static struct conn *
+conn_of(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *info =
+	    MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+	return info != NULL ? info->socket_context : NULL;
+}
+
+void
+api_conn_headers(struct MHD_Connection *c, bool body)
+{
+	struct conn *k = conn_of(c);
+
+	if (k != NULL && k->phase == CONN_HEADERS)
+		conn_arm(k, body ? CONN_BODY : CONN_SERVING, k->cs->body_timeout);
+}
+
+void
+api_conn_body_done(struct MHD_Connection *c)
+{
+	struct conn *k = conn_of(c);
+
+	if (k != NULL && k->phase == CONN_BODY)
+		conn_arm(k, CONN_SERVING, 0.);
+}
+
+void
+api_conn_completed(struct MHD_Connection *c)
+{
+	struct conn *k = conn_of(c);
+
+	if (k != NULL)
+		conn_arm(k, CONN_HEADERS, k->cs->header_timeout);
+}
+
+void
+api_conns_cut(const struct api_conns *cs, unsigned long long *headers,
+    unsigned long long *bodies)
+{
+	*headers = cs->cut_headers;
+	*bodies = cs->cut_bodies;
+}

@@ -1,0 +1,40 @@
+#ifndef POLLHOOK_API_CONN_H
+#define POLLHOOK_API_CONN_H
+
+/*
+ * The management API's connection deadlines, which libmicrohttpd lacks: its
+ * own timeout (idle_timeout) is reset by every byte, so a client trickling
+ * a byte a second would hold a connection for ever. Each connection gets an
+ * ev_timer (MHD_OPTION_NOTIFY_CONNECTION): the request line and headers must
+ * be in within header_timeout of the connection's start or of the previous
+ * answer, and a request body within body_timeout of its headers. A
+ * connection past its deadline is shut down (shutdown(2)); MHD sees the
+ * end of its socket at its next run and closes it.
+ */
+
+#include <stdbool.h>
+
+#include <ev.h>
+#include <microhttpd.h>
+
+struct api_conns;
+
+/* Returns the deadlines of one server on loop, with its two timeouts in seconds. */
+struct api_conns *api_conns_new(struct ev_loop *loop, double header_timeout,
+    double body_timeout);
+/* Frees cs; every connection must have been closed (MHD_stop_daemon) before. */
+void api_conns_free(struct api_conns *cs);
+/* The MHD_OPTION_NOTIFY_CONNECTION callback; cls is the struct api_conns. */
+void api_conns_notify(void *cls, struct MHD_Connection *c, void **socket_context,
+    enum MHD_ConnectionNotificationCode code);
+/* The headers of c's request are in; with body, its body's deadline starts. */
+void api_conn_headers(struct MHD_Connection *c, bool body);
+/* c's request body is in (or is not read): no deadline until the request completes. */
+void api_conn_body_done(struct MHD_Connection *c);
+/* c's request completed: the next request's headers have header_timeout from now. */
+void api_conn_completed(struct MHD_Connection *c);
+/* Returns the connections cut so far for their headers and for their bodies. */
+void api_conns_cut(const struct api_conns *cs, unsigned long long *headers,
+    unsigned long long *bodies);
+
+#endif

@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# Benchmark of the management API under a connection flood (issue 16): the
+# latency of GET /healthz from 127.0.0.2 (median, p99, max over WINDOW
+# seconds) and the polling rate of SOURCES sources (pollhook_polls_total per
+# second), without an attack and then, in the same run, while 127.0.0.1
+# holds 1,000 connections open (re-opening each the server closes). Prints
+# the figures and the attacked / quiet ratios, ROUNDS times; never fails on
+# them.
+# Usage: tests/bench/api_abuse_bench.sh [BUILD_DIR] (default: .)
+#
+# SOURCES (default 20) sources polled every INTERVAL (default 0.05) s;
+# WINDOW (default 10) s per measure; ROUNDS (default 3). Build without
+# sanitizers.
+set -u
+BUILD=$(cd "${1:-.}" && pwd)
+SRC=$(cd "$(dirname "$0")/../.." && pwd)
+SOURCES=${SOURCES:-20}
+INTERVAL=${INTERVAL:-0.05}
+WINDOW=${WINDOW:-10}
+ROUNDS=${ROUNDS:-3}
+ABUSE=$SRC/tests/lib/api_abuse.py
+[ -x "$BUILD/bridge/pollhook" ] || { echo "no $BUILD/bridge/pollhook: build first" >&2; exit 1; }
+command -v curl >/dev/null || { echo "curl is required" >&2; exit 1; }
+ulimit -n 4096 2>/dev/null
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/pollhook-apiabuse.XXXXXX")
+PIDS=""
+cleanup() {
+	for p in $PIDS; do kill "$p" 2>/dev/null; done
+	for p in $PIDS; do wait "$p" 2>/dev/null; done
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+mkdir -p "$TMP/www" "$TMP/state"
+echo '{"cpu": 20}' >"$TMP/www/status.json"
+python3 "$SRC/tests/lib/httpserver.py" --dir "$TMP/www" --port-file "$TMP/dev.port" \
+    --log /dev/null 2>"$TMP/dev.err" &
+PIDS="$PIDS $!"
+for _ in $(seq 50); do [ -s "$TMP/dev.port" ] && break; sleep 0.1; done
+DEV=$(cat "$TMP/dev.port")
+PORT=$(free_port)
+TOKEN=bench-token-$$
+{
+	echo "bridge = { state_dir = \"$TMP/state\"; log_level = \"warning\";"
+	echo "  api = { listen = \"127.0.0.1:$PORT\"; token = \"$TOKEN\"; }; };"
+	echo "sources = ("
+	for i in $(seq "$SOURCES"); do
+		[ "$i" -gt 1 ] && echo ","
+		echo "{ name = \"s$i\"; poller = \"http\"; interval = $INTERVAL; timeout = 0.04;"
+		echo "  http = { url = \"http://127.0.0.1:$DEV/status.json\"; };"
+		echo "  metrics = ( { name = \"cpu\"; json = \"/cpu\"; } ); }"
+	done
+	echo ");"
+	echo "rules = ( { name = \"cpu.high\"; metric = \"cpu\"; above = 90.0; clear = 85.0; } );"
+	echo "subscribers = ( { name = \"r\"; url = \"http://127.0.0.1:9/hook\";"
+	echo "  secret = \"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\"; } );"
+} >"$TMP/pollhook.conf"
+"$BUILD/bridge/pollhook" -c "$TMP/pollhook.conf" 2>"$TMP/daemon.err" &
+PIDS="$PIDS $!"
+for _ in $(seq 100); do
+	curl -s --max-time 1 -o /dev/null "http://127.0.0.1:$PORT/healthz" && break
+	sleep 0.1
+done
+
+polls() {
+	curl -s --max-time 5 --interface 127.0.0.2 -H "Authorization: Bearer $TOKEN" \
+	    "http://127.0.0.1:$PORT/metrics" |
+	    awk '/^pollhook_polls_total/ { s += $2 } END { print s + 0 }'
+}
+
+# measure FLOOD: prints "median p99 max polls_per_s" over WINDOW seconds.
+measure() {
+	local p0 p1 lat fpid=""
+	if [ "$1" -gt 0 ]; then
+		python3 "$ABUSE" "$PORT" flood "$1" $((WINDOW + 2)) >"$TMP/flood.out" &
+		fpid=$!
+		sleep 1.5
+	fi
+	p0=$(polls)
+	lat=$(python3 "$ABUSE" "$PORT" latency 0 "$WINDOW")
+	p1=$(polls)
+	[ -n "$fpid" ] && wait "$fpid"
+	echo "$lat $(awk -v a="$p0" -v b="$p1" -v w="$WINDOW" 'BEGIN { printf "%.1f", (b - a) / w }')"
+}
+
+echo "api_abuse_bench: $SOURCES sources every $INTERVAL s, windows of $WINDOW s, $(nproc) cores"
+printf '%-6s %-28s %-28s %s\n' round "quiet: med/p99/max ms polls/s" \
+    "flood: med/p99/max ms polls/s" "ratios flood/quiet: med p99 polls"
+for r in $(seq "$ROUNDS"); do
+	q=$(measure 0)
+	f=$(measure 1000)
+	made=$(cat "$TMP/flood.out")
+	read -r qm qp qx qr <<<"$q"
+	read -r fm fp fx fr <<<"$f"
+	printf '%-6s %-28s %-28s %s\n' "$r" "$qm/$qp/$qx $qr" "$fm/$fp/$fx $fr" \
+	    "$(awk -v a="$qm" -v b="$fm" -v c="$qp" -v d="$fp" -v e="$qr" -v f="$fr" \
+	    'BEGIN { printf "%.2f %.2f %.3f", b / a, d / c, f / e }') (flood opened $made connections)"
+done
+grep -c . "$TMP/daemon.err" >/dev/null && grep -v 'loop: timers' "$TMP/daemon.err" | head -5

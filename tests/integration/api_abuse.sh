@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Case: the management API under abuse (issue 16).
+#   config     bridge.api with a token, header_timeout 2, body_timeout 2, the
+#              default connection limits (1024, 64 per address); then with
+#              the timeouts at 60 s, max_body 4096 and max_form_body 1024
+#   behaviour  1,000 idle connections from 127.0.0.1; headers and a body
+#              trickled a byte at a time; bodies over the bounds, announced
+#              and chunked
+#   expected   /healthz and an authorised GET from 127.0.0.2 are answered
+#              meanwhile, at most 64 of the idle connections stay open and
+#              the server closes those; trickled headers and bodies are cut;
+#              413 before an oversized body is sent, a chunked one cut; the
+#              source is still polled during the attack; no sanitizer report
+. "$(dirname "$0")/../lib/http_common.sh"
+. "$(dirname "$0")/../lib/webhook_common.sh"
+. "$(dirname "$0")/../lib/api_common.sh"
+
+ABUSE=$top_srcdir/tests/lib/api_abuse.py
+# 127.0.0.2 must reach the API on 127.0.0.1 (Linux answers all of 127/8).
+python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.2", 0))' 2>/dev/null || {
+	echo "SKIP: cannot bind 127.0.0.2"
+	exit 77
+}
+# A thousand sockets here, as many in the daemon.
+[ "$(ulimit -n)" -ge 1400 ] || ulimit -n 4096 2>/dev/null || {
+	echo "SKIP: ulimit -n is $(ulimit -n), below 1400"
+	exit 77
+}
+
+api_start "token_file = \"$TMP/api.token\"; header_timeout = 2.0; body_timeout = 2.0;
+    max_body = 4096; max_form_body = 1024;"
+
+polls() {
+	expect_status 200 GET /metrics "$TOKEN"
+	awk '/^pollhook_polls_total/ { s += $2 } END { print s + 0 }' "$TMP/body"
+}
+
+before=$(polls)
+python3 "$ABUSE" "$API_PORT" idle 1000 "$TOKEN" || fail "idle connections"
+after=$(polls)
+[ "$after" -gt "$before" ] || fail "no poll during the idle connections ($before, then $after)"
+pass "polled during the attack: $before polls, then $after"
+
+python3 "$ABUSE" "$API_PORT" slowloris || fail "slowloris"
+python3 "$ABUSE" "$API_PORT" slowbody "$TOKEN" || fail "slow body"
+# The bounds, with deadlines far off: what stops a body here is its size.
+healthy || fail "/healthz after the slow clients"
+stop_daemon
+api_start "token_file = \"$TMP/api.token\"; header_timeout = 60.0; body_timeout = 60.0;
+    max_body = 4096; max_form_body = 1024;"
+python3 "$ABUSE" "$API_PORT" big /v1/silences 4096 "$TOKEN" || fail "oversized JSON body"
+python3 "$ABUSE" "$API_PORT" big /v1/subscribers 4096 "$TOKEN" || fail "oversized JSON body"
+python3 "$ABUSE" "$API_PORT" big /websub 1024 "$TOKEN" || fail "oversized form body"
+python3 "$ABUSE" "$API_PORT" bigchunked /v1/silences 4096 "$TOKEN" || fail "oversized chunked body"
+
+# A body within the bound is still read and answered (400: not a silence).
+st=$(curl -s --max-time 5 -o "$TMP/body" -w '%{http_code}' -X POST -H "Authorization: Bearer $TOKEN" \
+    -H 'Content-Type: application/json' --data "{\"pad\": \"$(head -c 3000 /dev/zero | tr '\0' a)\"}" \
+    "http://127.0.0.1:$API_PORT/v1/silences")
+[ "$st" = 400 ] || fail "a 3 KB body under max_body 4096: status $st, want 400: $(cat "$TMP/body")"
+pass "a body under the bound is read: $st"
+
+healthy || fail "/healthz after the attacks"
+stop_daemon
+pass "the API under abuse"
