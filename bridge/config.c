@@ -29,6 +29,7 @@
 #include "inventory.h"
 #include "log.h"
 #include "poller.h"
+#include "priv.h"
 #include "registry.h"
 #include "depend.h"
 #include "maint.h"
@@ -104,6 +105,10 @@ static const struct conf_key bridge_keys[] = {
 	    "what a stored event survives before its first attempt: fsync (a power cut, "
 	    "the default) or process (a crash of the daemon)" },
 	{ "api", CONF_GROUP, 0, 0, 0, NULL, config_api_keys, "the management API; off when absent" },
+	{ "user", CONF_STRING, CONF_HAS_MIN, 1, 0, NULL, NULL,
+	    "started as root, become this user once the API port and the store are open" },
+	{ "group", CONF_STRING, CONF_HAS_MIN, 1, 0, NULL, NULL,
+	    "with user: the group to become (default the user's primary group)" },
 	{ "shard", CONF_GROUP, 0, 0, 0, NULL, shard_keys,
 	    "poll only the sources whose name hashes to this instance" },
 	{ "store", CONF_GROUP, 0, 0, 0, NULL, store_keys,
@@ -438,6 +443,30 @@ load_cluster(struct loader *ld, const struct conf_node *g, const struct conf_nod
 	bc->store.lease_ttl = conf_float(g, "lease_ttl", STORE_LEASE_DEFAULT);
 }
 
+/* bridge.user and bridge.group: they must exist (here, where the file is checked). */
+static void
+load_user(const struct conf_node *b, struct bridge_config *bc)
+{
+	const char *user = conf_string(b, "user", NULL), *group = conf_string(b, "group", NULL);
+	uid_t uid;
+	gid_t gid;
+	char err[256];
+
+	if (group != NULL && user == NULL) {
+		conf_error(conf_get(b, "group"), "\"group\" in bridge needs \"user\"");
+		return;
+	}
+	if (user == NULL)
+		return;
+	if (priv_lookup(user, group, &uid, &gid, err, sizeof(err)) != 0) {
+		conf_error(conf_get(b, strncmp(err, "no group", 8) == 0 ? "group" : "user"),
+		    "bridge.%s: %s", strncmp(err, "no group", 8) == 0 ? "group" : "user", err);
+		return;
+	}
+	bc->user = xstrdup(user);
+	bc->group = group != NULL ? xstrdup(group) : NULL;
+}
+
 static void
 load_bridge(struct loader *ld, const struct conf_node *b)
 {
@@ -449,6 +478,7 @@ load_bridge(struct loader *ld, const struct conf_node *b)
 	bc->log_level = level == -1 ? LOG_LEVEL_INFO : level;
 	bc->syslog = conf_bool(b, "syslog", false);
 	config_api_load(api, conf_errors(ld->tree) == 0, &bc->api);
+	load_user(b, bc);
 	if (shard != NULL) {
 		long long index = conf_int(shard, "index", 0), count = conf_int(shard, "count", 1);
 
@@ -1306,6 +1336,8 @@ config_free(struct config *cfg)
 	free(cfg->bridge.store.conninfo);
 	free(cfg->bridge.store.node);
 	config_api_free(&cfg->bridge.api);
+	free(cfg->bridge.user);
+	free(cfg->bridge.group);
 	for (size_t i = 0; i < cfg->nsources; i++) {
 		struct source_config *s = &cfg->sources[i];
 

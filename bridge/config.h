@@ -151,6 +151,7 @@ struct bridge_config {
 	struct api_config api;
 	unsigned shard_index, shard_count;	/* count 0 or 1: no sharding */
 	bool cluster;		/* bridge.cluster: store.node and store.lease_ttl are its */
+	char *user, *group;	/* bridge.user, bridge.group: root is dropped for them; NULL: not */
 };
 
 struct maint_config;
