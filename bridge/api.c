@@ -89,6 +89,7 @@ struct api {
 	struct discover *disc;	/* NULL: no discoveries */
 	struct server *srv;	/* NULL: off */
 	struct api_req *waiting;	/* requests waiting for the store */
+	struct api_conn_stats conn_stats;	/* of every server it ran */
 	bool has_token, has_read_token;
 	unsigned char token_digest[EVP_MAX_MD_SIZE];
 	unsigned char read_token_digest[EVP_MAX_MD_SIZE];
@@ -355,6 +356,7 @@ metrics_dead(void *arg, long long n)
 	if (a->cluster != NULL)
 		api_cluster_metrics(&q->r.body, a->cluster);
 	discover_metrics(a->disc, &q->r.body);
+	api_conn_metrics(&q->r.body, &a->conn_stats);
 	req_answered(q);
 }
 
@@ -1019,6 +1021,7 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
 			    MHD_HTTP_HEADER_CONTENT_LENGTH);
 			if (len != NULL && strtoull(len, NULL, 10) > max) {
 				api_conn_headers(c, false);
+				srv->api->conn_stats.too_large++;
 				reply_error(&q->r, 413, "the body is larger than %zu bytes", max);
 				goto send;
 			}
@@ -1033,6 +1036,7 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
 			return MHD_YES;
 		api_conn_body_done(c);
 		if (q->too_big) {
+			srv->api->conn_stats.too_large++;
 			reply_error(&q->r, 413, "the body is larger than %zu bytes", q->max_in);
 			goto send;
 		}
@@ -1331,7 +1335,7 @@ server_start(struct api *a, const char *listen_on, const struct api_config *ac, 
 	s = xcalloc(1, sizeof(*s));
 	s->api = a;
 	s->listen_fd = fd;
-	s->conns = api_conns_new(a->loop, ac->header_timeout, ac->body_timeout);
+	s->conns = api_conns_new(a->loop, ac->header_timeout, ac->body_timeout, &a->conn_stats);
 	s->limits = (struct api_config){ .max_connections = ac->max_connections,
 	    .max_per_ip = ac->max_per_ip, .idle_timeout = ac->idle_timeout,
 	    .header_timeout = ac->header_timeout, .body_timeout = ac->body_timeout };

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <sys/socket.h>
 
+#include "api_metrics.h"
+#include "buf.h"
 #include "log.h"
 #include "util.h"
 #include "xmalloc.h"
@@ -16,8 +18,8 @@
 struct api_conns {
 	struct ev_loop *loop;
 	double header_timeout, body_timeout;
-	unsigned long long cut_headers, cut_bodies;
-	unsigned open;
+	struct api_conn_stats *stats;
+	unsigned open;		/* this server's */
 };
 
 enum conn_phase {
@@ -41,9 +43,9 @@ conn_expired(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)loop;
 	(void)revents;
 	if (k->phase == CONN_HEADERS)
-		k->cs->cut_headers++;
+		k->cs->stats->cut_headers++;
 	else
-		k->cs->cut_bodies++;
+		k->cs->stats->cut_body++;
 	log_debug("api: connection cut: its request %s did not arrive in %.1f s",
 	    k->phase == CONN_HEADERS ? "line and headers" : "body",
 	    k->phase == CONN_HEADERS ? k->cs->header_timeout : k->cs->body_timeout);
@@ -64,10 +66,12 @@ conn_arm(struct conn *k, enum conn_phase phase, double after)
 }
 
 struct api_conns *
-api_conns_new(struct ev_loop *loop, double header_timeout, double body_timeout)
+api_conns_new(struct ev_loop *loop, double header_timeout, double body_timeout,
+    struct api_conn_stats *stats)
 {
 	struct api_conns *cs = xcalloc(1, sizeof(*cs));
 
+	cs->stats = stats;
 	cs->loop = loop;
 	cs->header_timeout = header_timeout;
 	cs->body_timeout = body_timeout;
@@ -100,10 +104,12 @@ api_conns_notify(void *cls, struct MHD_Connection *c, void **socket_context,
 		ev_timer_init(&k->timer, conn_expired, 0., 0.);
 		conn_arm(k, CONN_HEADERS, cs->header_timeout);
 		cs->open++;
+		cs->stats->open++;
 		*socket_context = k;
 	} else if (code == MHD_CONNECTION_NOTIFY_CLOSED && k != NULL) {
 		ev_timer_stop(cs->loop, &k->timer);
 		cs->open--;
+		cs->stats->open--;
 		free(k);
 		*socket_context = NULL;
 	}
@@ -147,9 +153,16 @@ api_conn_completed(struct MHD_Connection *c)
 }
 
 void
-api_conns_cut(const struct api_conns *cs, unsigned long long *headers,
-    unsigned long long *bodies)
+api_conn_metrics(struct buf *b, const struct api_conn_stats *stats)
 {
-	*headers = cs->cut_headers;
-	*bodies = cs->cut_bodies;
+	api_metrics_family(b, "pollhook_api_connections", "gauge",
+	    "Connections to the management API open now.");
+	buf_printf(b, "pollhook_api_connections %u\n", stats->open);
+	api_metrics_family(b, "pollhook_api_connections_cut_total", "counter",
+	    "API connections closed by pollhook: headers late (header_timeout), body late "
+	    "(body_timeout), body too large (max_body, max_form_body: 413 or cut).");
+	buf_printf(b, "pollhook_api_connections_cut_total{reason=\"headers\"} %llu\n"
+	    "pollhook_api_connections_cut_total{reason=\"body\"} %llu\n"
+	    "pollhook_api_connections_cut_total{reason=\"too_large\"} %llu\n",
+	    stats->cut_headers, stats->cut_body, stats->too_large);
 }

@@ -18,10 +18,22 @@
 #include <microhttpd.h>
 
 struct api_conns;
+struct buf;
 
-/* Returns the deadlines of one server on loop, with its two timeouts in seconds. */
+/* What the API's connections came to, across its servers (owned by the caller). */
+struct api_conn_stats {
+	unsigned long long cut_headers;	/* closed: headers late (header_timeout) */
+	unsigned long long cut_body;	/* closed: body late (body_timeout) */
+	unsigned long long too_large;	/* bodies over max_body or max_form_body */
+	unsigned open;			/* connections open now */
+};
+
+/*
+ * Returns the deadlines of one server on loop, with its two timeouts in
+ * seconds, counting in *stats (borrowed; it outlives the server).
+ */
 struct api_conns *api_conns_new(struct ev_loop *loop, double header_timeout,
-    double body_timeout);
+    double body_timeout, struct api_conn_stats *stats);
 /* Frees cs; every connection must have been closed (MHD_stop_daemon) before. */
 void api_conns_free(struct api_conns *cs);
 /* The MHD_OPTION_NOTIFY_CONNECTION callback; cls is the struct api_conns. */
@@ -33,8 +45,7 @@ void api_conn_headers(struct MHD_Connection *c, bool body);
 void api_conn_body_done(struct MHD_Connection *c);
 /* c's request completed: the next request's headers have header_timeout from now. */
 void api_conn_completed(struct MHD_Connection *c);
-/* Returns the connections cut so far for their headers and for their bodies. */
-void api_conns_cut(const struct api_conns *cs, unsigned long long *headers,
-    unsigned long long *bodies);
+/* Appends the Prometheus families of stats to b. */
+void api_conn_metrics(struct buf *b, const struct api_conn_stats *stats);
 
 #endif

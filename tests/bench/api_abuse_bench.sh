@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Benchmark of the management API under a connection flood (issue 16): the
-# latency of GET /healthz from 127.0.0.2 (median, p99, max over WINDOW
-# seconds) and the polling rate of SOURCES sources (pollhook_polls_total per
+# latency of GET /healthz and of an authorised GET /v1/sources from
+# 127.0.0.2 (median, p99, max over WINDOW seconds; 10000 ms counts a request
+# not answered 200 within 5 s) and the polling rate of SOURCES sources (pollhook_polls_total per
 # second), without an attack and then, in the same run, while 127.0.0.1
 # holds 1,000 connections open (re-opening each the server closes). Prints
 # the figures and the attacked / quiet ratios, ROUNDS times; never fails on
@@ -73,7 +74,8 @@ polls() {
 	    awk '/^pollhook_polls_total/ { s += $2 } END { print s + 0 }'
 }
 
-# measure FLOOD: prints "median p99 max polls_per_s" over WINDOW seconds.
+# measure FLOOD: prints "h_median h_p99 h_max a_median a_p99 a_max polls_per_s"
+# over WINDOW seconds (h: /healthz, a: the authorised GET).
 measure() {
 	local p0 p1 lat fpid=""
 	if [ "$1" -gt 0 ]; then
@@ -82,23 +84,27 @@ measure() {
 		sleep 1.5
 	fi
 	p0=$(polls)
-	lat=$(python3 "$ABUSE" "$PORT" latency 0 "$WINDOW")
+	lat=$(python3 "$ABUSE" "$PORT" latency 0 "$WINDOW" "$TOKEN")
 	p1=$(polls)
 	[ -n "$fpid" ] && wait "$fpid"
 	echo "$lat $(awk -v a="$p0" -v b="$p1" -v w="$WINDOW" 'BEGIN { printf "%.1f", (b - a) / w }')"
 }
 
 echo "api_abuse_bench: $SOURCES sources every $INTERVAL s, windows of $WINDOW s, $(nproc) cores"
-printf '%-6s %-28s %-28s %s\n' round "quiet: med/p99/max ms polls/s" \
-    "flood: med/p99/max ms polls/s" "ratios flood/quiet: med p99 polls"
+echo "per round: quiet, then flood: /healthz and authorised GET med/p99/max ms, polls/s;"
+echo "then the flood/quiet ratios of the medians, the p99s, the polling rates"
 for r in $(seq "$ROUNDS"); do
 	q=$(measure 0)
 	f=$(measure 1000)
 	made=$(cat "$TMP/flood.out")
-	read -r qm qp qx qr <<<"$q"
-	read -r fm fp fx fr <<<"$f"
-	printf '%-6s %-28s %-28s %s\n' "$r" "$qm/$qp/$qx $qr" "$fm/$fp/$fx $fr" \
-	    "$(awk -v a="$qm" -v b="$fm" -v c="$qp" -v d="$fp" -v e="$qr" -v f="$fr" \
-	    'BEGIN { printf "%.2f %.2f %.3f", b / a, d / c, f / e }') (flood opened $made connections)"
+	read -r qm qp qx am ap ax qr <<<"$q"
+	read -r fm fp fx bm bp bx fr <<<"$f"
+	echo "round $r quiet: healthz $qm/$qp/$qx auth $am/$ap/$ax polls/s $qr"
+	echo "round $r flood: healthz $fm/$fp/$fx auth $bm/$bp/$bx polls/s $fr" \
+	    "($made connections opened)"
+	awk -v r="$r" -v a="$qm" -v b="$fm" -v c="$qp" -v d="$fp" -v e="$am" -v f="$bm" \
+	    -v g="$ap" -v h="$bp" -v i="$qr" -v j="$fr" 'BEGIN { printf "round %s ratios: healthz " \
+	    "med %.2f p99 %.2f, auth med %.2f p99 %.2f, polls %.3f\n", r, b / a, d / c, f / e,
+	    h / g, j / i }'
 done
 grep -c . "$TMP/daemon.err" >/dev/null && grep -v 'loop: timers' "$TMP/daemon.err" | head -5

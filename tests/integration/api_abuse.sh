@@ -43,6 +43,12 @@ pass "polled during the attack: $before polls, then $after"
 
 python3 "$ABUSE" "$API_PORT" slowloris || fail "slowloris"
 python3 "$ABUSE" "$API_PORT" slowbody "$TOKEN" || fail "slow body"
+expect_status 200 GET /metrics "$TOKEN"
+for r in headers body; do
+	n=$(sed -n "s/^pollhook_api_connections_cut_total{reason=\"$r\"} //p" "$TMP/body")
+	[ "${n:-0}" -ge 1 ] || fail "pollhook_api_connections_cut_total{reason=\"$r\"}: '$n'"
+done
+pass "late headers and bodies counted"
 # The bounds, with deadlines far off: what stops a body here is its size.
 healthy || fail "/healthz after the slow clients"
 stop_daemon
@@ -52,6 +58,15 @@ python3 "$ABUSE" "$API_PORT" big /v1/silences 4096 "$TOKEN" || fail "oversized J
 python3 "$ABUSE" "$API_PORT" big /v1/subscribers 4096 "$TOKEN" || fail "oversized JSON body"
 python3 "$ABUSE" "$API_PORT" big /websub 1024 "$TOKEN" || fail "oversized form body"
 python3 "$ABUSE" "$API_PORT" bigchunked /v1/silences 4096 "$TOKEN" || fail "oversized chunked body"
+
+# What was cut is counted.
+expect_status 200 GET /metrics "$TOKEN"
+cut() {
+	sed -n "s/^pollhook_api_connections_cut_total{reason=\"$1\"} //p" "$TMP/body"
+}
+[ "$(cut too_large)" -ge 4 ] || fail "too_large cuts: '$(cut too_large)', want 4"
+grep -q '^pollhook_api_connections [0-9]' "$TMP/body" || fail "no pollhook_api_connections"
+pass "413s and cuts counted: too_large $(cut too_large)"
 
 # A body within the bound is still read and answered (400: not a silence).
 st=$(curl -s --max-time 5 -o "$TMP/body" -w '%{http_code}' -X POST -H "Authorization: Bearer $TOKEN" \

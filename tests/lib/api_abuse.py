@@ -16,9 +16,11 @@ one line "ok: ..." or "FAIL: ..." (exit status 1) or, for the bench, figures.
   api_abuse.py PORT flood N SECONDS  holds N connections from 127.0.0.1 for
                                      SECONDS, opening a new one for each the
                                      server closes; prints the connections made
-  api_abuse.py PORT latency N SECONDS  /healthz latencies from 127.0.0.2, with N
-                                     idle sockets from 127.0.0.1 held (N may
-                                     be 0): prints "median_ms p99_ms max_ms"
+  api_abuse.py PORT latency N SECONDS [TOKEN]  latencies from 127.0.0.2 of
+                                     /healthz (and with TOKEN of an authorised
+                                     GET /v1/sources), N idle sockets from
+                                     127.0.0.1 held meanwhile (N may be 0):
+                                     prints "median_ms p99_ms max_ms" for each
 """
 import socket
 import sys
@@ -191,25 +193,39 @@ def bigchunked(path, limit, token):
           "413" if st == 413 else "cut"))
 
 
-def latency(n, seconds):
+def timed(path, token):
+    """Returns the milliseconds path took, 10000 when it was not answered 200."""
+    t = time.monotonic()
+    try:
+        st = get(path, token)
+    except OSError:
+        st = None
+    return (time.monotonic() - t) * 1000 if st == 200 else 10000.0
+
+
+def latency(n, seconds, token):
     socks = []
     for _ in range(n):
         try:
             socks.append(connect())
         except OSError:
             break
-    lat = []
+    lats = {"/healthz": []}
+    if token:
+        lats["/v1/sources"] = []
     end = time.monotonic() + seconds
     while time.monotonic() < end:
-        t = time.monotonic()
-        st = get("/healthz")
-        lat.append((time.monotonic() - t) * 1000 if st == 200 else 10000.0)
+        for path, lat in lats.items():
+            lat.append(timed(path, token if path != "/healthz" else None))
         time.sleep(0.05)
-    lat.sort()
     for s in socks:
         s.close()
-    print("%.2f %.2f %.2f" % (lat[len(lat) // 2], lat[min(len(lat) - 1, len(lat) * 99 // 100)],
-                              lat[-1]))
+    out = []
+    for lat in lats.values():
+        lat.sort()
+        out.append("%.2f %.2f %.2f" % (lat[len(lat) // 2],
+                                       lat[min(len(lat) - 1, len(lat) * 99 // 100)], lat[-1]))
+    print(" ".join(out))
 
 
 def flood(n, seconds):
@@ -244,6 +260,6 @@ elif cmd == "bigchunked":
 elif cmd == "flood":
     flood(int(sys.argv[3]), float(sys.argv[4]))
 elif cmd == "latency":
-    latency(int(sys.argv[3]), float(sys.argv[4]))
+    latency(int(sys.argv[3]), float(sys.argv[4]), sys.argv[5] if len(sys.argv) > 5 else None)
 else:
     fail("unknown command " + cmd)
