@@ -10,7 +10,8 @@
 # Usage: tests/bench/api_abuse_bench.sh [BUILD_DIR] (default: .)
 #
 # SOURCES (default 20) sources polled every INTERVAL (default 0.05) s;
-# WINDOW (default 10) s per measure; ROUNDS (default 3). Build without
+# WINDOW (default 10) s per measure; ROUNDS (default 3); FLOOD (default
+# 1000) connections held. Build without
 # sanitizers.
 set -u
 BUILD=$(cd "${1:-.}" && pwd)
@@ -19,6 +20,7 @@ SOURCES=${SOURCES:-20}
 INTERVAL=${INTERVAL:-0.05}
 WINDOW=${WINDOW:-10}
 ROUNDS=${ROUNDS:-3}
+FLOOD=${FLOOD:-1000}
 ABUSE=$SRC/tests/lib/api_abuse.py
 [ -x "$BUILD/bridge/pollhook" ] || { echo "no $BUILD/bridge/pollhook: build first" >&2; exit 1; }
 command -v curl >/dev/null || { echo "curl is required" >&2; exit 1; }
@@ -95,7 +97,7 @@ echo "per round: quiet, then flood: /healthz and authorised GET med/p99/max ms, 
 echo "then the flood/quiet ratios of the medians, the p99s, the polling rates"
 for r in $(seq "$ROUNDS"); do
 	q=$(measure 0)
-	f=$(measure 1000)
+	f=$(measure "$FLOOD")
 	made=$(cat "$TMP/flood.out")
 	read -r qm qp qx am ap ax qr <<<"$q"
 	read -r fm fp fx bm bp bx fr <<<"$f"
