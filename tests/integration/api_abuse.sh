@@ -76,5 +76,12 @@ st=$(curl -s --max-time 5 -o "$TMP/body" -w '%{http_code}' -X POST -H "Authoriza
 pass "a body under the bound is read: $st"
 
 healthy || fail "/healthz after the attacks"
+
+# A reload with new limits: the listening socket moves to a server with them.
+write_conf "token_file = \"$TMP/api.token\"; header_timeout = 2.0; max_connections_per_ip = 4;"
+kill -HUP "$DAEMON_PID"
+wait_for 10 grep -q 'reloaded:' "$TMP/daemon.err" || fail "no reload"
+wait_for 10 healthy || fail "/healthz after the reload with new limits"
+python3 "$ABUSE" "$API_PORT" idle 40 "$TOKEN" 4 || fail "idle connections after the reload"
 stop_daemon
 pass "the API under abuse"
