@@ -5,12 +5,16 @@
 #              the timeouts at 60 s, max_body 4096 and max_form_body 1024
 #   behaviour  1,000 idle connections from 127.0.0.1; headers and a body
 #              trickled a byte at a time; bodies over the bounds, announced
-#              and chunked
+#              and chunked; a reload with a lower per-address limit; a
+#              descriptor limit (ulimit -n 700) below max_connections
 #   expected   /healthz and an authorised GET from 127.0.0.2 are answered
 #              meanwhile, at most 64 of the idle connections stay open and
 #              the server closes those; trickled headers and bodies are cut;
 #              413 before an oversized body is sent, a chunked one cut; the
-#              source is still polled during the attack; no sanitizer report
+#              source is still polled during the attack; cuts and 413s are
+#              counted in /metrics; the reload applies the new limit; the low
+#              descriptor limit is said at start, with the number it takes;
+#              no sanitizer report
 . "$(dirname "$0")/../lib/http_common.sh"
 . "$(dirname "$0")/../lib/webhook_common.sh"
 . "$(dirname "$0")/../lib/api_common.sh"
@@ -84,4 +88,16 @@ wait_for 10 grep -q 'reloaded:' "$TMP/daemon.err" || fail "no reload"
 wait_for 10 healthy || fail "/healthz after the reload with new limits"
 python3 "$ABUSE" "$API_PORT" idle 40 "$TOKEN" 4 || fail "idle connections after the reload"
 stop_daemon
+
+# A descriptor limit that cannot hold max_connections: said at start, fewer taken.
+write_conf "token_file = \"$TMP/api.token\"; max_connections = 1024;"
+(ulimit -Sn 700 && ulimit -Hn 700 && exec "$POLLHOOK" -c "$TMP/pollhook.conf") 2>"$TMP/daemon.err" &
+DAEMON_PID=$!
+PIDS="$PIDS $DAEMON_PID"
+wait_for 10 healthy || fail "the API did not answer with ulimit -n 700"
+grep -q 'bridge.api.max_connections is 1024, but the descriptor limit (RLIMIT_NOFILE) is 700.*at most 444 connections.*raise the limit' \
+    "$TMP/daemon.err" || fail "no clear word of the descriptor limit: $(grep api: "$TMP/daemon.err")"
+python3 "$ABUSE" "$API_PORT" idle 100 "$TOKEN" || fail "idle connections with ulimit -n 700"
+stop_daemon
+pass "ulimit -n 700: $(grep -o 'the API takes at most [0-9]* connections' "$TMP/daemon.err")"
 pass "the API under abuse"
