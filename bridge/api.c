@@ -53,6 +53,7 @@
 
 #define API_BACKLOG		1024
 #define API_FD_RESERVE		256	/* descriptors kept for polling, the store, delivery */
+#define API_EVICT_ROOM		16	/* MHD's limit above max_connections: eviction's room */
 #define API_DEFAULT_LIMIT	100
 #define API_MAX_LIMIT		1000
 #define API_PAGE_BYTES		(1024 * 1024)	/* an events page stops growing here */
@@ -1283,13 +1284,15 @@ listen_socket(const char *listen_on, char *err, size_t errlen)
 /*
  * Returns how many connections the server may take: max_connections, or
  * fewer when the descriptor limit (RLIMIT_NOFILE, raised to its hard limit
- * if need be) cannot hold them and API_FD_RESERVE more, said in a warning.
+ * if need be) cannot hold them and API_EVICT_ROOM + API_FD_RESERVE more,
+ * said in a warning.
  */
 static unsigned
 fd_budget(unsigned want)
 {
+	const rlim_t extra = API_FD_RESERVE + API_EVICT_ROOM;
 	struct rlimit rl;
-	rlim_t need = (rlim_t)want + API_FD_RESERVE, room;
+	rlim_t need = (rlim_t)want + extra, room;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY ||
 	    rl.rlim_cur >= need)
@@ -1303,12 +1306,13 @@ fd_budget(unsigned want)
 		if (rl.rlim_cur >= need)
 			return want;
 	}
-	room = rl.rlim_cur > 2 * API_FD_RESERVE ? rl.rlim_cur - API_FD_RESERVE : rl.rlim_cur / 2;
+	room = rl.rlim_cur > 2 * extra ? rl.rlim_cur - extra : rl.rlim_cur / 4;
 	log_warnx("api: bridge.api.max_connections is %u, but the descriptor limit "
-	    "(RLIMIT_NOFILE) is %llu and %d descriptors are kept for polling and the "
-	    "store: the API takes at most %llu connections; raise the limit (LimitNOFILE= "
-	    "in the systemd unit, ulimit -n) to %llu or lower max_connections", want,
-	    (unsigned long long)rl.rlim_cur, API_FD_RESERVE, (unsigned long long)room,
+	    "(RLIMIT_NOFILE) is %llu and %llu descriptors are kept for polling, the "
+	    "store and eviction: the API takes at most %llu connections; raise the limit "
+	    "(LimitNOFILE= in the systemd unit, ulimit -n) to %llu or lower max_connections",
+	    want, (unsigned long long)rl.rlim_cur, (unsigned long long)extra,
+	    (unsigned long long)room,
 	    (unsigned long long)need);
 	return room < 1 ? 1 : (unsigned)room;
 }
@@ -1326,6 +1330,7 @@ server_start(struct api *a, const char *listen_on, const struct api_config *ac, 
 	unsigned flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
 	struct server *s;
 	char err[256];
+	unsigned budget;
 	size_t n = 0;
 
 	if (fd == -1 && (fd = listen_socket(listen_on, err, sizeof(err))) == -1) {
@@ -1335,7 +1340,9 @@ server_start(struct api *a, const char *listen_on, const struct api_config *ac, 
 	s = xcalloc(1, sizeof(*s));
 	s->api = a;
 	s->listen_fd = fd;
-	s->conns = api_conns_new(a->loop, ac->header_timeout, ac->body_timeout, &a->conn_stats);
+	budget = fd_budget(ac->max_connections);
+	s->conns = api_conns_new(a->loop, ac->header_timeout, ac->body_timeout, budget,
+	    &a->conn_stats);
 	s->limits = (struct api_config){ .max_connections = ac->max_connections,
 	    .max_per_ip = ac->max_per_ip, .idle_timeout = ac->idle_timeout,
 	    .header_timeout = ac->header_timeout, .body_timeout = ac->body_timeout };
@@ -1345,7 +1352,7 @@ server_start(struct api *a, const char *listen_on, const struct api_config *ac, 
 	    (intptr_t)api_conns_notify, s->conns };
 	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_LISTEN_SOCKET, fd, NULL };
 	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_LIMIT,
-	    (intptr_t)fd_budget(ac->max_connections), NULL };
+	    (intptr_t)(budget + API_EVICT_ROOM), NULL };
 	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_PER_IP_CONNECTION_LIMIT,
 	    (intptr_t)ac->max_per_ip, NULL };
 	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_TIMEOUT,

@@ -9,7 +9,9 @@
  * be in within header_timeout of the connection's start or of the previous
  * answer, and a request body within body_timeout of its headers. A
  * connection past its deadline is shut down (shutdown(2)); MHD sees the
- * end of its socket at its next run and closes it.
+ * end of its socket at its next run and closes it. When max_connections
+ * are open, a new connection evicts the one that has waited longest for
+ * its request, so idle holders from many addresses cannot lock others out.
  */
 
 #include <stdbool.h>
@@ -25,15 +27,18 @@ struct api_conn_stats {
 	unsigned long long cut_headers;	/* closed: headers late (header_timeout) */
 	unsigned long long cut_body;	/* closed: body late (body_timeout) */
 	unsigned long long too_large;	/* bodies over max_body or max_form_body */
+	unsigned long long evicted;	/* closed to make room (max_connections) */
 	unsigned open;			/* connections open now */
 };
 
 /*
  * Returns the deadlines of one server on loop, with its two timeouts in
- * seconds, counting in *stats (borrowed; it outlives the server).
+ * seconds, counting in *stats (borrowed; it outlives the server). Above max
+ * live connections, a new one evicts the connection that has waited longest
+ * for a request's headers (MHD's own limit must leave room above max).
  */
 struct api_conns *api_conns_new(struct ev_loop *loop, double header_timeout,
-    double body_timeout, struct api_conn_stats *stats);
+    double body_timeout, unsigned max, struct api_conn_stats *stats);
 /* Frees cs; every connection must have been closed (MHD_stop_daemon) before. */
 void api_conns_free(struct api_conns *cs);
 /* The MHD_OPTION_NOTIFY_CONNECTION callback; cls is the struct api_conns. */

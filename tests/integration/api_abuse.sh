@@ -6,13 +6,15 @@
 #   behaviour  1,000 idle connections from 127.0.0.1; headers and a body
 #              trickled a byte at a time; bodies over the bounds, announced
 #              and chunked; a reload with a lower per-address limit; a
-#              descriptor limit (ulimit -n 700) below max_connections
+#              descriptor limit (ulimit -n 700) below max_connections; 1,200
+#              idle connections from 20 addresses
 #   expected   /healthz and an authorised GET from 127.0.0.2 are answered
 #              meanwhile, at most 64 of the idle connections stay open and
 #              the server closes those; trickled headers and bodies are cut;
 #              413 before an oversized body is sent, a chunked one cut; the
 #              source is still polled during the attack; cuts and 413s are
-#              counted in /metrics; the reload applies the new limit; the low
+#              counted in /metrics; past max_connections the oldest idle ones
+#              are evicted; the reload applies the new limit; the low
 #              descriptor limit is said at start, with the number it takes;
 #              no sanitizer report
 . "$(dirname "$0")/../lib/http_common.sh"
@@ -58,6 +60,13 @@ healthy || fail "/healthz after the slow clients"
 stop_daemon
 api_start "token_file = \"$TMP/api.token\"; header_timeout = 60.0; body_timeout = 60.0;
     max_body = 4096; max_form_body = 1024;"
+# Idle connections from many addresses, more than max_connections in all:
+# the oldest idle ones make room.
+python3 "$ABUSE" "$API_PORT" spread 20 60 "$TOKEN" | tee "$TMP/spread.out" || fail "spread idle connections"
+expect_status 200 GET /metrics "$TOKEN"
+ev=$(sed -n 's/^pollhook_api_connections_cut_total{reason="evicted"} //p' "$TMP/body")
+[ "${ev:-0}" -ge 100 ] || fail "1,200 idle connections and max_connections 1024: evicted '$ev'"
+pass "1,200 idle connections from 20 addresses: $ev evicted"
 python3 "$ABUSE" "$API_PORT" big /v1/silences 4096 "$TOKEN" || fail "oversized JSON body"
 python3 "$ABUSE" "$API_PORT" big /v1/subscribers 4096 "$TOKEN" || fail "oversized JSON body"
 python3 "$ABUSE" "$API_PORT" big /websub 1024 "$TOKEN" || fail "oversized form body"
@@ -95,7 +104,7 @@ write_conf "token_file = \"$TMP/api.token\"; max_connections = 1024;"
 DAEMON_PID=$!
 PIDS="$PIDS $DAEMON_PID"
 wait_for 10 healthy || fail "the API did not answer with ulimit -n 700"
-grep -q 'bridge.api.max_connections is 1024, but the descriptor limit (RLIMIT_NOFILE) is 700.*at most 444 connections.*raise the limit' \
+grep -q 'bridge.api.max_connections is 1024, but the descriptor limit (RLIMIT_NOFILE) is 700.*at most 428 connections.*raise the limit' \
     "$TMP/daemon.err" || fail "no clear word of the descriptor limit: $(grep api: "$TMP/daemon.err")"
 python3 "$ABUSE" "$API_PORT" idle 100 "$TOKEN" || fail "idle connections with ulimit -n 700"
 stop_daemon

@@ -8,6 +8,11 @@ one line "ok: ..." or "FAIL: ..." (exit status 1) or, for the bench, figures.
                                      GET are answered; at most PER_IP (64) of
                                      the N stay open; then all are closed by
                                      the server
+  api_abuse.py PORT spread K N TOKEN  N idle sockets from each of K addresses
+                                     127.0.1.1... (more than max_connections
+                                     in all); /healthz and an authorised GET
+                                     from 127.0.0.2 are still answered; prints
+                                     how many of them stayed open
   api_abuse.py PORT slowloris        headers trickled a byte at a time: cut
   api_abuse.py PORT slowbody TOKEN   a body trickled: cut before it is whole
   api_abuse.py PORT big PATH LIMIT TOKEN   Content-Length LIMIT+1: 413 before
@@ -118,6 +123,28 @@ def idle(n, token, per_ip):
         fail("/healthz from the attacker's address after the idle connections went")
     print("ok: %d idle connections: others answered, %d kept (limit %d), all closed "
           "by the server" % (len(socks), kept, per_ip))
+
+
+def spread(k, n, token):
+    socks = []
+    for a in range(1, k + 1):
+        for _ in range(n):
+            try:
+                socks.append(connect("127.0.1.%d" % a))
+            except OSError as e:
+                print("note: connection %d not made: %s" % (len(socks), e))
+                break
+    time.sleep(1.0)
+    for path, tok in (("/healthz", None), ("/v1/sources", token)):
+        st = get(path, tok)
+        if st != 200:
+            fail("%s from 127.0.0.2 with %d idle connections from %d addresses: %s" %
+                 (path, len(socks), k, st))
+    open_ = [s for s in socks if not closed_by_peer(s)]
+    for s in socks:
+        s.close()
+    print("ok: %d idle connections from %d addresses: others answered, %d of them stayed "
+          "open" % (len(socks), k, len(open_)))
 
 
 def trickle(s, data, step, limit):
@@ -251,6 +278,8 @@ PORT = int(sys.argv[1])
 cmd = sys.argv[2]
 if cmd == "idle":
     idle(int(sys.argv[3]), sys.argv[4], int(sys.argv[5]) if len(sys.argv) > 5 else 64)
+elif cmd == "spread":
+    spread(int(sys.argv[3]), int(sys.argv[4]), sys.argv[5])
 elif cmd == "slowloris":
     slowloris()
 elif cmd == "slowbody":
