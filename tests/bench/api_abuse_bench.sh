@@ -1,18 +1,18 @@
 #!/usr/bin/env bash
-# Benchmark of the management API under a connection flood (issue 16): the
+# Benchmark of the management API under connection floods (issue 16): the
 # latency of GET /healthz and of an authorised GET /v1/sources from
 # 127.0.0.2 (median, p99, max over WINDOW seconds; 10000 ms counts a request
-# not answered 200 within 5 s) and the polling rate of SOURCES sources (pollhook_polls_total per
-# second), without an attack and then, in the same run, while 127.0.0.1
-# holds 1,000 connections open (re-opening each the server closes). Prints
-# the figures and the attacked / quiet ratios, ROUNDS times; never fails on
-# them.
+# not answered 200 within 5 s) and the polling rate of SOURCES sources
+# (pollhook_polls_total per second), without an attack and then, in the
+# same run, while 127.0.0.1 holds FLOOD connections open, and while 20
+# addresses hold 1,200 (past max_connections: evictions), the attacker
+# re-opening each connection the server closes. Prints the figures and the
+# attacked / quiet ratios, ROUNDS times; never fails on them.
 # Usage: tests/bench/api_abuse_bench.sh [BUILD_DIR] (default: .)
 #
 # SOURCES (default 20) sources polled every INTERVAL (default 0.05) s;
 # WINDOW (default 10) s per measure; ROUNDS (default 3); FLOOD (default
-# 1000) connections held. Build without
-# sanitizers.
+# 1000). Build without sanitizers.
 set -u
 BUILD=$(cd "${1:-.}" && pwd)
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
@@ -76,12 +76,12 @@ polls() {
 	    awk '/^pollhook_polls_total/ { s += $2 } END { print s + 0 }'
 }
 
-# measure FLOOD: prints "h_median h_p99 h_max a_median a_p99 a_max polls_per_s"
+# measure FLOOD [ADDRS]: prints "h_median h_p99 h_max a_median a_p99 a_max polls_per_s"
 # over WINDOW seconds (h: /healthz, a: the authorised GET).
 measure() {
 	local p0 p1 lat fpid=""
 	if [ "$1" -gt 0 ]; then
-		python3 "$ABUSE" "$PORT" flood "$1" $((WINDOW + 2)) >"$TMP/flood.out" &
+		python3 "$ABUSE" "$PORT" flood "$1" $((WINDOW + 2)) "${2:-0}" >"$TMP/flood.out" &
 		fpid=$!
 		sleep 1.5
 	fi
@@ -93,20 +93,23 @@ measure() {
 }
 
 echo "api_abuse_bench: $SOURCES sources every $INTERVAL s, windows of $WINDOW s, $(nproc) cores"
-echo "per round: quiet, then flood: /healthz and authorised GET med/p99/max ms, polls/s;"
-echo "then the flood/quiet ratios of the medians, the p99s, the polling rates"
+echo "per round: quiet; flood ($FLOOD from 127.0.0.1); spread (1200 from 20 addresses,"
+echo "past max_connections): /healthz and authorised GET med/p99/max ms, polls/s; then"
+echo "the attacked/quiet ratios of the medians, the p99s, the polling rates"
 for r in $(seq "$ROUNDS"); do
 	q=$(measure 0)
-	f=$(measure "$FLOOD")
-	made=$(cat "$TMP/flood.out")
 	read -r qm qp qx am ap ax qr <<<"$q"
-	read -r fm fp fx bm bp bx fr <<<"$f"
 	echo "round $r quiet: healthz $qm/$qp/$qx auth $am/$ap/$ax polls/s $qr"
-	echo "round $r flood: healthz $fm/$fp/$fx auth $bm/$bp/$bx polls/s $fr" \
-	    "($made connections opened)"
-	awk -v r="$r" -v a="$qm" -v b="$fm" -v c="$qp" -v d="$fp" -v e="$am" -v f="$bm" \
-	    -v g="$ap" -v h="$bp" -v i="$qr" -v j="$fr" 'BEGIN { printf "round %s ratios: healthz " \
-	    "med %.2f p99 %.2f, auth med %.2f p99 %.2f, polls %.3f\n", r, b / a, d / c, f / e,
-	    h / g, j / i }'
+	for kind in flood spread; do
+		if [ $kind = flood ]; then f=$(measure "$FLOOD"); else f=$(measure 1200 20); fi
+		made=$(cat "$TMP/flood.out")
+		read -r fm fp fx bm bp bx fr <<<"$f"
+		echo "round $r $kind: healthz $fm/$fp/$fx auth $bm/$bp/$bx polls/s $fr" \
+		    "($made connections opened)"
+		awk -v r="$r" -v k="$kind" -v a="$qm" -v b="$fm" -v c="$qp" -v d="$fp" \
+		    -v e="$am" -v f="$bm" -v g="$ap" -v h="$bp" -v i="$qr" -v j="$fr" \
+		    'BEGIN { printf "round %s %s/quiet: healthz med %.2f p99 %.2f, auth med %.2f " \
+		    "p99 %.2f, polls %.3f\n", r, k, b / a, d / c, f / e, h / g, j / i }'
+	done
 done
 grep -c . "$TMP/daemon.err" >/dev/null && grep -v 'loop: timers' "$TMP/daemon.err" | head -5

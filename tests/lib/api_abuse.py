@@ -19,9 +19,11 @@ one line "ok: ..." or "FAIL: ..." (exit status 1) or, for the bench, figures.
                                      any of the body is sent
   api_abuse.py PORT bigchunked PATH LIMIT TOKEN  a chunked body growing past
                                      LIMIT: 413 or cut, the rest not read
-  api_abuse.py PORT flood N SECONDS  holds N connections from 127.0.0.1 for
-                                     SECONDS, opening a new one for each the
-                                     server closes; prints the connections made
+  api_abuse.py PORT flood N SECONDS [K]  holds N connections from 127.0.0.1
+                                     (or spread over K addresses 127.0.1.1...)
+                                     for SECONDS, opening a new one for each
+                                     the server closes; prints the connections
+                                     made
   api_abuse.py PORT latency N SECONDS [TOKEN]  latencies from 127.0.0.2 of
                                      /healthz (and with TOKEN of an authorised
                                      GET /v1/sources), N idle sockets from
@@ -257,14 +259,15 @@ def latency(n, seconds, token):
     print(" ".join(out))
 
 
-def flood(n, seconds):
+def flood(n, seconds, k):
     socks, made = [], 0
     end = time.monotonic() + seconds
     while time.monotonic() < end:
         socks = [s for s in socks if not closed_by_peer(s) or s.close()]
         while len(socks) < n and time.monotonic() < end:
+            src = "127.0.0.1" if k == 0 else "127.0.1.%d" % (made % k + 1)
             try:
-                socks.append(connect(timeout=1.0))
+                socks.append(connect(src, timeout=1.0))
                 made += 1
             except OSError:
                 break
@@ -289,7 +292,7 @@ elif cmd == "big":
 elif cmd == "bigchunked":
     bigchunked(sys.argv[3], int(sys.argv[4]), sys.argv[5])
 elif cmd == "flood":
-    flood(int(sys.argv[3]), float(sys.argv[4]))
+    flood(int(sys.argv[3]), float(sys.argv[4]), int(sys.argv[5]) if len(sys.argv) > 5 else 0)
 elif cmd == "latency":
     latency(int(sys.argv[3]), float(sys.argv[4]), sys.argv[5] if len(sys.argv) > 5 else None)
 else:
