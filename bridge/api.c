@@ -19,6 +19,7 @@
 #include "api.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -26,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -36,6 +38,7 @@
 
 #include "buf.h"
 #include "api_cluster.h"
+#include "api_conn.h"
 #include "api_console.h"
 #include "discover_run.h"
 #include "api_impl.h"
@@ -48,15 +51,14 @@
 #include "util.h"
 #include "xmalloc.h"
 
-#define API_MAX_CONNECTIONS	1024	/* many may wait at once for a URL validation */
-#define API_IDLE_TIMEOUT	30	/* seconds an idle connection stays open */
 #define API_BACKLOG		1024
+#define API_FD_RESERVE		256	/* descriptors kept for polling, the store, delivery */
+#define API_EVICT_ROOM		16	/* MHD's limit above max_connections: eviction's room */
 #define API_DEFAULT_LIMIT	100
 #define API_MAX_LIMIT		1000
 #define API_PAGE_BYTES		(1024 * 1024)	/* an events page stops growing here */
 #define API_FLUSH_SECONDS	1.0	/* at stop, for answers still being sent */
 #define API_ID_MAX		64
-#define API_MAX_BODY		(64 * 1024)	/* request bodies at most */
 
 #define JSON_FLAGS	(JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
 #define TYPE_JSON	"application/json"
@@ -67,7 +69,11 @@
 struct server {
 	struct api *api;
 	struct MHD_Daemon *mhd;
+	struct api_conns *conns;	/* the connections' deadlines */
+	struct api_config limits;	/* the numbers it was started with (no strings) */
 	char *listen;
+	char *cert_pem, *key_pem;	/* TLS: copies MHD reads from */
+	int listen_fd;
 	ev_io io;		/* MHD's epoll descriptor */
 	ev_timer timer;		/* MHD_get_timeout */
 };
@@ -84,8 +90,10 @@ struct api {
 	struct discover *disc;	/* NULL: no discoveries */
 	struct server *srv;	/* NULL: off */
 	struct api_req *waiting;	/* requests waiting for the store */
-	bool has_token;
+	struct api_conn_stats conn_stats;	/* of every server it ran */
+	bool has_token, has_read_token;
 	unsigned char token_digest[EVP_MAX_MD_SIZE];
+	unsigned char read_token_digest[EVP_MAX_MD_SIZE];
 	bool stopping;
 };
 
@@ -123,6 +131,7 @@ struct api_req {
 	struct buf dead;
 	/* A request body, for the endpoints that read one (at most API_MAX_BODY). */
 	struct buf in;
+	size_t max_in;		/* the endpoint's bound of in */
 	bool reading, too_big;
 	void *data;			/* an endpoint's, freed with data_free */
 	void (*data_free)(void *);
@@ -208,16 +217,23 @@ digest(const char *s, unsigned char *md)
 }
 
 static void
-set_token(struct api *a, const char *token)
+set_token(struct api *a, const char *token, const char *read_token)
 {
 	a->has_token = token != NULL;
 	if (token != NULL && !digest(token, a->token_digest))
 		fatalx("api: cannot hash the token");
+	a->has_read_token = read_token != NULL;
+	if (read_token != NULL && !digest(read_token, a->read_token_digest))
+		fatalx("api: cannot hash the read token");
 }
 
-/* Returns whether the request carries the token; if not, says so in r. */
+/*
+ * Returns whether the request carries the token, or the read token and the
+ * method is GET or HEAD; if not, says so in r (401 without a valid token,
+ * 403 for the read token on another method).
+ */
 static bool
-authorized(const struct api_req *q, struct reply *r)
+authorized(const struct api_req *q, const char *method, struct reply *r)
 {
 	const struct api *a = q->api;
 	const char *h = req_header(q, MHD_HTTP_HEADER_AUTHORIZATION);
@@ -232,12 +248,22 @@ authorized(const struct api_req *q, struct reply *r)
 	}
 	for (h += 7; *h == ' '; h++)
 		continue;
-	if (!digest(h, md) || CRYPTO_memcmp(md, a->token_digest, 32) != 0) {
-		r->authenticate = "Bearer realm=\"pollhook\", error=\"invalid_token\"";
-		reply_error(r, 401, "invalid bearer token");
+	if (!digest(h, md)) {
+		reply_error(r, 500, "cannot hash the token");
 		return false;
 	}
-	return true;
+	if (CRYPTO_memcmp(md, a->token_digest, 32) == 0)
+		return true;
+	if (a->has_read_token && CRYPTO_memcmp(md, a->read_token_digest, 32) == 0) {
+		if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0)
+			return true;
+		r->authenticate = "Bearer realm=\"pollhook\", error=\"insufficient_scope\"";
+		reply_error(r, 403, "the read token allows GET and HEAD only, not %.16s", method);
+		return false;
+	}
+	r->authenticate = "Bearer realm=\"pollhook\", error=\"invalid_token\"";
+	reply_error(r, 401, "invalid bearer token");
+	return false;
 }
 
 /* Parses an optional query argument that must be a decimal integer in [min, max]. */
@@ -331,6 +357,7 @@ metrics_dead(void *arg, long long n)
 	if (a->cluster != NULL)
 		api_cluster_metrics(&q->r.body, a->cluster);
 	discover_metrics(a->disc, &q->r.body);
+	api_conn_metrics(&q->r.body, &a->conn_stats);
 	req_answered(q);
 }
 
@@ -741,7 +768,7 @@ route(struct api_req *q, const char *url, const char *method)
 	/* The console's files carry no data: the page asks for the token. */
 	if (get && q->api->cfg->bridge.api.console && do_console(r, url))
 		return;
-	if (!authorized(q, r))
+	if (!authorized(q, method, r))
 		return;
 	for (size_t i = 0; i < NELEM(get_routes); i++) {
 		if (strcmp(url, get_routes[i].path) != 0)
@@ -915,24 +942,37 @@ req_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     enum MHD_RequestTerminationCode toe)
 {
 	(void)cls;
-	(void)c;
 	(void)toe;
 	if (*con_cls != NULL)
 		req_free(*con_cls);
 	*con_cls = NULL;
+	api_conn_completed(c);
 }
 
-/* Returns whether the endpoint at url reads a request body. */
-static bool
-reads_body(const char *url, const char *method)
+/*
+ * Returns the bound of the body the endpoint at url reads: max_form_body for
+ * the WebSub form, max_body for JSON, 0 when it reads none.
+ */
+static size_t
+reads_body(const struct api *a, const char *url, const char *method)
 {
+	const struct api_config *ac = &a->cfg->bridge.api;
+
 	if (strcmp(method, "POST") != 0 && strcmp(method, "PATCH") != 0)
-		return false;
-	return strcmp(url, "/v1/subscribers") == 0 || strncmp(url, "/v1/subscribers/", 16) == 0 ||
-	    strcmp(url, "/v1/silences") == 0 || strcmp(url, "/websub") == 0;
+		return 0;
+	if (strcmp(url, "/websub") == 0)
+		return ac->max_form_body;
+	if (strcmp(url, "/v1/subscribers") == 0 || strncmp(url, "/v1/subscribers/", 16) == 0 ||
+	    strcmp(url, "/v1/silences") == 0)
+		return ac->max_body;
+	return 0;
 }
 
-/* Takes a piece of the body; returns whether the whole body has come. */
+/*
+ * Takes a piece of the body; returns whether the whole body has come, or
+ * (too_big set) whether it is already larger than allowed: then the rest is
+ * not read.
+ */
 static bool
 read_body(struct api_req *q, const char *data, size_t *size)
 {
@@ -940,10 +980,13 @@ read_body(struct api_req *q, const char *data, size_t *size)
 		q->reading = false;
 		return true;
 	}
-	if (q->in.len + *size > API_MAX_BODY)
+	if (q->in.len + *size > q->max_in) {
 		q->too_big = true;
-	else
-		buf_add(&q->in, data, *size);
+		q->reading = false;
+		*size = 0;
+		return true;
+	}
+	buf_add(&q->in, data, *size);
 	*size = 0;
 	return false;
 }
@@ -956,6 +999,7 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
 	struct api_req *q = *req;
 	const char *len;
 	enum MHD_Result rc;
+	size_t max;
 
 	(void)version;
 	/*
@@ -963,28 +1007,38 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
 	 * the connection can be kept alive); a body they do not read gets the
 	 * answer on the first, and MHD closes the connection instead of
 	 * reading it. The endpoints that read one (reads_body) take it whole,
-	 * up to API_MAX_BODY, then answer.
+	 * up to their bound, then answer; a body that announces more, or
+	 * grows past it, gets 413 at once and is not read further. The
+	 * connection's deadlines (api_conn.c) follow: headers in, body in.
 	 */
 	if (q == NULL) {
 		*req = q = req_new(srv->api, srv, c);
-		if (!has_body(c))
+		if (!has_body(c)) {
+			api_conn_headers(c, false);
 			return MHD_YES;
-		if (reads_body(url, method)) {
+		}
+		if ((max = reads_body(srv->api, url, method)) > 0) {
 			len = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 			    MHD_HTTP_HEADER_CONTENT_LENGTH);
-			if (len != NULL && strtoull(len, NULL, 10) > API_MAX_BODY) {
-				reply_error(&q->r, 413, "the body is larger than %d bytes",
-				    API_MAX_BODY);
+			if (len != NULL && strtoull(len, NULL, 10) > max) {
+				api_conn_headers(c, false);
+				srv->api->conn_stats.too_large++;
+				reply_error(&q->r, 413, "the body is larger than %zu bytes", max);
 				goto send;
 			}
+			api_conn_headers(c, true);
+			q->max_in = max;
 			q->reading = true;
 			return MHD_YES;
 		}
+		api_conn_headers(c, false);
 	} else if (q->reading) {
 		if (!read_body(q, upload_data, upload_data_size))
 			return MHD_YES;
+		api_conn_body_done(c);
 		if (q->too_big) {
-			reply_error(&q->r, 413, "the body is larger than %d bytes", API_MAX_BODY);
+			srv->api->conn_stats.too_large++;
+			reply_error(&q->r, 413, "the body is larger than %zu bytes", q->max_in);
 			goto send;
 		}
 	} else if (q->phase == REQ_ANSWERED) {
@@ -1166,6 +1220,18 @@ server_timer(struct ev_loop *loop, ev_timer *w, int revents)
 	server_arm(s);
 }
 
+static void
+server_free(struct server *s)
+{
+	api_conns_free(s->conns);
+	free(s->listen);
+	free(s->cert_pem);
+	if (s->key_pem != NULL)
+		OPENSSL_cleanse(s->key_pem, strlen(s->key_pem));
+	free(s->key_pem);
+	free(s);
+}
+
 /* Returns a listening socket on "host:port" ("[v6]:port" too), or -1 with err set. */
 static int
 listen_socket(const char *listen_on, char *err, size_t errlen)
@@ -1215,37 +1281,102 @@ listen_socket(const char *listen_on, char *err, size_t errlen)
 	return fd;
 }
 
-/* Starts a server on listen_on; NULL after logging why. */
+/*
+ * Returns how many connections the server may take: max_connections, or
+ * fewer when the descriptor limit (RLIMIT_NOFILE, raised to its hard limit
+ * if need be) cannot hold them and API_EVICT_ROOM + API_FD_RESERVE more,
+ * said in a warning.
+ */
+static unsigned
+fd_budget(unsigned want)
+{
+	const rlim_t extra = API_FD_RESERVE + API_EVICT_ROOM;
+	struct rlimit rl;
+	rlim_t need = (rlim_t)want + extra, room;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY ||
+	    rl.rlim_cur >= need)
+		return want;
+	if (rl.rlim_max == RLIM_INFINITY || rl.rlim_max > rl.rlim_cur) {
+		struct rlimit up = rl;
+
+		up.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > need ? need : rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &up) == 0)
+			rl = up;
+		if (rl.rlim_cur >= need)
+			return want;
+	}
+	room = rl.rlim_cur > 2 * extra ? rl.rlim_cur - extra : rl.rlim_cur / 4;
+	log_warnx("api: bridge.api.max_connections is %u, but the descriptor limit "
+	    "(RLIMIT_NOFILE) is %llu and %llu descriptors are kept for polling, the "
+	    "store and eviction: the API takes at most %llu connections; raise the limit "
+	    "(LimitNOFILE= in the systemd unit, ulimit -n) to %llu or lower max_connections",
+	    want, (unsigned long long)rl.rlim_cur, (unsigned long long)extra,
+	    (unsigned long long)room,
+	    (unsigned long long)need);
+	return room < 1 ? 1 : (unsigned)room;
+}
+
+/*
+ * Starts a server on listen_on with the limits and TLS of ac; on fd when it
+ * is not -1 (a listening socket it takes), else on a new one. NULL after
+ * logging why (fd is then closed).
+ */
 static struct server *
-server_start(struct api *a, const char *listen_on)
+server_start(struct api *a, const char *listen_on, const struct api_config *ac, int fd)
 {
 	const union MHD_DaemonInfo *info;
+	struct MHD_OptionItem opts[16];
+	unsigned flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
 	struct server *s;
 	char err[256];
-	int fd;
+	unsigned budget;
+	size_t n = 0;
 
-	if ((fd = listen_socket(listen_on, err, sizeof(err))) == -1) {
+	if (fd == -1 && (fd = listen_socket(listen_on, err, sizeof(err))) == -1) {
 		log_warnx("api: cannot listen on %s: %s", listen_on, err);
 		return NULL;
 	}
 	s = xcalloc(1, sizeof(*s));
 	s->api = a;
-	s->mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME,
-	    0, NULL, NULL, on_request, s,
-	    MHD_OPTION_NOTIFY_COMPLETED, req_completed, s,
-	    MHD_OPTION_LISTEN_SOCKET, fd,
-	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)API_MAX_CONNECTIONS,
-	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)API_IDLE_TIMEOUT,
-	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-	    MHD_OPTION_END);
+	s->listen_fd = fd;
+	budget = fd_budget(ac->max_connections);
+	s->conns = api_conns_new(a->loop, ac->header_timeout, ac->body_timeout, budget,
+	    &a->conn_stats);
+	s->limits = (struct api_config){ .max_connections = ac->max_connections,
+	    .max_per_ip = ac->max_per_ip, .idle_timeout = ac->idle_timeout,
+	    .header_timeout = ac->header_timeout, .body_timeout = ac->body_timeout };
+	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_NOTIFY_COMPLETED,
+	    (intptr_t)req_completed, s };
+	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_NOTIFY_CONNECTION,
+	    (intptr_t)api_conns_notify, s->conns };
+	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_LISTEN_SOCKET, fd, NULL };
+	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_LIMIT,
+	    (intptr_t)(budget + API_EVICT_ROOM), NULL };
+	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+	    (intptr_t)ac->max_per_ip, NULL };
+	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_TIMEOUT,
+	    (intptr_t)ac->idle_timeout, NULL };
+	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_log, NULL };
+	if (ac->tls_cert_pem != NULL && ac->tls_key_pem != NULL) {
+		flags |= MHD_USE_TLS;
+		s->cert_pem = xstrdup(ac->tls_cert_pem);
+		s->key_pem = xstrdup(ac->tls_key_pem);
+		opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_CERT, 0, s->cert_pem };
+		opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_KEY, 0, s->key_pem };
+	}
+	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
+	s->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s,
+	    MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
 	if (s->mhd == NULL ||
 	    (info = MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_EPOLL_FD)) == NULL) {
-		log_warnx("api: cannot start the HTTP server on %s", listen_on);
+		log_warnx("api: cannot start the HTTP%s server on %s", s->cert_pem != NULL ?
+		    "S" : "", listen_on);
 		if (s->mhd != NULL)
 			MHD_stop_daemon(s->mhd);
 		else
 			close(fd);
-		free(s);
+		server_free(s);
 		return NULL;
 	}
 	s->listen = xstrdup(listen_on);
@@ -1253,7 +1384,7 @@ server_start(struct api *a, const char *listen_on)
 	ev_io_start(a->loop, &s->io);
 	ev_timer_init(&s->timer, server_timer, 0., 0.);
 	server_arm(s);
-	log_info("api: listening on %s", listen_on);
+	log_info("api: listening on %s%s", listen_on, s->cert_pem != NULL ? " (https)" : "");
 	return s;
 }
 
@@ -1298,8 +1429,7 @@ server_stop(struct server *s, bool flush)
 		MHD_run(s->mhd);
 	}
 	MHD_stop_daemon(s->mhd);
-	free(s->listen);
-	free(s);
+	server_free(s);
 }
 
 static void
@@ -1345,9 +1475,9 @@ api_new(struct ev_loop *loop, const struct config *cfg, struct engine *eng,
 	a->eng = eng;
 	a->dlv = dlv;
 	a->st = st;
-	set_token(a, cfg->bridge.api.token);
+	set_token(a, cfg->bridge.api.token, cfg->bridge.api.read_token);
 	if (cfg->bridge.api.listen != NULL) {
-		a->srv = server_start(a, cfg->bridge.api.listen);
+		a->srv = server_start(a, cfg->bridge.api.listen, &cfg->bridge.api, -1);
 		if (a->srv == NULL) {
 			free(a);
 			return NULL;
@@ -1363,18 +1493,43 @@ api_set_cluster(struct api *a, struct cluster *c)
 	a->cluster = c;
 }
 
+/* Returns whether s needs a new daemon to apply the limits and TLS of b. */
+static bool
+server_differs(const struct server *s, const struct api_config *b)
+{
+	const struct api_config *a = &s->limits;
+
+	return a->max_connections != b->max_connections || a->max_per_ip != b->max_per_ip ||
+	    a->idle_timeout != b->idle_timeout || a->header_timeout != b->header_timeout ||
+	    a->body_timeout != b->body_timeout ||
+	    (s->cert_pem == NULL) != (b->tls_cert_pem == NULL) ||
+	    (s->cert_pem != NULL && (strcmp(s->cert_pem, b->tls_cert_pem) != 0 ||
+	    strcmp(s->key_pem, b->tls_key_pem) != 0));
+}
+
 void
 api_reload(struct api *a, const struct config *cfg)
 {
-	const char *want = cfg->bridge.api.listen;
+	const struct api_config *ac = &cfg->bridge.api;
+	const char *want = ac->listen;
 	struct server *next;
+	int fd = -1;
 
-	a->cfg = cfg;
-	set_token(a, cfg->bridge.api.token);
+	set_token(a, ac->token, ac->read_token);
 	if (a->srv != NULL && want != NULL && strcmp(a->srv->listen, want) == 0) {
-		warn_open(a);
-		return;
+		/* The same address: new limits or TLS on a copy of its socket. */
+		if (!server_differs(a->srv, ac)) {
+			a->cfg = cfg;
+			warn_open(a);
+			return;
+		}
+		if ((fd = fcntl(a->srv->listen_fd, F_DUPFD_CLOEXEC, 0)) == -1) {
+			log_warn("api: cannot apply the new bridge.api limits or TLS: dup");
+			a->cfg = cfg;
+			return;
+		}
 	}
+	a->cfg = cfg;
 	if (a->srv == NULL && want == NULL)
 		return;
 	if (want == NULL) {
@@ -1383,15 +1538,16 @@ api_reload(struct api *a, const struct config *cfg)
 		log_info("api: stopped (bridge.api.listen removed)");
 		return;
 	}
-	/* The new address first, so a failure leaves the running server alone. */
-	next = server_start(a, want);
+	/* The new server first, so a failure leaves the running one alone. */
+	next = server_start(a, want, ac, fd);
 	if (next == NULL) {
 		if (a->srv != NULL)
-			log_warnx("api: still listening on %s", a->srv->listen);
+			log_warnx("api: still listening on %s, as before the reload", a->srv->listen);
 		return;
 	}
 	if (a->srv != NULL) {
-		log_info("api: no longer listening on %s", a->srv->listen);
+		if (fd == -1)
+			log_info("api: no longer listening on %s", a->srv->listen);
 		server_stop(a->srv, false);
 	}
 	a->srv = next;
@@ -1432,15 +1588,16 @@ api_request(struct api *a, const char *method, const char *url, const char *cons
 	struct api_req *q = req_new(a, NULL, NULL);
 	unsigned status = 0;
 	bool expired = false;
+	size_t max;
 	ev_timer t;
 
 	q->args = args;
 	q->headers = headers;
 	*answer = NULL;
 	/* As on_request does with what a connection brought. */
-	if (body != NULL && len > 0 && reads_body(url, method)) {
-		if (len > API_MAX_BODY)
-			reply_error(&q->r, 413, "the body is larger than %d bytes", API_MAX_BODY);
+	if (body != NULL && len > 0 && (max = reads_body(a, url, method)) > 0) {
+		if (len > max)
+			reply_error(&q->r, 413, "the body is larger than %zu bytes", max);
 		else
 			buf_add(&q->in, body, len);
 	}

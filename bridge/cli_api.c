@@ -1,7 +1,10 @@
 /*
  * The management API's client for the CLI (`pollhook subscribers`,
  * `pollhook silences`): blocking libcurl requests with the token of the
- * configuration (or --url and --token-file). The CLI has no loop.
+ * configuration (or --url and --token-file). The CLI has no loop. An API
+ * with bridge.api.tls_cert is reached with https, its certificate checked
+ * against --cacert, else against that tls_cert file itself (the CLI runs
+ * beside the daemon; libcurl accepts a trusted leaf), else libcurl's CAs.
  */
 
 #include "cli_api.h"
@@ -51,6 +54,8 @@ cli_api_request(const struct cli_api *c, const char *method, const char *path, c
 	curl_easy_setopt(e, CURLOPT_TIMEOUT, TIMEOUT_S);
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(e, CURLOPT_PROXY, "");
+	if (c->cacert != NULL)
+		curl_easy_setopt(e, CURLOPT_CAINFO, c->cacert);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, collect);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, out);
 	if (body != NULL)
@@ -105,7 +110,10 @@ cli_api_from_config(const char *path, struct cli_api *c)
 		return -1;
 	}
 	if (c->base == NULL)
-		c->base = xasprintf("http://%s", cfg->bridge.api.listen);
+		c->base = xasprintf("%s://%s", cfg->bridge.api.tls_cert != NULL ? "https" : "http",
+		    cfg->bridge.api.listen);
+	if (c->cacert == NULL && cfg->bridge.api.tls_cert != NULL)
+		c->cacert = xstrdup(cfg->bridge.api.tls_cert);
 	if (c->token == NULL && cfg->bridge.api.token != NULL)
 		c->token = xstrdup(cfg->bridge.api.token);
 	config_free(cfg);

@@ -10,8 +10,9 @@
 struct json_object;
 
 struct cli_api {
-	char *base;		/* "http://host:port" */
+	char *base;		/* "http://host:port" or "https://host:port" */
 	char *token;		/* NULL: none */
+	char *cacert;		/* CA file for an https API; NULL: libcurl's default */
 	bool json;
 };
 

@@ -25,7 +25,8 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: pollhook silences list [-c FILE] [--url URL] [--token-file F] [--json]\n"
+	    "usage: pollhook silences list [-c FILE] [--url URL] [--token-file F] [--cacert F]\n"
+	    "                                [--json]\n"
 	    "       pollhook silences add [--source GLOB] [--rule GLOB] [--label NAME=GLOB]...\n"
 	    "                             (--ends TIME | --duration SECONDS) [--starts TIME]\n"
 	    "                             [--comment TEXT] [--creator NAME] [options]\n"
@@ -100,6 +101,7 @@ cli_silences_main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' }, { "url", required_argument, NULL, 'u' },
 		{ "token-file", required_argument, NULL, 't' }, { "json", no_argument, NULL, 'j' },
+		{ "cacert", required_argument, NULL, 'A' },
 		{ "source", required_argument, NULL, 's' }, { "rule", required_argument, NULL, 'r' },
 		{ "label", required_argument, NULL, 'l' }, { "starts", required_argument, NULL, 'S' },
 		{ "ends", required_argument, NULL, 'E' }, { "duration", required_argument, NULL, 'd' },
@@ -122,6 +124,7 @@ cli_silences_main(int argc, char **argv)
 		switch (ch) {
 		case 'c': conf = optarg; break;
 		case 'u': free(c.base); c.base = xstrdup(optarg); break;
+		case 'A': free(c.cacert); c.cacert = xstrdup(optarg); break;
 		case 't':
 			free(c.token);
 			if ((c.token = cli_api_read_token(optarg)) == NULL) {
@@ -194,5 +197,6 @@ out:
 	free(path);
 	free(c.base);
 	free(c.token);
+	free(c.cacert);
 	return rc;
 }

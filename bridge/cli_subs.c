@@ -26,7 +26,8 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: pollhook subscribers list [-c FILE] [--url URL] [--token-file F] [--json]\n"
+	    "usage: pollhook subscribers list [-c FILE] [--url URL] [--token-file F] [--cacert F]\n"
+	    "                                [--json]\n"
 	    "       pollhook subscribers add URL [--name N] [--secret S] [--events GLOB,...]\n"
 	    "                                [--signature standard|zoom|github] [options]\n"
 	    "       pollhook subscribers rm NAME [options]\n"
@@ -95,6 +96,7 @@ cli_subs_main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' }, { "url", required_argument, NULL, 'u' },
 		{ "token-file", required_argument, NULL, 't' }, { "json", no_argument, NULL, 'j' },
+		{ "cacert", required_argument, NULL, 'A' },
 		{ "name", required_argument, NULL, 'n' }, { "secret", required_argument, NULL, 's' },
 		{ "events", required_argument, NULL, 'e' },
 		{ "signature", required_argument, NULL, 'S' },
@@ -114,6 +116,7 @@ cli_subs_main(int argc, char **argv)
 		switch (ch) {
 		case 'c': conf = optarg; break;
 		case 'u': free(c.base); c.base = xstrdup(optarg); break;
+		case 'A': free(c.cacert); c.cacert = xstrdup(optarg); break;
 		case 't': free(c.token); if ((c.token = cli_api_read_token(optarg)) == NULL) return 1; break;
 		case 'j': c.json = true; break;
 		case 'n': name = optarg; break;
@@ -187,5 +190,6 @@ out:
 	free(path);
 	free(c.base);
 	free(c.token);
+	free(c.cacert);
 	return rc;
 }

@@ -22,12 +22,14 @@
 #include "buf.h"
 #include "conf.h"
 #include "conf_profile.h"
+#include "config_api.h"
 #include "discover_conf.h"
 #include "emitter.h"
 #include "hmap.h"
 #include "inventory.h"
 #include "log.h"
 #include "poller.h"
+#include "priv.h"
 #include "registry.h"
 #include "depend.h"
 #include "maint.h"
@@ -58,43 +60,6 @@ static const char *const core_metrics[] = { "up", "poll_seconds", NULL };
 
 #define NUM_GT0_MAX	(CONF_HAS_MIN | CONF_MIN_OPEN | CONF_HAS_MAX)
 #define RANGE		(CONF_HAS_MIN | CONF_HAS_MAX)
-
-static const char *const validation_modes[] = { "challenge", "none", NULL };
-
-static const struct conf_key subscriptions_keys[] = {
-	{ "validation", CONF_STRING, 0, 0, 0, validation_modes, NULL,
-	    "how a new subscriber's URL is verified: challenge (default) or none (weaker)" },
-	{ "validation_timeout", CONF_FLOAT, NUM_GT0_MAX, 0, 60, NULL, NULL,
-	    "seconds the endpoint has to answer the challenge (default 3)" },
-	{ "require_https", CONF_BOOL, 0, 0, 0, NULL, NULL,
-	    "dynamic subscriber URLs must be https:// (default true)" },
-	{ "allow_networks", CONF_STRINGS, CONF_HAS_MAX, 0, SSRF_MAX_NETWORKS, NULL, NULL,
-	    "CIDRs exempt from the SSRF guard, e.g. \"127.0.0.0/8\" (default none)" },
-	{ "max", CONF_INT, RANGE, 0, 1000000, NULL, NULL,
-	    "dynamic subscribers at most (default 10000)" },
-	{ "websub", CONF_BOOL, 0, 0, 0, NULL, NULL,
-	    "serve the WebSub hub endpoint POST /websub (default true)" },
-	{ "websub_open", CONF_BOOL, 0, 0, 0, NULL, NULL,
-	    "POST /websub needs no bearer token (default false)" },
-	{ "allow_transforms", CONF_BOOL, 0, 0, 0, NULL, NULL,
-	    "dynamic subscribers may set a jq \"transform\" (default false)" },
-	{ "disable_after", CONF_FLOAT, CONF_HAS_MIN | CONF_MIN_OPEN, 0, 0, NULL, NULL,
-	    "seconds of continuous failure after which a dynamic subscriber is disabled "
-	    "(default 432000, 5 days)" },
-	CONF_KEY_END
-};
-
-static const struct conf_key api_keys[] = {
-	{ "listen", CONF_STRING, CONF_REQUIRED, 0, 0, NULL, NULL,
-	    "address the management API listens on, \"host:port\"" },
-	{ "token", CONF_SECRET, CONF_HAS_MIN, 1, 0, NULL, NULL,
-	    "bearer token every API request but /healthz must carry" },
-	{ "subscriptions", CONF_GROUP, 0, 0, 0, NULL, subscriptions_keys,
-	    "subscribers added through the API (POST /v1/subscribers, /websub)" },
-	{ "console", CONF_BOOL, 0, 0, 0, NULL, NULL,
-	    "GET / serves the operator's console (default true)" },
-	CONF_KEY_END
-};
 
 static const struct conf_key shard_keys[] = {
 	{ "index", CONF_INT, CONF_REQUIRED | CONF_HAS_MIN, 0, 0, NULL, NULL,
@@ -139,7 +104,11 @@ static const struct conf_key bridge_keys[] = {
 	{ "durability", CONF_STRING, 0, 0, 0, durabilities, NULL,
 	    "what a stored event survives before its first attempt: fsync (a power cut, "
 	    "the default) or process (a crash of the daemon)" },
-	{ "api", CONF_GROUP, 0, 0, 0, NULL, api_keys, "the management API; off when absent" },
+	{ "api", CONF_GROUP, 0, 0, 0, NULL, config_api_keys, "the management API; off when absent" },
+	{ "user", CONF_STRING, CONF_HAS_MIN, 1, 0, NULL, NULL,
+	    "started as root, become this user once the API port and the store are open" },
+	{ "group", CONF_STRING, CONF_HAS_MIN, 1, 0, NULL, NULL,
+	    "with user: the group to become (default the user's primary group)" },
 	{ "shard", CONF_GROUP, 0, 0, 0, NULL, shard_keys,
 	    "poll only the sources whose name hashes to this instance" },
 	{ "store", CONF_GROUP, 0, 0, 0, NULL, store_keys,
@@ -391,19 +360,6 @@ plugin_names(bool pollers, char *buf, size_t len)
 
 /* bridge */
 
-static bool
-valid_listen(const char *s)
-{
-	const char *colon = strrchr(s, ':');
-	char *end;
-	unsigned long port;
-
-	if (colon == NULL || colon == s || colon[1] == '\0')
-		return false;
-	port = strtoul(colon + 1, &end, 10);
-	return *end == '\0' && colon[1] >= '0' && colon[1] <= '9' && port >= 1 && port <= 65535;
-}
-
 /* Reports a key of bridge.store that the chosen backend does not read. */
 static void
 store_only(const struct conf_node *g, const char *key, const char *backend)
@@ -487,31 +443,28 @@ load_cluster(struct loader *ld, const struct conf_node *g, const struct conf_nod
 	bc->store.lease_ttl = conf_float(g, "lease_ttl", STORE_LEASE_DEFAULT);
 }
 
+/* bridge.user and bridge.group: they must exist (here, where the file is checked). */
 static void
-load_subscriptions(const struct conf_node *g, struct subs_config *sc)
+load_user(const struct conf_node *b, struct bridge_config *bc)
 {
-	const char **nets;
-	size_t n;
-	char err[160];
+	const char *user = conf_string(b, "user", NULL), *group = conf_string(b, "group", NULL);
+	uid_t uid;
+	gid_t gid;
+	char err[256];
 
-	sc->challenge = strcmp(conf_string(g, "validation", "challenge"), "none") != 0;
-	sc->validation_timeout = conf_float(g, "validation_timeout", 3.0);
-	sc->require_https = conf_bool(g, "require_https", true);
-	sc->max = (unsigned)conf_int(g, "max", 10000);
-	sc->websub = conf_bool(g, "websub", true);
-	sc->websub_open = conf_bool(g, "websub_open", false);
-	sc->disable_after = conf_float(g, "disable_after", 5 * 86400.0);
-	sc->allow_transforms = conf_bool(g, "allow_transforms", false);
-	nets = conf_strings(g, "allow_networks", &n);
-	for (size_t i = 0; i < n && i < SSRF_MAX_NETWORKS; i++) {
-		if (ssrf_parse_cidr(nets[i], &sc->guard.allow[sc->guard.nallow], err,
-		    sizeof(err)) != 0)
-			conf_error(conf_get(g, "allow_networks"), "allow_networks in "
-			    "bridge.api.subscriptions: %s", err);
-		else
-			sc->guard.nallow++;
+	if (group != NULL && user == NULL) {
+		conf_error(conf_get(b, "group"), "\"group\" in bridge needs \"user\"");
+		return;
 	}
-	free(nets);
+	if (user == NULL)
+		return;
+	if (priv_lookup(user, group, &uid, &gid, err, sizeof(err)) != 0) {
+		conf_error(conf_get(b, strncmp(err, "no group", 8) == 0 ? "group" : "user"),
+		    "bridge.%s: %s", strncmp(err, "no group", 8) == 0 ? "group" : "user", err);
+		return;
+	}
+	bc->user = xstrdup(user);
+	bc->group = group != NULL ? xstrdup(group) : NULL;
 }
 
 static void
@@ -524,28 +477,8 @@ load_bridge(struct loader *ld, const struct conf_node *b)
 	bc->state_dir = xstrdup(conf_string(b, "state_dir", STATE_DIR_DEFAULT));
 	bc->log_level = level == -1 ? LOG_LEVEL_INFO : level;
 	bc->syslog = conf_bool(b, "syslog", false);
-	if (api != NULL && conf_string(api, "listen", NULL) != NULL) {
-		const char *listen = conf_string(api, "listen", NULL);
-
-		if (!valid_listen(listen))
-			conf_error(conf_get(api, "listen"), "\"listen\" in bridge.api must be "
-			    "\"host:port\", not \"%s\"", listen);
-		bc->api.listen = xstrdup(listen);
-	}
-	bc->api.console = conf_bool(api, "console", true);
-	/* A missing group gives the defaults: conf_* accessors answer them for NULL. */
-	load_subscriptions(api != NULL ? conf_get(api, "subscriptions") : NULL, &bc->api.subs);
-	/* An unreadable token file was reported by the check; don't say it twice. */
-	if (api != NULL && conf_errors(ld->tree) == 0) {
-		size_t count;
-		char **token = conf_secrets(api, "token", &count);
-
-		if (token != NULL) {
-			bc->api.token = token[0];
-			token[0] = NULL;
-			conf_free_secrets(token);
-		}
-	}
+	config_api_load(api, conf_errors(ld->tree) == 0, &bc->api);
+	load_user(b, bc);
 	if (shard != NULL) {
 		long long index = conf_int(shard, "index", 0), count = conf_int(shard, "count", 1);
 
@@ -1416,8 +1349,9 @@ config_free(struct config *cfg)
 	free(cfg->bridge.store.path);
 	free(cfg->bridge.store.conninfo);
 	free(cfg->bridge.store.node);
-	free(cfg->bridge.api.listen);
-	free(cfg->bridge.api.token);
+	config_api_free(&cfg->bridge.api);
+	free(cfg->bridge.user);
+	free(cfg->bridge.group);
 	for (size_t i = 0; i < cfg->nsources; i++) {
 		struct source_config *s = &cfg->sources[i];
 

@@ -129,8 +129,18 @@ struct subs_config {
 struct api_config {
 	char *listen;		/* "host:port"; NULL when the API is off */
 	char *token;		/* bearer token, NULL when none */
+	char *read_token;	/* bearer token for GET and HEAD only, NULL when none */
 	bool console;		/* GET / serves the operator's console */
 	struct subs_config subs;	/* defaults filled in */
+	unsigned max_connections;	/* connections at once, all clients */
+	unsigned max_per_ip;	/* connections at once from one address */
+	unsigned idle_timeout;	/* seconds without traffic before a connection is closed */
+	double header_timeout;	/* seconds the request line and headers have */
+	double body_timeout;	/* seconds a request body has, after the headers */
+	size_t max_body;	/* bytes of a JSON request body at most */
+	size_t max_form_body;	/* bytes of a form body (POST /websub) at most */
+	char *tls_cert, *tls_key;	/* PEM file names; NULL: plain HTTP */
+	char *tls_cert_pem, *tls_key_pem;	/* their contents, read at load */
 };
 
 struct bridge_config {
@@ -141,6 +151,7 @@ struct bridge_config {
 	struct api_config api;
 	unsigned shard_index, shard_count;	/* count 0 or 1: no sharding */
 	bool cluster;		/* bridge.cluster: store.node and store.lease_ttl are its */
+	char *user, *group;	/* bridge.user, bridge.group: root is dropped for them; NULL: not */
 };
 
 struct maint_config;

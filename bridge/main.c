@@ -16,6 +16,7 @@
 #include <ev.h>
 
 #include "api.h"
+#include "priv.h"
 #include "conf_profile.h"
 #include "config.h"
 #include "cli.h"
@@ -164,6 +165,13 @@ on_stop(struct ev_loop *loop, ev_signal *w, int revents)
 	ev_timer_start(loop, &d->grace);
 }
 
+/* Returns whether a and b are both NULL or the same string. */
+static bool
+str_equal(const char *a, const char *b)
+{
+	return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
 /* SIGHUP: the file is parsed and validated on a thread; applied in reload_done. */
 static void
 on_reload(struct ev_loop *loop, ev_signal *w, int revents)
@@ -204,6 +212,9 @@ apply_reload(struct daemon *d, struct config *next)
 		log_warnx("bridge.store changed: takes effect at the next restart");
 	if (next->bridge.cluster != d->cfg->bridge.cluster)
 		log_warnx("bridge.cluster changed: takes effect at the next restart");
+	if (!str_equal(next->bridge.user, d->cfg->bridge.user) ||
+	    !str_equal(next->bridge.group, d->cfg->bridge.group))
+		log_warnx("bridge.user or bridge.group changed: takes effect at the next restart");
 	if ((why = subs_check_config(d->subs, next)) != NULL) {
 		log_warnx("reload failed: %s", why);
 		config_free(next);
@@ -386,6 +397,9 @@ run_daemon(struct daemon *d)
 		goto out;
 	d->api = api_new(d->loop, d->cfg, d->eng, d->dlv, d->st);
 	if (d->api == NULL)
+		goto out;
+	/* The API's port is bound and the store open: root is no longer needed. */
+	if (priv_drop(&d->cfg->bridge) != 0)
 		goto out;
 	/* Loaded before the rule state: the first polls know the silences. */
 	d->noise = noise_new(d->cfg, d->st);

@@ -75,6 +75,7 @@ print(",".join("{ name = \"s%d\"; poller = \"http\"; interval = 1.0; http = { ur
 	cat >"$TMP/p.conf" <<CONF
 bridge = { state_dir = "$TMP/state"; log_level = "info";
   api = { listen = "127.0.0.1:$API"; token_file = "$TMP/token";
+    max_connections_per_ip = 1024;   # CONC connections from one address, and more
     subscriptions = { validation = "$1"; require_https = false; allow_networks = [ "127.0.0.0/8" ];
       max = 1000000; validation_timeout = 30.0; }; }; };
 sources = ( $srcs );

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Case: 1,000 concurrent POST /v1/subscribers while sources are polled.
-#   config     loopback allowed; 20 http sources polled every 0.2 s
+#   config     loopback allowed; 20 http sources polled every 0.2 s; the
+#              1,000 connections come from one address, so the per-address
+#              limit (default 64) is raised to hold them
 #   behaviour  1,000 POSTs at once, each validated by the challenge against
 #              one receiver
 #   expected   1,000 answers 201, 1,000 subscribers listed; every source
@@ -17,6 +19,7 @@ srcs=$(for i in $(seq 1 20); do printf '{ name = "s%d"; poller = "http"; interva
 cat >"$TMP/pollhook.conf" <<CONF
 bridge = { state_dir = "$TMP/state"; $STORE_CONF
   api = { listen = "127.0.0.1:$API_PORT"; token_file = "$TMP/api.token";
+    max_connections_per_ip = 1024;
     subscriptions = { $LOOPBACK_OK validation_timeout = 10.0; }; }; };
 sources = ( ${srcs%,} );
 CONF
