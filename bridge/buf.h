@@ -3,7 +3,7 @@
 
 /*
  * A growing NUL-terminated byte buffer: the management API's response
- * bodies, the PostgreSQL store's array parameters.
+ * bodies, the PostgreSQL store's array parameters, the payload formats' bodies.
  */
 
 #include <stdarg.h>
@@ -18,9 +18,9 @@ struct buf {
 	size_t len, cap;
 };
 
-/* Appends the n bytes at s to b, which stays NUL-terminated. */
+/* Makes room in b for n more bytes and the NUL after them. */
 static inline void
-buf_add(struct buf *b, const char *s, size_t n)
+buf_reserve(struct buf *b, size_t n)
 {
 	if (b->len + n + 1 > b->cap) {
 		size_t cap = b->cap > 0 ? b->cap : 256;
@@ -30,6 +30,13 @@ buf_add(struct buf *b, const char *s, size_t n)
 		b->p = xreallocarray(b->p, cap, 1);
 		b->cap = cap;
 	}
+}
+
+/* Appends the n bytes at s to b, which stays NUL-terminated. */
+static inline void
+buf_add(struct buf *b, const char *s, size_t n)
+{
+	buf_reserve(b, n);
 	memcpy(b->p + b->len, s, n);
 	b->len += n;
 	b->p[b->len] = '\0';

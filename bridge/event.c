@@ -110,10 +110,20 @@ event_finish(struct event *ev)
 	if (ev->suppressed != NULL)
 		json_object_object_add(env, "suppressed", json_object_new_string(ev->suppressed));
 	ev->payload = NULL;
+	event_drop_cache(ev);
 	free(ev->body);
 	ev->body = xstrdup(json_object_to_json_string_ext(env,
 	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(env);
+}
+
+void
+event_drop_cache(struct event *ev)
+{
+	if (ev->fmt != NULL)
+		ev->fmt_free(ev->fmt);
+	ev->fmt = NULL;
+	ev->fmt_free = NULL;
 }
 
 struct event *
@@ -134,6 +144,7 @@ event_free(struct event *ev)
 	free(ev->instance);
 	labels_clear(&ev->labels);
 	json_object_put(ev->payload);
+	event_drop_cache(ev);
 	free(ev->body);
 	free(ev->suppressed);
 	free(ev);

@@ -27,6 +27,9 @@ struct event {
 	int64_t ts_ms;		/* Unix milliseconds */
 	struct json_object *payload;	/* owned until event_finish renders it */
 	char *body;		/* the rendered envelope, set by event_finish */
+	void *fmt;		/* what the payload formats read from body, once (format.c's);
+				   fmt_free frees it with the event or a new body */
+	void (*fmt_free)(void *);
 	char *suppressed;	/* why it is held back (stored, not delivered); NULL: delivered */
 	unsigned refs;		/* event_new gives one; event_free drops one */
 };
@@ -51,6 +54,8 @@ struct event *event_new(const char *name, const char *rule, const char *source,
 void event_finish(struct event *ev);
 /* Writes a new ULID-based id "evt_..." for ts_ms into buf (EVENT_ID_LEN + 1 bytes). */
 void event_make_id(char *buf, int64_t ts_ms);
+/* Frees what was read from ev's body for the formats (call it when the body changes). */
+void event_drop_cache(struct event *ev);
 /* Takes one more reference on ev and returns it. */
 struct event *event_ref(struct event *ev);
 /* Drops one reference; the last one frees the event. NULL is ignored. */

@@ -7,17 +7,18 @@
 
 #include "format.h"
 
+#include <errno.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <json-c/json.h>
-
 #include "hmap.h"
 #include "registry.h"
 #include "transform.h"
+#include "util.h"
 #include "xmalloc.h"
 
 static const char *const ce_modes[] = { "structured", "binary", NULL };
@@ -229,28 +230,136 @@ format_name(const struct format_conf *fc)
 	return fc->ops != NULL ? fc->ops->name : "envelope";
 }
 
-/* Parses an envelope with one tokener kept for the process: a new one per call costs a third more. */
-static struct json_object *
-parse_envelope(const char *body)
-{
-	static struct json_tokener *tok;
-	struct json_object *j;
+/* The members of the payload the formats read, and where each goes in a format_event. */
+enum {
+	PL_LABELS, PL_STATE, PL_METRIC, PL_SEVERITY, PL_SINCE, PL_VALUE, PL_PREVIOUS,
+	PL_THRESHOLD, PL_CLEAR, PL_N
+};
+static const char *const pl_keys[PL_N] = {
+	"labels", "state", "metric", "severity", "since", "value", "previous", "threshold", "clear"
+};
 
-	if (tok == NULL)
-		tok = json_tokener_new();
-	if (tok == NULL)
-		return json_tokener_parse(body);
-	j = json_tokener_parse_ex(tok, body, (int)strlen(body));
-	if (json_tokener_get_error(tok) != json_tokener_success) {
-		json_object_put(j);
-		j = NULL;
+static void
+format_event_free(void *p)
+{
+	struct format_event *fe = p;
+
+	free(fe->summary);
+	free(fe);
+}
+
+/* Finds the payload object of the envelope body: 0, or -1 when body is not an object. */
+static int
+find_payload(const char *body, struct json_span *payload)
+{
+	static const char empty[] = "{}";
+	struct json_span env, key, v;
+	struct json_scan it;
+	const char *end;
+	int rc;
+
+	env.p = body;
+	while (*env.p == ' ' || *env.p == '\t' || *env.p == '\n' || *env.p == '\r')
+		env.p++;
+	/* What follows the object is ignored, as json-c's tokener did. */
+	if ((end = json_scan_value(env.p, env.p + strlen(env.p))) == NULL)
+		return -1;
+	env.len = (size_t)(end - env.p);
+	if (json_scan_object(&it, env) != 0)
+		return -1;
+	payload->p = empty;
+	payload->len = 2;
+	while ((rc = json_scan_next(&it, &key, &v)) == 1)
+		if (json_scan_key_is(key, "payload") && json_span_is_object(v))
+			*payload = v;
+		else if (json_scan_key_is(key, "payload"))
+			payload->p = empty, payload->len = 2;
+	return rc == 0 ? 0 : -1;
+}
+
+/*
+ * Appends the string v decodes to, or other JSON's text, to st (NUL
+ * terminated); returns its offset there, or -1 for absent or null.
+ */
+static ptrdiff_t
+keep(struct buf *st, struct json_span v)
+{
+	size_t at = st->len;
+
+	if (v.p == NULL || json_span_is_null(v))
+		return -1;
+	if (json_span_is_string(v)) {
+		buf_reserve(st, v.len);
+		st->len += json_scan_string(v, st->p + at);
+	} else
+		json_write_plain(st, v);
+	buf_add(st, "", 1);	/* the NUL, kept */
+	return (ptrdiff_t)at;
+}
+
+static void summarize(struct format_event *fe, const struct event *ev);
+
+/* Reads what the formats need from ev's envelope: a new format_event, or NULL. */
+static struct format_event *
+format_event_parse(const struct event *ev, char *err, size_t errlen)
+{
+	struct json_span pl, key, v, m[PL_N] = { { NULL, 0 } };
+	ptrdiff_t off[PL_N];
+	const char **strs[PL_N] = { NULL };
+	struct format_value *vals[PL_N] = { NULL };
+	struct format_event *fe;
+	struct json_scan it;
+	struct buf st = { 0 };
+	char *base;
+
+	if (find_payload(ev->body, &pl) != 0) {
+		snprintf(err, errlen, "the stored event is not a JSON object");
+		return NULL;
 	}
-	json_tokener_reset(tok);
-	return j;
+	json_scan_object(&it, pl);
+	/* A key given twice counts with its last value, as in json-c. */
+	while (json_scan_next(&it, &key, &v) == 1)
+		for (size_t i = 0; i < PL_N; i++)
+			if (json_scan_key_is(key, pl_keys[i])) {
+				m[i] = v;
+				break;
+			}
+	for (size_t i = PL_STATE; i < PL_N; i++)
+		off[i] = i >= PL_VALUE || json_span_is_string(m[i]) ? keep(&st, m[i]) : -1;
+	fe = xcalloc(1, sizeof(*fe) + st.len);
+	base = (char *)(fe + 1);
+	if (st.len > 0)
+		memcpy(base, st.p, st.len);
+	free(st.p);
+	fe->payload = pl;
+	if (json_span_is_object(m[PL_LABELS]))
+		fe->labels = m[PL_LABELS];
+	strs[PL_STATE] = &fe->state;
+	strs[PL_METRIC] = &fe->metric;
+	strs[PL_SEVERITY] = &fe->severity;
+	strs[PL_SINCE] = &fe->since;
+	vals[PL_VALUE] = &fe->value;
+	vals[PL_PREVIOUS] = &fe->previous;
+	vals[PL_THRESHOLD] = &fe->threshold;
+	vals[PL_CLEAR] = &fe->clear;
+	for (size_t i = PL_STATE; i < PL_N; i++) {
+		const char *text = off[i] >= 0 ? base + off[i] : NULL;
+
+		if (strs[i] != NULL)
+			*strs[i] = text;
+		else {
+			vals[i]->raw = m[i];
+			vals[i]->string = json_span_is_string(m[i]);
+			vals[i]->text = text;
+		}
+	}
+	event_format_time(fe->when, sizeof(fe->when), (double)ev->ts_ms / 1000.0);
+	summarize(fe, ev);
+	return fe;
 }
 
 int
-format_render(const struct format_conf *fc, const struct event *ev, const char *subscriber,
+format_render(const struct format_conf *fc, struct event *ev, const char *subscriber,
     struct format_body *out, char *err, size_t errlen)
 {
 	struct format_input in = { .ev = ev, .subscriber = subscriber, .fc = fc };
@@ -263,19 +372,13 @@ format_render(const struct format_conf *fc, const struct event *ev, const char *
 		out->len = strlen(ev->body);
 		return 0;
 	}
-	in.env = parse_envelope(ev->body);
-	if (in.env == NULL || !json_object_is_type(in.env, json_type_object)) {
-		snprintf(err, errlen, "the stored event is not a JSON object");
-		json_object_put(in.env);
-		return -1;
+	if (ev->fmt == NULL) {
+		if ((ev->fmt = format_event_parse(ev, err, errlen)) == NULL)
+			return -1;
+		ev->fmt_free = format_event_free;
 	}
-	if (!json_object_object_get_ex(in.env, "payload", &in.payload) ||
-	    !json_object_is_type(in.payload, json_type_object)) {
-		in.payload = json_object_new_object();
-		json_object_object_add(in.env, "payload", in.payload);
-	}
+	in.fe = ev->fmt;
 	rc = fc->ops->render(&in, out, err, errlen);
-	json_object_put(in.env);
 	if (rc != 0)
 		format_body_clear(out);
 	return rc;
@@ -300,40 +403,30 @@ format_header(struct format_body *out, const char *name, const char *value)
 }
 
 void
-format_json(struct format_body *out, struct json_object *j)
+format_take(struct format_body *out, struct buf *b)
 {
-	size_t len;
-	const char *s = json_object_to_json_string_length(j,
-	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
-
 	free(out->buf);
-	out->buf = xmalloc(len + 1);
-	memcpy(out->buf, s, len + 1);
-	out->data = out->buf;
-	out->len = len;
+	if (b->p == NULL)
+		buf_add(b, "", 0);
+	out->buf = b->p;
+	out->data = b->p;
+	out->len = b->len;
+	memset(b, 0, sizeof(*b));
 }
 
 const char *
-format_str(struct json_object *obj, const char *key)
+format_text(const struct format_value *v, char *buf, size_t len)
 {
-	struct json_object *v;
-
-	if (obj == NULL || !json_object_object_get_ex(obj, key, &v) ||
-	    !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
-}
-
-void
-format_time(const struct event *ev, char *buf, size_t len)
-{
-	event_format_time(buf, len, (double)ev->ts_ms / 1000.0);
+	if (v->text == NULL || v->string)
+		return v->text;
+	snprintf(buf, len, "%s", v->text);
+	return buf;
 }
 
 bool
 format_is_episode(const struct format_input *in)
 {
-	const char *st = format_str(in->payload, "state");
+	const char *st = in->fe->state;
 
 	return st != NULL && (strcmp(st, "firing") == 0 || strcmp(st, "resolved") == 0);
 }
@@ -341,7 +434,7 @@ format_is_episode(const struct format_input *in)
 bool
 format_is_resolved(const struct format_input *in)
 {
-	const char *st = format_str(in->payload, "state");
+	const char *st = in->fe->state;
 
 	return st != NULL && strcmp(st, "resolved") == 0;
 }
@@ -356,93 +449,99 @@ format_fingerprint(const struct event *ev, char *buf, size_t len)
 	free(key);
 }
 
-/* Appends member key of payload as text ("95", "up", "null") to buf at *at. */
-static void
-put_value(char *buf, size_t len, size_t *at, struct json_object *payload, const char *key)
+/* v as a number, as json-c's json_object_get_double reads it (a string is parsed). */
+static double
+number_of(const struct format_value *v)
 {
-	struct json_object *v = NULL;
-	const char *s;
-	int n;
+	char *end;
+	double d;
 
-	json_object_object_get_ex(payload, key, &v);
-	if (v == NULL)
-		s = "null";
-	else if (json_object_is_type(v, json_type_string))
-		s = json_object_get_string(v);
-	else
-		s = json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN);
-	if (*at >= len)
-		return;
-	n = snprintf(buf + *at, len - *at, "%s", s);
-	if (n > 0)
-		*at += (size_t)n;
-}
-
-/* Appends fmt to buf at *at, stopping at its end. */
-static void __attribute__((format(printf, 4, 5)))
-put(char *buf, size_t len, size_t *at, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (*at >= len)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(buf + *at, len - *at, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		*at += (size_t)n;
+	if (v->string) {
+		errno = 0;
+		d = strtod(v->text, &end);
+		if (end == v->text || *end != '\0')
+			return 0.0;
+		return (d == HUGE_VAL || d == -HUGE_VAL) && errno == ERANGE ? 0.0 : d;
+	}
+	if (v->text[0] == 't')
+		return 1.0;
+	if (v->text[0] == '-' || (v->text[0] >= '0' && v->text[0] <= '9'))
+		return strtod(v->text, NULL);
+	return 0.0;
 }
 
 /* The comparison a threshold event's value stands in: "> 90", "<= 85". */
 static void
-put_comparison(char *buf, size_t len, size_t *at, const struct format_input *in)
+put_comparison(struct buf *b, const struct format_event *fe, bool resolved)
 {
-	struct json_object *v, *t;
-	bool resolved = format_is_resolved(in);
-	double value, bound;
+	const struct format_value *bound = resolved ? &fe->clear : &fe->threshold;
+	double value, limit;
 
-	if (!json_object_object_get_ex(in->payload, "value", &v) ||
-	    !json_object_object_get_ex(in->payload, resolved ? "clear" : "threshold", &t) ||
-	    v == NULL || t == NULL)
+	if (fe->value.text == NULL || bound->text == NULL)
 		return;
-	value = json_object_get_double(v);
-	bound = json_object_get_double(t);
+	value = number_of(&fe->value);
+	limit = number_of(bound);
 	if (!resolved)
-		put(buf, len, at, " %s ", value > bound ? ">" : "<");
+		buf_str(b, value > limit ? " > " : " < ");
 	else
-		put(buf, len, at, " %s ", value <= bound ? "<=" : ">=");
-	put_value(buf, len, at, in->payload, resolved ? "clear" : "threshold");
+		buf_str(b, value <= limit ? " <= " : " >= ");
+	buf_str(b, bound->text);
+}
+
+/* The readable line, whole: "cpu.high firing on edge-router-1: cpu 95 > 90 (critical)". */
+static void
+summarize(struct format_event *fe, const struct event *ev)
+{
+	const char *state = fe->state;
+	struct buf b = { 0 };
+
+	buf_str(&b, ev->rule);
+	buf_add(&b, " ", 1);
+	buf_str(&b, state != NULL ? state : "event");
+	buf_add(&b, " on ", 4);
+	buf_str(&b, ev->source);
+	buf_add(&b, ": ", 2);
+	buf_str(&b, fe->metric != NULL ? fe->metric : "value");
+	if (ev->instance != NULL) {
+		buf_add(&b, "[", 1);
+		buf_str(&b, ev->instance);
+		buf_add(&b, "]", 1);
+	}
+	if (state != NULL && strcmp(state, "changed") == 0) {
+		buf_add(&b, " ", 1);
+		buf_str(&b, fe->previous.text != NULL ? fe->previous.text : "null");
+		buf_add(&b, " -> ", 4);
+		buf_str(&b, fe->value.text != NULL ? fe->value.text : "null");
+	} else {
+		buf_add(&b, " ", 1);
+		buf_str(&b, fe->value.text != NULL ? fe->value.text : "null");
+		if (state != NULL && (strcmp(state, "firing") == 0 ||
+		    strcmp(state, "resolved") == 0))
+			put_comparison(&b, fe, strcmp(state, "resolved") == 0);
+	}
+	if (fe->severity != NULL) {
+		buf_add(&b, " (", 2);
+		buf_str(&b, fe->severity);
+		buf_add(&b, ")", 1);
+	}
+	fe->summary = b.p;
+	fe->summary_len = b.len;
 }
 
 void
 format_summary(const struct format_input *in, char *buf, size_t len)
 {
-	const struct event *ev = in->ev;
-	const char *state = format_str(in->payload, "state");
-	const char *metric = format_str(in->payload, "metric");
-	const char *severity = format_str(in->payload, "severity");
-	size_t at = 0;
+	const struct format_event *fe = in->fe;
 
-	buf[0] = '\0';
-	put(buf, len, &at, "%s %s on %s: ", ev->rule, state != NULL ? state : "event",
-	    ev->source);
-	put(buf, len, &at, "%s", metric != NULL ? metric : "value");
-	if (ev->instance != NULL)
-		put(buf, len, &at, "[%s]", ev->instance);
-	if (state != NULL && strcmp(state, "changed") == 0) {
-		put(buf, len, &at, " ");
-		put_value(buf, len, &at, in->payload, "previous");
-		put(buf, len, &at, " -> ");
-		put_value(buf, len, &at, in->payload, "value");
-	} else {
-		put(buf, len, &at, " ");
-		put_value(buf, len, &at, in->payload, "value");
-		if (format_is_episode(in))
-			put_comparison(buf, len, &at, in);
+	if (len == 0)
+		return;
+	if (fe->summary_len < len) {
+		memcpy(buf, fe->summary, fe->summary_len + 1);
+		return;
 	}
-	if (severity != NULL)
-		put(buf, len, &at, " (%s)", severity);
-	if (at >= len && len > 4)
+	/* Cut: what fits, its last three bytes "...". */
+	memcpy(buf, fe->summary, len - 1);
+	buf[len - 1] = '\0';
+	if (len > 4)
 		memcpy(buf + len - 4, "...", 4);
 }

@@ -15,8 +15,9 @@
 
 #include "conf.h"
 #include "event.h"
+#include "json_scan.h"
+#include "json_write.h"
 
-struct json_object;
 struct transform;
 
 #define FORMAT_MAX_HEADERS	8
@@ -40,11 +41,31 @@ struct format_conf {
 	struct transform *transform;	/* compiled, or NULL */
 };
 
+/* A member of the payload that formats print: its text and what it is. */
+struct format_value {
+	struct json_span raw;	/* as it stands in the envelope; .p NULL when absent */
+	const char *text;	/* a string's contents or other JSON's text; NULL: absent or null */
+	bool string;
+};
+
+/*
+ * What the formats read from an event's envelope, once per event (cached on
+ * it): spans of the stored body and the strings decoded from it.
+ */
+struct format_event {
+	struct json_span payload;	/* the payload object as stored ("{}" when none) */
+	struct json_span labels;	/* the payload's labels; .p NULL when absent */
+	const char *state, *metric, *severity, *since;	/* NULL: absent, or not a string */
+	struct format_value value, previous, threshold, clear;
+	char *summary;		/* the readable line, whole (format_summary cuts it) */
+	size_t summary_len;
+	char when[32];		/* the event's time, RFC 3339 with milliseconds */
+};
+
 /* What a format renders from; all borrowed. */
 struct format_input {
 	const struct event *ev;
-	struct json_object *env;	/* the parsed envelope {event, event_ts, id, payload} */
-	struct json_object *payload;	/* env's payload object, never NULL */
+	const struct format_event *fe;
 	const char *subscriber;
 	const struct format_conf *fc;
 };
@@ -76,27 +97,30 @@ void format_clear(struct format_conf *fc);
 const char *format_name(const struct format_conf *fc);
 /*
  * Renders the body of ev for subscriber (named subscriber) with format fc
- * into out (cleared first; format_body_clear frees it). Not for transforms:
- * those run in the transform worker. Returns 0, or -1 with why in err.
+ * into out (cleared first; format_body_clear frees it). What every format
+ * reads from ev's envelope is kept on ev for its other subscribers. Not for
+ * transforms: those run in the transform worker. Returns 0, or -1 with why
+ * in err.
  */
-int format_render(const struct format_conf *fc, const struct event *ev, const char *subscriber,
+int format_render(const struct format_conf *fc, struct event *ev, const char *subscriber,
     struct format_body *out, char *err, size_t errlen);
 /* Frees what out owns. */
 void format_body_clear(struct format_body *out);
 /* Adds the header "name: value" to out; returns 0, or -1 when out is full. */
 int format_header(struct format_body *out, const char *name, const char *value);
-/* Serializes j into out->buf as plain JSON (no slash escapes); j is borrowed. */
-void format_json(struct format_body *out, struct json_object *j);
+/* Makes out's body the JSON text in b, which out takes (b is left empty). */
+void format_take(struct format_body *out, struct buf *b);
 
 /*
  * The helpers formats share. format_summary writes the readable line,
  * "cpu.high firing on edge-router-1: cpu 95 > 90 (critical)", into buf.
  */
 void format_summary(const struct format_input *in, char *buf, size_t len);
-/* Returns the payload's string member key, or NULL when absent or not a string. */
-const char *format_str(struct json_object *obj, const char *key);
-/* Writes the event's time (RFC 3339, milliseconds) into buf (32 bytes). */
-void format_time(const struct event *ev, char *buf, size_t len);
+/*
+ * Returns v's text, NULL when absent or null: a string's contents as they
+ * are, other JSON cut to len - 1 bytes in buf.
+ */
+const char *format_text(const struct format_value *v, char *buf, size_t len);
 /* Returns whether ev is a threshold rule's firing or resolved event. */
 bool format_is_episode(const struct format_input *in);
 /* Returns whether ev is a threshold rule's resolved event. */

@@ -78,7 +78,7 @@ once_sample(void *arg, const struct source_config *src, const struct sample *s)
 
 /* Renders the body sc would get for ev, as a delivery would (a transform in a worker). */
 static struct json_object *
-preview(const struct subscriber_config *sc, const struct event *ev)
+preview(const struct subscriber_config *sc, struct event *ev)
 {
 	struct json_object *p = json_object_new_object(), *h = json_object_new_array();
 	struct format_body b;

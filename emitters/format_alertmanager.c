@@ -7,96 +7,135 @@
  * Alertmanager sends; a resolved one ends at the event's time.
  */
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <json-c/json.h>
 
 #include "format.h"
 #include "xmalloc.h"
 
 #define ZERO_TIME	"0001-01-01T00:00:00Z"
 
-static void
-add_str(struct json_object *o, const char *key, const char *v)
+/* The label names written so far, each NUL-terminated, one after the other. */
+struct names {
+	struct buf all;
+};
+
+static bool
+names_has(const struct names *n, const char *name)
 {
-	if (v != NULL)
-		json_object_object_add(o, key, json_object_new_string(v));
+	for (size_t at = 0; at < n->all.len; at += strlen(n->all.p + at) + 1)
+		if (strcmp(n->all.p + at, name) == 0)
+			return true;
+	return false;
 }
 
-static struct json_object *
-alert_labels(const struct format_input *in)
+/* Appends the member name: value to the object in b, unless value is NULL. */
+static void
+add_str(struct buf *b, struct names *n, const char *name, const char *value)
 {
-	struct json_object *l = json_object_new_object(), *src;
+	if (value == NULL)
+		return;
+	if (n != NULL)
+		buf_add(&n->all, name, strlen(name) + 1);
+	buf_add(b, b->len > 1 ? ",\"" : "\"", b->len > 1 ? 2 : 1);
+	json_write_chars(b, name, strlen(name));
+	buf_add(b, "\":", 2);
+	json_write_str(b, value);
+}
 
-	add_str(l, "alertname", in->ev->rule);
-	add_str(l, "source", in->ev->source);
-	add_str(l, "metric", format_str(in->payload, "metric"));
-	add_str(l, "instance", in->ev->instance);
-	add_str(l, "severity", format_str(in->payload, "severity"));
-	if (json_object_object_get_ex(in->payload, "labels", &src) &&
-	    json_object_is_type(src, json_type_object)) {
-		json_object_object_foreach(src, k, v) {
-			if (!json_object_object_get_ex(l, k, NULL) &&
-			    json_object_is_type(v, json_type_string))
-				add_str(l, k, json_object_get_string(v));
+/* Writes the alert's labels object into b (the source's string labels after the fixed ones). */
+static void
+alert_labels(const struct format_input *in, struct buf *b)
+{
+	struct names n = { { 0 } };
+	struct json_span k, v;
+	struct json_scan it;
+
+	buf_add(b, "{", 1);
+	add_str(b, &n, "alertname", in->ev->rule);
+	add_str(b, &n, "source", in->ev->source);
+	add_str(b, &n, "metric", in->fe->metric);
+	add_str(b, &n, "instance", in->ev->instance);
+	add_str(b, &n, "severity", in->fe->severity);
+	if (in->fe->labels.p != NULL && json_scan_object(&it, in->fe->labels) == 0) {
+		while (json_scan_next(&it, &k, &v) == 1) {
+			char *name, *value;
+
+			if (!json_span_is_string(v))
+				continue;
+			name = xmalloc(k.len + v.len);
+			value = name + k.len;
+			json_scan_string(k, name);
+			json_scan_string(v, value);
+			if (!names_has(&n, name))
+				add_str(b, &n, name, value);
+			free(name);
 		}
 	}
-	return l;
+	buf_add(b, "}", 1);
+	free(n.all.p);
 }
 
 static int
 am_render(const struct format_input *in, struct format_body *out, char *err, size_t errlen)
 {
 	const struct event *ev = in->ev;
+	const struct format_event *fe = in->fe;
 	bool resolved = format_is_resolved(in);
 	const char *status = resolved ? "resolved" : "firing";
-	const char *since = format_str(in->payload, "since");
-	char line[1024], when[32], fp[17], value[256];
-	struct json_object *j = json_object_new_object(), *a = json_object_new_object();
-	struct json_object *alerts = json_object_new_array(), *labels = alert_labels(in);
-	struct json_object *ann = json_object_new_object(), *group = json_object_new_object();
-	struct json_object *v;
+	const char *since = fe->since;
+	char line[1024], fp[17], value[256];
+	struct buf b = { 0 }, labels = { 0 }, ann = { 0 };
 	char *gk;
 
 	(void)err;
 	(void)errlen;
 	format_summary(in, line, sizeof(line));
-	format_time(ev, when, sizeof(when));
 	format_fingerprint(ev, fp, sizeof(fp));
-	add_str(ann, "summary", line);
-	if (json_object_object_get_ex(in->payload, "value", &v) && v != NULL) {
-		snprintf(value, sizeof(value), "%s", json_object_is_type(v, json_type_string) ?
-		    json_object_get_string(v) :
-		    json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN));
-		add_str(ann, "value", value);
+	alert_labels(in, &labels);
+	buf_add(&ann, "{", 1);
+	add_str(&ann, NULL, "summary", line);
+	if (fe->value.text != NULL) {
+		snprintf(value, sizeof(value), "%s", fe->value.text);
+		add_str(&ann, NULL, "value", value);
 	}
-	add_str(ann, "event_id", ev->id);
-	add_str(a, "status", status);
-	json_object_object_add(a, "labels", json_object_get(labels));
-	json_object_object_add(a, "annotations", json_object_get(ann));
-	/* A firing's since is when its condition began; a resolved's, its clearing's. */
-	add_str(a, "startsAt", since != NULL ? since : when);
-	add_str(a, "endsAt", resolved ? when : ZERO_TIME);
-	add_str(a, "generatorURL", "");
-	add_str(a, "fingerprint", fp);
-	json_object_array_add(alerts, a);
+	add_str(&ann, NULL, "event_id", ev->id);
+	buf_add(&ann, "}", 1);
 
-	add_str(group, "alertname", ev->rule);
 	gk = xasprintf("{}:{alertname=\"%s\"}", ev->rule);
-	add_str(j, "version", "4");
-	add_str(j, "groupKey", gk);
-	json_object_object_add(j, "truncatedAlerts", json_object_new_int(0));
-	add_str(j, "status", status);
-	add_str(j, "receiver", in->subscriber);
-	json_object_object_add(j, "groupLabels", group);
-	json_object_object_add(j, "commonLabels", labels);
-	json_object_object_add(j, "commonAnnotations", ann);
-	add_str(j, "externalURL", "");
-	json_object_object_add(j, "alerts", alerts);
-	format_json(out, j);
-	json_object_put(j);
+	buf_reserve(&b, 2 * (labels.len + ann.len) + 2 * strlen(gk) + 2 * strlen(in->subscriber) +
+	    2 * strlen(ev->rule) + 400);
+	buf_str(&b, "{\"version\":\"4\",\"groupKey\":");
+	json_write_str(&b, gk);
+	buf_str(&b, ",\"truncatedAlerts\":0,\"status\":");
+	json_write_str(&b, status);
+	buf_str(&b, ",\"receiver\":");
+	json_write_str(&b, in->subscriber);
+	buf_str(&b, ",\"groupLabels\":{\"alertname\":");
+	json_write_str(&b, ev->rule);
+	buf_str(&b, "},\"commonLabels\":");
+	buf_add(&b, labels.p, labels.len);
+	buf_str(&b, ",\"commonAnnotations\":");
+	buf_add(&b, ann.p, ann.len);
+	buf_str(&b, ",\"externalURL\":\"\",\"alerts\":[{\"status\":");
+	json_write_str(&b, status);
+	buf_str(&b, ",\"labels\":");
+	buf_add(&b, labels.p, labels.len);
+	buf_str(&b, ",\"annotations\":");
+	buf_add(&b, ann.p, ann.len);
+	/* A firing's since is when its condition began; a resolved's, its clearing's. */
+	buf_str(&b, ",\"startsAt\":");
+	json_write_str(&b, since != NULL ? since : fe->when);
+	buf_str(&b, ",\"endsAt\":");
+	json_write_str(&b, resolved ? fe->when : ZERO_TIME);
+	buf_str(&b, ",\"generatorURL\":\"\",\"fingerprint\":");
+	json_write_str(&b, fp);
+	buf_str(&b, "}]}");
+	format_take(out, &b);
+	free(labels.p);
+	free(ann.p);
 	free(gk);
 	return 0;
 }

@@ -9,8 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <json-c/json.h>
-
 #include "format.h"
 #include "xmalloc.h"
 
@@ -18,7 +16,7 @@
 static void
 subject(const struct format_input *in, char *buf, size_t len)
 {
-	const char *metric = format_str(in->payload, "metric");
+	const char *metric = in->fe->metric;
 
 	if (in->ev->instance != NULL)
 		snprintf(buf, len, "%s/%s", metric != NULL ? metric : in->ev->rule,
@@ -56,45 +54,57 @@ add_ce_header(struct format_body *out, const char *name, const char *value)
 	return rc;
 }
 
+/* Appends the payload as the body (binary mode) or the data member (structured). */
+static void
+payload(struct buf *b, const struct format_input *in)
+{
+	buf_add(b, in->fe->payload.p, in->fe->payload.len);
+}
+
 static int
 ce_render(const struct format_input *in, struct format_body *out, char *err, size_t errlen)
 {
 	const struct event *ev = in->ev;
-	char *source = xasprintf("pollhook/%s", ev->source);
-	char subj[512], when[32];
-	struct json_object *j;
-	int rc = 0;
+	char subj[512];
+	struct buf b = { 0 };
 
 	subject(in, subj, sizeof(subj));
-	format_time(ev, when, sizeof(when));
 	if (in->fc->ce_binary) {
+		char *source = xasprintf("pollhook/%s", ev->source);
+		int rc = 0;
+
 		if (add_ce_header(out, "ce-specversion", "1.0") != 0 ||
 		    add_ce_header(out, "ce-id", ev->id) != 0 ||
 		    add_ce_header(out, "ce-source", source) != 0 ||
 		    add_ce_header(out, "ce-type", ev->name) != 0 ||
 		    add_ce_header(out, "ce-subject", subj) != 0 ||
-		    add_ce_header(out, "ce-time", when) != 0) {
+		    add_ce_header(out, "ce-time", in->fe->when) != 0) {
 			snprintf(err, errlen, "cloudevents: too many headers");
 			rc = -1;
 		}
-		format_json(out, in->payload);
+		payload(&b, in);
+		format_take(out, &b);
 		out->content_type = "application/json";
 		free(source);
 		return rc;
 	}
-	j = json_object_new_object();
-	json_object_object_add(j, "specversion", json_object_new_string("1.0"));
-	json_object_object_add(j, "id", json_object_new_string(ev->id));
-	json_object_object_add(j, "source", json_object_new_string(source));
-	json_object_object_add(j, "type", json_object_new_string(ev->name));
-	json_object_object_add(j, "subject", json_object_new_string(subj));
-	json_object_object_add(j, "time", json_object_new_string(when));
-	json_object_object_add(j, "datacontenttype", json_object_new_string("application/json"));
-	json_object_object_add(j, "data", json_object_get(in->payload));
-	format_json(out, j);
-	json_object_put(j);
+	buf_reserve(&b, in->fe->payload.len + 2 * (strlen(ev->source) + strlen(ev->name) +
+	    strlen(subj)) + 200);
+	buf_str(&b, "{\"specversion\":\"1.0\",\"id\":");
+	json_write_str(&b, ev->id);
+	buf_str(&b, ",\"source\":\"pollhook/");
+	json_write_chars(&b, ev->source, strlen(ev->source));
+	buf_str(&b, "\",\"type\":");
+	json_write_str(&b, ev->name);
+	buf_str(&b, ",\"subject\":");
+	json_write_str(&b, subj);
+	buf_str(&b, ",\"time\":");
+	json_write_str(&b, in->fe->when);
+	buf_str(&b, ",\"datacontenttype\":\"application/json\",\"data\":");
+	payload(&b, in);
+	buf_add(&b, "}", 1);
+	format_take(out, &b);
 	out->content_type = "application/cloudevents+json; charset=utf-8";
-	free(source);
 	return 0;
 }
 

@@ -11,8 +11,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include <json-c/json.h>
-
 #include "format.h"
 #include "util.h"
 
@@ -64,37 +62,44 @@ static int
 pd_render(const struct format_input *in, struct format_body *out, char *err, size_t errlen)
 {
 	const struct event *ev = in->ev;
+	const struct format_event *fe = in->fe;
 	bool resolve = format_is_resolved(in);
-	char key[PD_DEDUP_MAX + 1], line[PD_SUMMARY_MAX + 1], when[32];
-	struct json_object *j = json_object_new_object(), *pl;
+	char key[PD_DEDUP_MAX + 1], line[PD_SUMMARY_MAX + 1];
+	struct buf b = { 0 };
 
 	(void)err;
 	(void)errlen;
 	dedup_key(in, key, sizeof(key));
-	json_object_object_add(j, "routing_key", json_object_new_string(in->fc->routing_key));
-	json_object_object_add(j, "event_action",
-	    json_object_new_string(resolve ? "resolve" : "trigger"));
-	json_object_object_add(j, "dedup_key", json_object_new_string(key));
+	buf_reserve(&b, 2 * (strlen(key) + PD_SUMMARY_MAX) + fe->payload.len + 256);
+	buf_str(&b, "{\"routing_key\":");
+	json_write_str(&b, in->fc->routing_key);
+	buf_str(&b, resolve ? ",\"event_action\":\"resolve\",\"dedup_key\":" :
+	    ",\"event_action\":\"trigger\",\"dedup_key\":");
+	json_write_str(&b, key);
 	if (!resolve) {
 		format_summary(in, line, sizeof(line));
-		format_time(ev, when, sizeof(when));
-		pl = json_object_new_object();
-		json_object_object_add(pl, "summary", json_object_new_string(line));
-		json_object_object_add(pl, "source", json_object_new_string(ev->source));
-		json_object_object_add(pl, "severity", json_object_new_string(
-		    pd_severity(format_str(in->payload, "severity"))));
-		json_object_object_add(pl, "timestamp", json_object_new_string(when));
-		if (format_str(in->payload, "metric") != NULL)
-			json_object_object_add(pl, "component",
-			    json_object_new_string(format_str(in->payload, "metric")));
-		json_object_object_add(pl, "group", json_object_new_string(ev->rule));
-		json_object_object_add(pl, "class", json_object_new_string(ev->name));
-		json_object_object_add(pl, "custom_details", json_object_get(in->payload));
-		json_object_object_add(j, "payload", pl);
-		json_object_object_add(j, "client", json_object_new_string("pollhook"));
+		buf_str(&b, ",\"payload\":{\"summary\":");
+		json_write_str(&b, line);
+		buf_str(&b, ",\"source\":");
+		json_write_str(&b, ev->source);
+		buf_str(&b, ",\"severity\":");
+		json_write_str(&b, pd_severity(fe->severity));
+		buf_str(&b, ",\"timestamp\":");
+		json_write_str(&b, fe->when);
+		if (fe->metric != NULL) {
+			buf_str(&b, ",\"component\":");
+			json_write_str(&b, fe->metric);
+		}
+		buf_str(&b, ",\"group\":");
+		json_write_str(&b, ev->rule);
+		buf_str(&b, ",\"class\":");
+		json_write_str(&b, ev->name);
+		buf_str(&b, ",\"custom_details\":");
+		buf_add(&b, fe->payload.p, fe->payload.len);
+		buf_str(&b, "},\"client\":\"pollhook\"");
 	}
-	format_json(out, j);
-	json_object_put(j);
+	buf_add(&b, "}", 1);
+	format_take(out, &b);
 	return 0;
 }
 

@@ -7,17 +7,14 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <json-c/json.h>
-
 #include "format.h"
 
 #define SLACK_TEXT_MAX	3000	/* a section block's text at most */
 
-/* Returns a mrkdwn text object of s (Slack escapes &, <, > as entities). */
-static struct json_object *
-mrkdwn(const char *s)
+/* Appends a mrkdwn text object of s (Slack escapes &, <, > as entities). */
+static void
+mrkdwn(struct buf *b, const char *s)
 {
-	struct json_object *o = json_object_new_object();
 	char buf[SLACK_TEXT_MAX + 1];
 	size_t at = 0;
 
@@ -31,41 +28,36 @@ mrkdwn(const char *s)
 		} else
 			buf[at++] = *s;
 	}
-	buf[at] = '\0';
-	json_object_object_add(o, "type", json_object_new_string("mrkdwn"));
-	json_object_object_add(o, "text", json_object_new_string(buf));
-	return o;
+	buf_str(b, "{\"type\":\"mrkdwn\",\"text\":\"");
+	json_write_chars(b, buf, at);
+	buf_str(b, "\"}");
 }
 
 static int
 slack_render(const struct format_input *in, struct format_body *out, char *err, size_t errlen)
 {
-	char line[1024], bold[1100], ctx[512], when[32];
-	const char *state = format_str(in->payload, "state");
+	char line[1024], bold[1100], ctx[512];
+	const char *state = in->fe->state;
 	const char *icon = state == NULL ? ":information_source:" :
 	    strcmp(state, "firing") == 0 ? ":red_circle:" :
 	    strcmp(state, "resolved") == 0 ? ":large_green_circle:" : ":information_source:";
-	struct json_object *j = json_object_new_object(), *blocks = json_object_new_array();
-	struct json_object *sec = json_object_new_object(), *cx = json_object_new_object();
-	struct json_object *els = json_object_new_array();
+	struct buf b = { 0 };
 
 	(void)err;
 	(void)errlen;
 	format_summary(in, line, sizeof(line));
-	format_time(in->ev, when, sizeof(when));
 	snprintf(bold, sizeof(bold), "%s *%s*", icon, line);
-	snprintf(ctx, sizeof(ctx), "source %s | %s | %s", in->ev->source, when, in->ev->id);
-	json_object_object_add(j, "text", json_object_new_string(line));
-	json_object_object_add(sec, "type", json_object_new_string("section"));
-	json_object_object_add(sec, "text", mrkdwn(bold));
-	json_object_array_add(blocks, sec);
-	json_object_object_add(cx, "type", json_object_new_string("context"));
-	json_object_array_add(els, mrkdwn(ctx));
-	json_object_object_add(cx, "elements", els);
-	json_object_array_add(blocks, cx);
-	json_object_object_add(j, "blocks", blocks);
-	format_json(out, j);
-	json_object_put(j);
+	snprintf(ctx, sizeof(ctx), "source %s | %s | %s", in->ev->source, in->fe->when,
+	    in->ev->id);
+	buf_reserve(&b, 3 * strlen(line) + strlen(ctx) + 160);
+	buf_str(&b, "{\"text\":");
+	json_write_str(&b, line);
+	buf_str(&b, ",\"blocks\":[{\"type\":\"section\",\"text\":");
+	mrkdwn(&b, bold);
+	buf_str(&b, "},{\"type\":\"context\",\"elements\":[");
+	mrkdwn(&b, ctx);
+	buf_str(&b, "]}]}");
+	format_take(out, &b);
 	return 0;
 }
 

@@ -43,7 +43,7 @@ make_event(const char *state, const char *severity, double value)
 }
 
 static struct json_object *
-render(const char *format, const struct event *ev, struct format_body *b)
+render(const char *format, struct event *ev, struct format_body *b)
 {
 	struct format_conf fc;
 	char err[256];
@@ -190,6 +190,115 @@ test_cloudevents_binary(void **unused)
 	event_free(f);
 }
 
+/* An event whose body is the envelope text given, as a claimed store row makes it. */
+static struct event *
+stored_event(const char *body)
+{
+	struct event *ev = event_new("cpu.high", "cpu.high", "r\"1/x", NULL, NULL,
+	    1764393600123LL);
+
+	snprintf(ev->id, sizeof(ev->id), "evt_01KB0000000000000000000000");
+	ev->body = strdup(body);
+	return ev;
+}
+
+static void
+test_written_json(void **unused)
+{
+	/* Strings with every kind of escape, an object value, a label that is not a string. */
+	struct event *ev = stored_event("{\"event\":\"cpu.high\",\"event_ts\":1,\"id\":\"x\","
+	    "\"payload\":{\"metric\":\"c\\\"p\\\\u\\n\\u0001\\u00fc\",\"state\":\"firing\","
+	    "\"value\":{\"a\":\"s/t\"},\"threshold\":90,\"severity\":null,"
+	    "\"labels\":{\"site\":\"fra/1\",\"n\":3,\"source\":\"shadowed\"}}}");
+	struct format_body b;
+	struct json_object *j, *labels;
+	const char *pl;
+
+	(void)unused;
+	j = render("slack", ev, &b);
+	assert_non_null(j);
+	/* The value's JSON text reads as json-c prints it plainly ('/' escaped). */
+	assert_string_equal(str_at(j, "text", NULL),
+	    "cpu.high firing on r\"1/x: c\"p\\u\n\001\303\274 {\"a\":\"s\\/t\"} < 90");
+	json_object_put(j);
+	format_body_clear(&b);
+	/* The payload goes out as it is stored, byte for byte. */
+	j = render("cloudevents", ev, &b);
+	assert_non_null(j);
+	pl = strstr(ev->body, "\"payload\":") + strlen("\"payload\":");
+	assert_non_null(strstr(b.data, ",\"data\":"));
+	assert_memory_equal(strstr(b.data, ",\"data\":") + 8, pl, strlen(pl) - 1);
+	assert_string_equal(str_at(j, "source", NULL), "pollhook/r\"1/x");
+	json_object_put(j);
+	format_body_clear(&b);
+	j = render("alertmanager", ev, &b);
+	assert_non_null(j);
+	labels = json_object_object_get(j, "commonLabels");
+	assert_string_equal(str_at(labels, "site", NULL), "fra/1");
+	assert_string_equal(str_at(labels, "source", NULL), "r\"1/x");	/* the event's */
+	assert_null(json_object_object_get(labels, "n"));	/* not a string */
+	assert_null(json_object_object_get(labels, "severity"));	/* null */
+	json_object_put(j);
+	format_body_clear(&b);
+	event_free(ev);
+}
+
+static void
+test_bad_envelope(void **unused)
+{
+	static const char *const bad[] = { "[]", "{\"payload\":", "nul", "{\"a\":1,}", "" };
+	struct format_conf fc;
+	struct format_body b;
+	char err[256];
+
+	(void)unused;
+	assert_int_equal(format_configure_dynamic(&fc, "teams", NULL, NULL, NULL, err,
+	    sizeof(err)), 0);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct event *ev = stored_event(bad[i]);
+
+		assert_int_equal(format_render(&fc, ev, "sub", &b, err, sizeof(err)), -1);
+		assert_string_equal(err, "the stored event is not a JSON object");
+		event_free(ev);
+	}
+	/* No payload, or one that is not an object: an empty one. */
+	{
+		struct event *ev = stored_event("{\"payload\":[1]}");
+		struct json_object *j;
+
+		assert_int_equal(format_render(&fc, ev, "sub", &b, err, sizeof(err)), 0);
+		j = json_tokener_parse(b.data);
+		assert_non_null(j);
+		json_object_put(j);
+		format_body_clear(&b);
+		event_free(ev);
+	}
+	format_clear(&fc);
+}
+
+static void
+test_read_once_per_event(void **unused)
+{
+	struct event *ev = make_event("firing", "critical", 95);
+	struct format_body b1, b2;
+	struct json_object *j;
+	const void *cache;
+
+	(void)unused;
+	j = render("teams", ev, &b1);
+	json_object_put(j);
+	cache = ev->fmt;
+	assert_non_null(cache);
+	j = render("pagerduty", ev, &b2);	/* a second subscriber of the event */
+	json_object_put(j);
+	assert_ptr_equal(ev->fmt, cache);
+	format_body_clear(&b1);
+	format_body_clear(&b2);
+	event_finish(ev);	/* a new body: what was read from the old one goes */
+	assert_null(ev->fmt);
+	event_free(ev);
+}
+
 /* Runs program on input in this process; returns rc, the output or error in buf. */
 static int
 run(const char *program, const char *input, char *buf, size_t len)
@@ -240,6 +349,9 @@ main(void)
 		cmocka_unit_test(test_pagerduty),
 		cmocka_unit_test(test_alertmanager_fingerprint),
 		cmocka_unit_test(test_cloudevents_binary),
+		cmocka_unit_test(test_written_json),
+		cmocka_unit_test(test_bad_envelope),
+		cmocka_unit_test(test_read_once_per_event),
 		cmocka_unit_test(test_transform_outputs),
 	};
 
