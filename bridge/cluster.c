@@ -3,15 +3,15 @@
  * takeover with the rule state, fencing by epoch (see cluster.h).
  *
  * One heartbeat is out at a time. It is one small statement: the live
- * members and their gens, which grow whenever one of their sources changes
- * hands. When the gens or the members differ from those of the last full
- * heartbeat, the next one (at once) is full: it lists the sources this
- * instance owns, and that answer is the truth about them: a source we
- * think ours that the store no longer lists (or lists under another epoch)
- * was taken, and is dropped. Then each source of
- * the config is assigned over the live members; those that are ours and
- * not yet held are taken (one take out at a time), those held that are
- * not ours any more are stopped at once and released once the writes made
+ * members and their gens, which grow whenever they take or give up sources
+ * (a take from us moves the taker's). When the gens or the members differ
+ * from those of the last full heartbeat, the next one (at once) is full: it
+ * lists the sources this instance owns, and that answer is the truth about
+ * them: a source we think ours that the store no longer lists (or lists
+ * under another epoch) was taken, and is dropped. Then each source of the
+ * config is assigned over the live members; those that are ours and not
+ * yet held are taken (one take out at a time), those held that are not
+ * ours any more are stopped at once and released once the writes made
  * before are stored, so that their new owner loads the last state.
  *
  * A NOTIFY (a member joined, left or released sources) brings the next

@@ -318,7 +318,7 @@ struct store_member {
 	double lease_left;	/* seconds until it is dead without another */
 	long long owned;	/* sources it owns; -1: not counted (a heartbeat without them) */
 	int64_t max_epoch;	/* the highest epoch among them (when counted) */
-	int64_t gen;		/* changes of its sources: grows whenever one is taken or given up */
+	int64_t gen;		/* grows whenever it takes or gives up sources */
 	bool self;		/* this instance */
 };
 
