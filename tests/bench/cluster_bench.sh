@@ -175,5 +175,6 @@ for w, span_w, nodes in (("before", killed - calm0, "abc"), ("after", t1 - calm1
         if ww == w and k / span_w / len(nodes) >= 0.05:
             print("%-44s %12.2f" % ("  %s/s per instance" % name[:30], k / span_w / len(nodes)))
 PY
-[ -n "${BENCH_KEEP:-}" ] && mkdir -p "$BENCH_KEEP" && cp "$TMP"/*.err "$TMP/requests.log" "$TMP/owners.txt" "$BENCH_KEEP"
+[ -n "${BENCH_KEEP:-}" ] && mkdir -p "$BENCH_KEEP" && cp "$TMP"/*.err "$TMP/requests.log" "$TMP/owners.txt" \
+    "$PG_DIR/server.log" "$BENCH_KEEP"
 stop_nodes a c
