@@ -59,8 +59,8 @@ takeover_plan(struct takeover *v, size_t n, double now, double ttl)
 		 */
 		late[m].t = t;
 		late[m++].last = last;
-		if (fmin(ttl, t->interval) / 4 < window)
-			window = fmin(ttl, t->interval) / 4;
+		if (fmin(ttl, t->interval) / 3 < window)
+			window = fmin(ttl, t->interval) / 3;
 	}
 	qsort(late, m, sizeof(*late), by_last);
 	step = m > 0 ? window / TAKEOVER_STEPS : 0;

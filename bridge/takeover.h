@@ -6,10 +6,12 @@
  * source keeps its phase unless that leaves it unpolled too long: one whose
  * previous owner last polled it (as far as the store knows) a slot or more
  * before now is overdue, and is polled at once, the most overdue first,
- * spread over a window of a quarter of the lease or interval (the shorter)
+ * spread over a window of a third of the lease or interval (the shorter)
  * so that thousands of them are not one burst: the most overdue, polled
  * first, set the takeover's longest gap, the window's end adds nothing to
- * it (a longer window would cost the median, a shorter one a larger burst). Even an
+ * it (a longer window costs the median, a shorter one a larger burst: at a
+ * third, a lease as long as the interval and every source overdue, the
+ * device sees at most 5/3 of its usual rate). Even an
  * overdue source whose next slot is near is polled at once (its catch-up
  * serves that slot early, sched_start_at): waiting for the slot would leave
  * it unpolled up to lease_ttl + two intervals, when its owner died right
