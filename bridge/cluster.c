@@ -2,12 +2,16 @@
  * The cluster: membership by heartbeat, assignment by rendezvous hashing,
  * takeover with the rule state, fencing by epoch (see cluster.h).
  *
- * One heartbeat is out at a time. Its answer is the truth about what this
- * instance owns: a source we think ours that the store no longer lists (or
- * lists under another epoch) was taken, and is dropped. Then each source of
- * the config is assigned over the live members; those that are ours and
- * not yet held are taken (one take out at a time), those held that are
- * not ours any more are stopped at once and released once the writes made
+ * One heartbeat is out at a time. It is one small statement: the live
+ * members and their gens, which grow whenever they take or give up sources
+ * (a take from us moves the taker's). When the gens or the members differ
+ * from those of the last full heartbeat, the next one (at once) is full: it
+ * lists the sources this instance owns, and that answer is the truth about
+ * them: a source we think ours that the store no longer lists (or lists
+ * under another epoch) was taken, and is dropped. Then each source of the
+ * config is assigned over the live members; those that are ours and not
+ * yet held are taken (one take out at a time), those held that are not
+ * ours any more are stopped at once and released once the writes made
  * before are stored, so that their new owner loads the last state.
  *
  * A NOTIFY (a member joined, left or released sources) brings the next
@@ -73,6 +77,9 @@ struct cluster {
 	bool leaving;
 	bool joined;			/* a heartbeat succeeded */
 	bool failing;			/* heartbeats fail (logged when it starts and ends) */
+	bool full;			/* the heartbeat out lists the sources owned */
+	bool want_full;			/* the next heartbeat is to list them */
+	uint64_t full_sig;		/* the members and gens of the last full heartbeat */
 	double valid_until;		/* ev_now time our ownership is trusted until */
 	double sent_at;			/* when the heartbeat out was sent */
 	struct hmap index;		/* source name -> index + 1 in cfg */
@@ -293,6 +300,19 @@ live_names(const struct cluster_member *m, size_t n, char *buf, size_t len)
 		off += (size_t)snprintf(buf + off, len - off, "%s%s", i > 0 ? ", " : "", m[i].name);
 }
 
+/* Returns a digest of the members (id and gen) the heartbeat out listed. */
+static uint64_t
+members_sig(const struct cluster *c)
+{
+	uint64_t h = 0xcbf29ce484222325ULL ^ c->nnext;
+
+	for (size_t i = 0; i < c->nnext; i++) {
+		h = (h ^ (uint64_t)c->next[i].id) * 0x100000001b3ULL;
+		h = (h ^ (uint64_t)c->next[i].gen) * 0x100000001b3ULL;
+	}
+	return h;
+}
+
 /* Takes the heartbeat's members as the current ones, logging who joined and who left. */
 static void
 members_update(struct cluster *c)
@@ -305,9 +325,15 @@ members_update(struct cluster *c)
 	if (!c->joined)
 		log_info("cluster: node %s joined: %zu live members (%s)", c->node, c->nnext, live);
 	for (size_t i = 0; i < c->nnext; i++) {
-		const struct cluster_member *m = &c->next[i];
+		struct cluster_member *m = &c->next[i];
+		const struct cluster_member *was = find_member(c->members, c->nmembers, m->id);
 
-		if (find_member(c->members, c->nmembers, m->id) != NULL)
+		/* Not counted by this heartbeat: as the last that counted. */
+		if (m->owned < 0) {
+			m->owned = was != NULL ? was->owned : 0;
+			m->max_epoch = was != NULL ? was->max_epoch : 0;
+		}
+		if (was != NULL)
 			continue;
 		changed = true;
 		if (!c->joined || m->self)
@@ -524,7 +550,7 @@ release_later(struct cluster *c, char **names, size_t n)
 
 /* Brings ownership in line with the store's word and the assignment. */
 static void
-reconcile(struct cluster *c, bool back)
+reconcile(struct cluster *c, bool back, bool listed)
 {
 	struct names lost = { 0 }, rel = { 0 };
 	char **relv = NULL, **lostv = NULL;
@@ -537,11 +563,11 @@ reconcile(struct cluster *c, bool back)
 
 	/*
 	 * Held here, but not so in the store: another member took it. Only when
-	 * the heartbeat did not list all of them: the steady state costs one
-	 * look-up per source held, and this loop and the two over all the
-	 * sources below run when something changed.
+	 * a full heartbeat did not list all of them: it costs one look-up per
+	 * source held, and this loop and the two over all the sources below
+	 * run when something changed.
 	 */
-	while (c->confirmed < c->owned.n && hmap_next(&c->owned, &pos, &name, &val)) {
+	while (listed && c->confirmed < c->owned.n && hmap_next(&c->owned, &pos, &name, &val)) {
 		if (((struct held *)val)->seen == c->gen)
 			continue;
 		names_add(&lost, name);
@@ -635,6 +661,7 @@ beat_member(void *arg, const struct store_member *m)
 	cm->last_seen = m->last_seen;
 	cm->owned = m->owned;
 	cm->max_epoch = m->max_epoch;
+	cm->gen = m->gen;
 	cm->self = m->self;
 	if (!m->self && (c->soonest < 0 || m->lease_left < c->soonest))
 		c->soonest = m->lease_left;
@@ -659,7 +686,8 @@ synced(void *arg, long long result)
 {
 	struct cluster *c = arg;
 	double next = c->ttl / 3;
-	bool back;
+	bool back, full = c->full;
+	uint64_t sig;
 
 	c->syncing = false;
 	if (c->leaving) {
@@ -671,6 +699,7 @@ synced(void *arg, long long result)
 	}
 	if (result < 0) {
 		c->stats.sync_failures++;
+		c->want_full = true;
 		/* Before the store joined us as a member, failing is expected. */
 		if (!c->joined) {
 			members_free(c->next, c->nnext);
@@ -711,14 +740,21 @@ synced(void *arg, long long result)
 		 * (a new member owns nothing yet: this releases nothing, it wakes).
 		 */
 		store_cluster_release(c->st, NULL, 0, released, c);
+	/* Sources changed hands since the last full heartbeat: the next one is, at once. */
+	sig = members_sig(c);
+	if (full)
+		c->full_sig = sig;
+	if (!full && sig != c->full_sig)
+		c->want_full = true;
 	members_update(c);
-	reconcile(c, back);
+	/* A member that died or left: its sources are taken now, their list comes next. */
+	reconcile(c, back, full);
 	c->joined = true;
 	epochs_clear(&c->mine);
 	/* A member whose lease ends before our next heartbeat: look right after. */
 	if (c->soonest >= 0 && c->soonest + EXPIRY_SLACK < next)
 		next = c->soonest + EXPIRY_SLACK;
-	if (c->resync)
+	if (c->resync || c->want_full)
 		next = WAKE_DELAY;
 	c->resync = false;
 	schedule(c, next);
@@ -738,7 +774,11 @@ beat(struct cluster *c)
 	c->gen++;
 	c->confirmed = 0;
 	c->sent_at = ev_now(c->loop);
-	store_cluster_sync(c->st, c->ttl, PACKAGE_VERSION, beat_member, beat_own, synced, c);
+	/* Back after our ownership lapsed: what we own is to be read again. */
+	c->full = c->want_full || !c->joined || c->sent_at >= c->valid_until;
+	c->want_full = false;
+	store_cluster_sync(c->st, c->ttl, PACKAGE_VERSION, c->full, beat_member, beat_own, synced,
+	    c);
 }
 
 static void
@@ -780,6 +820,7 @@ fenced_cb(void *arg, const char *source, int64_t epoch)
 		return;
 	names_add(&c->fenced, source);
 	drop(c, source);
+	c->want_full = true;
 	schedule(c, WAKE_DELAY);
 }
 
@@ -824,6 +865,7 @@ cluster_new(struct ev_loop *loop, const struct config *cfg, struct store *st,
 	hmap_init(&c->won);
 	index_build(c);
 	c->reassign = true;
+	c->want_full = true;
 	ev_timer_init(&c->tick, tick_cb, 0., 0.);
 	store_set_cluster_hooks(st, &hooks);
 	engine_set_owner(eng, owned_cb, c);

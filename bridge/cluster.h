@@ -5,7 +5,8 @@
  * The cluster (bridge.cluster): instances with identical configurations
  * on one PostgreSQL store share the sources. Each heartbeats every third
  * of lease_ttl (store_cluster_sync, asynchronous like every store request)
- * and learns the live members and the sources it owns; every member
+ * and learns the live members (and the sources it owns, once the members'
+ * gens say some changed hands); every member
  * computes the same owner for each source by rendezvous hashing over the
  * live members' node names (cluster_rendezvous), takes what is its own and
  * nobody live holds (with the rule states, loaded into the engine before
@@ -41,6 +42,7 @@ struct cluster_member {
 	double last_seen;	/* Unix seconds of its last heartbeat */
 	long long owned;	/* sources it owns */
 	int64_t max_epoch;	/* the highest epoch of its sources */
+	int64_t gen;		/* grows whenever it takes or gives up sources */
 	bool self;
 };
 

@@ -125,7 +125,7 @@ void engine_set_owner(struct engine *e, bool (*owned)(void *arg, const char *sou
 void engine_own(struct engine *e, size_t i, bool own);
 /*
  * Starts the schedule of source i with one poll at Unix time at (before its
- * next slot; NAN: none, as engine_own), serving the slot it is late for.
+ * next slot; NAN: none, as engine_own), serving the slot nearest to at.
  */
 void engine_own_at(struct engine *e, size_t i, double at);
 /* Returns source i's first slot at or after Unix time t and its interval; NAN: not polled here. */

@@ -180,10 +180,14 @@ sched_start_at(struct ev_loop *loop, struct sched_entry *e, const char *key, dou
 
 	e->splay = sched_splay(key, e->interval, e->phases);
 	/*
-	 * The tick at `at` serves the latest slot due then (advance takes it
-	 * as the one it is late for), and the slots go on from the next.
+	 * The tick at `at` serves the slot nearest to it: the latest due then
+	 * (advance takes it as the one it is late for), or the next one when
+	 * that is nearer (within half an interval: advance serves it early
+	 * rather than poll twice that close). The slots go on after it.
 	 */
 	e->next = slot_before(e, at);
+	if (sched_slot_time(e, e->next + 1) - at < at - sched_slot_time(e, e->next))
+		e->next++;
 	e->catch_up = at;
 	ev_timer_set(&e->timer, at > now ? at - now : 0., e->interval);
 	ev_timer_start(loop, &e->timer);

@@ -69,7 +69,8 @@ void sched_tick_at(struct ev_loop *loop, struct sched_entry *e, double now);
 double sched_next_slot(struct sched_entry *e, const char *key, double t);
 /*
  * Starts e's timer on loop for one poll at Unix time at (not after its next
- * slot), serving the latest slot due then, and for its slots after that.
+ * slot), serving the slot nearest to at (the latest due then, or the next),
+ * and for its slots after that.
  */
 void sched_start_at(struct ev_loop *loop, struct sched_entry *e, const char *key, double at);
 /* Marks the running poll of e as finished. */

@@ -316,8 +316,9 @@ struct store_member {
 	double started;		/* Unix seconds */
 	double last_seen;	/* Unix seconds of its last heartbeat */
 	double lease_left;	/* seconds until it is dead without another */
-	long long owned;	/* sources it owns */
-	int64_t max_epoch;	/* the highest epoch among them */
+	long long owned;	/* sources it owns; -1: not counted (a heartbeat without them) */
+	int64_t max_epoch;	/* the highest epoch among them (when counted) */
+	int64_t gen;		/* grows whenever it takes or gives up sources */
 	bool self;		/* this instance */
 };
 
@@ -345,10 +346,13 @@ struct store_cluster_hooks {
 void store_set_cluster_hooks(struct store *st, const struct store_cluster_hooks *hooks);
 /*
  * Heartbeats as a cluster member for ttl seconds (version copied), then
- * calls member for every live member and own for every source this member
- * owns, then done(arg, 0), or done(arg, -1) (not yet a member, unreachable).
+ * calls member for every live member and, when full, own for every source
+ * this member owns (and member with the counts of sources owned), then
+ * done(arg, 0), or done(arg, -1) (not yet a member, unreachable). Without
+ * full it is one small statement: the members' gens tell when a full one
+ * is due (a source changed hands).
  */
-void store_cluster_sync(struct store *st, double ttl, const char *version,
+void store_cluster_sync(struct store *st, double ttl, const char *version, bool full,
     store_member_fn member, store_own_fn own, store_done_fn done, void *arg);
 /*
  * Takes those of the n sources (copied) no live member owns: calls own for

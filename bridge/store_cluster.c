@@ -25,12 +25,13 @@ copy_names(struct store_req *rq, const char *const *names, size_t n)
 }
 
 void
-store_cluster_sync(struct store *st, double ttl, const char *version,
+store_cluster_sync(struct store *st, double ttl, const char *version, bool full,
     store_member_fn member, store_own_fn own, store_done_fn done, void *arg)
 {
 	struct store_req *rq = store_req_new(st, STORE_REQ_CLUSTER_SYNC, done, arg);
 
 	rq->when = ttl;
+	rq->full = full;
 	rq->version = xstrdup(version);
 	rq->member = member;
 	rq->own = own;

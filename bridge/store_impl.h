@@ -116,6 +116,7 @@ struct store_req {
 	char **names;			/* cluster: sources, owned (NULL: all) */
 	size_t nnames;
 	char *version;			/* cluster sync: owned */
+	bool full;			/* cluster sync: with the sources owned and the counts */
 	store_member_fn member;
 	store_own_fn own;
 	struct store_req *prev, *next;	/* the front's list of open requests */

@@ -9,7 +9,8 @@
  * and the front keeps its batches until the database is back.
  *
  * The daemon is a member: a row of the members table whose lease it renews
- * every third of lease_ttl. Its claims on deliveries are valid while the
+ * every third of lease_ttl (unless a cluster heartbeat, which renews it
+ * too, did meanwhile). Its claims on deliveries are valid while the
  * lease is; it counts its lease from when the last renewal was sent, so it
  * knows its lease lapsed before the database does, and then starts no
  * attempt (store_holding) until a renewal succeeds and it has given up what
@@ -617,16 +618,22 @@ release_claims(struct pg *pg)
 	pg_submit(pg, q);
 }
 
+void
+pg_lease_renewed(struct pg *pg, double sent_at)
+{
+	lease_renewed(pg, sent_at);
+	if (pg->lapsed)
+		release_claims(pg);
+}
+
 static void
 renewed(struct pgq *q, int status)
 {
 	struct pg *pg = q->pg;
 
-	if (status == 0 && q->nres == 1 && PQntuples(q->res[0]) == 1) {
-		lease_renewed(pg, q->sent_at);
-		if (pg->lapsed)
-			release_claims(pg);
-	} else if (status == 0) {
+	if (status == 0 && q->nres == 1 && PQntuples(q->res[0]) == 1)
+		pg_lease_renewed(pg, q->sent_at);
+	else if (status == 0) {
 		/* The row went (long lapsed, swept): join again under a new id. */
 		log_warnx("store: postgres: member %lld of node %s is gone: joining again",
 		    (long long)pg->member, pg->node);
@@ -659,6 +666,9 @@ renew_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)loop;
 	(void)revents;
 	if (pg->state != PG_READY || pg->member == 0)
+		return;
+	/* A cluster heartbeat renewed it meanwhile (it does every ttl / 3): one statement less. */
+	if (ev_now(loop) - pg->renewed_at < pg->ttl / 3)
 		return;
 	q = xcalloc(1, sizeof(*q));
 	q->send = send_renew;

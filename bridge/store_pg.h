@@ -38,7 +38,7 @@ enum pg_stmt_id {
 	PS_REQUEST_RETRY, PS_PURGE, PS_SCHEMA_VERSION,
 	/* The cluster (store_pg_cluster.c) and the fenced writes of its members. */
 	PS_EVENTS_FENCED, PS_DELIVERIES_FENCED, PS_STATES_FENCED, PS_CLUSTER_BEAT,
-	PS_CLUSTER_MEMBERS, PS_CLUSTER_MINE, PS_CLUSTER_TAKE, PS_CLUSTER_STATES,
+	PS_CLUSTER_COUNTS, PS_CLUSTER_MINE, PS_CLUSTER_TAKE, PS_CLUSTER_STATES,
 	PS_CLUSTER_RELEASE, PS_CLUSTER_LISTEN,
 	/* Subscribers added through the API. */
 	PS_DSUBS_UPSERT, PS_DSUBS_DELETE, PS_DSUBS, PS_DROP_DELIVERIES, PS_RECOVER,
@@ -95,6 +95,8 @@ struct store *pg_front(const struct pg *pg);
 int64_t pg_member(const struct pg *pg);
 /* Returns whether this instance joins as a member and claims (STORE_CLAIMS). */
 bool pg_claims(const struct pg *pg);
+/* The member's lease was renewed by a statement sent at sent_at (a cluster heartbeat). */
+void pg_lease_renewed(struct pg *pg, double sent_at);
 
 /* store_pg_ops.c: the operations */
 

@@ -1,6 +1,7 @@
 /*
  * The cluster's requests on the PostgreSQL store: the heartbeat with the
- * live members and the sources this member owns, the takeover of sources
+ * live members (and, when full, the sources this member owns and what each
+ * member owns), the takeover of sources
  * with their rule states, the release; and the sources that fenced writes
  * were refused for (store_pg_sql.c has the SQL and says how fencing works).
  */
@@ -35,8 +36,9 @@ pg_cluster_send(struct pgq *q, struct store_req *rq)
 		snprintf(ttl, sizeof(ttl), "%.3f", rq->when);
 		p[1] = ttl;
 		p[2] = rq->version;
-		rc = pg_send(q, PS_CLUSTER_BEAT, p) != 0 || pg_send(q, PS_CLUSTER_MEMBERS, p) != 0 ||
-		    pg_send(q, PS_CLUSTER_MINE, p) != 0 ? -1 : 0;
+		rc = pg_send(q, PS_CLUSTER_BEAT, p) != 0 || (rq->full &&
+		    (pg_send(q, PS_CLUSTER_COUNTS, NULL) != 0 ||
+		    pg_send(q, PS_CLUSTER_MINE, p) != 0)) ? -1 : 0;
 		break;
 	case STORE_REQ_CLUSTER_TAKE:
 		rc = pg_send(q, PS_CLUSTER_TAKE, p) != 0 || pg_send(q, PS_CLUSTER_STATES, p) != 0 ?
@@ -63,11 +65,16 @@ owned_rows(struct store_req *rq, const PGresult *res)
 		    since && !PQgetisnull(res, r, 2) ? strtod(PQgetvalue(res, r, 2), NULL) : NAN);
 }
 
+/* The members of the heartbeat's answer res, with the counts of counts (NULL: none). */
 static long long
-members(struct store_req *rq, const PGresult *beat, const PGresult *res)
+members(struct store_req *rq, const PGresult *res, const PGresult *counts)
 {
+	bool self = false;
+
+	for (int r = 0; r < PQntuples(res); r++)
+		self = self || PQgetvalue(res, r, 7)[0] == 't';
 	/* Our row is gone (swept, or the store joins again): not a member now. */
-	if (PQntuples(beat) != 1) {
+	if (!self) {
 		store_set_error(rq->st, "this instance is not a member (joining again)");
 		return -1;
 	}
@@ -79,11 +86,17 @@ members(struct store_req *rq, const PGresult *beat, const PGresult *res)
 			.version = PQgetisnull(res, r, 3) ? NULL : PQgetvalue(res, r, 3),
 			.last_seen = strtod(PQgetvalue(res, r, 4), NULL),
 			.lease_left = strtod(PQgetvalue(res, r, 5), NULL),
-			.owned = strtoll(PQgetvalue(res, r, 6), NULL, 10),
-			.max_epoch = strtoll(PQgetvalue(res, r, 7), NULL, 10),
-			.self = PQgetvalue(res, r, 8)[0] == 't',
+			.owned = counts != NULL ? 0 : -1,
+			.gen = strtoll(PQgetvalue(res, r, 6), NULL, 10),
+			.self = PQgetvalue(res, r, 7)[0] == 't',
 		};
 
+		/* A handful of members: a scan of the counts each. */
+		for (int k = 0; counts != NULL && k < PQntuples(counts); k++)
+			if (strtoll(PQgetvalue(counts, k, 0), NULL, 10) == m.id) {
+				m.owned = strtoll(PQgetvalue(counts, k, 1), NULL, 10);
+				m.max_epoch = strtoll(PQgetvalue(counts, k, 2), NULL, 10);
+			}
 		rq->member(rq->arg, &m);
 	}
 	return PQntuples(res);
@@ -94,9 +107,13 @@ pg_cluster_answer(struct pgq *q, struct store_req *rq)
 {
 	switch (rq->kind) {
 	case STORE_REQ_CLUSTER_SYNC:
-		if (q->nres != 3 || members(rq, q->res[0], q->res[1]) < 0)
+		if (q->nres != (rq->full ? 3 : 1) ||
+		    members(rq, q->res[0], rq->full ? q->res[1] : NULL) < 0)
 			return -1;
-		owned_rows(rq, q->res[2]);
+		/* It renewed the lease the deliveries are claimed under too. */
+		pg_lease_renewed(q->pg, q->sent_at);
+		if (rq->full)
+			owned_rows(rq, q->res[2]);
 		return 0;
 	case STORE_REQ_CLUSTER_TAKE:
 		if (q->nres != 2)

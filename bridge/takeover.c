@@ -52,13 +52,15 @@ takeover_plan(struct takeover *v, size_t n, double now, double ttl)
 		t->at = NAN;
 		if (isnan(last))
 			continue;
-		/* Soon polled anyway, and not too late for it: a catch-up would be a double. */
-		if (t->next - now < t->interval / 2 && t->next - last <= ttl + t->interval)
-			continue;
+		/*
+		 * Even when its next slot is near: waiting for it would leave it up
+		 * to lease + two intervals unpolled (the catch-up serves that slot,
+		 * the scheduler's sched_start_at: no double).
+		 */
 		late[m].t = t;
 		late[m++].last = last;
-		if (fmin(ttl, t->interval) / 4 < window)
-			window = fmin(ttl, t->interval) / 4;
+		if (fmin(ttl, t->interval) / 3 < window)
+			window = fmin(ttl, t->interval) / 3;
 	}
 	qsort(late, m, sizeof(*late), by_last);
 	step = m > 0 ? window / TAKEOVER_STEPS : 0;

@@ -6,10 +6,17 @@
  * source keeps its phase unless that leaves it unpolled too long: one whose
  * previous owner last polled it (as far as the store knows) a slot or more
  * before now is overdue, and is polled at once, the most overdue first,
- * spread over a short window so that thousands of them are not one burst.
- * An overdue source whose next slot comes soon anyway waits for it, as long
- * as that keeps it within lease_ttl + one interval of its last known poll.
- * Pure: no clock, no loop (tested in tests/unit/test_takeover.c).
+ * spread over a window of a third of the lease or interval (the shorter)
+ * so that thousands of them are not one burst: the most overdue, polled
+ * first, set the takeover's longest gap, the window's end adds nothing to
+ * it (a longer window costs the median, a shorter one a larger burst: at a
+ * third, a lease as long as the interval and every source overdue, the
+ * device sees at most 5/3 of its usual rate). Even an
+ * overdue source whose next slot is near is polled at once (its catch-up
+ * serves that slot early, sched_start_at): waiting for the slot would leave
+ * it unpolled up to lease_ttl + two intervals, when its owner died right
+ * after a heartbeat and before that slot.
+ * Pure: no clock, no loop (tested in tests/unit/test_cluster.c).
  */
 
 #include <stddef.h>
@@ -22,7 +29,7 @@ struct takeover {
 };
 
 /* Steps the window of catch-up polls is cut in (each one a loop wake-up). */
-#define TAKEOVER_STEPS	10
+#define TAKEOVER_STEPS	20
 
 /*
  * Sets at of each of the n sources taken at Unix time now by a member whose

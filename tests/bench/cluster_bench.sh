@@ -27,6 +27,10 @@ CLUSTER_TTL=${CLUSTER_TTL:-10}
 WARMUP=${WARMUP:-40}
 AFTER=${AFTER:-40}
 export NSRC CLUSTER_INTERVAL CLUSTER_TTL
+# Every statement the server runs, timed and with the instance's name
+# (application_name), so that the statements per second of each instance
+# are counted; parameters are left out (a take's are long).
+PG_SETTINGS="${PG_SETTINGS:-} -c log_statement=all -c log_parameter_max_length=0 -c log_line_prefix='%n|%a|'"
 . "$top_srcdir/tests/lib/cluster_common.sh"
 
 HZ=$(getconf CLK_TCK)
@@ -51,6 +55,17 @@ t0=$(now)
 for n in a b c; do eval "c0_$n=\$(cpu_ticks \$${n}_PID)"; done
 s0=$(cpu_ticks "$snmpd_pid")
 d0=$(device_drops)
+# The server's backends of each instance (by application_name), for their CPU.
+pg_sql "SELECT application_name, pid FROM pg_stat_activity WHERE application_name IN ('a', 'b', 'c')" |
+    tr '|' ' ' >"$TMP/backends.txt"
+pg_cpu() {
+	t=0
+	while read -r node pid; do
+		[ "$node" = "$1" ] && t=$((t + $(cpu_ticks "$pid")))
+	done <"$TMP/backends.txt"
+	echo "$t"
+}
+for n in a c; do eval "p0_$n=\$(pg_cpu $n)"; done
 victim=b
 { kill -9 "$b_PID"; wait "$b_PID"; } 2>/dev/null
 killed=$(now)
@@ -60,12 +75,15 @@ for n in a c; do eval "c1_$n=\$(cpu_ticks \$${n}_PID)"; done
 c1_b=$c0_b
 s1=$(cpu_ticks "$snmpd_pid")
 d1=$(device_drops)
+for n in a c; do eval "p1_$n=\$(pg_cpu $n)"; done
 
 python3 - "$TMP/requests.log" "$TMP/owners.txt" "$victim" "$t0" "$killed" "$t1" \
     "$NSRC" "$CLUSTER_INTERVAL" "$CLUSTER_TTL" "$HZ" \
-    "$c0_a" "$c1_a" "$c0_c" "$c1_c" "$s0" "$s1" "$WARMUP" "$((d1 - d0))" <<'PY'
-import statistics, sys
-(log, owners, victim, t0, killed, t1, n, interval, ttl, hz, a0, a1, c0, c1, s0, s1, warm, drops) = sys.argv[1:]
+    "$c0_a" "$c1_a" "$c0_c" "$c1_c" "$s0" "$s1" "$WARMUP" "$((d1 - d0))" "$PG_DIR/server.log" \
+    "$p0_a" "$p1_a" "$p0_c" "$p1_c" <<'PY'
+import re, statistics, sys
+(log, owners, victim, t0, killed, t1, n, interval, ttl, hz, a0, a1, c0, c1, s0, s1, warm, drops, pglog,
+ pa0, pa1, pc0, pc1) = sys.argv[1:]
 t0, killed, t1 = float(t0), float(killed), float(t1)
 n, interval, ttl, hz = int(n), float(interval), float(ttl), float(hz)
 UP = "iso.3.6.1.2.1.1.3."
@@ -129,6 +147,34 @@ for name, x0, x1 in (("a", a0, a1), ("c", c0, c1)):
     cpu = (float(x1) - float(x0)) / hz
     print("%-44s %12.2f %10s" % ("instance %s CPU s over %.0f s" % (name, span), cpu, ""))
     print("%-44s %12.4f %10.2f" % ("instance %s CPU s / 1000 polls (half each)" % name, cpu / max(polls, 1) * 1000 * 2, cpu / max(polls, 1) * 1000 * 2 / max(snmpd_cpu, 1e-9)))
+for name, x0, x1 in (("a", pa0, pa1), ("c", pc0, pc1)):
+    print("%-44s %12.2f %10s" % ("PG backend CPU s of instance %s over %.0f s" % (name, span),
+        (float(x1) - float(x0)) / hz, ""))
+# Statements each instance had the server run: before the kill (3 live,
+# from t0 - warm/2) and after the takeover (from kill + lease + 2 intervals).
+STMT = re.compile(r"^(\d+\.\d+)\|([a-z])\|LOG:  (?:execute ([^:]+)|statement):")
+calm0, calm1 = t0 - float(warm) / 2, killed + ttl + 2 * interval
+count, names = {}, {}
+for line in open(pglog, errors="replace"):
+    m = STMT.match(line)
+    if not m:
+        continue
+    t, node, name = float(m.group(1)), m.group(2), m.group(3) or "(simple)"
+    w = "before" if calm0 <= t < killed else "after" if calm1 <= t < t1 else None
+    if w is None:
+        continue
+    count[(w, node)] = count.get((w, node), 0) + 1
+    names[(w, name)] = names.get((w, name), 0) + 1
+for w, span_w, nodes in (("before", killed - calm0, "abc"), ("after", t1 - calm1, "ac")):
+    if span_w <= 0:
+        continue
+    per = [count.get((w, x), 0) / span_w for x in nodes]
+    print("%-44s %12.2f %10s" % ("PG statements/s per instance, %s" % w, statistics.mean(per),
+        "/".join("%.1f" % x for x in per)))
+    for (ww, name), k in sorted(names.items(), key=lambda x: -x[1]):
+        if ww == w and k / span_w / len(nodes) >= 0.05:
+            print("%-44s %12.2f" % ("  %s/s per instance" % name[:30], k / span_w / len(nodes)))
 PY
-[ -n "${BENCH_KEEP:-}" ] && mkdir -p "$BENCH_KEEP" && cp "$TMP"/*.err "$TMP/requests.log" "$TMP/owners.txt" "$BENCH_KEEP"
+[ -n "${BENCH_KEEP:-}" ] && mkdir -p "$BENCH_KEEP" && cp "$TMP"/*.err "$TMP/requests.log" "$TMP/owners.txt" \
+    "$PG_DIR/server.log" "$BENCH_KEEP"
 stop_nodes a c

@@ -84,7 +84,8 @@ cluster_conf() {
 	{
 		echo "bridge = { state_dir = \"$TMP/state-\${NODE}\";"
 		echo "  api = { listen = \"127.0.0.1:\${API_PORT}\"; };"
-		echo "  store = { backend = \"postgres\"; conninfo = \"$PG_CONNINFO\"; };"
+		# The node in application_name: a server log can tell the instances apart.
+		echo "  store = { backend = \"postgres\"; conninfo = \"$PG_CONNINFO application_name=\${NODE}\"; };"
 		echo "  cluster = { node = \"\${NODE}\"; lease_ttl = $TTL.0; }; };"
 		echo "sources = ("
 		echo "  { name = \"cpu\"; poller = \"snmp\"; interval = $INTERVAL.0; timeout = 0.9;"

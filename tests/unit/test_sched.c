@@ -151,7 +151,11 @@ test_tick_after_a_stall(void **unused)
 	ev_loop_destroy(loop);
 }
 
-/* A start off the phase (a takeover's catch-up) serves the slot it is late for, then the grid. */
+/*
+ * A start off the phase (a takeover's catch-up) serves the slot nearest to
+ * it: the one it is late for, then the grid; or, nearer, the next one early,
+ * then the grid after it (not two polls within half an interval).
+ */
 static void
 test_start_at_catches_up(void **unused)
 {
@@ -165,11 +169,11 @@ test_start_at_catches_up(void **unused)
 	next = sched_next_slot(&c.e, "edge-1", T + 0.5);
 	assert_true(next >= T + 0.5 && next < T + 10.5);
 	assert_true(next == c.e.splay + 10.0 * round((next - c.e.splay) / 10.0));
-	at = next - 4.0;
+	at = next - 6.0;
 	sched_start_at(loop, &c.e, "edge-1", at);
 	assert_true(ev_is_active(&c.e.timer));
 	sched_tick_at(loop, &c.e, at + 0.001);
-	/* Late by 0.001 s, not by the 6 s since its slot. */
+	/* Late by 0.001 s, not by the 4 s since its slot. */
 	assert_true(c.e.due == at);
 	sched_tick_at(loop, &c.e, next + 0.002);
 	assert_true(c.e.due == next);
@@ -178,6 +182,19 @@ test_start_at_catches_up(void **unused)
 	assert_true(c.slots[0] == next - 10.0);
 	assert_true(c.slots[1] == next);
 	assert_true(c.slots[2] == next + 10.0);
+	sched_stop(loop, &c.e);
+
+	/* 4 s before its next slot, 6 s after the last: serves the next one, early. */
+	memset(&c, 0, sizeof(c));
+	sched_init(&c.e, 10.0, counter_fire);
+	at = next - 4.0;
+	sched_start_at(loop, &c.e, "edge-1", at);
+	sched_tick_at(loop, &c.e, at + 0.001);
+	assert_true(c.e.due == at);
+	sched_tick_at(loop, &c.e, next + 10.0 + 0.002);
+	assert_int_equal(c.fired, 2);
+	assert_true(c.slots[0] == next);
+	assert_true(c.slots[1] == next + 10.0);
 	sched_stop(loop, &c.e);
 	ev_loop_destroy(loop);
 }

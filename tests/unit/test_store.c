@@ -878,6 +878,8 @@ struct fencing {
 	int64_t taken_epoch;
 	double taken_since;	/* when the previous owner was last known to poll it */
 	char json[64];		/* the rule state read back */
+	int64_t a_gen;		/* member a as a heartbeat saw it: its gen, its sources */
+	long long a_owned;
 };
 
 static int64_t
@@ -905,7 +907,12 @@ saw_member(void *arg, const struct store_member *m)
 
 	assert_true(m->lease_left > 0);
 	fc->members++;
+	if (strcmp(m->name, "a") == 0) {
+		fc->a_gen = m->gen;
+		fc->a_owned = m->owned;
+	}
 }
+
 
 static void
 saw_own(void *arg, const char *source, int64_t epoch, double since)
@@ -926,6 +933,17 @@ saw_state(void *arg, const char *key, const char *json)
 	assert_string_equal(key, "cpu.high\x1f" "edge-1\x1f" "1");
 	snprintf(fc->json, sizeof(fc->json), "%s", json);
 	fc->states++;
+}
+
+/* A heartbeat of member st (full: with the sources it owns) into fc; its result. */
+static long long
+cluster_sync(struct store *st, struct fencing *fc, bool full)
+{
+	struct answer a = { .data = fc };
+
+	fc->members = fc->taken = 0;
+	store_cluster_sync(st, 10.0, "test", full, saw_member, saw_own, answered, &a);
+	return wait_answer(st, &a);
 }
 
 static long long
@@ -956,7 +974,7 @@ test_pg_cluster_fencing(void **state)
 	const char *key = "cpu.high\x1f" "edge-1\x1f" "1";
 	struct answer s = { .data = &fa };
 	struct ids ids = { 0 };
-	int64_t seq = -1;
+	int64_t seq = -1, gen;
 
 	if (!f->pg)
 		skip();
@@ -964,19 +982,32 @@ test_pg_cluster_fencing(void **state)
 	stale = mkevent("cpu.high", "1");
 	member_open(&a, f, "a", 10.0);
 	member_open(&b, f, "b", 10.0);
-	store_cluster_sync(a.st, 10.0, "test", saw_member, saw_own, answered, &s);
-	assert_int_equal(wait_answer(a.st, &s), 0);
-	memset(&s, 0, sizeof(s));
-	s.data = &fb;
-	store_cluster_sync(b.st, 10.0, "test", saw_member, saw_own, answered, &s);
-	assert_int_equal(wait_answer(b.st, &s), 0);
+	assert_int_equal(cluster_sync(a.st, &fa, true), 0);
+	assert_int_equal(cluster_sync(b.st, &fb, true), 0);
 	assert_int_equal(fb.members, 2);
 	assert_int_equal(fb.taken, 0);
+	assert_int_equal(fb.a_owned, 0);
+	gen = fb.a_gen;
+	/* Nothing changed hands: a heartbeat without the sources, the same gens. */
+	assert_int_equal(cluster_sync(b.st, &fb, false), 0);
+	assert_int_equal(fb.members, 2);
+	assert_int_equal(fb.a_gen, gen);
+	assert_int_equal(fb.a_owned, -1);
 
 	assert_int_equal(cluster_take(a.st, &fa), 1);
 	assert_int_equal(fa.taken_epoch, 1);
 	/* Nobody polled it before. */
 	assert_true(isnan(fa.taken_since));
+	/* The take moved a's gen: b's next heartbeat tells, a full one counts it. */
+	assert_int_equal(cluster_sync(b.st, &fb, false), 0);
+	assert_true(fb.a_gen > gen);
+	gen = fb.a_gen;
+	assert_int_equal(cluster_sync(a.st, &fa, false), 0);
+	assert_int_equal(fa.taken, 0);
+	assert_int_equal(cluster_sync(a.st, &fa, true), 0);
+	assert_int_equal(fa.taken, 1);
+	assert_int_equal(fa.a_owned, 1);
+	assert_int_equal(fa.a_gen, gen);
 	fa.epoch = 1;
 	store_set_cluster_hooks(a.st, &ha);
 	store_state_save(a.st, key, "{\"v\":1}");
@@ -992,6 +1023,9 @@ test_pg_cluster_fencing(void **state)
 	assert_int_equal(cluster_take(b.st, &fb), 1);
 	assert_int_equal(fb.taken_epoch, 2);
 	assert_int_equal(fb.states, 1);
+	/* Given up by a, taken by b: a's gen moved again (b's heartbeat sees it). */
+	assert_int_equal(cluster_sync(b.st, &fb, false), 0);
+	assert_true(fb.a_gen > gen);
 	/* a polled it until its release, just now. */
 	assert_true(fabs(fb.taken_since - (double)time(NULL)) < 60);
 	assert_string_equal(fb.json, "{\"v\":1}");
