@@ -61,7 +61,10 @@ scan_number(const char *p, const char *end)
 {
 	if (p < end && *p == '-')
 		p++;
-	if ((p = scan_digits(p, end)) == NULL)
+	/* RFC 8259: no leading zero ("07" is no number), but "0" and "0.5" are. */
+	if (p < end && *p == '0')
+		p++;
+	else if ((p = scan_digits(p, end)) == NULL)
 		return NULL;
 	if (p < end && *p == '.' && (p = scan_digits(p + 1, end)) == NULL)
 		return NULL;

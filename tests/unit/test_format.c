@@ -246,7 +246,11 @@ test_written_json(void **unused)
 static void
 test_bad_envelope(void **unused)
 {
-	static const char *const bad[] = { "[]", "{\"payload\":", "nul", "{\"a\":1,}", "" };
+	static const char *const bad[] = { "[]", "{\"payload\":", "nul", "{\"a\":1,}", "",
+		/* Numbers RFC 8259 refuses (the fuzz target's first find: "07" was copied on). */
+		"{\"payload\":{\"value\":07}}", "{\"payload\":{\"value\":-00}}",
+		"{\"payload\":{\"value\":1.}}", "{\"payload\":{\"value\":2e}}",
+		"{\"payload\":{\"value\":.5}}", "{\"payload\":{\"value\":+1}}" };
 	struct format_conf fc;
 	struct format_body b;
 	char err[256];
