@@ -141,6 +141,8 @@ struct bridge_config {
 	struct api_config api;
 	unsigned shard_index, shard_count;	/* count 0 or 1: no sharding */
 	bool cluster;		/* bridge.cluster: store.node and store.lease_ttl are its */
+	unsigned memory_window;	/* bridge.delivery.memory_window: deliveries of one
+				   subscriber in memory, the rest in the store */
 };
 
 struct maint_config;

@@ -760,6 +760,19 @@ store_deliveries_page(struct store *st, enum store_dstate state, int64_t after, 
 }
 
 void
+store_pending_page(struct store *st, const char *subscriber, int64_t after, int limit,
+    store_row_fn fn, store_done_fn done, void *arg)
+{
+	struct store_req *rq = store_req_new(st, STORE_REQ_PENDING, done, arg);
+
+	rq->after = xstrdup(subscriber);
+	rq->seq = after;
+	rq->limit = limit;
+	rq->row = fn;
+	store_req_run(rq);
+}
+
+void
 store_count_by_subscriber(struct store *st, enum store_dstate state, int limit,
     store_count_fn fn, store_done_fn done, void *arg)
 {

@@ -578,7 +578,7 @@ send_request(struct pgq *q)
 {
 	struct store_req *rq = q->ctx;
 	char a[40], b[40], c[40], me[32];
-	const char *p[3] = { a, b, c };
+	const char *p[4] = { a, b, c, NULL };
 
 	snprintf(me, sizeof(me), "%lld", (long long)pg_member(q->pg));
 	switch (rq->kind) {
@@ -603,6 +603,14 @@ send_request(struct pgq *q)
 		snprintf(b, sizeof(b), "%lld", (long long)rq->seq);
 		snprintf(c, sizeof(c), "%d", rq->limit);
 		return pg_send(q, PS_DELIVERIES_PAGE, p);
+	case STORE_REQ_PENDING:
+		p[0] = me;
+		p[1] = rq->after;
+		snprintf(c, sizeof(c), "%lld", (long long)rq->seq);
+		p[2] = c;
+		snprintf(a, sizeof(a), "%d", rq->limit);
+		p[3] = a;
+		return pg_send(q, PS_PENDING_PAGE, p);
 	case STORE_REQ_COUNT:
 		snprintf(a, sizeof(a), "%d", (int)rq->state);
 		snprintf(b, sizeof(b), "%d", rq->limit);
@@ -697,6 +705,7 @@ answer(struct pgq *q, struct store_req *rq)
 		}
 		return n;
 	case STORE_REQ_DELIVERIES:
+	case STORE_REQ_PENDING:
 		for (int r = 0; r < PQntuples(res); r++, n++) {
 			struct store_row row;
 
@@ -752,7 +761,8 @@ pg_op_request(struct pg *pg, struct store_req *rq)
 		store_req_done(rq, -1);
 		return;
 	}
-	if (rq->kind >= STORE_REQ_CLUSTER_SYNC && pg_member(pg) == 0) {
+	if ((rq->kind >= STORE_REQ_CLUSTER_SYNC || rq->kind == STORE_REQ_PENDING) &&
+	    pg_member(pg) == 0) {
 		store_set_error(pg_front(pg), "not yet a member of the shared store");
 		store_req_done(rq, -1);
 		return;

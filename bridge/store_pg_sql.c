@@ -363,6 +363,11 @@ static const struct pg_stmt stmts[PS_NSTMTS] = {
 	[PS_DISCS_DELETE] = { "ph_discs_delete", 1,
 	    "DELETE FROM discovered WHERE key = ANY($1::text[])" },
 	[PS_DISCS] = { "ph_discs", 0, "SELECT key, record FROM discovered ORDER BY key" },
+	/* Through deliveries_claim (claimed_by, seq), where this member's rows are. */
+	[PS_PENDING_PAGE] = { "ph_pending_page", 4,
+	    "SELECT " ROW_COLUMNS " FROM deliveries d JOIN events e ON e.id = d.event_id"
+	    " WHERE d.state = 0 AND d.claimed_by = $1 AND d.subscriber = $2 AND d.seq > $3"
+	    " ORDER BY d.seq LIMIT $4" },
 	[PS_DROP_DELIVERIES] = { "ph_drop_deliveries", 1,
 	    "WITH d AS (DELETE FROM deliveries WHERE subscriber = $1 RETURNING state)"
 	    " SELECT count(*) FILTER (WHERE state <> 1) FROM d" },

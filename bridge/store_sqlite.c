@@ -714,6 +714,16 @@ sqlite_request(void *arg, struct store_req *rq)
 		    " ORDER BY d.seq LIMIT ?3", w, 3), rq->row, rq->arg);
 		break;
 	}
+	case STORE_REQ_PENDING: {
+		int64_t w[3] = { 0, rq->seq, rq->limit };
+		sqlite3_stmt *s = prepare(be, ROW_COLUMNS " WHERE d.state = 0 AND d.subscriber = ?1"
+		    " AND d.seq > ?2 ORDER BY d.seq LIMIT ?3", w, 3);
+
+		if (s != NULL)
+			sqlite3_bind_text(s, 1, rq->after, -1, SQLITE_STATIC);
+		n = rows(be, s, rq->row, rq->arg);
+		break;
+	}
 	case STORE_REQ_COUNT:
 		n = count_by_subscriber(be, rq);
 		break;
