@@ -25,7 +25,7 @@
 # the default, or postgres), DURABILITY (fsync, the default, or process).
 # The subscriber retries after at most 5 s (retry.max_delay) with up to 1,000
 # attempts, so the drain starts within 5 s of the return. PERF=FILE records
-# the drain with perf record -g. Build without sanitizers, and build the
+# the drain with perf record (PERF_OPTS, default -g). Build without sanitizers, and build the
 # ceiling's client: make tests/bench/post_floor.
 set -u
 BUILD=$(cd "${1:-.}" && pwd)
@@ -180,11 +180,14 @@ done
 touch "$TMP/freeze"
 sleep 1.5	# the polls in progress end; no new event after this
 sample >"$TMP/at_return"
+cpu_of() { awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) / hz }' "/proc/$1/stat" 2>/dev/null; }
 receiver_up
 t_up=$(date +%s.%N)
+cpu_up=$(cpu_of "$PID")
+ng_up=$(cpu_of "$(pgrep -P "$(cat "$TMP/nginx.pid")" | head -n 1)")
 perf=""
 if [ -n "${PERF:-}" ]; then
-	perf record -q -g -o "$PERF" -p "$PID" 2>/dev/null &
+	perf record -q ${PERF_OPTS:--g} -o "$PERF" -p "$PID" 2>/dev/null &
 	perf=$!
 fi
 backlog=$(awk '{ print $2 }' "$TMP/at_return")
@@ -197,9 +200,12 @@ while [ "$SECONDS" -lt "$deadline" ]; do
 	[ "$d" = 0 ] && break
 	sleep 1
 done
+cpu_end=$(cpu_of "$PID")
+ng_end=$(cpu_of "$(pgrep -P "$(cat "$TMP/nginx.pid")" | head -n 1)")
+t_end=$(date +%s.%N)
 [ -n "$perf" ] && kill -INT "$perf" && wait "$perf"
 sleep 1.5	# nginx's log buffer is flushed every second
-cpu_ph=$(awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) / hz }' "/proc/$PID/stat" 2>/dev/null)
+cpu_ph=$(cpu_of "$PID")
 hwm=$(awk '/VmHWM/ { print $2 }' "/proc/$PID/status")
 # The ceiling of the receiver in the same run: libcurl alone, MAX_IN_FLIGHT at once.
 python3 -c 'import json; print(json.dumps({"id": "evt_01JBENCH", "type": "changed", "source": "s1", "instance": "i1", "value": 12345, "padding": "x" * 300}))' >"$TMP/body.json"
@@ -212,9 +218,11 @@ else
 for i, k in c.execute("SELECT id, source || \"/\" || rule || \"/\" || coalesce(instance, \"\") FROM events"): print(i + "\t" + k)' "$TMP/state/pollhook.db" >"$TMP/events"
 fi
 
-python3 - "$TMP" "$t_down" "$t_up" "$backlog" "$hwm" "$floor" "$OUTAGE_SECONDS" <<'PY'
+python3 - "$TMP" "$t_down" "$t_up" "$backlog" "$hwm" "$floor" "$OUTAGE_SECONDS" \
+    "$cpu_up" "$cpu_end" "$ng_up" "$ng_end" "$t_end" <<'PY'
 import collections, re, sys
 tmp, t_down, t_up, backlog, hwm, floor, outage = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), sys.argv[6], int(sys.argv[7])
+cpu_up, cpu_end, ng_up, ng_end, t_end = map(float, sys.argv[8:13])
 def rows(path):
     out = []
     for line in open(path):
@@ -255,8 +263,17 @@ if drain:
           "%.1f s from first to last = %.0f per second" % (len(drain), backlog, t0 - t_up, t1 - t0, rate))
     m = re.search(r"= (\d+) per second", floor)
     ceil = float(m.group(1)) if m else float("nan")
+    print("drain CPU:           pollhook %.0f us per delivery (%.0f%% of a core over the drain), "
+          "nginx %.0f us per request" % ((cpu_end - cpu_up) / len(drain) * 1e6,
+          (cpu_end - cpu_up) / (t_end - t_up) * 100, (ng_end - ng_up) / len(drain) * 1e6))
+    per = collections.Counter(int(x[0] - t0) for x in drain)
+    print("drain per second:    %s" % " ".join(str(per[i]) for i in range(int(t1 - t0) + 1)))
     print("ceiling:             %s" % floor.strip())
-    print("ratios:              drain/5000 = %.2f, drain/ceiling = %.2f" % (rate / 5000, rate / ceil))
+    m = re.search(r"([\d.]+) us CPU per request", floor)
+    fcpu = float(m.group(1)) if m else float("nan")
+    pcpu = (cpu_end - cpu_up) / len(drain) * 1e6
+    print("ratios:              drain/5000 = %.2f, drain/ceiling = %.2f; CPU per delivery "
+          "pollhook/libcurl alone = %.1f" % (rate / 5000, rate / ceil, pcpu / fcpu))
 # Order per key: the ids of one process sort in creation order.
 key = {}
 for line in open(tmp + "/events"):

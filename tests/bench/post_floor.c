@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 static size_t
@@ -56,7 +57,8 @@ main(int argc, char **argv)
 	CURL **easy;
 	CURLM *m;
 	CURLMsg *msg;
-	double t0, t1;
+	struct rusage ru;
+	double t0, t1, cpu;
 	char *body;
 	int running, left;
 
@@ -116,8 +118,12 @@ main(int argc, char **argv)
 			curl_multi_poll(m, NULL, 0, 100, NULL);
 	}
 	t1 = now();
-	printf("%ld requests (%ld failed) in %.3f s = %.0f per second, %ld at once\n", done, failed,
-	    t1 - t0, (double)done / (t1 - t0), conc);
+	getrusage(RUSAGE_SELF, &ru);
+	cpu = (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+	    (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+	printf("%ld requests (%ld failed) in %.3f s = %.0f per second, %ld at once, "
+	    "%.1f us CPU per request\n", done, failed, t1 - t0, (double)done / (t1 - t0), conc,
+	    cpu / (double)done * 1e6);
 	for (long i = 0; i < conc; i++)
 		if (easy[i] != NULL)
 			curl_easy_cleanup(easy[i]);
