@@ -181,9 +181,9 @@ touch "$TMP/freeze"
 sleep 1.5	# the polls in progress end; no new event after this
 sample >"$TMP/at_return"
 cpu_of() { awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) / hz }' "/proc/$1/stat" 2>/dev/null; }
-receiver_up
 t_up=$(date +%s.%N)
 cpu_up=$(cpu_of "$PID")
+receiver_up
 ng_up=$(cpu_of "$(pgrep -P "$(cat "$TMP/nginx.pid")" | head -n 1)")
 perf=""
 if [ -n "${PERF:-}" ]; then
