@@ -183,6 +183,7 @@ sample >"$TMP/at_return"
 cpu_of() { awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) / hz }' "/proc/$1/stat" 2>/dev/null; }
 t_up=$(date +%s.%N)
 cpu_up=$(cpu_of "$PID")
+sched_up=$(cat "/proc/$PID/schedstat")	# ns on a CPU, ns waiting for one, slices
 receiver_up
 ng_up=$(cpu_of "$(pgrep -P "$(cat "$TMP/nginx.pid")" | head -n 1)")
 perf=""
@@ -201,6 +202,7 @@ while [ "$SECONDS" -lt "$deadline" ]; do
 	sleep 1
 done
 cpu_end=$(cpu_of "$PID")
+sched_end=$(cat "/proc/$PID/schedstat")
 ng_end=$(cpu_of "$(pgrep -P "$(cat "$TMP/nginx.pid")" | head -n 1)")
 t_end=$(date +%s.%N)
 [ -n "$perf" ] && kill -INT "$perf" && wait "$perf"
@@ -219,10 +221,11 @@ for i, k in c.execute("SELECT id, source || \"/\" || rule || \"/\" || coalesce(i
 fi
 
 python3 - "$TMP" "$t_down" "$t_up" "$backlog" "$hwm" "$floor" "$OUTAGE_SECONDS" \
-    "$cpu_up" "$cpu_end" "$ng_up" "$ng_end" "$t_end" <<'PY'
+    "$cpu_up" "$cpu_end" "$ng_up" "$ng_end" "$t_end" "$sched_up" "$sched_end" <<'PY'
 import collections, re, sys
 tmp, t_down, t_up, backlog, hwm, floor, outage = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), sys.argv[6], int(sys.argv[7])
 cpu_up, cpu_end, ng_up, ng_end, t_end = map(float, sys.argv[8:13])
+sched_up, sched_end = [[int(x) for x in a.split()] for a in sys.argv[13:15]]
 def rows(path):
     out = []
     for line in open(path):
@@ -268,6 +271,11 @@ if drain:
           (cpu_end - cpu_up) / (t_end - t_up) * 100, (ng_end - ng_up) / len(drain) * 1e6))
     per = collections.Counter(int(x[0] - t0) for x in drain)
     print("drain per second:    %s" % " ".join(str(per[i]) for i in range(int(t1 - t0) + 1)))
+    ran = (sched_end[0] - sched_up[0]) / 1e9
+    waited = (sched_end[1] - sched_up[1]) / 1e9
+    el = t_end - t_up
+    print("drain time:          %.1f s: pollhook on a CPU %.1f s, waiting for one %.1f s (a busy "
+          "machine), idle %.1f s" % (el, ran, waited, max(0.0, el - ran - waited)))
     print("ceiling:             %s" % floor.strip())
     m = re.search(r"([\d.]+) us CPU per request", floor)
     fcpu = float(m.group(1)) if m else float("nan")
