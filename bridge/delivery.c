@@ -107,6 +107,7 @@ struct sub_rt {
 	int64_t cursor;
 	bool spilled;
 	bool paging;		/* a read of the store is in flight */
+	bool in_page, page_again;	/* page_in is on the stack; and is asked again */
 };
 
 /* The deliveries of one commit, waiting for the store to say they are stored. */
@@ -554,20 +555,34 @@ paged(void *arg, long long n)
 	pump_starved(d);
 }
 
-/* Reads the next page of s's deliveries from the store when its window has room. */
+/*
+ * Reads the next page of s's deliveries from the store when its window has
+ * room. A page that completes within the call (SQLite) asks for the next
+ * one here, in a loop, not by recursion.
+ */
 static void
 page_in(struct sub_rt *s)
 {
 	struct delivery *d = s->d;
 	size_t room;
 
-	if (!s->spilled || s->paging || !d->loaded || !d->settled || d->draining ||
-	    s->nqueued > d->window / 2)
+	if (s->in_page) {
+		s->page_again = true;
 		return;
-	room = d->window - s->nqueued;
-	s->page_limit = room < PAGE_MAX ? room : PAGE_MAX;
-	s->paging = true;
-	store_pending_page(d->st, s->name, s->cursor, (int)s->page_limit, paged_row, paged, s);
+	}
+	s->in_page = true;
+	do {
+		s->page_again = false;
+		if (!s->spilled || s->paging || !d->loaded || !d->settled || d->draining ||
+		    s->nqueued > d->window / 2)
+			break;
+		room = d->window - s->nqueued;
+		s->page_limit = room < PAGE_MAX ? room : PAGE_MAX;
+		s->paging = true;
+		store_pending_page(d->st, s->name, s->cursor, (int)s->page_limit, paged_row, paged,
+		    s);
+	} while (s->page_again);
+	s->in_page = false;
 }
 
 static void
