@@ -24,9 +24,11 @@
 # daemon's), MAX_IN_FLIGHT (the subscriber's, default 64), BACKEND (sqlite,
 # the default, or postgres), DURABILITY (fsync, the default, or process).
 # The subscriber retries after at most 5 s (retry.max_delay) with up to 1,000
-# attempts, so the drain starts within 5 s of the return. PERF=FILE records
-# the drain with perf record (PERF_OPTS, default -g). Build without sanitizers, and build the
-# ceiling's client: make tests/bench/post_floor.
+# attempts, so the drain starts within 5 s of the return. RESTART_AT=SECONDS
+# restarts the daemon that far into the outage (its backlog comes back from
+# the store; the outage's figures are then the new process's). PERF=FILE
+# records the drain with perf record (PERF_OPTS, default -g). Build without
+# sanitizers, and build the ceiling's client: make tests/bench/post_floor.
 set -u
 BUILD=$(cd "${1:-.}" && pwd)
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
@@ -173,7 +175,19 @@ receiver_down
 t_down=$(date +%s.%N)
 : >"$TMP/samples"
 end=$((SECONDS + OUTAGE_SECONDS))
+restart_at=$((SECONDS + ${RESTART_AT:-OUTAGE_SECONDS + 1}))
 while [ "$SECONDS" -lt "$end" ]; do
+	if [ "$SECONDS" -ge "$restart_at" ]; then
+		# A restart in the outage: the backlog comes back from the store.
+		restart_at=$((end + 1))
+		kill "$PID"; wait "$PID" 2>/dev/null
+		t_restart=$(date +%s.%N)
+		"$POLLHOOK" -c "$TMP/pollhook.conf" 2>>"$TMP/pollhook.err" &
+		PID=$!
+		until curl -s --max-time 1 "http://127.0.0.1:$API/metrics" >/dev/null; do sleep 0.1; done
+		echo "restart:             answering again $(python3 -c 'import sys, time; print("%.1f" % (time.time() - float(sys.argv[1])))' "$t_restart") s after the stop; $(grep -o 'store: [0-9]* pending deliveries resumed' "$TMP/pollhook.err" | tail -n 1)"
+		: >"$TMP/samples"	# RSS from the new process on
+	fi
 	sample >>"$TMP/samples"
 	sleep 5
 done
