@@ -103,10 +103,11 @@ struct sub_rt {
 	 */
 	size_t nqueued;
 	size_t page_limit;	/* the rows the read in flight asked for */
-	int64_t max_seq;	/* the highest seq queued in memory since the last spill */
+	int64_t max_seq;	/* the highest seq ever queued in memory */
 	int64_t cursor;
 	bool spilled;
 	bool paging;		/* a read of the store is in flight */
+	bool page_failed;	/* the last read failed (logged once until one succeeds) */
 	bool in_page, page_again;	/* page_in is on the stack; and is asked again */
 };
 
@@ -540,12 +541,19 @@ paged(void *arg, long long n)
 
 	s->paging = false;
 	if (n < 0) {
-		log_warnx("%s/%s: cannot read pending deliveries back from the store: %s",
-		    s->conf->emitter->name, s->name, store_error(d->st));
+		if (!s->page_failed)
+			log_warnx("%s/%s: cannot read pending deliveries back from the store: %s; "
+			    "trying again every %.0f s", s->conf->emitter->name, s->name,
+			    store_error(d->st), PAGE_RETRY);
+		s->page_failed = true;
 		if (!ev_is_active(&d->page_retry))
 			ev_timer_start(d->loop, &d->page_retry);
 		return;
 	}
+	if (s->page_failed)
+		log_info("%s/%s: pending deliveries are read from the store again",
+		    s->conf->emitter->name, s->name);
+	s->page_failed = false;
 	if (n < (long long)s->page_limit) {
 		s->spilled = false;
 		log_debug("%s/%s: every pending delivery is in memory again",
@@ -1238,6 +1246,7 @@ move_queue(struct delivery *d, struct sub_rt *old, struct sub_rt *s)
 	/* A page in flight for old is dropped with it: s reads from the same point. */
 	s->spilled = old->spilled;
 	s->cursor = old->cursor;
+	s->max_seq = old->max_seq;
 	while (hmap_next(&old->keys, &pos, &k, &v)) {
 		struct dlv *it, *nx;
 
