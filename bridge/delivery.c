@@ -912,6 +912,17 @@ claimed_row(void *arg, const struct store_row *r)
 		enqueue(s, item_from_row(r));
 }
 
+/* What a quiet claim took of subscriber: it is read back from the store in pages. */
+static void
+claimed_count(void *arg, const char *subscriber, long long n)
+{
+	struct delivery *d = arg;
+
+	d->round_taken += (int)n;
+	if (find_sub(d, subscriber) == NULL)
+		d->stats.orphaned += (uint64_t)n;
+}
+
 static void
 paged_row(void *arg, const struct store_row *r)
 {
@@ -972,7 +983,15 @@ claim(struct delivery *d)
 	do {
 		d->claim_again = false;
 		d->claiming = true;
-		store_claim(d->st, CLAIM_LIMIT, claimed_row, claim_done, d);
+		/*
+		 * Until the first claims (or those after a reset) are done, every
+		 * subscriber reads what it holds from the store, from the oldest:
+		 * the claims need not bring a backlog of any size into memory.
+		 */
+		if (!d->settled)
+			store_claim_quiet(d->st, CLAIM_LIMIT, claimed_count, claim_done, d);
+		else
+			store_claim(d->st, CLAIM_LIMIT, claimed_row, claim_done, d);
 	} while (!d->claiming && d->claim_again && !d->draining);
 	d->in_claim = false;
 }

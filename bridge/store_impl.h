@@ -111,7 +111,7 @@ struct store_req {
 	store_row_fn row;
 	store_event_fn event;
 	store_pair_fn pair;
-	store_count_fn count;
+	store_count_fn count;		/* a quiet claim's, when row is NULL */
 	store_done_fn done;
 	void *arg;
 	char **names;			/* cluster: sources, owned (NULL: all) */

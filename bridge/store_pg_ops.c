@@ -588,7 +588,7 @@ send_request(struct pgq *q)
 			return -1;
 		p[0] = me;
 		snprintf(b, sizeof(b), "%d", rq->limit > 0 ? rq->limit : 1000000);
-		return pg_send(q, PS_CLAIM, p);
+		return pg_send(q, rq->row != NULL ? PS_CLAIM : PS_CLAIM_QUIET, p);
 	case STORE_REQ_STATES:
 		return pg_send(q, PS_STATES, NULL);
 	case STORE_REQ_SUBS:
@@ -655,6 +655,18 @@ claimed(struct store_req *rq, const PGresult *retried, const PGresult *rows)
 	char key[32];
 	int n = PQntuples(rows);
 
+	if (rq->row == NULL) {
+		long long total = 0;
+
+		/* Quiet: how many of each subscriber; retried ones among them. */
+		for (int r = 0; r < n; r++) {
+			long long k = strtoll(PQgetvalue(rows, r, 1), NULL, 10);
+
+			rq->count(rq->arg, PQgetvalue(rows, r, 0), k);
+			total += k;
+		}
+		return total;
+	}
 	hmap_init(&was_retry);
 	for (int r = 0; r < PQntuples(retried); r++)
 		hmap_put(&was_retry, PQgetvalue(retried, r, 0), (void *)1);

@@ -735,6 +735,52 @@ test_claims_after_restart(void **state)
 	event_free(f2);
 }
 
+static long long
+claim_quiet(struct store *st, struct counts *c)
+{
+	struct answer a = { .data = c };
+
+	memset(c, 0, sizeof(*c));
+	store_claim_quiet(st, 100, collect_count, answered, &a);
+	return wait_answer(st, &a);
+}
+
+/* The quiet claims of a start: counts per subscriber, then the rows are read back in pages. */
+static void
+test_quiet_claims_after_restart(void **state)
+{
+	const char *subs[] = { "a", "b" };
+	struct store *st = open_st(*state);
+	struct event *ev[3];
+	struct counts c;
+	struct rows rs;
+	int64_t s[3][2];
+
+	for (int i = 0; i < 3; i++) {
+		ev[i] = mkevent(i % 2 ? "cpu.high.resolved" : "cpu.high", "1");
+		add_commit(st, ev[i], subs, 2, s[i]);
+	}
+	store_mark_done(st, s[0][1]);
+	assert_int_equal(commit(st), 0);
+	store_close(st);
+	st = open_st(*state);
+	assert_int_equal(claim_quiet(st, &c), 5);
+	assert_int_equal(c.n, 2);
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(c.count[i], strcmp(c.sub[i], "a") == 0 ? 3 : 2);
+	/* Held now, all of them: nothing more to claim, and each reads its own back. */
+	assert_int_equal(claim_quiet(st, &c), 0);
+	assert_int_equal(pending_page(st, "a", 0, 10, &rs), 3);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(rs.seq[i], s[i][0]);
+	assert_int_equal(pending_page(st, "b", 0, 10, &rs), 2);
+	assert_int_equal(rs.seq[0], s[1][1]);
+	assert_int_equal(rs.seq[1], s[2][1]);
+	store_close(st);
+	for (int i = 0; i < 3; i++)
+		event_free(ev[i]);
+}
+
 /* A schema newer than the program refuses to open (or to be used). */
 static void
 test_schema_version(void **state)
@@ -1096,6 +1142,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_dynamic_subscribers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_discovered, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_claims_after_restart, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_quiet_claims_after_restart, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_schema_version, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_memory_bound, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pg_claims_between_members, setup, teardown),
