@@ -1013,7 +1013,12 @@ claim_tick(struct ev_loop *loop, ev_timer *w, int revents)
 
 	(void)loop;
 	(void)revents;
-	if (d->loaded)
+	/*
+	 * Not while this instance's own lease has lapsed: the claim would take
+	 * its own deliveries back, every one in full, only for the reset that
+	 * follows the renewal to drop them and claim again (quietly).
+	 */
+	if (d->loaded && store_holding(d->st))
 		claim(d);
 }
 

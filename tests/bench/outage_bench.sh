@@ -235,11 +235,13 @@ for i, k in c.execute("SELECT id, source || \"/\" || rule || \"/\" || coalesce(i
 fi
 
 python3 - "$TMP" "$t_down" "$t_up" "$backlog" "$hwm" "$floor" "$OUTAGE_SECONDS" \
-    "$cpu_up" "$cpu_end" "$ng_up" "$ng_end" "$t_end" "$sched_up" "$sched_end" <<'PY'
+    "$cpu_up" "$cpu_end" "$ng_up" "$ng_end" "$t_end" "$sched_up" "$sched_end" \
+    "${RESTART_AT:-none}" <<'PY'
 import collections, re, sys
 tmp, t_down, t_up, backlog, hwm, floor, outage = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), sys.argv[6], int(sys.argv[7])
 cpu_up, cpu_end, ng_up, ng_end, t_end = map(float, sys.argv[8:13])
 sched_up, sched_end = [[int(x) for x in a.split()] for a in sys.argv[13:15]]
+restart = sys.argv[15]
 def rows(path):
     out = []
     for line in open(path):
@@ -248,6 +250,11 @@ def rows(path):
             out.append([float(x) for x in f])
     return out
 s = rows(tmp + "/samples")
+restarted = restart != "none"
+unanswered = sum(1 for line in open(tmp + "/samples")) - len(s)
+if unanswered:
+    print("samples:             %d of %d without an answer from /metrics in 10 s (left out)" % (
+          unanswered, unanswered + len(s)))
 peak = max(r[1] for r in s)
 rss = [r[6] / 1024 for r in s]
 steady = rss[len(rss) * 2 // 3:]
@@ -260,8 +267,11 @@ bad_rows = [r for r in s if r[1] != r[5]]
 bad_count = [r for r in s if r[1] != r[3] - r[4]]
 print("depth vs rows:       %d of %d samples differ (metric then a count in the database; "
       "largest gap %d)" % (len(bad_rows), len(s), max((abs(r[1] - r[5]) for r in s), default=0)))
-print("depth vs counters:   %d of %d samples differ from events - delivered (largest gap %d)" % (
-      len(bad_count), len(s), max((abs(r[1] - (r[3] - r[4])) for r in s), default=0)))
+if restarted:
+    print("depth vs counters:   n/a (the daemon restarted: its counters start from zero)")
+else:
+    print("depth vs counters:   %d of %d samples differ from events - delivered (largest gap %d)" % (
+          len(bad_count), len(s), max((abs(r[1] - (r[3] - r[4])) for r in s), default=0)))
 # The drain: the hook log (time, id, status) since the return.
 log = []
 for line in open(tmp + "/hook.log"):
@@ -270,9 +280,15 @@ for line in open(tmp + "/hook.log"):
         log.append((float(f[0]), f[1], int(f[2])))
 ok = [x for x in log if 200 <= x[2] < 300]
 drain = [x for x in ok if x[0] >= t_up]
-r = rows(tmp + "/at_return")[0]
-print("at the return:       depth metric %d, pending rows %d, events - delivered %d "
-      "(producer stopped: these must be equal)" % (r[1], r[5], r[3] - r[4]))
+r = rows(tmp + "/at_return")
+if not r:
+    print("at the return:       no sample (/metrics did not answer)")
+elif restarted:
+    print("at the return:       depth metric %d, pending rows %d (producer stopped: these must be "
+          "equal)" % (r[0][1], r[0][5]))
+else:
+    print("at the return:       depth metric %d, pending rows %d, events - delivered %d "
+          "(producer stopped: these must be equal)" % (r[0][1], r[0][5], r[0][3] - r[0][4]))
 if drain:
     t0, t1 = drain[0][0], drain[-1][0]
     rate = len(drain) / (t1 - t0) if t1 > t0 else float("nan")
