@@ -216,6 +216,10 @@ api_metrics_render(struct buf *b, const struct config *cfg, const struct engine 
 	    (unsigned long long)ds->dead, (unsigned long long)ds->gone);
 	api_metrics_family(b, "pollhook_deliveries_in_flight", "gauge", "Delivery attempts in flight.");
 	buf_printf(b, "pollhook_deliveries_in_flight %zu\n", ds->in_flight);
+	api_metrics_family(b, "pollhook_deliveries_in_memory", "gauge",
+	    "Pending deliveries held in memory; the rest wait in the store "
+	    "(bridge.delivery.memory_window).");
+	buf_printf(b, "pollhook_deliveries_in_memory %zu\n", ds->queued);
 	if (depth >= 0) {
 		api_metrics_family(b, "pollhook_outbox_depth", "gauge",
 		    "Deliveries pending in the outbox (waiting or being attempted).");

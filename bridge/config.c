@@ -44,6 +44,7 @@
 #define INTERVAL_DEFAULT	60.0
 #define TIMEOUT_DEFAULT_MAX	10.0
 #define MAX_IN_FLIGHT_DEFAULT	8
+#define MEMORY_WINDOW_DEFAULT	10000	/* per subscriber: about 6 MiB of deliveries */
 #define MAX_ATTEMPTS_DEFAULT	15
 #define MAX_AGE_DEFAULT		86400.0
 #define FIRST_DELAY_DEFAULT	5.0
@@ -95,6 +96,13 @@ static const struct conf_key cluster_keys[] = {
 	CONF_KEY_END
 };
 
+static const struct conf_key delivery_keys[] = {
+	{ "memory_window", CONF_INT, RANGE, 10, 10000000, NULL, NULL,
+	    "deliveries of one subscriber kept in memory; the rest wait in the store, "
+	    "read back in order as the window drains (default 10000)" },
+	CONF_KEY_END
+};
+
 static const struct conf_key bridge_keys[] = {
 	{ "state_dir", CONF_STRING, CONF_HAS_MIN, 1, 0, NULL, NULL,
 	    "directory of the outbox and the rule state" },
@@ -111,6 +119,8 @@ static const struct conf_key bridge_keys[] = {
 	    "with user: the group to become (default the user's primary group)" },
 	{ "shard", CONF_GROUP, 0, 0, 0, NULL, shard_keys,
 	    "poll only the sources whose name hashes to this instance" },
+	{ "delivery", CONF_GROUP, 0, 0, 0, NULL, delivery_keys,
+	    "how much of the outbox the deliveries keep in memory" },
 	{ "store", CONF_GROUP, 0, 0, 0, NULL, store_keys,
 	    "the store of events, deliveries and rule state; default sqlite in state_dir" },
 	{ "cluster", CONF_GROUP, 0, 0, 0, NULL, cluster_keys,
@@ -490,6 +500,8 @@ load_bridge(struct loader *ld, const struct conf_node *b)
 			bc->shard_count = (unsigned)count;
 		}
 	}
+	bc->memory_window = (unsigned)conf_int(conf_get(b, "delivery"), "memory_window",
+	    MEMORY_WINDOW_DEFAULT);
 	load_store(ld, conf_get(b, "store"));
 	load_cluster(ld, conf_get(b, "cluster"), conf_get(b, "store"), shard);
 	/* The store carries it out; an unknown name was reported by the check. */

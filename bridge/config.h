@@ -152,6 +152,8 @@ struct bridge_config {
 	unsigned shard_index, shard_count;	/* count 0 or 1: no sharding */
 	bool cluster;		/* bridge.cluster: store.node and store.lease_ttl are its */
 	char *user, *group;	/* bridge.user, bridge.group: root is dropped for them; NULL: not */
+	unsigned memory_window;	/* bridge.delivery.memory_window: deliveries of one
+				   subscriber in memory, the rest in the store */
 };
 
 struct maint_config;

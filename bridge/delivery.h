@@ -16,6 +16,9 @@
  *   (or after Retry-After), until max_attempts or max_age make it a dead
  *   letter; a permanent failure is a dead letter at once; 410 disables the
  *   subscriber until its configuration changes;
+ * - at most bridge.delivery.memory_window deliveries of a subscriber are in
+ *   memory; past it the newer ones wait in the store only and are read back
+ *   in seq order (so in order per key) as the window drains;
  * - on start, pending deliveries are claimed back from the store; later
  *   claims bring dead letters asked for again and, with a shared store, the
  *   deliveries of instances that went away.
@@ -46,7 +49,7 @@ struct delivery_stats {
 	uint64_t suppressed[4];	/* held back, by enum delivery_reason */
 	uint64_t ok, retried, dead, gone;
 	uint64_t orphaned;	/* pending rows of subscribers no longer configured */
-	size_t queued;		/* deliveries waiting in memory */
+	size_t queued;		/* deliveries in memory (waiting or in flight) */
 	size_t in_flight;
 	struct histogram latency;	/* event creation to the receiver's 2xx */
 };

@@ -678,6 +678,17 @@ store_claim(struct store *st, int limit, store_row_fn fn, store_done_fn done, vo
 	store_req_run(rq);
 }
 
+void
+store_claim_quiet(struct store *st, int limit, store_count_fn fn, store_done_fn done, void *arg)
+{
+	struct store_req *rq = store_req_new(st, STORE_REQ_CLAIM, done, arg);
+
+	rq->limit = limit;
+	rq->count = fn;		/* and no row function: quiet */
+	rq->when = ev_time();
+	store_req_run(rq);
+}
+
 /* A request whose rows are (key, value) pairs, each given to fn, then done. */
 static void
 load_pairs(struct store *st, enum store_req_kind kind, store_pair_fn fn, store_done_fn done,
@@ -758,6 +769,19 @@ store_deliveries_page(struct store *st, enum store_dstate state, int64_t after, 
 	struct store_req *rq = store_req_new(st, STORE_REQ_DELIVERIES, done, arg);
 
 	rq->state = state;
+	rq->seq = after;
+	rq->limit = limit;
+	rq->row = fn;
+	store_req_run(rq);
+}
+
+void
+store_pending_page(struct store *st, const char *subscriber, int64_t after, int limit,
+    store_row_fn fn, store_done_fn done, void *arg)
+{
+	struct store_req *rq = store_req_new(st, STORE_REQ_PENDING, done, arg);
+
+	rq->after = xstrdup(subscriber);
 	rq->seq = after;
 	rq->limit = limit;
 	rq->row = fn;

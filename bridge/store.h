@@ -233,6 +233,22 @@ bool store_idle(const struct store *st);
  * At most limit rows per call (0: no limit); done gets their number.
  */
 void store_claim(struct store *st, int limit, store_row_fn fn, store_done_fn done, void *arg);
+/*
+ * Claims as store_claim does, but hands no delivery over: fn gets how many
+ * of each subscriber this call claimed (the daemon reads them back with
+ * store_pending_page, so a large backlog is never one answer in memory).
+ * done gets their total.
+ */
+void store_claim_quiet(struct store *st, int limit, store_count_fn fn, store_done_fn done,
+    void *arg);
+/*
+ * Calls fn for at most limit pending deliveries of subscriber (copied) that
+ * this instance holds, with a seq above after, in seq order (so in order
+ * within each ordering key): the daemon reads back what it left in the
+ * store beyond its memory window. done gets how many fn received.
+ */
+void store_pending_page(struct store *st, const char *subscriber, int64_t after, int limit,
+    store_row_fn fn, store_done_fn done, void *arg);
 /* Returns whether this instance's claims are valid now (its lease is current). */
 bool store_holding(const struct store *st);
 

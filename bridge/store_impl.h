@@ -92,7 +92,7 @@ enum store_req_kind {
 	STORE_REQ_DELIVERIES, STORE_REQ_COUNT, STORE_REQ_DEPTH, STORE_REQ_RETRY,
 	STORE_REQ_PURGE, STORE_REQ_SCHEMA, STORE_REQ_DSUBS, STORE_REQ_DROP, STORE_REQ_RECOVER,
 	STORE_REQ_SILENCES,
-	STORE_REQ_DISCS,
+	STORE_REQ_DISCS, STORE_REQ_PENDING,
 	/* The cluster's last: store_pg_ops.c tells them by kind >= STORE_REQ_CLUSTER_SYNC. */
 	STORE_REQ_CLUSTER_SYNC, STORE_REQ_CLUSTER_TAKE, STORE_REQ_CLUSTER_RELEASE
 };
@@ -102,15 +102,16 @@ struct store_req {
 	struct store *st;
 	enum store_req_kind kind;
 	int limit;
-	int64_t seq;			/* deliveries page: after; retry: which (0: all) */
+	int64_t seq;			/* deliveries and pending pages: after; retry:
+					   which (0: all) */
 	enum store_dstate state;
-	char *after;			/* events: the id to start after; drop, recover:
-					   the subscriber; owned, or NULL */
+	char *after;			/* events: the id to start after; drop, recover,
+					   pending: the subscriber; owned, or NULL */
 	double when;			/* purge: before; claim: now; recover: since */
 	store_row_fn row;
 	store_event_fn event;
 	store_pair_fn pair;
-	store_count_fn count;
+	store_count_fn count;		/* a quiet claim's, when row is NULL */
 	store_done_fn done;
 	void *arg;
 	char **names;			/* cluster: sources, owned (NULL: all) */

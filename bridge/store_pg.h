@@ -46,6 +46,8 @@ enum pg_stmt_id {
 	PS_SILENCES_UPSERT, PS_SILENCES_DELETE, PS_SILENCES,
 	/* Devices found by bridge.discover. */
 	PS_DISCS_UPSERT, PS_DISCS_DELETE, PS_DISCS,
+	/* What the daemon left in the store beyond its memory window. */
+	PS_PENDING_PAGE, PS_CLAIM_QUIET,
 	PS_NSTMTS
 };
 

@@ -578,7 +578,7 @@ send_request(struct pgq *q)
 {
 	struct store_req *rq = q->ctx;
 	char a[40], b[40], c[40], me[32];
-	const char *p[3] = { a, b, c };
+	const char *p[4] = { a, b, c, NULL };
 
 	snprintf(me, sizeof(me), "%lld", (long long)pg_member(q->pg));
 	switch (rq->kind) {
@@ -588,7 +588,7 @@ send_request(struct pgq *q)
 			return -1;
 		p[0] = me;
 		snprintf(b, sizeof(b), "%d", rq->limit > 0 ? rq->limit : 1000000);
-		return pg_send(q, PS_CLAIM, p);
+		return pg_send(q, rq->row != NULL ? PS_CLAIM : PS_CLAIM_QUIET, p);
 	case STORE_REQ_STATES:
 		return pg_send(q, PS_STATES, NULL);
 	case STORE_REQ_SUBS:
@@ -603,6 +603,14 @@ send_request(struct pgq *q)
 		snprintf(b, sizeof(b), "%lld", (long long)rq->seq);
 		snprintf(c, sizeof(c), "%d", rq->limit);
 		return pg_send(q, PS_DELIVERIES_PAGE, p);
+	case STORE_REQ_PENDING:
+		p[0] = me;
+		p[1] = rq->after;
+		snprintf(c, sizeof(c), "%lld", (long long)rq->seq);
+		p[2] = c;
+		snprintf(a, sizeof(a), "%d", rq->limit);
+		p[3] = a;
+		return pg_send(q, PS_PENDING_PAGE, p);
 	case STORE_REQ_COUNT:
 		snprintf(a, sizeof(a), "%d", (int)rq->state);
 		snprintf(b, sizeof(b), "%d", rq->limit);
@@ -647,6 +655,18 @@ claimed(struct store_req *rq, const PGresult *retried, const PGresult *rows)
 	char key[32];
 	int n = PQntuples(rows);
 
+	if (rq->row == NULL) {
+		long long total = 0;
+
+		/* Quiet: how many of each subscriber; retried ones among them. */
+		for (int r = 0; r < n; r++) {
+			long long k = strtoll(PQgetvalue(rows, r, 1), NULL, 10);
+
+			rq->count(rq->arg, PQgetvalue(rows, r, 0), k);
+			total += k;
+		}
+		return total;
+	}
 	hmap_init(&was_retry);
 	for (int r = 0; r < PQntuples(retried); r++)
 		hmap_put(&was_retry, PQgetvalue(retried, r, 0), (void *)1);
@@ -697,6 +717,7 @@ answer(struct pgq *q, struct store_req *rq)
 		}
 		return n;
 	case STORE_REQ_DELIVERIES:
+	case STORE_REQ_PENDING:
 		for (int r = 0; r < PQntuples(res); r++, n++) {
 			struct store_row row;
 
@@ -752,7 +773,8 @@ pg_op_request(struct pg *pg, struct store_req *rq)
 		store_req_done(rq, -1);
 		return;
 	}
-	if (rq->kind >= STORE_REQ_CLUSTER_SYNC && pg_member(pg) == 0) {
+	if ((rq->kind >= STORE_REQ_CLUSTER_SYNC || rq->kind == STORE_REQ_PENDING) &&
+	    pg_member(pg) == 0) {
 		store_set_error(pg_front(pg), "not yet a member of the shared store");
 		store_req_done(rq, -1);
 		return;

@@ -191,6 +191,25 @@ pg_migrate_sql(void)
 	" SELECT seq, event_id, subscriber, claimed_by IS NOT DISTINCT FROM $5," \
 	" (SELECT count(*) FROM woke) FROM ins"
 
+/*
+ * Claims the heads of keys nobody live holds, with the rest of their keys.
+ * The candidates come from two index scans, rows nobody claimed and rows
+ * of members whose lease lapsed, both usually empty: the rows held by
+ * live members, nearly all of them, are never read.
+ */
+#define CLAIM_CTE \
+	"WITH cand AS (SELECT seq FROM deliveries WHERE state = 0 AND claimed_by IS NULL" \
+	" UNION ALL SELECT d.seq FROM members m JOIN deliveries d ON d.claimed_by = m.id" \
+	" AND d.state = 0 WHERE m.lease_until < now())," \
+	" heads AS (SELECT d.subscriber, d.okey, d.seq FROM deliveries d" \
+	" WHERE d.seq IN (SELECT seq FROM cand) AND d.state = 0 AND " UNHELD("d") "" \
+	" AND NOT EXISTS (SELECT 1 FROM deliveries o" \
+	" WHERE o.state = 0 AND o.subscriber = d.subscriber AND o.okey = d.okey" \
+	" AND o.seq < d.seq) ORDER BY d.seq LIMIT $2 FOR UPDATE OF d SKIP LOCKED)," \
+	" claimed AS (UPDATE deliveries d SET claimed_by = $1 FROM heads h" \
+	" WHERE d.state = 0 AND d.subscriber = h.subscriber AND d.okey = h.okey" \
+	" AND d.seq >= h.seq AND " UNHELD("d") " RETURNING d.*)"
+
 static const struct pg_stmt stmts[PS_NSTMTS] = {
 	[PS_EVENTS_INSERT] = { "ph_events_insert", 7,
 	    "INSERT INTO events(id, name, source, rule, instance, ts_ms, body)"
@@ -244,25 +263,12 @@ static const struct pg_stmt stmts[PS_NSTMTS] = {
 	[PS_RETRIES_TAKE] = { "ph_retries_take", 1,
 	    "UPDATE deliveries SET state = 0, attempts = 0, next_at = $1, created = $1,"
 	    " updated = $1, claimed_by = NULL WHERE state = 2 RETURNING seq" },
-	/*
-	 * The candidates come from two index scans, rows nobody claimed and rows
-	 * of members whose lease lapsed, both usually empty: the rows held by
-	 * live members, nearly all of them, are never read.
-	 */
-	[PS_CLAIM] = { "ph_claim", 2,
-	    "WITH cand AS (SELECT seq FROM deliveries WHERE state = 0 AND claimed_by IS NULL"
-	    " UNION ALL SELECT d.seq FROM members m JOIN deliveries d ON d.claimed_by = m.id"
-	    " AND d.state = 0 WHERE m.lease_until < now()),"
-	    " heads AS (SELECT d.subscriber, d.okey, d.seq FROM deliveries d"
-	    " WHERE d.seq IN (SELECT seq FROM cand) AND d.state = 0 AND " UNHELD("d") ""
-	    " AND NOT EXISTS (SELECT 1 FROM deliveries o"
-	    " WHERE o.state = 0 AND o.subscriber = d.subscriber AND o.okey = d.okey"
-	    " AND o.seq < d.seq) ORDER BY d.seq LIMIT $2 FOR UPDATE OF d SKIP LOCKED),"
-	    " claimed AS (UPDATE deliveries d SET claimed_by = $1 FROM heads h"
-	    " WHERE d.state = 0 AND d.subscriber = h.subscriber AND d.okey = h.okey"
-	    " AND d.seq >= h.seq AND " UNHELD("d") " RETURNING d.*)"
+	[PS_CLAIM] = { "ph_claim", 2, CLAIM_CTE
 	    " SELECT " ROW_COLUMNS " FROM claimed d JOIN events e ON e.id = d.event_id"
 	    " ORDER BY d.seq" },
+	/* The same claim, answering only how many of each subscriber it took. */
+	[PS_CLAIM_QUIET] = { "ph_claim_quiet", 2, CLAIM_CTE
+	    " SELECT subscriber, count(*) FROM claimed GROUP BY subscriber" },
 	[PS_MEMBER_JOIN] = { "ph_member_join", 2,
 	    "WITH me AS (INSERT INTO members(name, lease_until)"
 	    " VALUES ($1, now() + make_interval(secs => $2)) RETURNING id),"
@@ -407,6 +413,11 @@ static const struct pg_stmt stmts[PS_NSTMTS] = {
 	[PS_DISCS_DELETE] = { "ph_discs_delete", 1,
 	    "DELETE FROM discovered WHERE key = ANY($1::text[])" },
 	[PS_DISCS] = { "ph_discs", 0, "SELECT key, record FROM discovered ORDER BY key" },
+	/* Through deliveries_claim (claimed_by, seq), where this member's rows are. */
+	[PS_PENDING_PAGE] = { "ph_pending_page", 4,
+	    "SELECT " ROW_COLUMNS " FROM deliveries d JOIN events e ON e.id = d.event_id"
+	    " WHERE d.state = 0 AND d.claimed_by = $1 AND d.subscriber = $2 AND d.seq > $3"
+	    " ORDER BY d.seq LIMIT $4" },
 	[PS_DROP_DELIVERIES] = { "ph_drop_deliveries", 1,
 	    "WITH d AS (DELETE FROM deliveries WHERE subscriber = $1 RETURNING state)"
 	    " SELECT count(*) FILTER (WHERE state <> 1) FROM d" },

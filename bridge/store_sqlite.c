@@ -443,7 +443,37 @@ claim_row(void *arg, const struct store_row *r)
 		copy.attempts = 0;
 		copy.created = copy.next_at = copy.updated = c->rq->when;
 	}
-	c->rq->row(c->rq->arg, &copy);
+	if (c->rq->row != NULL)
+		c->rq->row(c->rq->arg, &copy);
+	else
+		c->rq->count(c->rq->arg, r->subscriber, 1);
+}
+
+/* The first claims, quiet: how many pending rows of each subscriber, at once. */
+static long long
+claim_pending_quiet(struct sqlite_be *be, struct store_req *rq)
+{
+	sqlite3_stmt *s = prepare(be, "SELECT subscriber, count(*), max(seq) FROM deliveries"
+	    " WHERE state = 0 AND seq > ?1 GROUP BY subscriber", &be->claim_after, 1);
+	long long n = 0;
+	int rc;
+
+	if (s == NULL)
+		return -1;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		long long k = sqlite3_column_int64(s, 1);
+		int64_t last = sqlite3_column_int64(s, 2);
+
+		rq->count(rq->arg, col_text(s, 0), k);
+		n += k;
+		if (last > be->claim_after)
+			be->claim_after = last;
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return fail(be, "counting pending deliveries");
+	be->claimed_all = true;
+	return n;
 }
 
 /* The first claims: every pending row, in pages of limit. */
@@ -690,7 +720,8 @@ sqlite_request(void *arg, struct store_req *rq)
 	case STORE_REQ_CLAIM:
 		if (be->claimed_all)
 			n = claim_retries(be, rq);
-		else if ((n = claim_pending(be, rq)) >= 0 && be->claimed_all) {
+		else if ((n = rq->row != NULL ? claim_pending(be, rq) :
+		    claim_pending_quiet(be, rq)) >= 0 && be->claimed_all) {
 			/* The last page of the backlog: retries asked for meanwhile too. */
 			long long r = claim_retries(be, rq);
 
@@ -712,6 +743,16 @@ sqlite_request(void *arg, struct store_req *rq)
 
 		n = rows(be, prepare(be, ROW_COLUMNS " WHERE d.state = ?1 AND d.seq > ?2"
 		    " ORDER BY d.seq LIMIT ?3", w, 3), rq->row, rq->arg);
+		break;
+	}
+	case STORE_REQ_PENDING: {
+		int64_t w[3] = { 0, rq->seq, rq->limit };
+		sqlite3_stmt *s = prepare(be, ROW_COLUMNS " WHERE d.state = 0 AND d.subscriber = ?1"
+		    " AND d.seq > ?2 ORDER BY d.seq LIMIT ?3", w, 3);
+
+		if (s != NULL)
+			sqlite3_bind_text(s, 1, rq->after, -1, SQLITE_STATIC);
+		n = rows(be, s, rq->row, rq->arg);
 		break;
 	}
 	case STORE_REQ_COUNT:

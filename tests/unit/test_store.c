@@ -655,6 +655,55 @@ test_pages(void **state)
 		event_free(ev[i]);
 }
 
+static long long
+pending_page(struct store *st, const char *sub, int64_t after, int limit, struct rows *rs)
+{
+	struct answer a = { .data = rs };
+
+	memset(rs, 0, sizeof(*rs));
+	store_pending_page(st, sub, after, limit, collect, answered, &a);
+	return wait_answer(st, &a);
+}
+
+/*
+ * What the daemon reads back beyond its memory window: one subscriber's
+ * pending deliveries it holds, after a seq, in seq order; not the dead ones
+ * nor another subscriber's.
+ */
+static void
+test_pending_pages(void **state)
+{
+	const char *subs[] = { "a", "b" };
+	struct store *st = open_st(*state);
+	struct event *ev[4];
+	struct rows rs;
+	int64_t seqs[4][2];
+
+	for (int i = 0; i < 4; i++) {
+		ev[i] = mkevent(i % 2 ? "cpu.high.resolved" : "cpu.high", i < 2 ? "1" : "2");
+		add_commit(st, ev[i], subs, 2, seqs[i]);
+	}
+	store_mark_dead(st, seqs[1][0], 1, 404, "HTTP 404");
+	assert_int_equal(commit(st), 0);
+
+	assert_int_equal(pending_page(st, "a", 0, 2, &rs), 2);
+	assert_int_equal(rs.seq[0], seqs[0][0]);
+	assert_int_equal(rs.seq[1], seqs[2][0]);	/* the dead one is left out */
+	assert_string_equal(rs.sub[0], "a");
+	assert_non_null(strstr(rs.body[0], ev[0]->id));
+	/* The next page starts after the last seq read; a short page is the end. */
+	assert_int_equal(pending_page(st, "a", rs.seq[1], 2, &rs), 1);
+	assert_int_equal(rs.seq[0], seqs[3][0]);
+	assert_int_equal(pending_page(st, "a", seqs[3][0], 2, &rs), 0);
+	assert_int_equal(pending_page(st, "b", 0, 10, &rs), 4);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(rs.seq[i], seqs[i][1]);
+	assert_int_equal(pending_page(st, "c", 0, 10, &rs), 0);
+	store_close(st);
+	for (int i = 0; i < 4; i++)
+		event_free(ev[i]);
+}
+
 /* A store reopened after a stop hands its pending deliveries over, per key in order. */
 static void
 test_claims_after_restart(void **state)
@@ -684,6 +733,52 @@ test_claims_after_restart(void **state)
 	event_free(f1);
 	event_free(r1);
 	event_free(f2);
+}
+
+static long long
+claim_quiet(struct store *st, struct counts *c)
+{
+	struct answer a = { .data = c };
+
+	memset(c, 0, sizeof(*c));
+	store_claim_quiet(st, 100, collect_count, answered, &a);
+	return wait_answer(st, &a);
+}
+
+/* The quiet claims of a start: counts per subscriber, then the rows are read back in pages. */
+static void
+test_quiet_claims_after_restart(void **state)
+{
+	const char *subs[] = { "a", "b" };
+	struct store *st = open_st(*state);
+	struct event *ev[3];
+	struct counts c;
+	struct rows rs;
+	int64_t s[3][2];
+
+	for (int i = 0; i < 3; i++) {
+		ev[i] = mkevent(i % 2 ? "cpu.high.resolved" : "cpu.high", "1");
+		add_commit(st, ev[i], subs, 2, s[i]);
+	}
+	store_mark_done(st, s[0][1]);
+	assert_int_equal(commit(st), 0);
+	store_close(st);
+	st = open_st(*state);
+	assert_int_equal(claim_quiet(st, &c), 5);
+	assert_int_equal(c.n, 2);
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(c.count[i], strcmp(c.sub[i], "a") == 0 ? 3 : 2);
+	/* Held now, all of them: nothing more to claim, and each reads its own back. */
+	assert_int_equal(claim_quiet(st, &c), 0);
+	assert_int_equal(pending_page(st, "a", 0, 10, &rs), 3);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(rs.seq[i], s[i][0]);
+	assert_int_equal(pending_page(st, "b", 0, 10, &rs), 2);
+	assert_int_equal(rs.seq[0], s[1][1]);
+	assert_int_equal(rs.seq[1], s[2][1]);
+	store_close(st);
+	for (int i = 0; i < 3; i++)
+		event_free(ev[i]);
 }
 
 /* A schema newer than the program refuses to open (or to be used). */
@@ -860,6 +955,11 @@ test_pg_claims_between_members(void **state)
 	assert_true(store_holding(a.st));
 	memset(&rs, 0, sizeof(rs));
 	assert_int_equal(claim(a.st, &rs), 0);	/* b holds both keys now */
+	/* A member reads back only what it holds: all three are b's now. */
+	assert_int_equal(pending_page(a.st, "a", 0, 10, &rs), 0);
+	assert_int_equal(pending_page(b.st, "a", 0, 10, &rs), 3);
+	assert_int_equal(rs.seq[0], s_res);
+	assert_true(rs.seq[0] < rs.seq[1] && rs.seq[1] < rs.seq[2]);
 	member_close(&a);
 	/* Gone cleanly: nothing of it is held any more. */
 	member_close(&b);
@@ -1072,9 +1172,11 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_retry_requests_and_purge, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rule_state_and_subscribers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pages, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pending_pages, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dynamic_subscribers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_discovered, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_claims_after_restart, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_quiet_claims_after_restart, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_schema_version, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_memory_bound, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pg_claims_between_members, setup, teardown),
