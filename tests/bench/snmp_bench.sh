@@ -42,6 +42,11 @@ cpu_ticks() {
 	awk '{ print $14 + $15 }' "/proc/$1/stat"
 }
 
+# cpu_split PID: "user system" clock ticks of PID so far.
+cpu_split() {
+	awk '{ print $14, $15 }' "/proc/$1/stat"
+}
+
 # cpu_ns PID: nanoseconds on a CPU of PID's threads alive now (schedstat):
 # finer than the ticks when a process spends a few of them a minute.
 cpu_ns() {
@@ -139,24 +144,31 @@ cpu_run() {
 	d0=$(cpu_ticks "$CD_PID")
 	cn0=$(cpu_ns "$pid")
 	dn0=$(cpu_ns "$CD_PID")
+	cs0=$(cpu_split "$pid")
+	ds0=$(cpu_split "$CD_PID")
 	sleep "$BENCH_CPU_SECONDS"
 	c1=$(cpu_ticks "$pid")
 	d1=$(cpu_ticks "$CD_PID")
 	cn1=$(cpu_ns "$pid")
 	dn1=$(cpu_ns "$CD_PID")
+	cs1=$(cpu_split "$pid")
+	ds1=$(cpu_split "$CD_PID")
 	p1=$(polls)
 	kill "$pid"
 	wait "$pid" 2>/dev/null
 	collectd_stop
 	awk -v n="$n" -v p="$((p1 - p0))" -v c="$((c1 - c0))" -v d="$((d1 - d0))" \
 	    -v cn="$cn0" -v cn1="$cn1" -v dn="$dn0" -v dn1="$dn1" \
-	    -v hz="$HZ" -v t="$BENCH_CPU_SECONDS" 'BEGIN {
+	    -v hz="$HZ" -v t="$BENCH_CPU_SECONDS" -v cs="$cs0 $cs1" -v ds="$ds0 $ds1" 'BEGIN {
+		split(cs, a, " "); split(ds, b, " ");
 		ph = c / hz; cd = d / hz; ideal = n * t;
 		phn = (cn1 - cn) / 1e9; cdn = (dn1 - dn) / 1e9;
 		printf "%6d %8d %8d %10.2f %10.2f %7s %9.3f %9.3f %8.1f %8.1f %7s\n", n, p, ideal,
 		    cd, ph, (cd > 0 ? sprintf("%.2fx", ph / cd) : "n/a"), cdn, phn,
 		    1e6 * cdn / ideal, (p > 0 ? 1e6 * phn / p : 0),
 		    (cdn > 0 ? sprintf("%.2fx", phn / cdn) : "n/a")
+		printf "%6s user/system s: collectd %.2f/%.2f  pollhook %.2f/%.2f\n", "",
+		    (b[3] - b[1]) / hz, (b[4] - b[2]) / hz, (a[3] - a[1]) / hz, (a[4] - a[2]) / hz
 	}'
 }
 
