@@ -47,7 +47,7 @@ struct sched_entry {
 
 /*
  * Returns the phase steps per interval for peers sources sharing an interval:
- * about ten sources per step, from 10 to SCHED_MAX_PHASES.
+ * about twenty sources per step, from 10 to SCHED_MAX_PHASES.
  */
 unsigned sched_phases(size_t peers);
 /* Returns the phase of name in [0, interval) on one of phases steps: FNV-1a of the name, scaled. */
