@@ -1118,7 +1118,7 @@ source_cost(const struct source *s)
 	/* One request in flight, its retransmissions' answers too; walks answer more. */
 	size_t n = (size_t)s->conf->retries + 1;
 
-	return n * SNMP_SOCK_ANSWER_COST * (s->conf->ncolumns > 0 ? 4 : 1);
+	return n * SNMP_SOCK_ANSWER_COST * (s->conf->shared->ncolumns > 0 ? 4 : 1);
 }
 
 /* Joins (or opens) a shared socket for a v1/v2c source over IPv4. */
@@ -1333,7 +1333,7 @@ snmp_start(struct ev_loop *loop, void *shared, const struct source_config *src, 
 		s->addr = s->conf->host;
 	else
 		s->resolve = xcalloc(1, sizeof(*s->resolve));
-	if (s->conf->uptime >= 0) {
+	if (s->conf->shared->uptime >= 0) {
 		s->rates = xmalloc(sizeof(*s->rates));
 		snmp_rates_init(s->rates);
 	}
