@@ -48,13 +48,14 @@ struct rule_state {
 	 * (on_change). Held-back events leave it, so the state can be told
 	 * once the reason to hold back is gone.
 	 */
-	bool ann_firing;
 	struct value ann;
 	/* flap: the times of the last state changes, oldest first (at most flap_changes) */
 	double *flap_times;
 	size_t flap_n;
-	bool flapping;
 	double flap_last;	/* while flapping: the time of the last change */
+	/* The flags together, without padding between them (a state per source). */
+	bool ann_firing;
+	bool flapping;
 	bool dirty;		/* changed in a way worth saving since rule_state_take_dirty */
 	/* on_new only, and last: the states of other rules end here (see rule_state_new). */
 	bool seeded;		/* on_new: the first poll filled the seen set */

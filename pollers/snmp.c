@@ -190,12 +190,13 @@ struct source {
 	double timeout;
 	struct channel *ch;		/* NULL until the first poll with an address */
 	struct sockaddr_in peer;	/* the agent, for a shared channel */
+	/* (in an order without padding: there are tens of thousands of sources) */
 	uint16_t slot;			/* in a shared channel */
-	size_t cost;			/* its share of ch->need */
 	bool queued;			/* on sh->ready */
 	bool polling;			/* poll is the poll in flight */
 	bool engine_known;		/* v3: the agent's engine ID is known */
 	int max_repetitions, max_oids;	/* learned from tooBig, kept across polls */
+	size_t cost;			/* its share of ch->need */
 	struct source *next;		/* on sh->ready */
 	const char *addr;		/* numeric address once known: conf->host or owned */
 	struct resolve *resolve;	/* NULL for a literal address */
