@@ -13,9 +13,10 @@
 # First, CPU per poll against collectd (Debian's collectd-core, its snmp
 # plugin): for each count in BENCH_CPU_N, pollhook and collectd poll the same
 # snmpd at once, N targets each, the same OID at 1 s (timeout 0.9 s,
-# 1 retry), and the CPU each spent (user + system, /proc/PID/stat) over the
-# same BENCH_CPU_SECONDS window is printed, with pollhook's polls in that
-# window and the ratio pollhook / collectd.
+# 1 retry), and the CPU each spent (user + system, /proc/PID/stat, and
+# split into user and system) over the same BENCH_CPU_SECONDS window is
+# printed, with pollhook's polls in that window and the ratio pollhook /
+# collectd.
 #
 # Usage: top_srcdir=SRC top_builddir=BUILD tests/bench/snmp_bench.sh
 #   BENCH_N="100 1000 5000"  BENCH_SECONDS=30  BENCH_DEAD_N=1000 (0: none)
@@ -184,6 +185,8 @@ if [ -n "$BENCH_CPU_N" ]; then
 		echo "  cpu_s: user + system from /proc/PID/stat (ticks of $((1000 / HZ)) ms); run_s: time"
 		echo "  on a CPU from /proc/PID/task/*/schedstat (ns), per poll in us/p"
 		echo "  polls: pollhook's in the window, ideal: N x seconds"
+		echo "  neither keeps what it polled: collectd has no write plugin, pollhook no rule and no"
+		echo "  subscriber (its store, management API and maintenance timers run and count in its CPU)"
 		printf '%6s %8s %8s %10s %10s %7s %9s %9s %8s %8s %7s\n' N polls ideal cd_cpu_s \
 		    ph_cpu_s ratio cd_run_s ph_run_s cd_us/p ph_us/p ratio
 		for n in $BENCH_CPU_N; do
