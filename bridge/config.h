@@ -18,6 +18,7 @@
 #include "sample.h"
 #include "ssrf.h"
 #include "store.h"
+#include "strpool.h"
 
 struct poller_ops;
 struct emitter_ops;
@@ -150,6 +151,7 @@ struct config {
 	struct bridge_config bridge;
 	struct source_config *sources;
 	size_t nsources;
+	struct strpool names;		/* the sources' names */
 	struct hmap source_index;	/* source name -> its source_config (borrowed) */
 	struct rule_config *rules;
 	size_t nrules;
