@@ -778,7 +778,7 @@ load_source(struct loader *ld, const struct conf_node *n, size_t idx)
 
 	/* Duplicates are found once all are loaded: see check_source_names. */
 	if ((name = conf_string(n, "name", NULL)) != NULL && conf_valid_name(name)) {
-		src->name = xstrdup(name);
+		src->name = strpool_dup(&ld->cfg->names, name);
 		ld->name_line[idx] = conf_line(conf_get(n, "name"));
 	}
 	src->interval = conf_float(n, "interval", INTERVAL_DEFAULT);
@@ -1375,9 +1375,9 @@ config_free(struct config *cfg)
 			labels_clear(&s->labels);
 		free_strings(s->parents);
 		free(s->parent_idx);
-		free(s->name);
 	}
 	free(cfg->sources);
+	strpool_free(&cfg->names);
 	for (size_t i = 0; i < cfg->nmaint; i++)
 		maint_clear(&cfg->maint[i]);
 	free(cfg->maint);

@@ -18,6 +18,7 @@
 #include "sample.h"
 #include "ssrf.h"
 #include "store.h"
+#include "strpool.h"
 
 struct poller_ops;
 struct emitter_ops;
@@ -44,16 +45,16 @@ struct source_config {
 	void *poller_conf;	/* owned; freed with poller->free_conf */
 	const char *file;	/* its block, or its inventory file (then line is its row) */
 	int line;
+	int parent_line;	/* the line of its parent key, for messages */
+	bool labels_shared;	/* labels belongs to the config's label_sets */
+	bool metrics_shared;	/* metrics belongs to its profile or to the config's
+				   metric_lists: sources share it */
 	const char *profile;	/* the profile it took keys from (the config's), or NULL */
 	const char *inventory;	/* the inventory file of its row (the config's), or NULL */
 	const char *discovery;	/* the discovery that found it (the config's name), or NULL */
 	char **parents;		/* parent: source-name globs; NULL-terminated; NULL: none */
-	int parent_line;	/* the line of its parent key, for messages */
 	size_t *parent_idx;	/* the parents, as indexes of the config's sources */
 	size_t nparent_idx;
-	bool labels_shared;	/* labels belongs to the config's label_sets */
-	bool metrics_shared;	/* metrics belongs to its profile or to the config's
-				   metric_lists: sources share it */
 	/*
 	 * While the config loads, and only then: a slot shared by every source
 	 * whose metrics list is its profile's, where the poller may keep what it
@@ -163,6 +164,7 @@ struct config {
 	struct bridge_config bridge;
 	struct source_config *sources;
 	size_t nsources;
+	struct strpool names;		/* the sources' names */
 	struct hmap source_index;	/* source name -> its source_config (borrowed) */
 	struct rule_config *rules;
 	size_t nrules;

@@ -82,7 +82,8 @@ struct engine {
 	struct ev_loop *loop;
 	struct engine_sink sink;
 	struct runset run;
-	struct hmap states;		/* "rule\x1fsource\x1finstance" -> struct rule_state */
+	struct hmap states;		/* "rule\x1fsource\x1finstance" -> struct rule_state
+					   (keys borrowed from the states) */
 	struct hmap cursors;		/* source name -> its poller's cursor (owned string) */
 	const struct config *state_cfg;	/* the config the states were built for */
 	struct store *store;		/* rule states are saved here; NULL for --once */
@@ -368,7 +369,8 @@ load_state(void *arg, const char *key, const char *json)
 		e->dropped++;
 		return;
 	}
-	rule_state_free(hmap_put(&e->states, key, st));
+	st = rule_state_keyed(st, key);
+	rule_state_free(hmap_put(&e->states, rule_state_key(st), st));
 	e->loaded++;
 }
 
@@ -505,8 +507,8 @@ run_rules(struct engine *e, struct source_rt *s, double now, bool bounded)
 			key = state_key(rc->name, s->conf->name, p->instance);
 			st = hmap_get(&e->states, key);
 			if (st == NULL) {
-				st = rule_state_new(rc);
-				hmap_put(&e->states, key, st);
+				st = rule_state_keyed(rule_state_new(rc), key);
+				hmap_put(&e->states, rule_state_key(st), st);
 			}
 			rule_eval(rc, st, &in, &out);
 			/*
@@ -892,6 +894,7 @@ engine_new(struct ev_loop *loop, const struct config *cfg, const struct engine_s
 	if (sink != NULL)
 		e->sink = *sink;
 	hmap_init(&e->states);
+	e->states.borrowed = true;	/* each state holds its key (rule_state_keyed) */
 	hmap_init(&e->cursors);
 	e->state_cfg = cfg;
 	slice_init(&e->slice, loop, RULES_BUDGET, RULES_TIME, rules_resume);

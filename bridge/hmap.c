@@ -106,6 +106,9 @@ hmap_put(struct hmap *m, const char *key, void *val)
 	if (found) {
 		old = m->vals[i];
 		m->vals[i] = val;
+		/* A borrowed key may go with the value it replaces: the new one stays. */
+		if (m->borrowed)
+			m->keys[i] = (char *)key;
 		return old;
 	}
 	if (m->keys[i] == NULL)

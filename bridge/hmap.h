@@ -24,7 +24,10 @@ struct hmap {
 void hmap_init(struct hmap *m);
 /* Returns the value stored at key, or NULL. */
 void *hmap_get(const struct hmap *m, const char *key);
-/* Stores val at key (copying key), replacing and returning the old value or NULL. */
+/*
+ * Stores val at key (copying key, or taking it when borrowed: a replaced
+ * entry takes the new key too), replacing and returning the old value or NULL.
+ */
 void *hmap_put(struct hmap *m, const char *key, void *val);
 /* Removes key and returns its value, or NULL when absent. */
 void *hmap_del(struct hmap *m, const char *key);

@@ -48,13 +48,14 @@ struct rule_state {
 	 * (on_change). Held-back events leave it, so the state can be told
 	 * once the reason to hold back is gone.
 	 */
-	bool ann_firing;
 	struct value ann;
 	/* flap: the times of the last state changes, oldest first (at most flap_changes) */
 	double *flap_times;
 	size_t flap_n;
-	bool flapping;
 	double flap_last;	/* while flapping: the time of the last change */
+	/* The flags together, without padding between them (a state per source). */
+	bool ann_firing;
+	bool flapping;
 	bool dirty;		/* changed in a way worth saving since rule_state_take_dirty */
 	/* on_new only, and last: the states of other rules end here (see rule_state_new). */
 	bool seeded;		/* on_new: the first poll filled the seen set */
@@ -63,13 +64,17 @@ struct rule_state {
 	struct seen *oldest, *newest;
 };
 
+/* Bytes of a state of kind: one state per rule, source and instance, only on_new's holds a seen set. */
+static size_t
+state_size(enum rule_kind kind)
+{
+	return kind == RULE_NEW ? sizeof(struct rule_state) : offsetof(struct rule_state, seeded);
+}
+
 struct rule_state *
 rule_state_new(const struct rule_config *r)
 {
-	/* One state per rule, source and instance: only on_new's holds a seen set. */
-	size_t size = r->kind == RULE_NEW ? sizeof(struct rule_state) :
-	    offsetof(struct rule_state, seeded);
-	struct rule_state *st = xcalloc(1, size);
+	struct rule_state *st = xcalloc(1, state_size(r->kind));
 
 	st->kind = r->kind;
 	st->phase = PHASE_OK;
@@ -79,6 +84,23 @@ rule_state_new(const struct rule_config *r)
 	if (st->kind == RULE_NEW)
 		hmap_init(&st->seen);
 	return st;
+}
+
+struct rule_state *
+rule_state_keyed(struct rule_state *st, const char *key)
+{
+	size_t size = state_size(st->kind), len = strlen(key) + 1;
+
+	/* Nothing points into a state (its seen set's nodes point to one another). */
+	st = xreallocarray(st, size + len, 1);
+	memcpy((char *)st + size, key, len);
+	return st;
+}
+
+const char *
+rule_state_key(const struct rule_state *st)
+{
+	return (const char *)st + state_size(st->kind);
 }
 
 void

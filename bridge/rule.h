@@ -48,6 +48,13 @@ struct rule_input {
 
 /* Returns a new state for rule r, as for an instance never seen. */
 struct rule_state *rule_state_new(const struct rule_config *r);
+/*
+ * Returns st moved into an allocation that also holds key (st itself is gone):
+ * a map of states can borrow its keys from them (see rule_state_key).
+ */
+struct rule_state *rule_state_keyed(struct rule_state *st, const char *key);
+/* Returns the key given to rule_state_keyed (st must have been keyed). */
+const char *rule_state_key(const struct rule_state *st);
 /* Frees a state. */
 void rule_state_free(struct rule_state *st);
 /*

@@ -33,12 +33,12 @@ typedef void (*sched_fire_fn)(struct sched_entry *e);
 struct sched_entry {
 	ev_timer timer;		/* embedded: container_of gets back to the owner */
 	double interval;
-	unsigned phases;	/* phase steps per interval (sched_phases) */
 	double splay;		/* the phase of the slots, in [0, interval) */
 	double next;		/* index k of the next slot due; NAN before sched_start */
 	double scheduled;	/* Unix time of the slot of the poll fired last */
 	double due;		/* when that tick was due: its slot, or a catch-up's time */
 	double catch_up;	/* the time of a catch-up tick armed (sched_start_at); NAN: none */
+	unsigned phases;	/* phase steps per interval (sched_phases) */
 	bool running;		/* a poll is in flight */
 	uint64_t ticks;		/* polls started */
 	uint64_t overruns;	/* ticks skipped because a poll was still running */
@@ -47,7 +47,7 @@ struct sched_entry {
 
 /*
  * Returns the phase steps per interval for peers sources sharing an interval:
- * about ten sources per step, from 10 to SCHED_MAX_PHASES.
+ * about twenty sources per step, from 10 to SCHED_MAX_PHASES.
  */
 unsigned sched_phases(size_t peers);
 /* Returns the phase of name in [0, interval) on one of phases steps: FNV-1a of the name, scaled. */

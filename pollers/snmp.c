@@ -22,6 +22,17 @@
  * sockets. A request's timers first read what waits in its socket: an answer
  * that arrived in time is never a timeout.
  *
+ * A local agent answers a phase's requests one after the other, a datagram
+ * every few tens of microseconds: woken up by each, the daemon would pay a
+ * wake-up per answer. So once an answer of a shared socket came in while
+ * more of its requests are awaited, the socket is read again SNMP_HOLD
+ * later, by a timer, instead of on every datagram, for as long as such reads
+ * find answers. The first answer of a burst is read at once; the others wait
+ * at most SNMP_HOLD (it counts in their poll_seconds). The shared sockets
+ * are in an epoll set of the poller's own, which the loop watches: a socket
+ * held is taken out of it (libev's epoll backend keeps a stopped watcher's
+ * descriptor in its set, and its next datagram would wake the loop anyway).
+ *
  * SNMPv3 engine-ID discovery is an ordinary asynchronous request (the
  * library's own probe in snmp_sess_open is synchronous and is switched off).
  * Host names are resolved with getaddrinfo_a (snmp_resolve.c).
@@ -31,6 +42,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <arpa/inet.h>
@@ -73,6 +85,8 @@
 #define RX_SIZE		65536
 /* Requests one sendmmsg sends at most. */
 #define TX_BATCH	32
+/* How long a shared socket with requests awaited gathers answers before it is read again. */
+#define SNMP_HOLD	0.001
 
 /* A localised-to-nothing key (Ku) of one passphrase: generate_Ku is slow. */
 struct ku {
@@ -91,8 +105,10 @@ struct channel {
 	struct shared *sh;
 	void *sess;			/* NULL for a shared socket */
 	int fd;
-	ev_io io;
+	ev_io io;			/* not shared (shared ones are in sh->epfd) */
+	ev_timer hold;			/* shared: reads it again, taken out of sh->epfd */
 	bool shared;
+	unsigned awaiting;		/* shared: its sources' requests awaited */
 	struct source **slot;		/* shared: SLOTS sources by slot */
 	uint16_t *free;			/* shared: the free slots */
 	unsigned nfree;
@@ -108,6 +124,8 @@ struct shared {
 	int fds_size;
 	struct ku *kus;
 	struct channel *channels;	/* the shared ones */
+	int epfd;			/* epoll set of the shared ones not held; -1 */
+	ev_io epio;			/* watches epfd */
 	struct source *ready;		/* finished polls to hand over */
 	bool closing;			/* snmp_fini: callbacks do nothing */
 	u_char *tx;			/* encoded requests, grown as needed */
@@ -172,12 +190,13 @@ struct source {
 	double timeout;
 	struct channel *ch;		/* NULL until the first poll with an address */
 	struct sockaddr_in peer;	/* the agent, for a shared channel */
+	/* (in an order without padding: there are tens of thousands of sources) */
 	uint16_t slot;			/* in a shared channel */
-	size_t cost;			/* its share of ch->need */
 	bool queued;			/* on sh->ready */
 	bool polling;			/* poll is the poll in flight */
 	bool engine_known;		/* v3: the agent's engine ID is known */
 	int max_repetitions, max_oids;	/* learned from tooBig, kept across polls */
+	size_t cost;			/* its share of ch->need */
 	struct source *next;		/* on sh->ready */
 	const char *addr;		/* numeric address once known: conf->host or owned */
 	struct resolve *resolve;	/* NULL for a literal address */
@@ -186,6 +205,21 @@ struct source {
 };
 
 static void proceed(struct source *s);
+
+/* Sets the request the poll of s awaits (0: none), counted in a shared channel. */
+static void
+await_set(struct source *s, int reqid)
+{
+	struct poll *p = s->poll;
+
+	if (s->ch != NULL && s->ch->shared && (p->reqid != 0) != (reqid != 0)) {
+		if (reqid != 0)
+			s->ch->awaiting++;
+		else
+			s->ch->awaiting--;
+	}
+	p->reqid = reqid;
+}
 
 /*
  * Ends the poll (err NULL: success). The caller hands the sample over with
@@ -200,7 +234,7 @@ finish(struct source *s, const char *err)
 		return;
 	p->complete = true;
 	p->probing = false;
-	p->reqid = 0;
+	await_set(s, 0);
 	ev_timer_stop(s->sh->loop, &p->retry);
 	if (err != NULL)
 		sample_fail(p->sample, "%s", err);
@@ -243,6 +277,7 @@ poll_free(struct source *s)
 
 	if (p == NULL)
 		return;
+	await_set(s, 0);
 	ev_timer_stop(s->sh->loop, &p->retry);
 	ev_timer_stop(s->sh->loop, &p->deadline);
 	snmp_walk_free(&p->walk);
@@ -307,7 +342,7 @@ flush(struct shared *sh)
 }
 
 static void fds_fit(struct shared *sh, int fd);
-static void shared_read(struct channel *ch);
+static int shared_read(struct channel *ch);
 
 /* Bounds the reads of one drain: a flood must not hold the loop. */
 #define DRAIN_MAX	4096
@@ -436,7 +471,7 @@ shared_answer(struct channel *ch, u_char *data, size_t len, const struct sockadd
 	    from->sin_port != s->peer.sin_port || version != s->conf->version)
 		goto out;
 	p->done_reqid = p->reqid;
-	p->reqid = 0;
+	await_set(s, 0);
 	snmp_walk_response(&p->walk, &pdu);
 	if (p->walk.fatal != NULL)
 		finish(s, p->walk.fatal);
@@ -446,20 +481,20 @@ out:
 	snmp_udp_release(&pdu, &ch->sh->vars);
 }
 
-/* Reads what waits in a shared socket, a batch of datagrams a system call. */
-static void
+/* Reads what waits in a shared socket, a batch of datagrams a system call; returns how many. */
+static int
 shared_read(struct channel *ch)
 {
 	struct shared *sh = ch->sh;
-	int n;
+	int n, total;
 
-	for (int total = 0; total < DRAIN_MAX; total += n) {
+	for (total = 0; total < DRAIN_MAX; total += n) {
 		for (int i = 0; i < RX_BATCH; i++) {
 			sh->msgs[i].msg_hdr.msg_namelen = sizeof(sh->from[i]);
 			sh->msgs[i].msg_hdr.msg_flags = 0;
 		}
 		if ((n = recvmmsg(ch->fd, sh->msgs, RX_BATCH, MSG_DONTWAIT, NULL)) <= 0)
-			return;
+			return total;
 		for (int i = 0; i < n; i++) {
 			const struct msghdr *h = &sh->msgs[i].msg_hdr;
 
@@ -470,8 +505,80 @@ shared_read(struct channel *ch)
 			shared_answer(ch, sh->iov[i].iov_base, sh->msgs[i].msg_len, &sh->from[i]);
 		}
 		if (n < RX_BATCH)
-			return;	/* the socket is empty: no call to learn it */
+			return total + n;	/* the socket is empty: no call to learn it */
 	}
+	return total;
+}
+
+/* Watches ch's shared socket in sh->epfd (in: readable) or not; returns 0 or -1 (errno set). */
+static int
+epoll_arm(struct channel *ch, int op, bool in)
+{
+	struct epoll_event ev = { .events = in ? EPOLLIN : 0, .data.ptr = ch };
+
+	return epoll_ctl(ch->sh->epfd, op, ch->fd, &ev);
+}
+
+/* Takes ch's socket out of the loop's sight and reads it again SNMP_HOLD later. */
+static void
+hold_start(struct channel *ch)
+{
+	if (epoll_arm(ch, EPOLL_CTL_MOD, false) == -1)
+		return;		/* cannot happen to a socket in the set: it stays watched */
+	ev_timer_set(&ch->hold, SNMP_HOLD, 0.);
+	ev_timer_start(ch->sh->loop, &ch->hold);
+}
+
+/* Whether ch's socket is read again later rather than on its next datagram: read got answers. */
+static bool
+hold_more(const struct channel *ch, int got)
+{
+	return got > 0 && ch->awaiting > 0;
+}
+
+static void
+hold_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct channel *ch = container_of(w, struct channel, hold);
+	struct shared *sh = ch->sh;
+
+	(void)revents;
+	if (hold_more(ch, shared_read(ch))) {
+		ev_timer_set(&ch->hold, SNMP_HOLD, 0.);
+		ev_timer_start(loop, &ch->hold);
+	} else if (epoll_arm(ch, EPOLL_CTL_MOD, true) == -1)
+		log_warnx("snmp: cannot watch a shared socket again: %s", strerror(errno));
+	flush(sh);
+}
+
+/* Epoll events the shared set hands over at once. */
+#define EP_BATCH	16
+
+/* A shared socket not held is readable. */
+static void
+epoll_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct shared *sh = container_of(w, struct shared, epio);
+	struct epoll_event ev[EP_BATCH];
+	int n;
+
+	(void)loop;
+	(void)revents;
+	/* One socket (up to 1,024 sources): no call to learn which. */
+	if (sh->channels != NULL && sh->channels->next == NULL) {
+		ev[0].data.ptr = sh->channels;
+		n = 1;
+	} else if ((n = epoll_wait(sh->epfd, ev, EP_BATCH, 0)) <= 0)
+		return;
+	for (int i = 0; i < n; i++) {
+		struct channel *ch = ev[i].data.ptr;
+
+		if (ev_is_active(&ch->hold))
+			continue;	/* its single socket, held */
+		if (hold_more(ch, shared_read(ch)))
+			hold_start(ch);
+	}
+	flush(sh);
 }
 
 static void
@@ -482,11 +589,6 @@ io_cb(struct ev_loop *loop, ev_io *w, int revents)
 
 	(void)loop;
 	(void)revents;
-	if (ch->shared) {
-		shared_read(ch);
-		flush(sh);
-		return;
-	}
 	fds_fit(sh, ch->fd);
 	NETSNMP_LARGE_FD_SET(ch->fd, &sh->fds);
 	snmp_sess_read2(ch->sess, &sh->fds);
@@ -755,7 +857,7 @@ transmit(struct source *s)
 static void
 send_planned(struct source *s)
 {
-	s->poll->reqid = (int)(REQID_TAG | (long)random20(s->sh) << SLOT_BITS | s->slot);
+	await_set(s, (int)(REQID_TAG | (long)random20(s->sh) << SLOT_BITS | s->slot));
 	s->poll->attempts = 0;
 	if (transmit(s) == 0)
 		arm_retry(s);
@@ -902,8 +1004,28 @@ shared_open(struct shared *sh, char **err)
 	for (unsigned i = 0; i < SLOTS; i++)
 		ch->free[i] = (uint16_t)(SLOTS - 1 - i);
 	ch->nfree = SLOTS;
-	channel_watch(ch);
+	ev_timer_init(&ch->hold, hold_cb, SNMP_HOLD, 0.);
+	ev_set_priority(&ch->hold, EV_MAXPRI);
+	if (sh->epfd == -1) {
+		if ((sh->epfd = epoll_create1(EPOLL_CLOEXEC)) == -1) {
+			*err = xasprintf("cannot create an epoll set: %s", strerror(errno));
+			goto fail;
+		}
+		ev_io_init(&sh->epio, epoll_cb, sh->epfd, EV_READ);
+		ev_set_priority(&sh->epio, EV_MAXPRI);
+		ev_io_start(sh->loop, &sh->epio);
+	}
+	if (epoll_arm(ch, EPOLL_CTL_ADD, true) == -1) {
+		*err = xasprintf("cannot watch a UDP socket: %s", strerror(errno));
+		goto fail;
+	}
 	return ch;
+fail:
+	close(fd);
+	free(ch->slot);
+	free(ch->free);
+	free(ch);
+	return NULL;
 }
 
 /* Opens a session as described by ss; returns its channel, or NULL with *err set. */
@@ -947,8 +1069,9 @@ channel_unref(struct channel *ch)
 			break;
 		}
 	}
-	ev_io_stop(ch->sh->loop, &ch->io);
 	if (ch->shared) {
+		/* Its socket leaves sh->epfd when it closes. */
+		ev_timer_stop(ch->sh->loop, &ch->hold);
 		send_queued(ch->sh, ch);	/* before its socket closes */
 		long long d = snmp_sock_drops(&ch->fd, 1);
 
@@ -957,8 +1080,10 @@ channel_unref(struct channel *ch)
 		close(ch->fd);
 		free(ch->slot);
 		free(ch->free);
-	} else
+	} else {
+		ev_io_stop(ch->sh->loop, &ch->io);
 		snmp_sess_close(ch->sess);
+	}
 	free(ch);
 }
 
@@ -994,7 +1119,7 @@ source_cost(const struct source *s)
 	/* One request in flight, its retransmissions' answers too; walks answer more. */
 	size_t n = (size_t)s->conf->retries + 1;
 
-	return n * SNMP_SOCK_ANSWER_COST * (s->conf->ncolumns > 0 ? 4 : 1);
+	return n * SNMP_SOCK_ANSWER_COST * (s->conf->shared->ncolumns > 0 ? 4 : 1);
 }
 
 /* Joins (or opens) a shared socket for a v1/v2c source over IPv4. */
@@ -1209,7 +1334,7 @@ snmp_start(struct ev_loop *loop, void *shared, const struct source_config *src, 
 		s->addr = s->conf->host;
 	else
 		s->resolve = xcalloc(1, sizeof(*s->resolve));
-	if (s->conf->uptime >= 0) {
+	if (s->conf->shared->uptime >= 0) {
 		s->rates = xmalloc(sizeof(*s->rates));
 		snmp_rates_init(s->rates);
 	}
@@ -1327,6 +1452,7 @@ snmp_init(struct ev_loop *loop)
 	snmp_lib_init();
 	raise_fd_limit();
 	sh->loop = loop;
+	sh->epfd = -1;
 	ev_timer_init(&sh->report, report_cb, 0., 0.);
 	sh->fds_size = 1024;
 	netsnmp_large_fd_set_init(&sh->fds, sh->fds_size);
@@ -1360,6 +1486,10 @@ snmp_fini(void *shared)
 	sh->closing = true;
 	netsnmp_large_fd_set_cleanup(&sh->fds);
 	ev_prepare_stop(sh->loop, &sh->send);
+	if (sh->epfd != -1) {
+		ev_io_stop(sh->loop, &sh->epio);
+		close(sh->epfd);
+	}
 	free(sh->rx);
 	free(sh->tx);
 	free(sh->txbuf);

@@ -333,7 +333,7 @@ resolve(const struct conf_node *m, const char *key, oid *v, size_t *len, bool *s
 }
 
 static int
-parse_metric(struct snmp_conf *c, const struct conf_node *m, struct snmp_metric_conf *mc)
+parse_metric(struct snmp_shared *t, const struct conf_node *m, struct snmp_metric_conf *mc)
 {
 	oid v[MAX_OID_LEN];
 	size_t len;
@@ -347,11 +347,11 @@ parse_metric(struct snmp_conf *c, const struct conf_node *m, struct snmp_metric_
 	if (resolve(m, "oid", v, &len, &scalar) == -1)
 		return -1;
 	if (mc->walk)
-		mc->index = oid_index(&c->columns, &c->ncolumns, v, len);
+		mc->index = oid_index(&t->columns, &t->ncolumns, v, len);
 	else {
 		if (scalar && len < MAX_OID_LEN)
 			v[len++] = 0;	/* a scalar's instance */
-		mc->index = oid_index(&c->scalars, &c->nscalars, v, len);
+		mc->index = oid_index(&t->scalars, &t->nscalars, v, len);
 	}
 	if (conf_has(m, "label_oid")) {
 		if (!mc->walk) {
@@ -360,42 +360,9 @@ parse_metric(struct snmp_conf *c, const struct conf_node *m, struct snmp_metric_
 		}
 		if (resolve(m, "label_oid", v, &len, &scalar) == -1)
 			return -1;
-		mc->label = (long)oid_index(&c->columns, &c->ncolumns, v, len);
+		mc->label = (long)oid_index(&t->columns, &t->ncolumns, v, len);
 	}
 	return 0;
-}
-
-/* Points c's metrics, scalars and columns to those of sh, one more reference. */
-static void
-share_take(struct snmp_conf *c, struct snmp_shared *sh)
-{
-	sh->refs++;
-	c->shared = sh;
-	c->metrics = sh->metrics;
-	c->nmetrics = sh->nmetrics;
-	c->scalars = sh->scalars;
-	c->nscalars = sh->nscalars;
-	c->columns = sh->columns;
-	c->ncolumns = sh->ncolumns;
-	c->uptime = sh->uptime;
-}
-
-/* Hands c's parsed metrics to a new shared object, c holding its first reference. */
-static struct snmp_shared *
-share_make(struct snmp_conf *c)
-{
-	struct snmp_shared *sh = xcalloc(1, sizeof(*sh));
-
-	sh->metrics = c->metrics;
-	sh->nmetrics = c->nmetrics;
-	sh->scalars = c->scalars;
-	sh->nscalars = c->nscalars;
-	sh->columns = c->columns;
-	sh->ncolumns = c->ncolumns;
-	sh->uptime = c->uptime;
-	share_take(c, sh);
-	sh->refs = 1;
-	return sh;
 }
 
 /*
@@ -431,9 +398,9 @@ snmp_conf_parse(const struct conf_node *group, const struct conf_node *metrics,
 {
 	struct snmp_conf *c = xcalloc(1, sizeof(*c));
 	size_t n = metrics != NULL ? conf_count(metrics) : 0;
+	struct snmp_shared *t;
 	int errs = 0;
 
-	c->uptime = -1;
 	if (group == NULL) {
 		fprintf(stderr, "%s:%d: snmp source %s needs an snmp = { address = ...; } group\n",
 		    src->file, src->line, src->name);
@@ -444,29 +411,34 @@ snmp_conf_parse(const struct conf_node *group, const struct conf_node *metrics,
 	if (src->share != NULL && *src->share != NULL) {
 		if (errs > 0)
 			goto fail;
-		share_take(c, *src->share);
+		c->shared = *src->share;
+		c->shared->refs++;
 		return pack(c);
 	}
-	c->metrics = xcalloc(n > 0 ? n : 1, sizeof(*c->metrics));
+	c->shared = t = xcalloc(1, sizeof(*t));
+	t->refs = 1;
+	t->uptime = -1;
+	t->metrics = xcalloc(n > 0 ? n : 1, sizeof(*t->metrics));
 	for (size_t i = 0; i < n; i++) {
-		if (parse_metric(c, conf_elem(metrics, i), &c->metrics[i]) == -1)
+		if (parse_metric(t, conf_elem(metrics, i), &t->metrics[i]) == -1)
 			errs++;
-		c->nmetrics++;
+		t->nmetrics++;
 	}
 	if (errs > 0)
 		goto fail;
-	for (size_t i = 0; i < c->nmetrics; i++) {
-		if (c->metrics[i].rate) {
+	for (size_t i = 0; i < t->nmetrics; i++) {
+		if (t->metrics[i].rate) {
 			oid v[MAX_OID_LEN];
 			size_t len = MAX_OID_LEN;
 
 			snmp_oid_parse(SYSUPTIME_0, v, &len);
-			c->uptime = (long)oid_index(&c->scalars, &c->nscalars, v, len);
+			t->uptime = (long)oid_index(&t->scalars, &t->nscalars, v, len);
 			break;
 		}
 	}
+	/* The slot holds no reference: it lives while the config loads. */
 	if (src->share != NULL)
-		*src->share = share_make(c);
+		*src->share = t;
 	return pack(c);
 fail:
 	snmp_conf_free(c);
@@ -501,6 +473,8 @@ usm_free(struct snmp_usm *c)
 void
 snmp_conf_free(struct snmp_conf *c)
 {
+	struct snmp_shared *t;
+
 	if (c == NULL)
 		return;
 	if (c->community != NULL)
@@ -510,17 +484,15 @@ snmp_conf_free(struct snmp_conf *c)
 		free(c->community);
 	}
 	usm_free(c->usm);
-	if (c->shared != NULL && --c->shared->refs > 0) {
-		free(c);
-		return;
+	if ((t = c->shared) != NULL && --t->refs == 0) {
+		for (size_t i = 0; i < t->nmetrics; i++) {
+			free(t->metrics[i].name);
+			free(t->metrics[i].oid_text);
+		}
+		free(t->metrics);
+		free_oidv(t->scalars, t->nscalars);
+		free_oidv(t->columns, t->ncolumns);
+		free(t);
 	}
-	free(c->shared);
-	for (size_t i = 0; i < c->nmetrics; i++) {
-		free(c->metrics[i].name);
-		free(c->metrics[i].oid_text);
-	}
-	free(c->metrics);
-	free_oidv(c->scalars, c->nscalars);
-	free_oidv(c->columns, c->ncolumns);
 	free(c);
 }

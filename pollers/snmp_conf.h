@@ -46,18 +46,19 @@ struct snmp_usm {
 };
 
 /*
- * What the sources of one profile share: its metrics list, parsed once (see
- * source_config.share). Counted: each snmp_conf holding it is one reference.
+ * A source's metrics list, parsed: shared by the sources of one list (a
+ * profile's, or equal lists: see source_config.share), parsed once. Counted:
+ * each snmp_conf holding it is one reference.
  */
 struct snmp_shared {
 	unsigned refs;
 	struct snmp_metric_conf *metrics;
 	size_t nmetrics;
-	struct snmp_oidv *scalars;
+	struct snmp_oidv *scalars;	/* distinct OIDs fetched with GET */
 	size_t nscalars;
-	struct snmp_oidv *columns;
+	struct snmp_oidv *columns;	/* distinct subtrees walked */
 	size_t ncolumns;
-	long uptime;
+	long uptime;		/* scalars index of sysUpTime.0 (for rates), or -1 */
 };
 
 struct snmp_conf {
@@ -72,15 +73,11 @@ struct snmp_conf {
 	int max_repetitions;
 	int max_oids;		/* variable bindings per request */
 	struct snmp_usm *usm;	/* SNMPv3 only; NULL for v1 and v2c */
-
-	struct snmp_metric_conf *metrics;
-	size_t nmetrics;
-	struct snmp_oidv *scalars;	/* distinct OIDs fetched with GET */
-	size_t nscalars;
-	struct snmp_oidv *columns;	/* distinct subtrees walked */
-	size_t ncolumns;
-	long uptime;		/* scalars index of sysUpTime.0 (for rates), or -1 */
-	struct snmp_shared *shared;	/* when set, the metrics, scalars and columns are its */
+	/*
+	 * Its metrics, scalars and columns: one set per distinct list, not a
+	 * copy of the pointers in each source (tens of thousands share one).
+	 */
+	struct snmp_shared *shared;
 	char strings[];		/* packed: host and community, one allocation with c */
 };
 

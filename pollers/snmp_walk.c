@@ -17,20 +17,21 @@ void
 snmp_walk_init(struct snmp_walk *w, const struct snmp_conf *conf, int max_repetitions,
     int max_oids)
 {
-	size_t n = conf->nscalars > conf->ncolumns ? conf->nscalars : conf->ncolumns;
+	const struct snmp_shared *t = conf->shared;
+	size_t n = t->nscalars > t->ncolumns ? t->nscalars : t->ncolumns;
 
 	memset(w, 0, sizeof(*w));
 	w->conf = conf;
 	w->max_repetitions = max_repetitions > 0 ? max_repetitions : 1;
 	w->max_oids = max_oids > 0 ? max_oids : 1;
-	w->scalars = xcalloc(conf->nscalars + 1, sizeof(*w->scalars));
-	w->scalar_done = xcalloc(conf->nscalars + 1, sizeof(*w->scalar_done));
-	w->columns = xcalloc(conf->ncolumns + 1, sizeof(*w->columns));
+	w->scalars = xcalloc(t->nscalars + 1, sizeof(*w->scalars));
+	w->scalar_done = xcalloc(t->nscalars + 1, sizeof(*w->scalar_done));
+	w->columns = xcalloc(t->ncolumns + 1, sizeof(*w->columns));
 	w->map = xcalloc(n + 1, sizeof(*w->map));
-	for (size_t i = 0; i < conf->ncolumns; i++) {
+	for (size_t i = 0; i < t->ncolumns; i++) {
 		w->columns[i].last = xcalloc(MAX_OID_LEN, sizeof(oid));
-		memcpy(w->columns[i].last, conf->columns[i].v, conf->columns[i].len * sizeof(oid));
-		w->columns[i].last_len = conf->columns[i].len;
+		memcpy(w->columns[i].last, t->columns[i].v, t->columns[i].len * sizeof(oid));
+		w->columns[i].last_len = t->columns[i].len;
 	}
 }
 
@@ -40,7 +41,7 @@ snmp_walk_plan(struct snmp_walk *w)
 	const struct snmp_conf *c = w->conf;
 
 	w->nmap = 0;
-	for (size_t i = 0; i < c->nscalars && w->nmap < (size_t)w->max_oids; i++) {
+	for (size_t i = 0; i < c->shared->nscalars && w->nmap < (size_t)w->max_oids; i++) {
 		if (w->scalar_done[i])
 			continue;
 		w->command = SNMP_MSG_GET;
@@ -48,7 +49,7 @@ snmp_walk_plan(struct snmp_walk *w)
 	}
 	if (w->nmap > 0)
 		return true;
-	for (size_t i = 0; i < c->ncolumns && w->nmap < (size_t)w->max_oids; i++) {
+	for (size_t i = 0; i < c->shared->ncolumns && w->nmap < (size_t)w->max_oids; i++) {
 		if (w->columns[i].done)
 			continue;
 		w->command = c->version == SNMP_VERSION_1 ? SNMP_MSG_GETNEXT : SNMP_MSG_GETBULK;
@@ -63,8 +64,8 @@ snmp_walk_oid(const struct snmp_walk *w, size_t k, size_t *len)
 	size_t i = w->map[k];
 
 	if (w->command == SNMP_MSG_GET) {
-		*len = w->conf->scalars[i].len;
-		return w->conf->scalars[i].v;
+		*len = w->conf->shared->scalars[i].len;
+		return w->conf->shared->scalars[i].v;
 	}
 	*len = w->columns[i].last_len;
 	return w->columns[i].last;
@@ -142,7 +143,7 @@ get_response(struct snmp_walk *w, const netsnmp_pdu *resp)
 
 	for (size_t k = 0; k < w->nmap; k++) {
 		size_t i = w->map[k];
-		const struct snmp_oidv *want = &w->conf->scalars[i];
+		const struct snmp_oidv *want = &w->conf->shared->scalars[i];
 		struct snmp_cell *cell = &w->scalars[i];
 
 		w->scalar_done[i] = true;
@@ -194,7 +195,7 @@ walk_response(struct snmp_walk *w, const netsnmp_pdu *resp)
 	    vb = vb->next_variable, k++) {
 		size_t i = w->map[k % w->nmap];
 		struct snmp_column *col = &w->columns[i];
-		const struct snmp_oidv *base = &w->conf->columns[i];
+		const struct snmp_oidv *base = &w->conf->shared->columns[i];
 
 		if (col->done)
 			continue;
@@ -256,9 +257,9 @@ check_uptime(struct snmp_walk *w, struct snmp_rates *r)
 	const char *key;
 	void *val;
 
-	if (w->conf->uptime < 0)
+	if (w->conf->shared->uptime < 0)
 		return;
-	cell = &w->scalars[w->conf->uptime];
+	cell = &w->scalars[w->conf->shared->uptime];
 	if (cell->error != NULL || cell->value.type != VALUE_NUMBER)
 		return;
 	up = (uint32_t)cell->value.num;
@@ -341,7 +342,7 @@ purge(struct snmp_rates *r)
 static void
 fill_walk(struct snmp_walk *w, struct sample *s, struct snmp_rates *r, size_t mi, double t)
 {
-	const struct snmp_metric_conf *m = &w->conf->metrics[mi];
+	const struct snmp_metric_conf *m = &w->conf->shared->metrics[mi];
 	const struct snmp_column *col = &w->columns[m->index];
 	struct hmap labels;
 	char **texts = NULL;
@@ -381,8 +382,8 @@ snmp_walk_fill(struct snmp_walk *w, struct sample *s, struct snmp_rates *r, doub
 		r->generation++;
 		check_uptime(w, r);
 	}
-	for (size_t i = 0; i < w->conf->nmetrics; i++) {
-		const struct snmp_metric_conf *m = &w->conf->metrics[i];
+	for (size_t i = 0; i < w->conf->shared->nmetrics; i++) {
+		const struct snmp_metric_conf *m = &w->conf->shared->metrics[i];
 
 		rates |= m->rate;
 		if (m->walk)
@@ -410,9 +411,9 @@ snmp_walk_free(struct snmp_walk *w)
 
 	if (c == NULL)
 		return;
-	for (size_t i = 0; i < c->nscalars; i++)
+	for (size_t i = 0; i < c->shared->nscalars; i++)
 		free_cell(&w->scalars[i]);
-	for (size_t i = 0; i < c->ncolumns; i++) {
+	for (size_t i = 0; i < c->shared->ncolumns; i++) {
 		for (size_t j = 0; j < w->columns[i].ncells; j++)
 			free_cell(&w->columns[i].cells[j]);
 		free(w->columns[i].cells);

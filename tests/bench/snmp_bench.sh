@@ -13,9 +13,10 @@
 # First, CPU per poll against collectd (Debian's collectd-core, its snmp
 # plugin): for each count in BENCH_CPU_N, pollhook and collectd poll the same
 # snmpd at once, N targets each, the same OID at 1 s (timeout 0.9 s,
-# 1 retry), and the CPU each spent (user + system, /proc/PID/stat) over the
-# same BENCH_CPU_SECONDS window is printed, with pollhook's polls in that
-# window and the ratio pollhook / collectd.
+# 1 retry), and the CPU each spent (user + system, /proc/PID/stat, and
+# split into user and system) over the same BENCH_CPU_SECONDS window is
+# printed, with pollhook's polls in that window and the ratio pollhook /
+# collectd.
 #
 # Usage: top_srcdir=SRC top_builddir=BUILD tests/bench/snmp_bench.sh
 #   BENCH_N="100 1000 5000"  BENCH_SECONDS=30  BENCH_DEAD_N=1000 (0: none)
@@ -40,6 +41,11 @@ HZ=$(getconf CLK_TCK)
 # cpu_ticks PID: user + system clock ticks of PID so far.
 cpu_ticks() {
 	awk '{ print $14 + $15 }' "/proc/$1/stat"
+}
+
+# cpu_split PID: "user system" clock ticks of PID so far.
+cpu_split() {
+	awk '{ print $14, $15 }' "/proc/$1/stat"
 }
 
 # cpu_ns PID: nanoseconds on a CPU of PID's threads alive now (schedstat):
@@ -139,24 +145,31 @@ cpu_run() {
 	d0=$(cpu_ticks "$CD_PID")
 	cn0=$(cpu_ns "$pid")
 	dn0=$(cpu_ns "$CD_PID")
+	cs0=$(cpu_split "$pid")
+	ds0=$(cpu_split "$CD_PID")
 	sleep "$BENCH_CPU_SECONDS"
 	c1=$(cpu_ticks "$pid")
 	d1=$(cpu_ticks "$CD_PID")
 	cn1=$(cpu_ns "$pid")
 	dn1=$(cpu_ns "$CD_PID")
+	cs1=$(cpu_split "$pid")
+	ds1=$(cpu_split "$CD_PID")
 	p1=$(polls)
 	kill "$pid"
 	wait "$pid" 2>/dev/null
 	collectd_stop
 	awk -v n="$n" -v p="$((p1 - p0))" -v c="$((c1 - c0))" -v d="$((d1 - d0))" \
 	    -v cn="$cn0" -v cn1="$cn1" -v dn="$dn0" -v dn1="$dn1" \
-	    -v hz="$HZ" -v t="$BENCH_CPU_SECONDS" 'BEGIN {
+	    -v hz="$HZ" -v t="$BENCH_CPU_SECONDS" -v cs="$cs0 $cs1" -v ds="$ds0 $ds1" 'BEGIN {
+		split(cs, a, " "); split(ds, b, " ");
 		ph = c / hz; cd = d / hz; ideal = n * t;
 		phn = (cn1 - cn) / 1e9; cdn = (dn1 - dn) / 1e9;
 		printf "%6d %8d %8d %10.2f %10.2f %7s %9.3f %9.3f %8.1f %8.1f %7s\n", n, p, ideal,
 		    cd, ph, (cd > 0 ? sprintf("%.2fx", ph / cd) : "n/a"), cdn, phn,
 		    1e6 * cdn / ideal, (p > 0 ? 1e6 * phn / p : 0),
 		    (cdn > 0 ? sprintf("%.2fx", phn / cdn) : "n/a")
+		printf "%6s user/system s: collectd %.2f/%.2f  pollhook %.2f/%.2f\n", "",
+		    (b[3] - b[1]) / hz, (b[4] - b[2]) / hz, (a[3] - a[1]) / hz, (a[4] - a[2]) / hz
 	}'
 }
 
@@ -172,6 +185,8 @@ if [ -n "$BENCH_CPU_N" ]; then
 		echo "  cpu_s: user + system from /proc/PID/stat (ticks of $((1000 / HZ)) ms); run_s: time"
 		echo "  on a CPU from /proc/PID/task/*/schedstat (ns), per poll in us/p"
 		echo "  polls: pollhook's in the window, ideal: N x seconds"
+		echo "  neither keeps what it polled: collectd has no write plugin, pollhook no rule and no"
+		echo "  subscriber (its store, management API and maintenance timers run and count in its CPU)"
 		printf '%6s %8s %8s %10s %10s %7s %9s %9s %8s %8s %7s\n' N polls ideal cd_cpu_s \
 		    ph_cpu_s ratio cd_run_s ph_run_s cd_us/p ph_us/p ratio
 		for n in $BENCH_CPU_N; do

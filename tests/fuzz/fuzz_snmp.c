@@ -44,10 +44,11 @@ add_oidv(struct snmp_oidv **v, size_t *n, const char *text)
 static void
 add_metric(struct snmp_conf *c, const char *name, bool walk, bool rate, size_t index, long label)
 {
+	struct snmp_shared *t = c->shared;
 	struct snmp_metric_conf *m;
 
-	c->metrics = xreallocarray(c->metrics, c->nmetrics + 1, sizeof(*c->metrics));
-	m = &c->metrics[c->nmetrics++];
+	t->metrics = xreallocarray(t->metrics, t->nmetrics + 1, sizeof(*t->metrics));
+	m = &t->metrics[t->nmetrics++];
 	memset(m, 0, sizeof(*m));
 	m->name = xstrdup(name);
 	m->walk = walk;
@@ -62,26 +63,30 @@ conf_new(uint8_t shape)
 {
 	static const long versions[] = { SNMP_VERSION_1, SNMP_VERSION_2c };
 	struct snmp_conf *c = xcalloc(1, sizeof(*c));
+	struct snmp_shared *t;
 
 	c->version = versions[shape & 1];
+	c->shared = xcalloc(1, sizeof(*c->shared));
+	t = c->shared;
+	t->refs = 1;
 	c->max_repetitions = (shape >> 1) & 1 ? 1 : 10;
 	c->max_oids = (shape >> 2) & 1 ? 2 : 16;
-	c->uptime = -1;
+	t->uptime = -1;
 	if (shape & 0x08) {
-		add_oidv(&c->scalars, &c->nscalars, "1.3.6.1.2.1.1.3.0");	/* sysUpTime */
-		c->uptime = 0;
+		add_oidv(&t->scalars, &t->nscalars, "1.3.6.1.2.1.1.3.0");	/* sysUpTime */
+		t->uptime = 0;
 		add_metric(c, "uptime", false, false, 0, -1);
 	}
 	if (shape & 0x10) {
-		add_metric(c, "descr", false, false, c->nscalars, -1);
-		add_oidv(&c->scalars, &c->nscalars, "1.3.6.1.2.1.1.1.0");	/* sysDescr */
+		add_metric(c, "descr", false, false, t->nscalars, -1);
+		add_oidv(&t->scalars, &t->nscalars, "1.3.6.1.2.1.1.1.0");	/* sysDescr */
 	}
-	add_metric(c, "if_oper", true, false, c->ncolumns, (shape & 0x20) ? 1 : -1);
-	add_oidv(&c->columns, &c->ncolumns, "1.3.6.1.2.1.2.2.1.8");	/* ifOperStatus */
-	add_oidv(&c->columns, &c->ncolumns, "1.3.6.1.2.1.31.1.1.1.1");	/* ifName */
+	add_metric(c, "if_oper", true, false, t->ncolumns, (shape & 0x20) ? 1 : -1);
+	add_oidv(&t->columns, &t->ncolumns, "1.3.6.1.2.1.2.2.1.8");	/* ifOperStatus */
+	add_oidv(&t->columns, &t->ncolumns, "1.3.6.1.2.1.31.1.1.1.1");	/* ifName */
 	if (shape & 0x40) {
-		add_metric(c, "in_bps", true, true, c->ncolumns, 1);
-		add_oidv(&c->columns, &c->ncolumns, "1.3.6.1.2.1.31.1.1.1.6");	/* ifHCInOctets */
+		add_metric(c, "in_bps", true, true, t->ncolumns, 1);
+		add_oidv(&t->columns, &t->ncolumns, "1.3.6.1.2.1.31.1.1.1.6");	/* ifHCInOctets */
 	}
 	return c;
 }

@@ -34,10 +34,11 @@ add_oidv(struct snmp_oidv **v, size_t *n, const char *text)
 static struct snmp_metric_conf *
 add_metric(struct snmp_conf *c, const char *name, bool walk, size_t index, long label)
 {
+	struct snmp_shared *t = c->shared;
 	struct snmp_metric_conf *m;
 
-	c->metrics = xreallocarray(c->metrics, c->nmetrics + 1, sizeof(*c->metrics));
-	m = &c->metrics[c->nmetrics++];
+	t->metrics = xreallocarray(t->metrics, t->nmetrics + 1, sizeof(*t->metrics));
+	m = &t->metrics[t->nmetrics++];
 	memset(m, 0, sizeof(*m));
 	m->name = xstrdup(name);
 	m->walk = walk;
@@ -50,9 +51,13 @@ static struct snmp_conf *
 conf_new(long version)
 {
 	struct snmp_conf *c = xcalloc(1, sizeof(*c));
+	struct snmp_shared *t;
 
 	c->version = version;
-	c->uptime = -1;
+	c->shared = xcalloc(1, sizeof(*c->shared));
+	t = c->shared;
+	t->refs = 1;
+	t->uptime = -1;
 	c->max_repetitions = 10;
 	c->max_oids = 16;
 	return c;
@@ -144,10 +149,10 @@ test_get_and_bulk_walk(void **state)
 	const struct point *p;
 
 	(void)state;
-	add_oidv(&c->scalars, &c->nscalars, "1.3.6.1.2.1.1.5.0");
-	add_oidv(&c->scalars, &c->nscalars, "1.3.6.1.2.1.25.1.6.0");
-	add_oidv(&c->columns, &c->ncolumns, IFOPER);
-	add_oidv(&c->columns, &c->ncolumns, IFDESCR);
+	add_oidv(&c->shared->scalars, &c->shared->nscalars, "1.3.6.1.2.1.1.5.0");
+	add_oidv(&c->shared->scalars, &c->shared->nscalars, "1.3.6.1.2.1.25.1.6.0");
+	add_oidv(&c->shared->columns, &c->shared->ncolumns, IFOPER);
+	add_oidv(&c->shared->columns, &c->shared->ncolumns, IFDESCR);
 	add_metric(c, "name", false, 0, -1);
 	add_metric(c, "procs", false, 1, -1);
 	add_metric(c, "if_oper", true, 0, 1);
@@ -219,7 +224,7 @@ test_walk_stops_on_repeat(void **state)
 	netsnmp_pdu *req, *resp;
 
 	(void)state;
-	add_oidv(&c->columns, &c->ncolumns, IFOPER);
+	add_oidv(&c->shared->columns, &c->shared->ncolumns, IFOPER);
 	add_metric(c, "if_oper", true, 0, -1);
 	snmp_walk_init(&w, c, 10, 16);
 	snmp_rates_init(&r);
@@ -272,7 +277,7 @@ test_end_of_mib_and_empty(void **state)
 	netsnmp_pdu *resp;
 
 	(void)state;
-	add_oidv(&c->columns, &c->ncolumns, "1.3.6.1.4.1.99999");
+	add_oidv(&c->shared->columns, &c->shared->ncolumns, "1.3.6.1.4.1.99999");
 	add_metric(c, "x", true, 0, -1);
 	snmp_walk_init(&w, c, 10, 16);
 	snmp_free_pdu(snmp_walk_next(&w));
@@ -306,8 +311,8 @@ test_too_big(void **state)
 	netsnmp_pdu *req, *resp;
 
 	(void)state;
-	add_oidv(&c->columns, &c->ncolumns, IFOPER);
-	add_oidv(&c->columns, &c->ncolumns, IFDESCR);
+	add_oidv(&c->shared->columns, &c->shared->ncolumns, IFOPER);
+	add_oidv(&c->shared->columns, &c->shared->ncolumns, IFDESCR);
 	add_metric(c, "a", true, 0, -1);
 	add_metric(c, "b", true, 1, -1);
 	snmp_walk_init(&w, c, 4, 16);
@@ -346,9 +351,9 @@ test_v1(void **state)
 	netsnmp_pdu *req, *resp;
 
 	(void)state;
-	add_oidv(&c->scalars, &c->nscalars, "1.3.6.1.2.1.1.5.0");
-	add_oidv(&c->scalars, &c->nscalars, "1.3.6.1.4.1.99999.0");
-	add_oidv(&c->columns, &c->ncolumns, IFOPER);
+	add_oidv(&c->shared->scalars, &c->shared->nscalars, "1.3.6.1.2.1.1.5.0");
+	add_oidv(&c->shared->scalars, &c->shared->nscalars, "1.3.6.1.4.1.99999.0");
+	add_oidv(&c->shared->columns, &c->shared->ncolumns, IFOPER);
 	add_metric(c, "name", false, 0, -1);
 	add_metric(c, "missing", false, 1, -1);
 	add_metric(c, "if_oper", true, 0, -1);
@@ -408,8 +413,8 @@ test_numeric_label(void **state)
 	netsnmp_pdu *resp;
 
 	(void)state;
-	add_oidv(&c->columns, &c->ncolumns, IFOPER);
-	add_oidv(&c->columns, &c->ncolumns, IFDESCR);
+	add_oidv(&c->shared->columns, &c->shared->ncolumns, IFOPER);
+	add_oidv(&c->shared->columns, &c->shared->ncolumns, IFDESCR);
 	add_metric(c, "if_oper", true, 0, 1);
 	snmp_walk_init(&w, c, 10, 16);
 	snmp_rates_init(&r);
@@ -468,9 +473,9 @@ test_rate_wrap_and_restart(void **state)
 	double rate = 0;
 
 	(void)state;
-	add_oidv(&c->scalars, &c->nscalars, "1.3.6.1.4.1.99999.1.0");
-	add_oidv(&c->scalars, &c->nscalars, "1.3.6.1.2.1.1.3.0");
-	c->uptime = 1;
+	add_oidv(&c->shared->scalars, &c->shared->nscalars, "1.3.6.1.4.1.99999.1.0");
+	add_oidv(&c->shared->scalars, &c->shared->nscalars, "1.3.6.1.2.1.1.3.0");
+	c->shared->uptime = 1;
 	add_metric(c, "octets", false, 0, -1)->rate = true;
 	snmp_rates_init(&r);
 	assert_false(poll_counter(c, &r, 1000, 4294967000L, 10.0, &rate));
