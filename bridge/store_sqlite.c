@@ -114,6 +114,7 @@ struct sqlite_be {
 	int version;		/* the schema's, as opened */
 	sqlite3_stmt *stmt[ST_COUNT];
 	bool claimed_all;	/* the first claims handed every pending row over */
+	int rc;			/* the (extended) result code of the last failed commit step */
 	int64_t claim_after;	/* the seq the first claims reached */
 };
 
@@ -138,18 +139,24 @@ exec(struct sqlite_be *be, const char *sql, const char *what)
 	return 0;
 }
 
-/* Runs a prepared statement that returns no rows, then resets it. */
+/*
+ * Runs a prepared statement of a commit that returns no rows, then resets
+ * it. A failure is not logged here: the front logs the first of a run of
+ * failed commits (sqlite_commit says why), not every one.
+ */
 static int
 step_done(struct sqlite_be *be, enum stmt_id id, const char *what)
 {
 	sqlite3_stmt *s = be->stmt[id];
 	int rc = sqlite3_step(s);
 
+	if (rc != SQLITE_DONE) {
+		be->rc = sqlite3_extended_errcode(be->db);
+		store_set_error(be->st, "%s: %s", what, sqlite3_errmsg(be->db));
+	}
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);
-	if (rc != SQLITE_DONE)
-		return fail(be, what);
-	return 0;
+	return rc == SQLITE_DONE ? 0 : -1;
 }
 
 static void
@@ -335,20 +342,62 @@ put_batch(struct sqlite_be *be, struct store_batch *b)
 	return 0;
 }
 
+/* What a failed commit ran into, by its result code. */
+static enum store_error_kind
+error_kind(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_FULL:
+		return STORE_ERR_FULL;
+	case SQLITE_IOERR:
+		return STORE_ERR_IO;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return STORE_ERR_BUSY;
+	default:
+		return STORE_ERR_OTHER;
+	}
+}
+
+/*
+ * A commit failed (the error set says where): rolls back what SQLite did not
+ * already roll back itself (SQLITE_FULL may end the transaction), without
+ * letting the rollback's own error hide the reason, and reports the failure
+ * with the database's path and, for SQLITE_FULL, "disk full".
+ */
+static void
+commit_failed(struct sqlite_be *be, struct store_batch *b, int rc)
+{
+	char why[512];
+	enum store_error_kind kind = error_kind(rc);
+
+	snprintf(why, sizeof(why), "%s", store_error(be->st));
+	if (!sqlite3_get_autocommit(be->db) &&
+	    sqlite3_exec(be->db, "ROLLBACK", NULL, NULL, NULL) != SQLITE_OK)
+		log_debug("store: sqlite: rollback: %s", sqlite3_errmsg(be->db));
+	store_set_error(be->st, "%s: %s%s", be->path,
+	    kind == STORE_ERR_FULL ? "disk full (no space left for the database): " : "", why);
+	log_debug("store: sqlite: commit failed: %s", store_error(be->st));
+	store_set_error_kind(be->st, kind);
+	store_batch_done(be->st, b, -1);
+}
+
 static void
 sqlite_commit(void *arg, struct store_batch *b)
 {
 	struct sqlite_be *be = arg;
 
+	be->rc = SQLITE_OK;
 	if (exec(be, "BEGIN IMMEDIATE", "cannot begin a transaction") != 0) {
-		log_warnx("store: sqlite: %s", store_error(be->st));
-		store_batch_done(be->st, b, -1);
+		commit_failed(be, b, sqlite3_extended_errcode(be->db));
 		return;
 	}
-	if (put_batch(be, b) != 0 || exec(be, "COMMIT", "commit failed") != 0) {
-		log_warnx("store: sqlite: %s", store_error(be->st));
-		exec(be, "ROLLBACK", "rollback");
-		store_batch_done(be->st, b, -1);
+	if (put_batch(be, b) != 0) {
+		commit_failed(be, b, be->rc);
+		return;
+	}
+	if (exec(be, "COMMIT", "commit failed") != 0) {
+		commit_failed(be, b, sqlite3_extended_errcode(be->db));
 		return;
 	}
 	store_batch_done(be->st, b, 0);
