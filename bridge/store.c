@@ -124,6 +124,7 @@ store_config_equal(const struct store_config *a, const struct store_config *b)
 	return str_equal(a->backend, b->backend) && str_equal(a->path, b->path) &&
 	    str_equal(a->conninfo, b->conninfo) && str_equal(a->node, b->node) &&
 	    a->queue_max == b->queue_max && a->lease_ttl == b->lease_ttl &&
+	    a->max_size_mb == b->max_size_mb &&
 	    a->durability == b->durability;
 }
 

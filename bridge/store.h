@@ -53,6 +53,7 @@ struct store_config {
 	char *conninfo;		/* postgres: libpq connection string (a secret) */
 	char *node;		/* postgres: this instance's name among the sharers */
 	unsigned queue_max;	/* events kept in memory while the database is away */
+	unsigned max_size_mb;	/* sqlite: the largest the database may grow (0: no limit) */
 	double lease_ttl;	/* postgres: seconds claims outlive their last renewal */
 	enum store_durability durability;	/* bridge.durability */
 };

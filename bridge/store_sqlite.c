@@ -115,6 +115,8 @@ struct sqlite_be {
 	sqlite3_stmt *stmt[ST_COUNT];
 	bool claimed_all;	/* the first claims handed every pending row over */
 	int rc;			/* the (extended) result code of the last failed commit step */
+	long long max_pages;	/* bridge.store.max_size_mb in pages (0: no limit) */
+	unsigned max_size_mb;
 	int64_t claim_after;	/* the seq the first claims reached */
 };
 
@@ -359,24 +361,32 @@ error_kind(int rc)
 	}
 }
 
+static long long one_int(struct sqlite_be *be, const char *sql);
+
 /*
  * A commit failed (the error set says where): rolls back what SQLite did not
  * already roll back itself (SQLITE_FULL may end the transaction), without
  * letting the rollback's own error hide the reason, and reports the failure
- * with the database's path and, for SQLITE_FULL, "disk full".
+ * with the database's path and, for SQLITE_FULL, "disk full" or, when the
+ * database reached bridge.store.max_size_mb, that.
  */
 static void
 commit_failed(struct sqlite_be *be, struct store_batch *b, int rc)
 {
-	char why[512];
+	char why[512], full[128] = "";
 	enum store_error_kind kind = error_kind(rc);
 
 	snprintf(why, sizeof(why), "%s", store_error(be->st));
 	if (!sqlite3_get_autocommit(be->db) &&
 	    sqlite3_exec(be->db, "ROLLBACK", NULL, NULL, NULL) != SQLITE_OK)
 		log_debug("store: sqlite: rollback: %s", sqlite3_errmsg(be->db));
-	store_set_error(be->st, "%s: %s%s", be->path,
-	    kind == STORE_ERR_FULL ? "disk full (no space left for the database): " : "", why);
+	if (kind == STORE_ERR_FULL && be->max_pages > 0 &&
+	    one_int(be, "PRAGMA page_count") >= be->max_pages)
+		snprintf(full, sizeof(full), "full: bridge.store.max_size_mb (%u MiB) reached: ",
+		    be->max_size_mb);
+	else if (kind == STORE_ERR_FULL)
+		snprintf(full, sizeof(full), "disk full (no space left for the database): ");
+	store_set_error(be->st, "%s: %s%s", be->path, full, why);
 	log_debug("store: sqlite: commit failed: %s", store_error(be->st));
 	store_set_error_kind(be->st, kind);
 	store_batch_done(be->st, b, -1);
@@ -863,6 +873,31 @@ make_parent(const char *path, char *err, size_t errlen)
 	return rc;
 }
 
+/*
+ * bridge.store.max_size_mb: SQLite's max_page_count, for this connection (it
+ * is not kept in the file). A database already past it stays as large as it
+ * is and grows no more.
+ */
+static int
+size_limit(struct sqlite_be *be, unsigned mb, char *err, size_t errlen)
+{
+	long long page = one_int(be, "PRAGMA page_size");
+	char sql[64];
+
+	if (page <= 0) {
+		snprintf(err, errlen, "%s: %s", be->path, store_error(be->st));
+		return -1;
+	}
+	be->max_size_mb = mb;
+	be->max_pages = (long long)mb * 1048576 / page;
+	snprintf(sql, sizeof(sql), "PRAGMA max_page_count = %lld", be->max_pages);
+	if (exec(be, sql, "setting max_page_count") != 0) {
+		snprintf(err, errlen, "%s: %s", be->path, store_error(be->st));
+		return -1;
+	}
+	return 0;
+}
+
 static void sqlite_close(void *arg);
 
 static void *
@@ -901,6 +936,8 @@ sqlite_open(struct store *st, struct ev_loop *loop, const struct store_config *c
 		snprintf(err, errlen, "%s: %s", be->path, store_error(st));
 		goto fail;
 	}
+	if (conf->max_size_mb > 0 && size_limit(be, conf->max_size_mb, err, errlen) != 0)
+		goto fail;
 	if (flags & STORE_NO_MIGRATE) {
 		store_backend_up(st, true, NULL);
 		return be;
