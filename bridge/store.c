@@ -959,8 +959,8 @@ store_close(struct store *st)
 		batch_free(st->open);
 	}
 	if (lost > 0)
-		log_warnx("store: %zu events were never stored: the database was unreachable "
-		    "until the end", lost);
+		log_warnx("store: %zu events were never stored: the database %s until the end",
+		    lost, st->away_kind == STORE_ERR_FULL ? "was full" : "was unreachable");
 	config_clear(&st->own);
 	free(st);
 }

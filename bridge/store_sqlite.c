@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -361,8 +362,6 @@ error_kind(int rc)
 	}
 }
 
-static long long one_int(struct sqlite_be *be, const char *sql);
-
 /*
  * A commit failed (the error set says where): rolls back what SQLite did not
  * already roll back itself (SQLITE_FULL may end the transaction), without
@@ -375,13 +374,21 @@ commit_failed(struct sqlite_be *be, struct store_batch *b, int rc)
 {
 	char why[512], full[128] = "";
 	enum store_error_kind kind = error_kind(rc);
+	struct statvfs fs;
+	bool at_limit;
 
 	snprintf(why, sizeof(why), "%s", store_error(be->st));
+	/*
+	 * SQLITE_FULL is the limit or the disk (SQLite rolls the transaction
+	 * back itself either way, so its size is gone): with a limit set, the
+	 * disk when its file system has less than a MiB left.
+	 */
+	at_limit = kind == STORE_ERR_FULL && be->max_pages > 0 &&
+	    (statvfs(be->path, &fs) != 0 || (unsigned long long)fs.f_bavail * fs.f_frsize >= 1048576);
 	if (!sqlite3_get_autocommit(be->db) &&
 	    sqlite3_exec(be->db, "ROLLBACK", NULL, NULL, NULL) != SQLITE_OK)
 		log_debug("store: sqlite: rollback: %s", sqlite3_errmsg(be->db));
-	if (kind == STORE_ERR_FULL && be->max_pages > 0 &&
-	    one_int(be, "PRAGMA page_count") >= be->max_pages)
+	if (at_limit)
 		snprintf(full, sizeof(full), "full: bridge.store.max_size_mb (%u MiB) reached: ",
 		    be->max_size_mb);
 	else if (kind == STORE_ERR_FULL)
