@@ -117,7 +117,7 @@ struct sqlite_be {
 	bool claimed_all;	/* the first claims handed every pending row over */
 	int rc;			/* the (extended) result code of the last failed commit step */
 	long long max_pages;	/* bridge.store.max_size_mb in pages (0: no limit) */
-	unsigned max_size_mb;
+	unsigned max_size_mb;	/* as configured, for the message */
 	int64_t claim_after;	/* the seq the first claims reached */
 };
 
@@ -379,9 +379,9 @@ commit_failed(struct sqlite_be *be, struct store_batch *b, int rc)
 
 	snprintf(why, sizeof(why), "%s", store_error(be->st));
 	/*
-	 * SQLITE_FULL is the limit or the disk (SQLite rolls the transaction
-	 * back itself either way, so its size is gone): with a limit set, the
-	 * disk when its file system has less than a MiB left.
+	 * SQLITE_FULL is the limit or the disk (SQLite has usually rolled the
+	 * whole transaction back already, so its size is gone): with a limit
+	 * set, the disk when its file system has less than a MiB left.
 	 */
 	at_limit = kind == STORE_ERR_FULL && be->max_pages > 0 &&
 	    (statvfs(be->path, &fs) != 0 || (unsigned long long)fs.f_bavail * fs.f_frsize >= 1048576);
