@@ -100,8 +100,9 @@ done
 # Sanitizer reports go to files, checked at the end.
 SANLOG=$TMP/sanitizer
 mkdir -p "$SANLOG" "$TMP/state" "$TMP/www" "$TMP/snmp"
-export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$SANLOG/asan:detect_leaks=1:quarantine_size_mb=32"
-export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}log_path=$SANLOG/ubsan:print_stacktrace=1"
+# The soak's defaults first, so that the caller's ASAN_OPTIONS override them.
+export ASAN_OPTIONS="detect_leaks=1:quarantine_size_mb=32${ASAN_OPTIONS:+:$ASAN_OPTIONS}:log_path=$SANLOG/asan"
+export UBSAN_OPTIONS="print_stacktrace=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}:log_path=$SANLOG/ubsan"
 
 # The values: one file per HTTP server, the snmpd pass script's cpu.
 cpu() {
