@@ -186,6 +186,13 @@ store_families(struct buf *b, const struct store_stats *ss)
 	api_metrics_family(b, "pollhook_store_commits_total", "counter",
 	    "Transactions that stored a batch of writes.");
 	buf_printf(b, "pollhook_store_commits_total %llu\n", (unsigned long long)ss->commits);
+	api_metrics_family(b, "pollhook_store_errors_total", "counter",
+	    "Commits to the store that failed (and wait in memory to be tried again), by what "
+	    "they ran into: full (no space for the database), io, busy, unreachable, other.");
+	for (int k = 0; k < STORE_ERR_KINDS; k++)
+		buf_printf(b, "pollhook_store_errors_total{kind=\"%s\"} %llu\n",
+		    store_error_kind_name((enum store_error_kind)k),
+		    (unsigned long long)ss->errors[k]);
 }
 
 void

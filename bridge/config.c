@@ -85,6 +85,9 @@ static const struct conf_key store_keys[] = {
 	    "postgres: seconds this instance's claims outlive its last renewal" },
 	{ "queue_max", CONF_INT, RANGE, 1, 10000000, NULL, NULL,
 	    "events kept in memory while the database is unreachable; more are dropped" },
+	{ "max_size_mb", CONF_INT, RANGE, 1, 1000000, NULL, NULL,
+	    "sqlite: the largest the database file may grow, in MiB; past it commits wait "
+	    "as on a full disk" },
 	CONF_KEY_END
 };
 
@@ -402,6 +405,7 @@ load_store(struct loader *ld, const struct conf_node *g)
 		char **ci;
 
 		store_only(g, "path", "sqlite");
+		store_only(g, "max_size_mb", "sqlite");
 		if (!conf_has(g, "conninfo") && !conf_has(g, "conninfo_file"))
 			conf_error(g, "bridge.store with backend \"postgres\" needs \"conninfo\" "
 			    "or \"conninfo_file\"");
@@ -418,6 +422,7 @@ load_store(struct loader *ld, const struct conf_node *g)
 	store_only(g, "conninfo_file", "postgres");
 	store_only(g, "node", "postgres");
 	store_only(g, "lease_ttl", "postgres");
+	sc->max_size_mb = (unsigned)conf_int(g, "max_size_mb", 0);
 	if (g != NULL && conf_has(g, "path"))
 		sc->path = xstrdup(conf_string(g, "path", NULL));
 	else

@@ -52,6 +52,8 @@ struct store {
 	bool failed;
 	bool away;			/* commits are failing: the database is away */
 	double away_since;
+	enum store_error_kind away_kind;	/* what the failures logged ran into */
+	enum store_error_kind err_kind;	/* of the failure about to be reported */
 	size_t away_stored;		/* events stored since it came back */
 	bool dropping;
 	uint64_t dropped_now;		/* dropped since dropping began */
@@ -122,6 +124,7 @@ store_config_equal(const struct store_config *a, const struct store_config *b)
 	return str_equal(a->backend, b->backend) && str_equal(a->path, b->path) &&
 	    str_equal(a->conninfo, b->conninfo) && str_equal(a->node, b->node) &&
 	    a->queue_max == b->queue_max && a->lease_ttl == b->lease_ttl &&
+	    a->max_size_mb == b->max_size_mb &&
 	    a->durability == b->durability;
 }
 
@@ -139,6 +142,23 @@ const char *
 store_error(const struct store *st)
 {
 	return st->err;
+}
+
+void
+store_set_error_kind(struct store *st, enum store_error_kind kind)
+{
+	st->err_kind = kind;
+}
+
+const char *
+store_error_kind_name(enum store_error_kind kind)
+{
+	static const char *const names[STORE_ERR_KINDS] = {
+		[STORE_ERR_OTHER] = "other", [STORE_ERR_FULL] = "full", [STORE_ERR_IO] = "io",
+		[STORE_ERR_BUSY] = "busy", [STORE_ERR_UNREACHABLE] = "unreachable",
+	};
+
+	return kind < STORE_ERR_KINDS ? names[kind] : "other";
 }
 
 const struct store_stats *
@@ -477,8 +497,9 @@ note_stored(struct store *st, size_t events)
 	st->retry_delay = 0;
 	if (st->away) {
 		st->away = false;
-		log_warnx("store: the database is reachable again after %.1f s: "
-		    "%zu events waited in memory and are stored now",
+		log_warnx("store: %s: the database %s again after %.1f s: "
+		    "%zu events waited in memory and are stored now", st->ops->name,
+		    st->away_kind == STORE_ERR_FULL ? "has room" : "is reachable",
 		    ev_now(st->loop) - st->away_since, st->away_stored + events);
 	}
 	if (st->dropping && st->queued_events < st->conf->queue_max) {
@@ -489,25 +510,38 @@ note_stored(struct store *st, size_t events)
 	}
 }
 
+/*
+ * Logged once when commits start failing (the next commits are retried
+ * quietly, every RETRY_MAX seconds at most), and again only if what they
+ * run into changes: a full disk that becomes an I/O error says so.
+ */
 static void
-note_failed(struct store *st, const char *why)
+note_failed(struct store *st, const char *why, enum store_error_kind kind)
 {
 	st->stats.up = false;
-	if (!st->away) {
-		st->away = true;
-		st->away_since = ev_now(st->loop);
-		st->away_stored = 0;
+	if (!st->away || kind != st->away_kind) {
+		if (!st->away) {
+			st->away = true;
+			st->away_since = ev_now(st->loop);
+			st->away_stored = 0;
+		}
+		st->away_kind = kind;
 		log_warnx("store: %s: cannot store: %s; events wait in memory (at most %u)",
 		    st->ops->name, why, st->conf->queue_max);
-	}
+	} else
+		log_debug("store: %s: still cannot store: %s", st->ops->name, why);
 }
 
 void
 store_batch_done(struct store *st, struct store_batch *b, int status)
 {
+	enum store_error_kind kind = st->err_kind;
+
+	st->err_kind = STORE_ERR_OTHER;
 	if (b == st->inflight)
 		st->inflight = NULL;
 	if (status != 0) {
+		st->stats.errors[kind]++;
 		/* Tried again first: nothing of it was stored. */
 		for (size_t i = 0; i < b->nadds; i++)
 			for (size_t j = 0; j < b->adds[i].nsubs; j++)
@@ -521,7 +555,7 @@ store_batch_done(struct store *st, struct store_batch *b, int status)
 			batch_free(b);
 			return;
 		}
-		note_failed(st, st->err);
+		note_failed(st, st->err, kind);
 		b->next = st->ready;
 		st->ready = b;
 		if (st->ready_tail == NULL)
@@ -546,7 +580,7 @@ store_backend_up(struct store *st, bool up, const char *why)
 {
 	st->backend_up = up;
 	if (!up) {
-		note_failed(st, why);
+		note_failed(st, why, STORE_ERR_UNREACHABLE);
 		return;
 	}
 	ev_timer_stop(st->loop, &st->retry);
@@ -954,8 +988,8 @@ store_close(struct store *st)
 		batch_free(st->open);
 	}
 	if (lost > 0)
-		log_warnx("store: %zu events were never stored: the database was unreachable "
-		    "until the end", lost);
+		log_warnx("store: %zu events were never stored: the database %s until the end",
+		    lost, st->away_kind == STORE_ERR_FULL ? "was full" : "was unreachable");
 	config_clear(&st->own);
 	free(st);
 }

@@ -53,6 +53,7 @@ struct store_config {
 	char *conninfo;		/* postgres: libpq connection string (a secret) */
 	char *node;		/* postgres: this instance's name among the sharers */
 	unsigned queue_max;	/* events kept in memory while the database is away */
+	unsigned max_size_mb;	/* sqlite: the largest the database may grow (0: no limit) */
 	double lease_ttl;	/* postgres: seconds claims outlive their last renewal */
 	enum store_durability durability;	/* bridge.durability */
 };
@@ -88,12 +89,23 @@ struct store_ticket {
 	bool claimed;		/* this instance holds it and may attempt it */
 };
 
+/* What a failed commit ran into, as pollhook_store_errors_total{kind} names it. */
+enum store_error_kind {
+	STORE_ERR_OTHER,	/* "other" */
+	STORE_ERR_FULL,		/* "full": no space left for the database (disk, quota, size) */
+	STORE_ERR_IO,		/* "io": the disk or file system failed */
+	STORE_ERR_BUSY,		/* "busy": locked by another process past the busy timeout */
+	STORE_ERR_UNREACHABLE,	/* "unreachable": the database server is away */
+	STORE_ERR_KINDS
+};
+
 /* Counters of the front, for logs and the metrics endpoint. */
 struct store_stats {
 	bool up;			/* the last commit (or none yet) succeeded */
 	size_t queued_events;		/* events in batches not yet stored */
 	uint64_t dropped_events;	/* refused by store_add: the memory queue was full */
 	uint64_t commits;		/* transactions that stored a batch */
+	uint64_t errors[STORE_ERR_KINDS];	/* commits that failed, by what they ran into */
 };
 
 /* Completes a request: result >= 0 (a count, or 0), or -1 on failure. */
@@ -152,6 +164,8 @@ void store_set_hooks(struct store *st, const struct store_hooks *hooks);
 const char *store_backend_name(const struct store *st);
 /* Returns the last error message (borrowed). */
 const char *store_error(const struct store *st);
+/* Returns the name of kind ("full", "io", ...), as the metrics label it. */
+const char *store_error_kind_name(enum store_error_kind kind);
 /* Returns the front's counters (borrowed, updated in place). */
 const struct store_stats *store_stats(const struct store *st);
 /*

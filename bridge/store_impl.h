@@ -163,6 +163,11 @@ void store_req_run(struct store_req *rq);
 
 /* What a backend calls. */
 
+/*
+ * Says what the failure about to be reported (store_batch_done with -1) ran
+ * into; a failure reported without it counts as STORE_ERR_OTHER.
+ */
+void store_set_error_kind(struct store *st, enum store_error_kind kind);
 /* A commit ended: status 0 (stored, tickets filled) or -1 (nothing of b stored). */
 void store_batch_done(struct store *st, struct store_batch *b, int status);
 /* A request ended with result (>= 0), or -1; rq is freed. */

@@ -512,6 +512,24 @@ fill_tickets(struct store_batch *b, const PGresult *res)
 	return rc;
 }
 
+/*
+ * What a failed query ran into, by its SQLSTATE: 53100 disk_full; none (the
+ * connection went first), class 08 (connection) or 57P (the server shutting
+ * down) the database away.
+ */
+static enum store_error_kind
+error_kind(const struct pgq *q)
+{
+	if (strcmp(q->sqlstate, "53100") == 0)
+		return STORE_ERR_FULL;
+	if (q->sqlstate[0] == '\0' || strncmp(q->sqlstate, "08", 2) == 0 ||
+	    strncmp(q->sqlstate, "57P", 3) == 0)
+		return STORE_ERR_UNREACHABLE;
+	if (strncmp(q->sqlstate, "58", 2) == 0)
+		return STORE_ERR_IO;
+	return STORE_ERR_OTHER;
+}
+
 static void
 commit_done(struct pgq *q, int status)
 {
@@ -522,7 +540,8 @@ commit_done(struct pgq *q, int status)
 	    fill_tickets(b, q->res[q->mark]) != 0)) {
 		store_set_error(st, "the delivery insert did not answer for every delivery");
 		status = -1;
-	}
+	} else if (status != 0)
+		store_set_error_kind(st, error_kind(q));
 	for (int i = 0; status == 0 && i < q->nres; i++)
 		pg_cluster_refused(q->pg, q->res[i]);
 	pgq_free(q);

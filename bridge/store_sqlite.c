@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -114,6 +115,9 @@ struct sqlite_be {
 	int version;		/* the schema's, as opened */
 	sqlite3_stmt *stmt[ST_COUNT];
 	bool claimed_all;	/* the first claims handed every pending row over */
+	int rc;			/* the (extended) result code of the last failed commit step */
+	long long max_pages;	/* bridge.store.max_size_mb in pages (0: no limit) */
+	unsigned max_size_mb;	/* as configured, for the message */
 	int64_t claim_after;	/* the seq the first claims reached */
 };
 
@@ -138,18 +142,24 @@ exec(struct sqlite_be *be, const char *sql, const char *what)
 	return 0;
 }
 
-/* Runs a prepared statement that returns no rows, then resets it. */
+/*
+ * Runs a prepared statement of a commit that returns no rows, then resets
+ * it. A failure is not logged here: the front logs the first of a run of
+ * failed commits (sqlite_commit says why), not every one.
+ */
 static int
 step_done(struct sqlite_be *be, enum stmt_id id, const char *what)
 {
 	sqlite3_stmt *s = be->stmt[id];
 	int rc = sqlite3_step(s);
 
+	if (rc != SQLITE_DONE) {
+		be->rc = sqlite3_extended_errcode(be->db);
+		store_set_error(be->st, "%s: %s", what, sqlite3_errmsg(be->db));
+	}
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);
-	if (rc != SQLITE_DONE)
-		return fail(be, what);
-	return 0;
+	return rc == SQLITE_DONE ? 0 : -1;
 }
 
 static void
@@ -335,20 +345,76 @@ put_batch(struct sqlite_be *be, struct store_batch *b)
 	return 0;
 }
 
+/* What a failed commit ran into, by its result code. */
+static enum store_error_kind
+error_kind(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_FULL:
+		return STORE_ERR_FULL;
+	case SQLITE_IOERR:
+		return STORE_ERR_IO;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return STORE_ERR_BUSY;
+	default:
+		return STORE_ERR_OTHER;
+	}
+}
+
+/*
+ * A commit failed (the error set says where): rolls back what SQLite did not
+ * already roll back itself (SQLITE_FULL may end the transaction), without
+ * letting the rollback's own error hide the reason, and reports the failure
+ * with the database's path and, for SQLITE_FULL, "disk full" or, when the
+ * database reached bridge.store.max_size_mb, that.
+ */
+static void
+commit_failed(struct sqlite_be *be, struct store_batch *b, int rc)
+{
+	char why[512], full[128] = "";
+	enum store_error_kind kind = error_kind(rc);
+	struct statvfs fs;
+	bool at_limit;
+
+	snprintf(why, sizeof(why), "%s", store_error(be->st));
+	/*
+	 * SQLITE_FULL is the limit or the disk (SQLite has usually rolled the
+	 * whole transaction back already, so its size is gone): with a limit
+	 * set, the disk when its file system has less than a MiB left.
+	 */
+	at_limit = kind == STORE_ERR_FULL && be->max_pages > 0 &&
+	    (statvfs(be->path, &fs) != 0 || (unsigned long long)fs.f_bavail * fs.f_frsize >= 1048576);
+	if (!sqlite3_get_autocommit(be->db) &&
+	    sqlite3_exec(be->db, "ROLLBACK", NULL, NULL, NULL) != SQLITE_OK)
+		log_debug("store: sqlite: rollback: %s", sqlite3_errmsg(be->db));
+	if (at_limit)
+		snprintf(full, sizeof(full), "full: bridge.store.max_size_mb (%u MiB) reached: ",
+		    be->max_size_mb);
+	else if (kind == STORE_ERR_FULL)
+		snprintf(full, sizeof(full), "disk full (no space left for the database): ");
+	store_set_error(be->st, "%s: %s%s", be->path, full, why);
+	log_debug("store: sqlite: commit failed: %s", store_error(be->st));
+	store_set_error_kind(be->st, kind);
+	store_batch_done(be->st, b, -1);
+}
+
 static void
 sqlite_commit(void *arg, struct store_batch *b)
 {
 	struct sqlite_be *be = arg;
 
+	be->rc = SQLITE_OK;
 	if (exec(be, "BEGIN IMMEDIATE", "cannot begin a transaction") != 0) {
-		log_warnx("store: sqlite: %s", store_error(be->st));
-		store_batch_done(be->st, b, -1);
+		commit_failed(be, b, sqlite3_extended_errcode(be->db));
 		return;
 	}
-	if (put_batch(be, b) != 0 || exec(be, "COMMIT", "commit failed") != 0) {
-		log_warnx("store: sqlite: %s", store_error(be->st));
-		exec(be, "ROLLBACK", "rollback");
-		store_batch_done(be->st, b, -1);
+	if (put_batch(be, b) != 0) {
+		commit_failed(be, b, be->rc);
+		return;
+	}
+	if (exec(be, "COMMIT", "commit failed") != 0) {
+		commit_failed(be, b, sqlite3_extended_errcode(be->db));
 		return;
 	}
 	store_batch_done(be->st, b, 0);
@@ -855,6 +921,31 @@ make_parent(const char *path, char *err, size_t errlen)
 	return rc;
 }
 
+/*
+ * bridge.store.max_size_mb: SQLite's max_page_count, for this connection (it
+ * is not kept in the file). A database already past it stays as large as it
+ * is and grows no more.
+ */
+static int
+size_limit(struct sqlite_be *be, unsigned mb, char *err, size_t errlen)
+{
+	long long page = one_int(be, "PRAGMA page_size");
+	char sql[64];
+
+	if (page <= 0) {
+		snprintf(err, errlen, "%s: %s", be->path, store_error(be->st));
+		return -1;
+	}
+	be->max_size_mb = mb;
+	be->max_pages = (long long)mb * 1048576 / page;
+	snprintf(sql, sizeof(sql), "PRAGMA max_page_count = %lld", be->max_pages);
+	if (exec(be, sql, "setting max_page_count") != 0) {
+		snprintf(err, errlen, "%s: %s", be->path, store_error(be->st));
+		return -1;
+	}
+	return 0;
+}
+
 static void sqlite_close(void *arg);
 
 static void *
@@ -897,6 +988,8 @@ sqlite_open(struct store *st, struct ev_loop *loop, const struct store_config *c
 		snprintf(err, errlen, "%s: %s", be->path, store_error(st));
 		goto fail;
 	}
+	if (conf->max_size_mb > 0 && size_limit(be, conf->max_size_mb, err, errlen) != 0)
+		goto fail;
 	if (flags & STORE_NO_MIGRATE) {
 		store_backend_up(st, true, NULL);
 		return be;

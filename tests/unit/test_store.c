@@ -838,6 +838,56 @@ test_memory_bound(void **state)
 		event_free(ev[i]);
 }
 
+/*
+ * SQLite: a commit past bridge.store.max_size_mb fails whole, is said once
+ * with the path and the limit, counted as "full", and waits in memory.
+ */
+static void
+test_full(void **state)
+{
+	struct fixture *f = *state;
+	const char *subs[] = { "a", "b" };
+	const struct store_ticket *tk[2];
+	struct answer a = { 0 };
+	struct store *st;
+	struct event *ev;
+	int64_t seq[1];
+	enum { N = 6000 };
+
+	if (f->pg)
+		skip();
+	f->conf.queue_max = N + 10;
+	f->conf.max_size_mb = 1;
+	st = open_st(f);
+	for (int i = 0; i < N; i++) {
+		ev = mkevent("x", NULL);
+		assert_int_equal(store_add(st, ev, subs, 2, 1000.0, tk), 0);
+		event_free(ev);
+	}
+	/* SQLite commits before store_commit returns. */
+	store_commit(st, answered, &a);
+	assert_false(a.done);
+	assert_false(store_stats(st)->up);
+	assert_int_equal(store_stats(st)->errors[STORE_ERR_FULL], 1);
+	assert_int_equal(store_stats(st)->errors[STORE_ERR_OTHER], 0);
+	assert_int_equal(store_stats(st)->queued_events, N);
+	assert_non_null(strstr(store_error(st), f->conf.path));
+	assert_non_null(strstr(store_error(st), "max_size_mb (1 MiB) reached"));
+	assert_string_equal(store_error_kind_name(STORE_ERR_FULL), "full");
+	store_close(st);
+	assert_true(a.done);
+	assert_int_equal(a.result, -1);
+	/* Nothing of it was stored; without the limit the store takes writes. */
+	f->conf.max_size_mb = 0;
+	st = open_st(f);
+	assert_int_equal(depth(st), 0);
+	ev = mkevent("y", NULL);
+	add_commit(st, ev, subs, 1, seq);
+	event_free(ev);
+	assert_int_equal(depth(st), 1);
+	store_close(st);
+}
+
 /* PostgreSQL: two members on loops of their own, one of which stops renewing. */
 
 struct member {
@@ -1179,6 +1229,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_quiet_claims_after_restart, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_schema_version, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_memory_bound, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_full, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pg_claims_between_members, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pg_cluster_fencing, setup, teardown),
 		cmocka_unit_test(test_open_fails_cleanly),
