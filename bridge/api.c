@@ -92,6 +92,7 @@ struct api {
 	struct api_req *waiting;	/* requests waiting for the store */
 	struct api_conn_stats conn_stats;	/* of every server it ran */
 	bool has_token, has_read_token;
+	bool warned_open;	/* the warning of an API without a token was given for this server */
 	unsigned char token_digest[EVP_MAX_MD_SIZE];
 	unsigned char read_token_digest[EVP_MAX_MD_SIZE];
 	bool stopping;
@@ -1432,12 +1433,18 @@ server_stop(struct server *s, bool flush)
 	server_free(s);
 }
 
+/* Warns of an API without a token once per server (not at every reload that keeps it so). */
 static void
-warn_open(const struct api *a)
+warn_open(struct api *a)
 {
-	if (a->srv != NULL && !a->has_token)
+	if (a->srv == NULL || a->has_token) {
+		a->warned_open = false;
+		return;
+	}
+	if (!a->warned_open)
 		log_warnx("api: no bridge.api.token: anyone who can connect to %s can use the API",
 		    a->srv->listen);
+	a->warned_open = true;
 }
 
 void
@@ -1551,6 +1558,7 @@ api_reload(struct api *a, const struct config *cfg)
 		server_stop(a->srv, false);
 	}
 	a->srv = next;
+	a->warned_open = false;
 	warn_open(a);
 }
 
