@@ -53,6 +53,12 @@ cli list | grep -q "\"$ID1\"" || fail "silences list does not show $ID1"
 echo '{"cpu": 95}' | put status.json
 wait_grep "cpu.high source=edge-1 suppressed=silence:$ID1" "$TMP/daemon.err" 15 ||
 	fail "cpu.high was not held back by the silence"
+# The log line comes when the event is made; it is stored at the batch's commit.
+stored_held_back() {
+	[ "$(req GET "/v1/events?include=suppressed" "$TOKEN")" = 200 ] &&
+	    grep -q '"suppressed"' "$TMP/body"
+}
+wait_for 10 stored_held_back || fail "the held-back event was not stored: $(cat "$TMP/body")"
 expect_status 200 GET /v1/events "$TOKEN"
 python3 -c 'import json, sys; assert json.load(open(sys.argv[1]))["events"] == []' "$TMP/body" ||
 	fail "/v1/events shows a held-back event: $(cat "$TMP/body")"
