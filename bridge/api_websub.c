@@ -19,6 +19,7 @@
 #include "log.h"
 #include "subs.h"
 #include "subs_json.h"
+#include "util.h"
 #include "xmalloc.h"
 
 #define FIELD_MAX	2048
@@ -30,12 +31,6 @@
 struct form {
 	char *mode, *callback, *topic, *secret, *lease;
 };
-
-static int
-hexval(int c)
-{
-	return isdigit(c) ? c - '0' : tolower(c) - 'a' + 10;
-}
 
 /* Decodes application/x-www-form-urlencoded text of n bytes into a new string; NULL if bad. */
 static char *
@@ -49,8 +44,8 @@ form_decode(const char *s, size_t n)
 			out[k++] = ' ';
 		else if (s[i] == '%' && i + 2 < n && isxdigit((unsigned char)s[i + 1]) &&
 		    isxdigit((unsigned char)s[i + 2])) {
-			out[k++] = (char)(hexval((unsigned char)s[i + 1]) * 16 +
-			    hexval((unsigned char)s[i + 2]));
+			out[k++] = (char)(hex_digit((unsigned char)s[i + 1]) * 16 +
+			    hex_digit((unsigned char)s[i + 2]));
 			i += 2;
 		} else if (s[i] == '%') {
 			free(out);

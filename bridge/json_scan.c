@@ -2,24 +2,14 @@
 
 #include <string.h>
 
+#include "util.h"
+
 static const char *
 skip_ws(const char *p, const char *end)
 {
 	while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
 		p++;
 	return p;
-}
-
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 /* p at the opening quote: the end of the string, or NULL. */
@@ -37,7 +27,7 @@ scan_string(const char *p, const char *end)
 			if (end - p < 5)
 				return NULL;
 			for (int i = 1; i <= 4; i++)
-				if (hexval(p[i]) < 0)
+				if (hex_digit((unsigned char)p[i]) < 0)
 					return NULL;
 			p += 4;
 		} else if (strchr("\"\\/bfnrt", *p) == NULL || *p == '\0')
@@ -193,8 +183,8 @@ json_scan_next(struct json_scan *it, struct json_span *key, struct json_span *va
 static unsigned long
 hex4(const char *p)
 {
-	return (unsigned long)(hexval(p[0]) << 12 | hexval(p[1]) << 8 | hexval(p[2]) << 4 |
-	    hexval(p[3]));
+	return (unsigned long)(hex_digit((unsigned char)p[0]) << 12 | hex_digit((unsigned char)p[1]) << 8 | hex_digit((unsigned char)p[2]) << 4 |
+	    hex_digit((unsigned char)p[3]));
 }
 
 const char *
