@@ -21,7 +21,8 @@
 . "$(dirname "$0")/../lib/http_common.sh"
 . "$(dirname "$0")/../lib/webhook_common.sh"
 
-CHECK=$top_srcdir/tests/lib/check_deliveries.py
+. "$(dirname "$0")/../lib/store_outage_common.sh"
+
 DISK=$TMP/disk
 DB=$DISK/pollhook.db
 mkdir -p "$DISK"
@@ -55,19 +56,6 @@ if [ "$MODE" = max_size ]; then
 	MOUNTED="max_size_mb = 2"
 fi
 
-cpus() {
-	python3 -c 'import json, sys; print(json.dumps({"cpus": {"c%d" % i: float(sys.argv[1]) for i in range(10)}}))' "$1" | put status.json
-}
-now() {
-	python3 -c 'import time; print("%.3f" % time.time())'
-}
-free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-# metric NAME: its value on /metrics (empty when unanswered).
-metric() {
-	curl -s --max-time 5 "http://127.0.0.1:$API_PORT/metrics" | awk -v n="$1" '$1 == n { print $2 }'
-}
 # last_poll SOURCE: its last poll time on /v1/sources.
 last_poll() {
 	curl -s --max-time 5 "http://127.0.0.1:$API_PORT/v1/sources" | python3 -c '
@@ -75,9 +63,6 @@ import json, sys
 doc = json.load(sys.stdin)
 items = doc["sources"] if isinstance(doc, dict) else doc
 print([s for s in items if s["name"] == sys.argv[1]][0]["last_poll"])' "$1"
-}
-events_made() {
-	sed -n 's/.* info    event \(evt_[0-9A-Z]*\) .*/\1/p' "$1" | sort
 }
 sql() {
 	python3 - "$DB" "$1" <<'PY'
@@ -87,10 +72,16 @@ for row in db.execute(sys.argv[2]):
     print("|".join(str(c) for c in row))
 PY
 }
+store_ids() {
+	sql "SELECT id FROM events ORDER BY id"
+}
 drained() {
 	[ "$(sql "SELECT count(*) FROM deliveries")" -eq 0 ]
 }
-wait_drained() {
+wait_store_ids() {
+	sql "SELECT id FROM events ORDER BY id"
+}
+drained() {
 	wait_for 60 drained || fail "$(sql "SELECT count(*) FROM deliveries") deliveries left after 60 s"
 }
 # fill: takes every free block of the file system with $DISK/filler, or
@@ -135,30 +126,7 @@ API_PORT=$(free_port)
 
 # conf SUBSCRIBER [QUEUE_MAX]
 conf() {
-	cat >"$TMP/pollhook.conf" <<CONF
-bridge = { state_dir = "$TMP/state"; api = { listen = "127.0.0.1:$API_PORT"; };
-  store = { backend = "sqlite"; path = "$DB"; $MAX_SIZE ${2:+queue_max = $2;} }; };
-sources = ( { name = "edge"; poller = "http"; interval = 0.1; timeout = 0.1;
-    http = { url = "http://127.0.0.1:$api_PORT/status.json"; };
-    metrics = ( { name = "cpu"; json = "/cpus/*"; } ); } );
-rules = ( { name = "cpu.high"; metric = "cpu"; above = 90.0; clear = 85.0; } );
-subscribers = ( { name = "$1"; url = "http://127.0.0.1:$(eval echo "\$${1}_PORT")/hook";
-    secret = "$SECRET_A"; retry = { first_delay = 0.2; max_delay = 1.0; max_attempts = 1000; }; } );
-CONF
-}
-
-FLIPPER=
-flip_start() {
-	( while :; do cpus 95; sleep 0.25; cpus 20; sleep 0.25; done ) &
-	FLIPPER=$!
-	PIDS="$PIDS $FLIPPER"
-}
-flip_stop() {
-	kill "$FLIPPER" 2>/dev/null
-	{ wait "$FLIPPER"; } 2>/dev/null
-	# Its last write may still be on the way.
-	sleep 0.5
-	cpus 20
+	outage_conf "backend = \"sqlite\"; path = \"$DB\"; $MAX_SIZE" "$@"
 }
 
 # 1. Within the bound (the default, 100000).
@@ -197,13 +165,7 @@ sleep 1
 wait_drained
 stop_daemon
 [ "$(sql "PRAGMA integrity_check")" = ok ] || fail "integrity_check after the disk was full: $(sql "PRAGMA integrity_check" | head -5)"
-events_made "$TMP/daemon.err" >"$TMP/made.txt"
-sql "SELECT id FROM events ORDER BY id" >"$TMP/stored.txt"
-cmp -s "$TMP/made.txt" "$TMP/stored.txt" ||
-	fail "events made and events stored differ: $(diff "$TMP/made.txt" "$TMP/stored.txt" | head -5)"
-python3 "$CHECK" "$TMP/stored.txt" "$TMP/r.jsonl" --not-before "$t_down:$t_up:$t_up" ||
-	fail "deliveries after the disk full are wrong"
-all_verified r
+check_all_stored "disk full" "$t_down" "$t_up"
 pass "space back: every event made is stored and delivered once, in order, none before it was stored; integrity_check ok"
 
 # 2. Past the bound: 30 events in memory at most.
@@ -227,17 +189,4 @@ wait_drained
 dropped=$(metric pollhook_store_dropped_events_total)
 stop_daemon
 [ "$(sql "PRAGMA integrity_check")" = ok ] || fail "integrity_check after the second disk full: $(sql "PRAGMA integrity_check" | head -5)"
-events_made "$TMP/daemon.err" >"$TMP/made2.txt"
-sql "SELECT id FROM events ORDER BY id" | sort >"$TMP/all.txt"
-comm -12 "$TMP/made2.txt" "$TMP/all.txt" >"$TMP/stored2.txt"
-made=$(wc -l <"$TMP/made2.txt")
-stored=$(wc -l <"$TMP/stored2.txt")
-[ $((made - stored)) -eq "$dropped" ] ||
-	fail "$made events made, $stored stored, but $dropped counted as dropped"
-python3 - "$TMP/stored2.txt" "$TMP/r2.jsonl" <<'PY' || fail "the stored events of the second disk full were not all delivered"
-import json, sys
-ids = set(open(sys.argv[1]).read().split())
-got = {json.loads(json.loads(l)["body"])["id"] for l in open(sys.argv[2]) if json.loads(l)["status"] == 200}
-assert ids <= got and got <= ids, (len(ids - got), len(got - ids))
-PY
-pass "past the bound: $dropped of $made events dropped, counted and logged; the $stored stored delivered"
+check_dropped "disk full" "$dropped"
