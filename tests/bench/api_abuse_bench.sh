@@ -26,18 +26,9 @@ ABUSE=$SRC/tests/lib/api_abuse.py
 command -v curl >/dev/null || { echo "curl is required" >&2; exit 1; }
 ulimit -n 4096 2>/dev/null
 
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/pollhook-apiabuse.XXXXXX")
-PIDS=""
-cleanup() {
-	for p in $PIDS; do kill "$p" 2>/dev/null; done
-	for p in $PIDS; do wait "$p" 2>/dev/null; done
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
+. "$(dirname "$0")/lib.sh"
+bench_tmp apiabuse
 
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
 
 mkdir -p "$TMP/www" "$TMP/state"
 echo '{"cpu": 20}' >"$TMP/www/status.json"

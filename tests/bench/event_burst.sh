@@ -42,9 +42,7 @@ cleanup() {
 trap cleanup EXIT
 mkdir -p "$TMP/www"
 
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
+. "$(dirname "$0")/lib.sh"
 PORT=$(free_port)
 API=$(free_port)
 

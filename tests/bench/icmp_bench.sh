@@ -44,9 +44,7 @@ icmp_counter() {	# icmp_counter NAME: a counter of this namespace's Icmp: line
 	    else print $f[k] }' /proc/net/snmp
 }
 
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
+. "$(dirname "$0")/lib.sh"
 
 # The addresses: 127.1.0.1, 127.1.0.2, ... (250 per /24), one per line.
 python3 - "$BENCH_N" >"$TMP/addrs" <<'PY'

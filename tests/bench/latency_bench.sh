@@ -19,18 +19,9 @@ INTERVAL=${INTERVAL:-0.1}
 [ -x "$BUILD/bridge/pollhook" ] || { echo "no $BUILD/bridge/pollhook: build first" >&2; exit 1; }
 command -v curl >/dev/null || { echo "curl is required" >&2; exit 1; }
 
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/pollhook-latency.XXXXXX")
-PIDS=""
-cleanup() {
-	for p in $PIDS; do kill "$p" 2>/dev/null; done
-	for p in $PIDS; do wait "$p" 2>/dev/null; done
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
+. "$(dirname "$0")/lib.sh"
+bench_tmp latency
 
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
 
 # The device and the receiver: answer times to TMP/sent, arrivals to TMP/recv.
 cat >"$TMP/ends.py" <<'PY'

@@ -55,9 +55,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
+. "$(dirname "$0")/lib.sh"
 HOOK=$(free_port)
 PRODUCER=$(free_port)
 API=$(free_port)

@@ -25,23 +25,10 @@ BACKENDS=${BACKENDS:-sqlite postgres}
 [ -x "$POLLHOOK" ] || { echo "no $POLLHOOK: build first" >&2; exit 1; }
 command -v nginx >/dev/null || { echo "nginx is required (apt-get install nginx-light)" >&2; exit 1; }
 
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/pollhook-bench.XXXXXX")
-PIDS=""
-CLEANUP_HOOKS=""
-cleanup() {
-	for p in $PIDS; do kill "$p" 2>/dev/null; done
-	for p in $PIDS; do wait "$p" 2>/dev/null; done
-	[ -f "$TMP/nginx.pid" ] && kill "$(cat "$TMP/nginx.pid")" 2>/dev/null
-	for h in $CLEANUP_HOOKS; do "$h"; done
-	sleep 0.2
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
+. "$(dirname "$0")/lib.sh"
+bench_tmp bench
 mkdir -p "$TMP/www"
 
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
 PORT=$(free_port)
 
 cat >"$TMP/nginx.conf" <<CONF
