@@ -580,6 +580,27 @@ follow_row(void *arg, const char *key, const char *json)
 	discover_device_clear(&dev);
 }
 
+/* Takes the devices of discovery name out of those known (and, forget, out of the store); returns how many. */
+static size_t
+drop_devices(struct discover *d, const char *name, bool forget)
+{
+	struct discover_known *k = d->known;
+	size_t o = 0, n = 0;
+
+	for (size_t i = 0; i < k->n; i++) {
+		if (strcmp(k->v[i].discovery, name) != 0) {
+			k->v[o++] = k->v[i];
+			continue;
+		}
+		if (forget)
+			forget_device(d, &k->v[i]);
+		discover_device_clear(&k->v[i]);
+		n++;
+	}
+	k->n = o;
+	return n;
+}
+
 static bool
 same_device(const struct discover_device *a, const struct discover_device *b)
 {
@@ -592,10 +613,17 @@ static bool
 adopt(struct discover *d, struct sweep *sw, const struct discover_known *fresh)
 {
 	struct discover_known *k = d->known;
-	size_t have = 0, want = 0, matched = 0, o = 0;
+	size_t have = 0, want = 0, matched = 0;
+	struct hmap mine;	/* address -> the known device of sw's discovery */
 
+	hmap_init(&mine);
+	for (size_t i = 0; i < k->n; i++)
+		if (strcmp(k->v[i].discovery, sw->name) == 0) {
+			hmap_put(&mine, k->v[i].address, &k->v[i]);
+			have++;
+		}
 	for (size_t i = 0; i < fresh->n; i++) {
-		const struct discover_device *f = &fresh->v[i];
+		const struct discover_device *f = &fresh->v[i], *known;
 
 		if (strcmp(f->discovery, sw->name) != 0)
 			continue;
@@ -604,23 +632,13 @@ adopt(struct discover *d, struct sweep *sw, const struct discover_known *fresh)
 			continue;
 		}
 		want++;
-		for (size_t j = 0; j < k->n; j++)
-			if (same_device(&k->v[j], f)) {
-				matched++;
-				break;
-			}
+		if ((known = hmap_get(&mine, f->address)) != NULL && same_device(known, f))
+			matched++;
 	}
-	for (size_t i = 0; i < k->n; i++)
-		have += strcmp(k->v[i].discovery, sw->name) == 0;
+	hmap_free(&mine);
 	if (have == want && matched == want)
 		return false;
-	for (size_t i = 0; i < k->n; i++) {
-		if (strcmp(k->v[i].discovery, sw->name) == 0)
-			discover_device_clear(&k->v[i]);
-		else
-			k->v[o++] = k->v[i];
-	}
-	k->n = o;
+	drop_devices(d, sw->name, false);
 	for (size_t i = 0; i < fresh->n; i++)
 		if (strcmp(fresh->v[i].discovery, sw->name) == 0 && fresh->v[i].address[0] != '\0')
 			discover_known_add(k, &fresh->v[i]);
@@ -800,20 +818,9 @@ discover_new(struct ev_loop *loop, const struct config *cfg, struct discover_kno
 static size_t
 forget_discovery(struct discover *d, const struct sweep *sw)
 {
-	struct discover_known *k = d->known;
-	size_t o = 0, n = 0;
 	char *key = xasprintf("%s/", sw->name);
+	size_t n = drop_devices(d, sw->name, true);
 
-	for (size_t i = 0; i < k->n; i++) {
-		if (strcmp(k->v[i].discovery, sw->name) != 0) {
-			k->v[o++] = k->v[i];
-			continue;
-		}
-		forget_device(d, &k->v[i]);
-		discover_device_clear(&k->v[i]);
-		n++;
-	}
-	k->n = o;
 	store_disc_save(d->st, key, NULL);
 	free(key);
 	return n;
