@@ -6,8 +6,9 @@
 # that loosens the unit (a capability, a writable path, a syscall group)
 # shows here. Also checks that the unit keeps what the Debian package and
 # pollhook need: ExecStart=/usr/bin/pollhook, User=, StateDirectory=.
-# Exit status: 0 pass, 1 fail, 77 without systemd-analyze (or one too old
-# for --offline).
+# Exit status: 0 pass, 1 fail, 77 without systemd-analyze (Debian's systemd,
+# which .ci/run and the README's first command install) or with one too old
+# for --offline.
 
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
