@@ -215,10 +215,30 @@ rss_kb() {
 fds() {
 	ls "/proc/$DAEMON_PID/fd" | wc -l
 }
+# mem_kb: RssAnon RssFile RssShmem of the daemon (what the RSS is made of).
+mem_kb() {
+	awk '$1 == "RssAnon:" { a = $2 } $1 == "RssFile:" { f = $2 } $1 == "RssShmem:" { s = $2 }
+	    END { print a + 0, f + 0, s + 0 }' "/proc/$DAEMON_PID/status"
+}
+# fd_kinds: the daemon's descriptors by kind (socket, file, other), for the
+# table; the files by name go to fds.log with the sample's time.
+fd_kinds() {
+	local d=/proc/$DAEMON_PID/fd t so=0 fi=0 ot=0
+	for t in "$d"/*; do
+		t=$(readlink "$t" 2>/dev/null) || continue
+		case $t in
+		socket:*) so=$((so + 1)) ;;
+		/*) fi=$((fi + 1)); echo "$1 $t" >>"$TMP/fds.log" ;;
+		*) ot=$((ot + 1)) ;;
+		esac
+	done
+	echo "$so/$fi/$ot"
+}
 
-echo "(fds*: the lowest count of the 30 s before the sample)"
+echo "(fds*: the lowest count of the 30 s before the sample, kinds socket/file/other at that moment;"
+echo " anon/file/shmem: the parts of the RSS in kB)"
 echo "soak: $NSOURCES sources ($((NSOURCES / SNMP_EVERY)) snmp), every ${INTERVAL}s, $MINUTES min, pid $DAEMON_PID, $POLLHOOK"
-printf '%6s %10s %6s %10s %10s %8s %8s\n' "t(s)" "rss(kB)" "fds*" "polls" "events" "reloads" "flappy"
+printf '%6s %10s %8s %6s %6s %6s %10s %10s %10s %8s %8s\n' "t(s)" "rss(kB)" "anon" "file" "shmem" "fds*" "kinds" "polls" "events" "reloads" "flappy"
 fmin=
 start=$(now)
 end=$((start + MINUTES * 60))
@@ -237,7 +257,10 @@ while [ "$(now)" -lt "$end" ]; do
 	kill -0 "$DAEMON_PID" 2>/dev/null || fail "pollhook died"
 	t=$(now)
 	f=$(fds)
-	[ -z "$fmin" ] || [ "$f" -lt "$fmin" ] && fmin=$f
+	if [ -z "$fmin" ] || [ "$f" -lt "$fmin" ]; then
+		fmin=$f
+		fkinds=$(fd_kinds $((t - start)))
+	fi
 	if [ "$t" -ge "$next_flip" ]; then
 		if [ "$high" -eq 1 ]; then cpu 20; high=0; else cpu 95; high=1; fi
 		next_flip=$((next_flip + 30))
@@ -264,13 +287,15 @@ while [ "$(now)" -lt "$end" ]; do
 	fi
 	if [ "$t" -ge "$next_sample" ]; then
 		r=$(rss_kb)
+		m=$(mem_kb)
 		f=$fmin
 		fmin=
 		p=$(metric pollhook_polls_total)
 		e=$(metric pollhook_events_total)
-		printf '%6d %10d %6d %10s %10s %8d %8s\n' $((t - start)) "$r" "$f" "$p" "$e" "$reloads" \
+		# shellcheck disable=SC2086 # m is three numbers
+		printf '%6d %10d %8d %6d %6d %6d %10s %10s %10s %8d %8s\n' $((t - start)) "$r" $m "$f" "$fkinds" "$p" "$e" "$reloads" \
 		    "$([ "$recv_up" -eq 1 ] && echo up || echo down)"
-		echo "$((t - start)) $r $f" >>"$TMP/samples"
+		echo "$((t - start)) $r $f $m" >>"$TMP/samples"
 		next_sample=$((next_sample + SAMPLE))
 	fi
 	sleep 1
