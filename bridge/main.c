@@ -41,6 +41,7 @@
 #define DEFAULT_CONFIG POLLHOOK_DEFAULT_CONFIG
 #define SHUTDOWN_GRACE 10.0	/* seconds to let polls and deliveries finish */
 #define KNOWN_WAIT 10.0		/* seconds the store may take to hand over discovered devices */
+#define MALLOC_BIG (128 * 1024)	/* bytes: larger blocks are mapped, and freed heap tops trimmed */
 
 struct daemon {
 	struct ev_loop *loop;
@@ -461,6 +462,20 @@ out:
 	return d->rc;
 }
 
+/*
+ * glibc's thresholds, pinned at their defaults. Left dynamic, the first large
+ * block freed (the 512 KiB a reload reads a large file into) raises both: such
+ * blocks then come from the heaps, and a free top up to twice their size stays
+ * resident for good (in a reload thread's arena, where malloc_trim does not
+ * reach the top) -- a one-time step in RSS at a random reload.
+ */
+static void
+pin_malloc(void)
+{
+	(void)mallopt(M_MMAP_THRESHOLD, MALLOC_BIG);
+	(void)mallopt(M_TRIM_THRESHOLD, MALLOC_BIG);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -484,6 +499,7 @@ main(int argc, char **argv)
 	bool check = false, once = false, preview = false;
 	int json = -1, ch, rc;
 
+	pin_malloc();
 	if (argc > 1 && strcmp(argv[1], "subscribers") == 0)
 		return cli_subs_main(argc, argv);
 	if (argc > 1 && strcmp(argv[1], "silences") == 0)
