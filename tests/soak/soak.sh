@@ -17,15 +17,17 @@
 # SIGHUP every minute, alternating between two configurations (a rule
 # threshold and the sources' labels differ).
 #
-# What is watched: every 30 s the daemon's RSS (VmRSS of /proc/PID/status)
+# What is watched: every 5 s the daemon's RSS (VmRSS of /proc/PID/status)
 # and its open descriptors (/proc/PID/fd). After the first 5 minutes
 # (warm-up) both must grow by less than 2 %, comparing the first 2 minutes
-# after the warm-up with the last 2 by their medians; the descriptors are
-# counted every second and a sample is the lowest count of its 30 s (the
-# polls and attempts in flight come and go by hundreds; a leak raises the
-# floor). The table is printed,
-# then PASS or FAIL. On a sanitizer build (./configure --enable-sanitizers)
-# ASAN_OPTIONS/UBSAN_OPTIONS log_path go to a directory that must hold no
+# after the warm-up with the last 2 by their medians (24 records each, so
+# that each window holds its 4 half-minute phases alike: a reload's trim,
+# a flip's burst, the receiver up and down); the descriptors are counted
+# every second and a record is the lowest count of its 5 s (the polls and
+# attempts in flight come and go by hundreds; a leak raises the floor).
+# The table (a row every 30 s) is printed, then PASS or FAIL. On a
+# sanitizer build (./configure --enable-sanitizers) ASAN_OPTIONS/UBSAN_OPTIONS
+# log_path go to a directory that must hold no
 # report at the end (leaks are reported at exit, after a SIGTERM). ASan's
 # own memory grows RSS by itself: its quarantine of freed memory (held here
 # to 32 MiB, quarantine_size_mb; 256 by default) and its stack depot, where
@@ -48,7 +50,8 @@ SNMP_EVERY=${SOAK_SNMP_EVERY:-10}
 NHTTP=${SOAK_HTTP_SERVERS:-4}
 INTERVAL=${SOAK_INTERVAL:-10}
 WARMUP=300
-SAMPLE=30
+SAMPLE=30	# seconds between the table's rows
+RECORD=5	# seconds between the records the verdict compares
 LIMIT_PCT=2
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/pollhook-soak.XXXXXX")
@@ -240,11 +243,13 @@ echo " anon/file/shmem: the parts of the RSS in kB)"
 echo "soak: $NSOURCES sources ($((NSOURCES / SNMP_EVERY)) snmp), every ${INTERVAL}s, $MINUTES min, pid $DAEMON_PID, $POLLHOOK"
 printf '%6s %10s %8s %6s %6s %6s %10s %10s %10s %8s %8s\n' "t(s)" "rss(kB)" "anon" "file" "shmem" "fds*" "kinds" "polls" "events" "reloads" "flappy"
 fmin=
+rmin=
 start=$(now)
 end=$((start + MINUTES * 60))
-# Samples fall halfway between the flips, SIGHUPs and receiver changes (at
+# Rows fall halfway between the flips, SIGHUPs and receiver changes (at
 # whole half-minutes), not on the bursts they start.
 next_sample=$((start + 15))
+next_record=$((start + RECORD))
 next_flip=$((start + 30))
 next_hup=$((start + 60))
 next_recv=$((start + 30))
@@ -260,6 +265,9 @@ while [ "$(now)" -lt "$end" ]; do
 	if [ -z "$fmin" ] || [ "$f" -lt "$fmin" ]; then
 		fmin=$f
 		fkinds=$(fd_kinds $((t - start)))
+	fi
+	if [ -z "$rmin" ] || [ "$f" -lt "$rmin" ]; then
+		rmin=$f
 	fi
 	if [ "$t" -ge "$next_flip" ]; then
 		if [ "$high" -eq 1 ]; then cpu 20; high=0; else cpu 95; high=1; fi
@@ -285,6 +293,11 @@ while [ "$(now)" -lt "$end" ]; do
 		reloads=$((reloads + 1))
 		next_hup=$((next_hup + 60))
 	fi
+	if [ "$t" -ge "$next_record" ]; then
+		echo "$((t - start)) $(rss_kb) $rmin $(mem_kb)" >>"$TMP/samples"
+		rmin=
+		next_record=$((next_record + RECORD))
+	fi
 	if [ "$t" -ge "$next_sample" ]; then
 		r=$(rss_kb)
 		m=$(mem_kb)
@@ -295,7 +308,6 @@ while [ "$(now)" -lt "$end" ]; do
 		# shellcheck disable=SC2086 # m is three numbers
 		printf '%6d %10d %8d %6d %6d %6d %10s %10s %10s %8d %8s\n' $((t - start)) "$r" $m "$f" "$fkinds" "$p" "$e" "$reloads" \
 		    "$([ "$recv_up" -eq 1 ] && echo up || echo down)"
-		echo "$((t - start)) $r $f $m" >>"$TMP/samples"
 		next_sample=$((next_sample + SAMPLE))
 	fi
 	sleep 1
@@ -308,14 +320,14 @@ rc=$?
 DAEMON_PID=""
 
 verdict=PASS
-python3 - "$TMP/samples" "$WARMUP" "$LIMIT_PCT" <<'PY' || verdict=FAIL
+python3 - "$TMP/samples" "$WARMUP" "$LIMIT_PCT" "$RECORD" <<'PY' || verdict=FAIL
 import sys
 rows = [tuple(int(x) for x in l.split()) for l in open(sys.argv[1]) if l.strip()]
 warm, limit = int(sys.argv[2]), float(sys.argv[3])
 after = [r for r in rows if r[0] >= warm]
-n = 4  # samples in a 2-minute window
+n = 120 // int(sys.argv[4])  # records in a 2-minute window
 if len(after) < 2 * n:
-    print("too few samples after the warm-up (%d, want %d): run at least %d minutes"
+    print("too few records after the warm-up (%d, want %d): run at least %d minutes"
           % (len(after), 2 * n, warm // 60 + 4))
     sys.exit(1)
 first, last = after[:n], after[-n:]
