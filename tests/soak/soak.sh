@@ -225,6 +225,15 @@ mem_kb() {
 	awk '$1 == "RssAnon:" { a = $2 } $1 == "RssFile:" { f = $2 } $1 == "RssShmem:" { s = $2 }
 	    END { print a + 0, f + 0, s + 0 }' "/proc/$DAEMON_PID/status"
 }
+# heap_kb: two parts of the anonymous RSS, the main heap ([heap], glibc's
+# main arena) and the unnamed mappings (the arenas of the reload threads,
+# large blocks, the threads' stacks), to tell which one a step is in (the
+# rest is the libraries' written pages).
+heap_kb() {
+	awk '/^[0-9a-f]+-[0-9a-f]+ / { kind = NF == 5 ? "anon" : $6 }
+	    $1 == "Rss:" && kind == "[heap]" { h += $2 } $1 == "Rss:" && kind == "anon" { a += $2 }
+	    END { print h + 0 "/" a + 0 }' "/proc/$DAEMON_PID/smaps"
+}
 # fd_kinds: the daemon's descriptors by kind (socket, file, other), for the
 # table; the files by name go to fds.log with the sample's time.
 fd_kinds() {
@@ -241,9 +250,9 @@ fd_kinds() {
 }
 
 echo "(fds*: the lowest count of the 30 s before the sample, kinds socket/file/other at that moment;"
-echo " anon/file/shmem: the parts of the RSS in kB)"
+echo " anon/file/shmem: the parts of the RSS in kB; heap/mmap: the anon part in the main heap and in unnamed mappings)"
 echo "soak: $NSOURCES sources ($((NSOURCES / SNMP_EVERY)) snmp), every ${INTERVAL}s, $MINUTES min, pid $DAEMON_PID, $POLLHOOK"
-printf '%6s %10s %8s %6s %6s %6s %10s %10s %10s %8s %8s\n' "t(s)" "rss(kB)" "anon" "file" "shmem" "fds*" "kinds" "polls" "events" "reloads" "flappy"
+printf '%6s %10s %8s %6s %6s %12s %6s %10s %10s %10s %8s %8s\n' "t(s)" "rss(kB)" "anon" "file" "shmem" "heap/mmap" "fds*" "kinds" "polls" "events" "reloads" "flappy"
 fmin=
 rmin=
 start=$(now)
@@ -308,7 +317,7 @@ while [ "$(now)" -lt "$end" ]; do
 		p=$(metric pollhook_polls_total)
 		e=$(metric pollhook_events_total)
 		# shellcheck disable=SC2086 # m is three numbers
-		printf '%6d %10d %8d %6d %6d %6d %10s %10s %10s %8d %8s\n' $((t - start)) "$r" $m "$f" "$fkinds" "$p" "$e" "$reloads" \
+		printf '%6d %10d %8d %6d %6d %12s %6d %10s %10s %10s %8d %8s\n' $((t - start)) "$r" $m "$(heap_kb)" "$f" "$fkinds" "$p" "$e" "$reloads" \
 		    "$([ "$recv_up" -eq 1 ] && echo up || echo down)"
 		next_sample=$((next_sample + SAMPLE))
 	fi
