@@ -305,13 +305,14 @@ while [ "$(now)" -lt "$end" ]; do
 		next_hup=$((next_hup + 60))
 	fi
 	if [ "$t" -ge "$next_record" ]; then
-		echo "$((t - start)) $(rss_kb) $rmin $(mem_kb)" >>"$TMP/samples"
+		r=$(rss_kb)
+		m=$(mem_kb)
+		echo "$((t - start)) $r $rmin $m" >>"$TMP/samples"
 		rmin=
 		next_record=$((next_record + RECORD))
 	fi
+	# A row shows the RSS of the record taken in the same pass (rows fall on records).
 	if [ "$t" -ge "$next_sample" ]; then
-		r=$(rss_kb)
-		m=$(mem_kb)
 		f=$fmin
 		fmin=
 		p=$(metric pollhook_polls_total)
