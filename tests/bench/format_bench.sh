@@ -29,17 +29,20 @@ ROUNDS=${ROUNDS:-3}
 [ -x "$POLLHOOK" ] || { echo "no $POLLHOOK: build first" >&2; exit 1; }
 command -v nginx >/dev/null || { echo "nginx is required (apt-get install nginx-light)" >&2; exit 1; }
 
+top_srcdir=$(cd "$(dirname "$0")/../.." && pwd)
+. "$top_srcdir/tests/lib/ports.sh"
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/pollhook-fmtbench.XXXXXX")
 PH=""
 cleanup() {
 	[ -n "$PH" ] && kill "$PH" 2>/dev/null && wait "$PH" 2>/dev/null
 	[ -f "$TMP/nginx.pid" ] && kill "$(cat "$TMP/nginx.pid")" 2>/dev/null
 	sleep 0.2
+	free_port_release
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
 mkdir -p "$TMP/www"
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
+PORT=$(free_port)
 cat >"$TMP/nginx.conf" <<CONF
 worker_processes 1;
 user root;

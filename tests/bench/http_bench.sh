@@ -97,7 +97,7 @@ start_nginx() {
 	chmod 755 "$TMP" "$TMP/www"
 	chmod 644 "$TMP/www/small.json"
 	for attempt in 1 2 3 4 5; do
-		PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+		PORT=$(free_port)
 		cat >"$TMP/nginx/nginx.conf" <<EOF
 worker_processes 1;
 worker_rlimit_nofile 20000;
@@ -163,7 +163,7 @@ run_one() {
 	n=$1
 	who=$2
 	if [ "$who" = pollhook ]; then
-		API_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+		API_PORT=$(free_port)
 		write_conf "$n"
 		"$POLLHOOK" -c "$TMP/bench-$n.conf" 2>"$TMP/pollhook-$n.err" &
 	else

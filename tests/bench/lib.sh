@@ -6,7 +6,10 @@
 #                    stopped and waited for, an nginx whose pid is in
 #                    $TMP/nginx.pid too, each function named in CLEANUP_HOOKS
 #                    runs (tests/lib/pg.sh's server), and $TMP goes
-#   free_port        prints a free TCP port on 127.0.0.1
+#   free_port        prints a free loopback port (tests/lib/ports.sh)
+
+: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
+. "$top_srcdir/tests/lib/ports.sh"
 
 bench_tmp() {
 	TMP=$(mktemp -d "${TMPDIR:-/tmp}/pollhook-$1.XXXXXX") || exit 1
@@ -20,10 +23,8 @@ bench_cleanup() {
 	for p in $PIDS; do wait "$p" 2>/dev/null; done
 	[ -f "$TMP/nginx.pid" ] && kill "$(cat "$TMP/nginx.pid")" 2>/dev/null
 	for h in $CLEANUP_HOOKS; do "$h"; done
+	free_port_release
 	sleep 0.2
 	rm -rf "$TMP"
 }
 
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}

@@ -77,15 +77,11 @@ agent_drops() {	# the drops of snmpd's own socket: requests it never saw
 	awk -v p="$(printf ':%04X$' "$SNMPD_PORT")" '$2 ~ p { print $NF }' /proc/net/udp
 }
 
-tcp_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-
 hooks() {
 	if [ -f "$TMP/hook.log" ]; then wc -l <"$TMP/hook.log"; else echo 0; fi
 }
 
-NGINX_PORT=$(tcp_port)
+NGINX_PORT=$(free_port)
 cat >"$TMP/nginx.conf" <<CONF
 worker_processes 1;
 user root;
@@ -185,7 +181,7 @@ printf '%6s %4s %-9s %6s %9s %8s %8s %8s %8s %8s %8s %9s %9s\n' N ivl crossing h
 for run in $BURST_RUNS; do
 	n=${run%%:*}
 	iv=${run#*:}
-	API_PORT=$(tcp_port)
+	API_PORT=$(free_port)
 	write_conf "$n" "$iv"
 	rm -rf "$TMP/db"
 	set_value burst 20

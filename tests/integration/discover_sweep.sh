@@ -51,7 +51,7 @@ for _ in range(50):
     print(port)
     sys.exit(0)
 sys.exit(1)') || fail "no UDP port free on $NET.1-30"
-API_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+API_PORT=$(free_port)
 
 # snmpd_at HOST OID NAME: starts snmpd on $NET.HOST:$PORT; its pid in SNMPD_HOST.
 snmpd_at() {

@@ -13,7 +13,7 @@ echo '{"v": -Infinity}' | put inf.json
 echo '{"v": 1e400, "w": 2}' | put overflow.json
 
 # A port nobody listens on: bind one, note it, let it go.
-REFUSED_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+REFUSED_PORT=$(free_port)
 
 src() {
 	# src NAME URL-PATH-OR-URL [extra http keys] [timeout]

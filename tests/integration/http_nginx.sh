@@ -17,10 +17,6 @@ NGINX_USER=""
 [ "$(id -u)" -ne 0 ] || NGINX_USER="user root;"
 mkdir -p "$NG/logs"
 
-free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
 start_nginx() {
 	for attempt in 1 2 3 4 5; do
 		HTTP_PORT=$(free_port)

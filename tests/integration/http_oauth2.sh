@@ -12,7 +12,7 @@
 
 start_saas zoom --ttl 3
 recordings zoom r1:0.1 r2:0.2 r3:0.3
-DEAD_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
+DEAD_PORT=$(free_port)
 Z=http://127.0.0.1:$zoom_PORT
 H=127.0.0.1:$zoom_PORT
 LIST="$Z/v2/users/me/recordings?from=%{since:%Y-%m-%d}&to=%{now:%Y-%m-%d}"

@@ -7,7 +7,7 @@ echo '{"cpu": 95, "name": "r1"}' | put status.json
 start_api api
 
 # A port nothing listens on: bind one, close it, use it.
-DEAD_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
+DEAD_PORT=$(free_port)
 
 cat >"$TMP/pollhook.conf" <<CONF
 bridge = { state_dir = "$TMP/state"; };

@@ -29,7 +29,7 @@ openssl req -x509 -newkey rsa:2048 -nodes -days 3 -subj "/CN=svc.test" \
 
 start_tcp ssh --banner $'SSH-2.0-OpenSSH_9.2\r\n'
 start_tcp tls --cert "$TMP/cert.pem" --key "$TMP/key.pem" --ask PING --answer PONG
-DEAD_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
+DEAD_PORT=$(free_port)
 
 cat >"$TMP/once.conf" <<CONF
 bridge = { state_dir = "$TMP/state"; };

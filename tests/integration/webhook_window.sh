@@ -22,9 +22,6 @@ WINDOW=10
 cpus() {
 	python3 -c 'import json, sys; print(json.dumps({"cpus": {"c%d" % i: float(sys.argv[1]) for i in range(10)}}))' "$1" | put status.json
 }
-free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 # metric NAME: its value on /metrics (empty when unanswered).
 metric() {
 	curl -s --max-time 5 "http://127.0.0.1:$API_PORT/metrics" | awk -v n="$1" '$1 == n { print $2 }'

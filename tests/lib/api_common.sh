@@ -10,11 +10,6 @@
 
 command -v curl >/dev/null 2>&1 || fail "curl is required"
 
-# Prints a free TCP port on 127.0.0.1.
-free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
 API_PORT=$(free_port)
 TOKEN="tok-$$-$RANDOM-secret"
 printf '%s\n' "$TOKEN" >"$TMP/api.token"

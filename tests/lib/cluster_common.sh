@@ -55,10 +55,7 @@ now() {
 
 # Starts snmpd on a free UDP port (SNMPD_PORT), its requests logged; waits until it answers.
 snmpd_start() {
-	SNMPD_PORT=$(python3 -c 'import socket
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])')
+	SNMPD_PORT=$(free_port)
 	cat >"$TMP/snmpd.conf" <<CONF
 agentAddress udp:127.0.0.1:$SNMPD_PORT
 rocommunity public 127.0.0.1
@@ -109,7 +106,7 @@ cluster_conf() {
 }
 
 start_node() {
-	port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	port=$(free_port)
 	NODE=$1 API_PORT=$port "$POLLHOOK" -c "$TMP/cluster.conf" 2>"$TMP/$1.err" &
 	eval "${1}_PID=$!"
 	eval "${1}_API=$port"

@@ -9,6 +9,7 @@ set -u
 
 POLLHOOK=$top_builddir/bridge/pollhook
 . "$top_srcdir/tests/lib/kinds.sh"
+. "$top_srcdir/tests/lib/ports.sh"
 # A test of another poller names it in NEED_POLLERS before sourcing this file.
 need_kind pollers ${NEED_POLLERS:-http}
 HTTPSERVER=$top_srcdir/tests/lib/httpserver.py
@@ -28,6 +29,7 @@ cleanup() {
 	for h in ${CLEANUP_HOOKS:-}; do
 		"$h"
 	done
+	free_port_release
 	rm -rf "$TMP"
 }
 trap cleanup EXIT

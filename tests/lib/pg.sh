@@ -51,9 +51,7 @@ pg_as() {
 	fi
 }
 
-_pg_free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
+. "$top_srcdir/tests/lib/ports.sh"
 
 _pg_ctl_start() {
 	pg_as "$PG_BINDIR/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 30 \
@@ -65,7 +63,7 @@ pg_start() {
 	PG_DIR=$(mktemp -d "${TMPDIR:-/tmp}/pollhook-pg.XXXXXX") || return 1
 	chmod 755 "$PG_DIR"
 	[ "$(id -u)" -eq 0 ] && chown postgres: "$PG_DIR"
-	PG_PORT=$(_pg_free_port)
+	PG_PORT=$(free_port)
 	if ! pg_as "$PG_BINDIR/initdb" -D "$PG_DIR/data" -A trust -U postgres -E UTF8 \
 	    --locale=C --no-sync >"$PG_DIR/initdb.log" 2>&1; then
 		echo "pg_start: initdb failed: $(tail -n 5 "$PG_DIR/initdb.log")" >&2

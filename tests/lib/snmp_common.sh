@@ -12,6 +12,7 @@ set -u
 
 POLLHOOK=$top_builddir/bridge/pollhook
 . "$top_srcdir/tests/lib/kinds.sh"
+. "$top_srcdir/tests/lib/ports.sh"
 need_kind pollers snmp
 PASS_SCRIPT=$top_srcdir/tests/lib/snmp_pass.sh
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/pollhook-snmp.XXXXXX")
@@ -31,6 +32,7 @@ cleanup() {
 	for p in $SNMPD_PID $PIDS; do
 		wait "$p" 2>/dev/null
 	done
+	free_port_release
 	[ -n "${KEEP:-}" ] || rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -74,13 +76,6 @@ set_value if2.name eth0
 set_value if3.status 2
 set_value if3.name eth1
 
-# Prints a UDP port on 127.0.0.1 that nothing is bound to.
-free_port() {
-	python3 -c 'import socket
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])'
-}
 
 # Starts snmpd on a free port (SNMPD_PORT); waits until it answers, at most 10 s.
 snmpd_start() {

@@ -24,9 +24,6 @@ cpus() {
 now() {
 	python3 -c 'import time; print("%.3f" % time.time())'
 }
-free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 # metric NAME: its value on /metrics (empty when unanswered).
 metric() {
 	curl -s --max-time 5 "http://127.0.0.1:$API_PORT/metrics" | awk -v n="$1" '$1 == n { print $2 }'

@@ -46,6 +46,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 top_srcdir=${top_srcdir:-$(cd "$here/../.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
 POLLHOOK=${POLLHOOK:-$top_builddir/bridge/pollhook}
+. "$top_srcdir/tests/lib/ports.sh"
 MINUTES=${SOAK_MINUTES:-30}
 NSOURCES=${SOAK_SOURCES:-2000}
 SNMP_EVERY=${SOAK_SNMP_EVERY:-10}
@@ -68,6 +69,7 @@ cleanup() {
 	for p in $PIDS $RECV_PID $DAEMON_PID; do
 		wait "$p" 2>/dev/null
 	done
+	free_port_release
 	[ -n "${SOAK_KEEP:-}" ] && echo "kept $TMP" || rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -84,12 +86,6 @@ fail() {
 }
 now() {
 	date +%s
-}
-free_port() {
-	python3 -c 'import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM if sys.argv[1] == "udp" else socket.SOCK_STREAM)
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])' "$1"
 }
 wait_file() {
 	local i=0
@@ -128,7 +124,7 @@ for f in counter:100 if1.status:1 if1.name:lo if2.status:1 if2.name:eth0 if3.sta
 done
 
 # snmpd
-SNMPD_PORT=$(free_port udp)
+SNMPD_PORT=$(free_port)
 cat >"$TMP/snmpd.conf" <<CONF
 agentAddress udp:127.0.0.1:$SNMPD_PORT
 rocommunity public 127.0.0.1
@@ -160,13 +156,13 @@ receiver() {
 	python3 "$top_srcdir/tests/lib/receiver.py" --port "$2" --log /dev/null \
 	    --scheme standard "--secret=$SECRET" 2>>"$TMP/$1.err" &
 }
-STEADY_PORT=$(free_port tcp)
-FLAPPY_PORT=$(free_port tcp)
+STEADY_PORT=$(free_port)
+FLAPPY_PORT=$(free_port)
 receiver steady "$STEADY_PORT"
 PIDS="$PIDS $!"
 receiver flappy "$FLAPPY_PORT"
 RECV_PID=$!
-API_PORT=$(free_port tcp)
+API_PORT=$(free_port)
 
 # conf FILE THRESHOLD LABEL: the configuration (two of them, for the SIGHUPs).
 conf() {
