@@ -1,9 +1,14 @@
 /*
  * The SQLite store backend, the default: one database file (WAL) on local
  * disk, written by one daemon at a time and read (and marked for retries)
- * by the CLI beside it. Local disk and one transaction per batch make it
- * fast enough to run synchronously: every op completes before it returns,
- * through the same callbacks as the PostgreSQL backend's.
+ * by the CLI beside it. Requests run on the loop: every one completes
+ * before it returns, through the same callbacks as the PostgreSQL
+ * backend's. In the daemon, commits run on a thread of their own (worker.c)
+ * with a connection of their own, since a commit waits for the disk (an
+ * fsync of the log; a checkpoint now and then) and a busy disk takes
+ * hundreds of milliseconds; requests made meanwhile wait until it is done,
+ * so that they see the database as the loop knows it, and they never wait
+ * for the commit's lock. The CLI commits on its own thread.
  *
  * The schema's version is SQLite's user_version: 0 is the schema of the
  * outbox before versions existed, which migration 1 (CREATE ... IF NOT
@@ -25,6 +30,7 @@
 #include "event.h"
 #include "log.h"
 #include "store_impl.h"
+#include "worker.h"
 #include "util.h"
 #include "xmalloc.h"
 
@@ -105,17 +111,33 @@ static const char *const stmt_sql[ST_COUNT] = {
 #define WAKE_SUFFIX	"-wake"
 #define WAKE_MAX	64	/* bytes before the file starts again from empty */
 
+/* A connection that commits, with its statements and what its last commit ran into. */
+struct sqlite_conn {
+	sqlite3 *db;
+	sqlite3_stmt *stmt[ST_COUNT];
+	int rc;			/* the (extended) result code of the last failed commit step */
+	char err[512];		/* what failed, and SQLite's message */
+	int swept;		/* events the last commit's sweep removed */
+};
+
 struct sqlite_be {
 	struct store *st;
 	struct ev_loop *loop;
-	sqlite3 *db;
+	sqlite3 *db;		/* the loop's connection: = lc.db */
+	struct sqlite_conn lc;	/* the loop's statements (the CLI commits with them) */
+	struct sqlite_conn wc;	/* the worker's (the daemon); wc.db NULL otherwise */
+	struct worker *worker;
+	bool wbusy;		/* a batch is at the worker */
+	bool draining;		/* its requests are running, after it came back */
+	bool closing;
+	struct store_batch *held;	/* the next commit, sent once they ran */
+	struct store_req **deferred;	/* requests made while a batch was at the worker */
+	size_t ndeferred, capdeferred;
 	char *path;
 	char *wake_path;
 	ev_stat wake;		/* the daemon's watch on wake_path */
 	int version;		/* the schema's, as opened */
-	sqlite3_stmt *stmt[ST_COUNT];
 	bool claimed_all;	/* the first claims handed every pending row over */
-	int rc;			/* the (extended) result code of the last failed commit step */
 	long long max_pages;	/* bridge.store.max_size_mb in pages (0: no limit) */
 	unsigned max_size_mb;	/* as configured, for the message */
 	int64_t claim_after;	/* the seq the first claims reached */
@@ -148,14 +170,14 @@ exec(struct sqlite_be *be, const char *sql, const char *what)
  * failed commits (sqlite_commit says why), not every one.
  */
 static int
-step_done(struct sqlite_be *be, enum stmt_id id, const char *what)
+step_done(struct sqlite_conn *c, enum stmt_id id, const char *what)
 {
-	sqlite3_stmt *s = be->stmt[id];
+	sqlite3_stmt *s = c->stmt[id];
 	int rc = sqlite3_step(s);
 
 	if (rc != SQLITE_DONE) {
-		be->rc = sqlite3_extended_errcode(be->db);
-		store_set_error(be->st, "%s: %s", what, sqlite3_errmsg(be->db));
+		c->rc = sqlite3_extended_errcode(c->db);
+		snprintf(c->err, sizeof(c->err), "%s: %s", what, sqlite3_errmsg(c->db));
 	}
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);
@@ -180,9 +202,9 @@ col_text(sqlite3_stmt *s, int i)
 /* The batch */
 
 static int
-put_add(struct sqlite_be *be, struct store_add *a)
+put_add(struct sqlite_conn *c, struct store_add *a)
 {
-	sqlite3_stmt *s = be->stmt[ST_ADD_EVENT];
+	sqlite3_stmt *s = c->stmt[ST_ADD_EVENT];
 	struct event *ev = a->ev;
 	char *okey;
 	int rc = -1;
@@ -194,19 +216,19 @@ put_add(struct sqlite_be *be, struct store_add *a)
 	bind_text(s, 5, ev->instance);
 	sqlite3_bind_int64(s, 6, ev->ts_ms);
 	bind_text(s, 7, ev->body);
-	if (step_done(be, ST_ADD_EVENT, "storing an event") != 0)
+	if (step_done(c, ST_ADD_EVENT, "storing an event") != 0)
 		return -1;
 	okey = store_order_key(ev);
 	for (size_t i = 0; i < a->nsubs; i++) {
-		s = be->stmt[ST_ADD_DELIVERY];
+		s = c->stmt[ST_ADD_DELIVERY];
 		bind_text(s, 1, ev->id);
 		bind_text(s, 2, a->subs[i]);
 		bind_text(s, 3, okey);
 		sqlite3_bind_double(s, 4, a->now);
-		if (step_done(be, ST_ADD_DELIVERY, "storing a delivery") != 0)
+		if (step_done(c, ST_ADD_DELIVERY, "storing a delivery") != 0)
 			goto out;
 		/* One instance: it holds everything it stores. */
-		a->tickets[i].seq = sqlite3_last_insert_rowid(be->db);
+		a->tickets[i].seq = sqlite3_last_insert_rowid(c->db);
 		a->tickets[i].claimed = true;
 	}
 	rc = 0;
@@ -216,42 +238,42 @@ out:
 }
 
 static int
-put_mark(struct sqlite_be *be, const struct store_mark *m)
+put_mark(struct sqlite_conn *c, const struct store_mark *m)
 {
 	sqlite3_stmt *s;
 
 	switch (m->kind) {
 	case STORE_MARK_DONE:
-		sqlite3_bind_int64(be->stmt[ST_DONE_DEL], 1, m->seq);
-		return step_done(be, ST_DONE_DEL, "removing a delivery");
+		sqlite3_bind_int64(c->stmt[ST_DONE_DEL], 1, m->seq);
+		return step_done(c, ST_DONE_DEL, "removing a delivery");
 	case STORE_MARK_RETRY:
-		s = be->stmt[ST_RETRY];
+		s = c->stmt[ST_RETRY];
 		sqlite3_bind_int64(s, 1, m->seq);
 		sqlite3_bind_int(s, 2, (int)m->attempts);
 		sqlite3_bind_double(s, 3, m->next_at);
 		sqlite3_bind_int(s, 4, m->status);
 		bind_text(s, 5, m->error);
 		sqlite3_bind_double(s, 6, m->at);
-		return step_done(be, ST_RETRY, "recording a retry");
+		return step_done(c, ST_RETRY, "recording a retry");
 	case STORE_MARK_DEAD:
-		s = be->stmt[ST_DEAD];
+		s = c->stmt[ST_DEAD];
 		sqlite3_bind_int64(s, 1, m->seq);
 		sqlite3_bind_int(s, 2, (int)m->attempts);
 		sqlite3_bind_int(s, 3, m->status);
 		bind_text(s, 4, m->error);
 		sqlite3_bind_double(s, 5, m->at);
-		return step_done(be, ST_DEAD, "recording a dead letter");
+		return step_done(c, ST_DEAD, "recording a dead letter");
 	}
 	return -1;
 }
 
 static int
-put_import(struct sqlite_be *be, const struct store_import *im)
+put_import(struct sqlite_conn *c, const struct store_import *im)
 {
 	sqlite3_stmt *s;
 
 	if (im->event) {
-		s = be->stmt[ST_ADD_EVENT];
+		s = c->stmt[ST_ADD_EVENT];
 		bind_text(s, 1, im->ev.id);
 		bind_text(s, 2, im->ev.name);
 		bind_text(s, 3, im->ev.source);
@@ -259,9 +281,9 @@ put_import(struct sqlite_be *be, const struct store_import *im)
 		bind_text(s, 5, im->ev.instance);
 		sqlite3_bind_int64(s, 6, im->ev.ts_ms);
 		bind_text(s, 7, im->ev.body);
-		return step_done(be, ST_ADD_EVENT, "importing an event");
+		return step_done(c, ST_ADD_EVENT, "importing an event");
 	}
-	s = be->stmt[ST_IMPORT_DELIVERY];
+	s = c->stmt[ST_IMPORT_DELIVERY];
 	sqlite3_bind_int64(s, 1, im->row.seq);
 	bind_text(s, 2, im->row.event_id);
 	bind_text(s, 3, im->row.subscriber);
@@ -273,74 +295,72 @@ put_import(struct sqlite_be *be, const struct store_import *im)
 	sqlite3_bind_double(s, 9, im->row.updated);
 	sqlite3_bind_int(s, 10, im->row.last_status);
 	bind_text(s, 11, im->row.last_error);
-	return step_done(be, ST_IMPORT_DELIVERY, "importing a delivery");
+	return step_done(c, ST_IMPORT_DELIVERY, "importing a delivery");
 }
 
 static int
-put_batch(struct sqlite_be *be, struct store_batch *b)
+put_batch(struct sqlite_conn *c, struct store_batch *b)
 {
 	for (size_t i = 0; i < b->nadds; i++)
-		if (put_add(be, &b->adds[i]) != 0)
+		if (put_add(c, &b->adds[i]) != 0)
 			return -1;
 	for (size_t i = 0; i < b->nmarks; i++)
-		if (put_mark(be, &b->marks[i]) != 0)
+		if (put_mark(c, &b->marks[i]) != 0)
 			return -1;
 	for (size_t i = 0; i < b->nstates; i++) {
 		const struct store_pair *p = &b->states[i];
 		enum stmt_id id = p->value != NULL ? ST_STATE_SAVE : ST_STATE_DEL;
 
-		bind_text(be->stmt[id], 1, p->key);
+		bind_text(c->stmt[id], 1, p->key);
 		if (p->value != NULL)
-			bind_text(be->stmt[id], 2, p->value);
-		if (step_done(be, id, "saving rule state") != 0)
+			bind_text(c->stmt[id], 2, p->value);
+		if (step_done(c, id, "saving rule state") != 0)
 			return -1;
 	}
 	for (size_t i = 0; i < b->nsubs; i++) {
-		bind_text(be->stmt[ST_SUB], 1, b->subs[i].key);
-		bind_text(be->stmt[ST_SUB], 2, b->subs[i].value);
-		if (step_done(be, ST_SUB, "updating a subscriber") != 0)
+		bind_text(c->stmt[ST_SUB], 1, b->subs[i].key);
+		bind_text(c->stmt[ST_SUB], 2, b->subs[i].value);
+		if (step_done(c, ST_SUB, "updating a subscriber") != 0)
 			return -1;
 	}
 	for (size_t i = 0; i < b->nimports; i++)
-		if (put_import(be, &b->imports[i]) != 0)
+		if (put_import(c, &b->imports[i]) != 0)
 			return -1;
 	for (size_t i = 0; i < b->ndsubs; i++) {
 		const struct store_pair *p = &b->dsubs[i];
 		enum stmt_id id = p->value != NULL ? ST_DSUB_SAVE : ST_DSUB_DEL;
 
-		bind_text(be->stmt[id], 1, p->key);
+		bind_text(c->stmt[id], 1, p->key);
 		if (p->value != NULL)
-			bind_text(be->stmt[id], 2, p->value);
-		if (step_done(be, id, "saving a dynamic subscriber") != 0)
+			bind_text(c->stmt[id], 2, p->value);
+		if (step_done(c, id, "saving a dynamic subscriber") != 0)
 			return -1;
 	}
 	for (size_t i = 0; i < b->nsilences; i++) {
 		const struct store_pair *p = &b->silences[i];
 		enum stmt_id id = p->value != NULL ? ST_SILENCE_SAVE : ST_SILENCE_DEL;
 
-		bind_text(be->stmt[id], 1, p->key);
+		bind_text(c->stmt[id], 1, p->key);
 		if (p->value != NULL)
-			bind_text(be->stmt[id], 2, p->value);
-		if (step_done(be, id, "saving a silence") != 0)
+			bind_text(c->stmt[id], 2, p->value);
+		if (step_done(c, id, "saving a silence") != 0)
 			return -1;
 	}
 	for (size_t i = 0; i < b->ndiscs; i++) {
 		const struct store_pair *p = &b->discs[i];
 		enum stmt_id id = p->value != NULL ? ST_DISC_SAVE : ST_DISC_DEL;
 
-		bind_text(be->stmt[id], 1, p->key);
+		bind_text(c->stmt[id], 1, p->key);
 		if (p->value != NULL)
-			bind_text(be->stmt[id], 2, p->value);
-		if (step_done(be, id, "saving a discovered device") != 0)
+			bind_text(c->stmt[id], 2, p->value);
+		if (step_done(c, id, "saving a discovered device") != 0)
 			return -1;
 	}
 	if (b->sweep_before_ms > 0) {
-		sqlite3_bind_int64(be->stmt[ST_SWEEP], 1, b->sweep_before_ms);
-		if (step_done(be, ST_SWEEP, "sweeping old events") != 0)
+		sqlite3_bind_int64(c->stmt[ST_SWEEP], 1, b->sweep_before_ms);
+		if (step_done(c, ST_SWEEP, "sweeping old events") != 0)
 			return -1;
-		if (sqlite3_changes(be->db) > 0)
-			log_debug("store: sqlite: %d delivered events swept",
-			    sqlite3_changes(be->db));
+		c->swept = sqlite3_changes(c->db);
 	}
 	return 0;
 }
@@ -363,21 +383,59 @@ error_kind(int rc)
 }
 
 /*
- * A commit failed (the error set says where): rolls back what SQLite did not
- * already roll back itself (SQLITE_FULL may end the transaction), without
- * letting the rollback's own error hide the reason, and reports the failure
- * with the database's path and, for SQLITE_FULL, "disk full" or, when the
- * database reached bridge.store.max_size_mb, that.
+ * Commits b on c in one transaction; 0, or -1 with c->rc and c->err saying
+ * what failed, after rolling back what SQLite did not already roll back
+ * itself (SQLITE_FULL may end the transaction), without letting the
+ * rollback's own error hide the reason. Touches nothing but c and b: it
+ * runs on the worker's thread in the daemon.
+ */
+static int
+run_commit(struct sqlite_conn *c, struct store_batch *b)
+{
+	char *msg = NULL;
+	const char *what = "cannot begin a transaction";
+
+	c->rc = SQLITE_OK;
+	c->err[0] = '\0';
+	c->swept = 0;
+	if (sqlite3_exec(c->db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK)
+		goto failed;
+	if (put_batch(c, b) != 0)
+		goto rollback;
+	what = "commit failed";
+	if (sqlite3_exec(c->db, "COMMIT", NULL, NULL, &msg) == SQLITE_OK)
+		return 0;
+failed:
+	c->rc = sqlite3_extended_errcode(c->db);
+	snprintf(c->err, sizeof(c->err), "%s: %s", what, msg != NULL ? msg : sqlite3_errmsg(c->db));
+	sqlite3_free(msg);
+rollback:
+	if (!sqlite3_get_autocommit(c->db))
+		(void)sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+	return -1;
+}
+
+/*
+ * Reports the end of b's commit on c to the front: a failure with the
+ * database's path and, for SQLITE_FULL, "disk full" or, when the database
+ * reached bridge.store.max_size_mb, that.
  */
 static void
-commit_failed(struct sqlite_be *be, struct store_batch *b, int rc)
+commit_finish(struct sqlite_be *be, const struct sqlite_conn *c, struct store_batch *b,
+    int status)
 {
-	char why[512], full[128] = "";
-	enum store_error_kind kind = error_kind(rc);
+	char full[128] = "";
+	enum store_error_kind kind;
 	struct statvfs fs;
 	bool at_limit;
 
-	snprintf(why, sizeof(why), "%s", store_error(be->st));
+	if (c->swept > 0)
+		log_debug("store: sqlite: %d delivered events swept", c->swept);
+	if (status == 0) {
+		store_batch_done(be->st, b, 0);
+		return;
+	}
+	kind = error_kind(c->rc);
 	/*
 	 * SQLITE_FULL is the limit or the disk (SQLite has usually rolled the
 	 * whole transaction back already, so its size is gone): with a limit
@@ -385,18 +443,58 @@ commit_failed(struct sqlite_be *be, struct store_batch *b, int rc)
 	 */
 	at_limit = kind == STORE_ERR_FULL && be->max_pages > 0 &&
 	    (statvfs(be->path, &fs) != 0 || (unsigned long long)fs.f_bavail * fs.f_frsize >= 1048576);
-	if (!sqlite3_get_autocommit(be->db) &&
-	    sqlite3_exec(be->db, "ROLLBACK", NULL, NULL, NULL) != SQLITE_OK)
-		log_debug("store: sqlite: rollback: %s", sqlite3_errmsg(be->db));
 	if (at_limit)
 		snprintf(full, sizeof(full), "full: bridge.store.max_size_mb (%u MiB) reached: ",
 		    be->max_size_mb);
 	else if (kind == STORE_ERR_FULL)
 		snprintf(full, sizeof(full), "disk full (no space left for the database): ");
-	store_set_error(be->st, "%s: %s%s", be->path, full, why);
+	store_set_error(be->st, "%s: %s%s", be->path, full, c->err);
 	log_debug("store: sqlite: commit failed: %s", store_error(be->st));
 	store_set_error_kind(be->st, kind);
 	store_batch_done(be->st, b, -1);
+}
+
+/* The worker's job: a batch, committed on the worker's connection. */
+static int
+commit_run(void *arg, void *job)
+{
+	struct sqlite_be *be = arg;
+
+	return run_commit(&be->wc, job);
+}
+
+static void run_request(struct sqlite_be *be, struct store_req *rq);
+
+/*
+ * A batch is back from the worker: the front learns how it went (and may
+ * commit the next one, held meanwhile), then the requests made while it
+ * was away run, then the next batch goes.
+ */
+static void
+commit_back(void *arg, void *job, int status)
+{
+	struct sqlite_be *be = arg;
+	size_t i;
+
+	be->wbusy = false;
+	if (be->closing) {
+		commit_finish(be, &be->wc, job, status);
+		return;
+	}
+	be->draining = true;
+	commit_finish(be, &be->wc, job, status);
+	/* One that these make runs at once: nothing is at the worker. */
+	for (i = 0; i < be->ndeferred; i++)
+		run_request(be, be->deferred[i]);
+	be->ndeferred = 0;
+	be->draining = false;
+	if (be->held != NULL) {
+		struct store_batch *b = be->held;
+
+		be->held = NULL;
+		be->wbusy = true;
+		worker_queue(be->worker, b);
+	}
 }
 
 static void
@@ -404,20 +502,16 @@ sqlite_commit(void *arg, struct store_batch *b)
 {
 	struct sqlite_be *be = arg;
 
-	be->rc = SQLITE_OK;
-	if (exec(be, "BEGIN IMMEDIATE", "cannot begin a transaction") != 0) {
-		commit_failed(be, b, sqlite3_extended_errcode(be->db));
+	if (be->worker == NULL) {
+		commit_finish(be, &be->lc, b, run_commit(&be->lc, b));
 		return;
 	}
-	if (put_batch(be, b) != 0) {
-		commit_failed(be, b, be->rc);
+	if (be->wbusy || be->draining) {
+		be->held = b;	/* the front has one batch in flight: this is it */
 		return;
 	}
-	if (exec(be, "COMMIT", "commit failed") != 0) {
-		commit_failed(be, b, sqlite3_extended_errcode(be->db));
-		return;
-	}
-	store_batch_done(be->st, b, 0);
+	be->wbusy = true;
+	worker_queue(be->worker, b);
 }
 
 /* Requests */
@@ -776,9 +870,8 @@ recover(struct sqlite_be *be, struct store_req *rq)
 }
 
 static void
-sqlite_request(void *arg, struct store_req *rq)
+run_request(struct sqlite_be *be, struct store_req *rq)
 {
-	struct sqlite_be *be = arg;
 	int64_t v[2] = { rq->state, rq->seq };
 	long long n = -1;
 
@@ -868,6 +961,23 @@ sqlite_request(void *arg, struct store_req *rq)
 	store_req_done(rq, n);
 }
 
+/* Runs rq now, or once the batch at the worker is back. */
+static void
+sqlite_request(void *arg, struct store_req *rq)
+{
+	struct sqlite_be *be = arg;
+
+	if (!be->wbusy) {
+		run_request(be, rq);
+		return;
+	}
+	if (be->ndeferred == be->capdeferred) {
+		be->capdeferred = be->capdeferred ? be->capdeferred * 2 : 8;
+		be->deferred = xreallocarray(be->deferred, be->capdeferred, sizeof(*be->deferred));
+	}
+	be->deferred[be->ndeferred++] = rq;
+}
+
 /* Opening */
 
 static int
@@ -946,6 +1056,75 @@ size_limit(struct sqlite_be *be, unsigned mb, char *err, size_t errlen)
 	return 0;
 }
 
+/* Prepares every statement of a commit on c; 0, or -1 with a message in err. */
+static int
+conn_prepare(struct sqlite_conn *c, const char *path, char *err, size_t errlen)
+{
+	for (int i = 0; i < ST_COUNT; i++) {
+		if (sqlite3_prepare_v3(c->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+		    &c->stmt[i], NULL) != SQLITE_OK) {
+			snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(c->db));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void
+conn_close(struct sqlite_conn *c)
+{
+	for (int i = 0; i < ST_COUNT; i++)
+		sqlite3_finalize(c->stmt[i]);
+	if (c->db != NULL)
+		sqlite3_close(c->db);
+}
+
+/*
+ * The daemon's commits: a connection of the worker's own, set as the
+ * loop's (the same durability, cache and size limit), and the thread. The
+ * loop's connection then never checkpoints: its own writes (retries asked
+ * for, purges) are rare, and the worker's commits checkpoint the log past
+ * SQLite's 1,000 pages, on the worker.
+ */
+static int
+open_worker(struct sqlite_be *be, const struct store_config *conf, char *err, size_t errlen)
+{
+	struct sqlite_conn *c = &be->wc;
+	char sql[64];
+	const char *pragmas[] = {
+		"PRAGMA cache_size=-512",
+		conf->durability == STORE_DURABLE_PROCESS ? "PRAGMA synchronous=NORMAL" :
+		    "PRAGMA synchronous=FULL",
+		"PRAGMA foreign_keys=OFF",
+		sql,
+	};
+	size_t n = sizeof(pragmas) / sizeof(pragmas[0]);
+
+	snprintf(sql, sizeof(sql), "PRAGMA max_page_count = %lld", be->max_pages);
+	if (be->max_pages <= 0)
+		n--;
+	if (sqlite3_open_v2(be->path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+	    NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "cannot open %s for its commits: %s", be->path,
+		    c->db != NULL ? sqlite3_errmsg(c->db) : "out of memory");
+		return -1;
+	}
+	sqlite3_busy_timeout(c->db, 5000);
+	for (size_t i = 0; i < n; i++) {
+		if (sqlite3_exec(c->db, pragmas[i], NULL, NULL, NULL) != SQLITE_OK) {
+			snprintf(err, errlen, "%s: %s: %s", be->path, pragmas[i],
+			    sqlite3_errmsg(c->db));
+			return -1;
+		}
+	}
+	if (conn_prepare(c, be->path, err, errlen) != 0)
+		return -1;
+	sqlite3_wal_autocheckpoint(be->db, 0);
+	be->worker = worker_start(be->loop, "the store's commits", commit_run, commit_back, be,
+	    err, errlen);
+	return be->worker != NULL ? 0 : -1;
+}
+
 static void sqlite_close(void *arg);
 
 static void *
@@ -964,11 +1143,13 @@ sqlite_open(struct store *st, struct ev_loop *loop, const struct store_config *c
 		if (make_parent(be->path, err, errlen) != 0)
 			goto fail;
 	}
-	if (sqlite3_open_v2(be->path, &be->db, oflags, NULL) != SQLITE_OK) {
+	if (sqlite3_open_v2(be->path, &be->lc.db, oflags, NULL) != SQLITE_OK) {
+		be->db = be->lc.db;
 		snprintf(err, errlen, "cannot open %s: %s", be->path,
 		    be->db != NULL ? sqlite3_errmsg(be->db) : "out of memory");
 		goto fail;
 	}
+	be->db = be->lc.db;
 	/*
 	 * WAL lets the CLI read and mark deliveries while the daemon runs;
 	 * synchronous=FULL makes every commit durable (one fsync of the WAL
@@ -999,13 +1180,9 @@ sqlite_open(struct store *st, struct ev_loop *loop, const struct store_config *c
 		log_warn("store: sqlite: cannot make %s private", be->path);
 	if (migrate(be, err, errlen) != 0)
 		goto fail;
-	for (int i = 0; i < ST_COUNT; i++) {
-		if (sqlite3_prepare_v3(be->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
-		    &be->stmt[i], NULL) != SQLITE_OK) {
-			snprintf(err, errlen, "%s: %s", be->path, sqlite3_errmsg(be->db));
-			goto fail;
-		}
-	}
+	if (conn_prepare(&be->lc, be->path, err, errlen) != 0 ||
+	    ((flags & STORE_CLAIMS) && open_worker(be, conf, err, errlen) != 0))
+		goto fail;
 	store_backend_up(st, true, NULL);
 	store_backend_holding(st, true);
 	if (flags & STORE_CLAIMS)
@@ -1019,8 +1196,9 @@ fail:
 static bool
 sqlite_busy(void *arg)
 {
-	(void)arg;
-	return false;
+	struct sqlite_be *be = arg;
+
+	return be->wbusy || be->held != NULL || be->ndeferred > 0;
 }
 
 static void
@@ -1036,10 +1214,16 @@ sqlite_close(void *arg)
 
 	if (ev_is_active(&be->wake))
 		ev_stat_stop(be->loop, &be->wake);
-	for (int i = 0; i < ST_COUNT; i++)
-		sqlite3_finalize(be->stmt[i]);
-	if (be->db != NULL)
-		sqlite3_close(be->db);
+	/* What is at the worker finishes and is reported; what waits for it fails. */
+	be->closing = true;
+	worker_stop(be->worker);
+	for (size_t i = 0; i < be->ndeferred; i++)
+		store_req_done(be->deferred[i], -1);
+	free(be->deferred);
+	if (be->held != NULL)
+		store_batch_done(be->st, be->held, -1);
+	conn_close(&be->wc);
+	conn_close(&be->lc);
 	free(be->wake_path);
 	free(be->path);
 	free(be);

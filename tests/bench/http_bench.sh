@@ -44,6 +44,7 @@ TMP=$(mktemp -d "${TMPDIR:-/tmp}/pollhook-bench.XXXXXX")
 NGINX_PID=""
 PH_PID=""
 cleanup() {
+	free_port_release 2>/dev/null
 	[ -n "$PH_PID" ] && kill "$PH_PID" 2>/dev/null && wait "$PH_PID" 2>/dev/null
 	[ -n "$NGINX_PID" ] && kill "$NGINX_PID" 2>/dev/null && wait "$NGINX_PID" 2>/dev/null
 	rm -rf "$TMP"

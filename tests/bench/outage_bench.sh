@@ -46,6 +46,7 @@ command -v nginx >/dev/null || { echo "nginx is required (apt-get install nginx-
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/pollhook-outage.XXXXXX")
 PID="" PROD=""
 cleanup() {
+	free_port_release 2>/dev/null
 	[ -n "$PID" ] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null
 	[ -n "$PROD" ] && kill "$PROD" 2>/dev/null && wait "$PROD" 2>/dev/null
 	[ -f "$TMP/nginx.pid" ] && kill "$(cat "$TMP/nginx.pid")" 2>/dev/null
