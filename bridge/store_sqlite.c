@@ -8,7 +8,7 @@
  * fsync of the log; a checkpoint now and then) and a busy disk takes
  * hundreds of milliseconds; requests made meanwhile wait until it is done,
  * so that they see the database as the loop knows it, and they never wait
- * for the commit's lock. The CLI commits on its own thread.
+ * for the commit's lock. The CLI commits on its loop, as before.
  *
  * The schema's version is SQLite's user_version: 0 is the schema of the
  * outbox before versions existed, which migration 1 (CREATE ... IF NOT
@@ -123,8 +123,7 @@ struct sqlite_conn {
 struct sqlite_be {
 	struct store *st;
 	struct ev_loop *loop;
-	sqlite3 *db;		/* the loop's connection: = lc.db */
-	struct sqlite_conn lc;	/* the loop's statements (the CLI commits with them) */
+	struct sqlite_conn lc;	/* the loop's connection (the CLI commits with it) */
 	struct sqlite_conn wc;	/* the worker's (the daemon); wc.db NULL otherwise */
 	struct worker *worker;
 	bool wbusy;		/* a batch is at the worker */
@@ -146,7 +145,7 @@ struct sqlite_be {
 static int
 fail(struct sqlite_be *be, const char *what)
 {
-	store_set_error(be->st, "%s: %s", what, sqlite3_errmsg(be->db));
+	store_set_error(be->st, "%s: %s", what, sqlite3_errmsg(be->lc.db));
 	log_warnx("store: sqlite: %s", store_error(be->st));
 	return -1;
 }
@@ -156,7 +155,7 @@ exec(struct sqlite_be *be, const char *sql, const char *what)
 {
 	char *msg = NULL;
 
-	if (sqlite3_exec(be->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+	if (sqlite3_exec(be->lc.db, sql, NULL, NULL, &msg) != SQLITE_OK) {
 		store_set_error(be->st, "%s: %s", what, msg != NULL ? msg : "unknown error");
 		sqlite3_free(msg);
 		return -1;
@@ -522,7 +521,7 @@ prepare(struct sqlite_be *be, const char *sql, const int64_t *v, int n)
 {
 	sqlite3_stmt *s;
 
-	if (sqlite3_prepare_v2(be->db, sql, -1, &s, NULL) != SQLITE_OK) {
+	if (sqlite3_prepare_v2(be->lc.db, sql, -1, &s, NULL) != SQLITE_OK) {
 		fail(be, "preparing a query");
 		return NULL;
 	}
@@ -543,7 +542,7 @@ run_change(struct sqlite_be *be, sqlite3_stmt *s, const char *what)
 	sqlite3_finalize(s);
 	if (rc != SQLITE_DONE)
 		return fail(be, what);
-	return sqlite3_changes(be->db);
+	return sqlite3_changes(be->lc.db);
 }
 
 /* Passes every row of s (ROW_COLUMNS) to fn; returns the count, or -1. */
@@ -1119,7 +1118,7 @@ open_worker(struct sqlite_be *be, const struct store_config *conf, char *err, si
 	}
 	if (conn_prepare(c, be->path, err, errlen) != 0)
 		return -1;
-	sqlite3_wal_autocheckpoint(be->db, 0);
+	sqlite3_wal_autocheckpoint(be->lc.db, 0);
 	be->worker = worker_start(be->loop, "the store's commits", commit_run, commit_back, be,
 	    err, errlen);
 	return be->worker != NULL ? 0 : -1;
@@ -1144,12 +1143,10 @@ sqlite_open(struct store *st, struct ev_loop *loop, const struct store_config *c
 			goto fail;
 	}
 	if (sqlite3_open_v2(be->path, &be->lc.db, oflags, NULL) != SQLITE_OK) {
-		be->db = be->lc.db;
 		snprintf(err, errlen, "cannot open %s: %s", be->path,
-		    be->db != NULL ? sqlite3_errmsg(be->db) : "out of memory");
+		    be->lc.db != NULL ? sqlite3_errmsg(be->lc.db) : "out of memory");
 		goto fail;
 	}
-	be->db = be->lc.db;
 	/*
 	 * WAL lets the CLI read and mark deliveries while the daemon runs;
 	 * synchronous=FULL makes every commit durable (one fsync of the WAL
@@ -1160,7 +1157,7 @@ sqlite_open(struct store *st, struct ev_loop *loop, const struct store_config *c
 	 * states of tens of thousands of sources, written once each, would
 	 * otherwise fill it for nothing (the OS caches the file anyway).
 	 */
-	sqlite3_busy_timeout(be->db, 5000);
+	sqlite3_busy_timeout(be->lc.db, 5000);
 	if (exec(be, "PRAGMA journal_mode=WAL", "setting WAL") != 0 ||
 	    exec(be, "PRAGMA cache_size=-512", "setting cache_size") != 0 ||
 	    exec(be, conf->durability == STORE_DURABLE_PROCESS ? "PRAGMA synchronous=NORMAL" :
